@@ -1,0 +1,556 @@
+/*
+ * test.h - the one shared header of the Starling in-guest C tests.
+ *
+ * A test program is one C file with several named sub-tests:
+ *
+ *     #include "test.h"
+ *
+ *     TEST(read_eof) {
+ *         int fd = CHECK_OK(open("/dev/null", O_RDONLY));
+ *         char c;
+ *         CHECK_RET(read(fd, &c, 1), 0);
+ *         CHECK_ERR(read(-1, &c, 1), EBADF);
+ *     }
+ *
+ * The header supplies main().  Each sub-test prints exactly one result line,
+ * written straight to fd 1 with write(2) so nothing is lost in a stdio buffer
+ * when a test crashes or forks:
+ *
+ *     PASS <prog>.<sub>
+ *     FAIL <prog>.<sub>: <file>:<line>: <what>
+ *     SKIP <prog>.<sub>: <why>
+ *
+ * <prog> is the program name (the file name without ".c", or TEST_PROG when the
+ * Makefile builds one source twice).  The first failed check ends the sub-test.
+ *
+ * Command line:  prog            run every sub-test
+ *                prog SUB...     run the named sub-tests only
+ *                prog --list     print the sub-test names, one a line
+ *                prog --child …  call t_child_main() (for programs that execve
+ *                                themselves, e.g. execve.c)
+ *
+ * Work done in a child process: create it with t_fork().  A failed check in the
+ * child prints the FAIL line itself and exits with T_CHILD_FAILED; the parent's
+ * t_wait_exit()/t_wait_signal() then ends the parent's sub-test without a second
+ * line.  Children end with _exit(), never return into the framework.
+ *
+ * Rules for tests (see docs/testing.md): assert the return value AND errno; use
+ * raw syscall(SYS_...) where libc would hide what the kernel did; never assert
+ * on how long something took; no checks inside signal handlers (record, then
+ * check after the handler returned).
+ */
+#ifndef STARLING_TEST_H
+#define STARLING_TEST_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Exit code of a t_fork() child whose check failed (it printed FAIL already). */
+#define T_CHILD_FAILED 113
+/* Exit code of a t_fork() child that skipped (it printed SKIP already). */
+#define T_CHILD_SKIPPED 114
+
+#define T_MAX_TESTS 128
+
+/* Helpers are static and may go unused in a given program. */
+#define T_HELPER static __attribute__((unused))
+
+struct t_case {
+	const char *name;
+	void (*fn)(void);
+	int line;
+};
+
+static struct t_case *t_cases[T_MAX_TESTS];
+static int t_ncases;
+static const struct t_case *t_current;
+static jmp_buf t_abort;
+static int t_in_child;
+static int t_failed_any;
+static char **t_argv;
+
+/* Provided by a program that re-executes itself with "--child ..." (optional). */
+int t_child_main(int argc, char **argv) __attribute__((weak));
+
+T_HELPER void t_register(struct t_case *c)
+{
+	if (t_ncases < T_MAX_TESTS)
+		t_cases[t_ncases++] = c;
+}
+
+/* Defines sub-test NAME; registration runs before main (constructor). */
+#define TEST(name)                                                             \
+	static void t_fn_##name(void);                                         \
+	static struct t_case t_case_##name = { #name, t_fn_##name, __LINE__ }; \
+	__attribute__((constructor)) static void t_reg_##name(void)            \
+	{                                                                      \
+		t_register(&t_case_##name);                                    \
+	}                                                                      \
+	static void t_fn_##name(void)
+
+/* ---- output ---------------------------------------------------------- */
+
+T_HELPER void t_write_all(const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(1, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+T_HELPER const char *t_prog_name(void)
+{
+#ifdef TEST_PROG
+	return TEST_PROG;
+#else
+	static char name[64];
+	if (!name[0]) {
+		const char *base = strrchr(__BASE_FILE__, '/');
+		base = base ? base + 1 : __BASE_FILE__;
+		size_t n = strcspn(base, ".");
+		if (n >= sizeof(name))
+			n = sizeof(name) - 1;
+		memcpy(name, base, n);
+		name[n] = '\0';
+	}
+	return name;
+#endif
+}
+
+/* Prints one line: "<kind> <prog>.<sub>[: <file>:<line>: <message>]". */
+__attribute__((format(printf, 4, 5))) T_HELPER void
+t_result(const char *kind, const char *file, int line, const char *fmt, ...)
+{
+	char buf[1024];
+	int n = snprintf(buf, sizeof(buf), "%s %s.%s", kind, t_prog_name(),
+			 t_current ? t_current->name : "?");
+	if (fmt && n >= 0 && (size_t)n < sizeof(buf)) {
+		if (file)
+			n += snprintf(buf + n, sizeof(buf) - (size_t)n,
+				      ": %s:%d: ", file, line);
+		else
+			n += snprintf(buf + n, sizeof(buf) - (size_t)n, ": ");
+		if (n >= 0 && (size_t)n < sizeof(buf)) {
+			va_list ap;
+			va_start(ap, fmt);
+			n += vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+			va_end(ap);
+		}
+	}
+	if (n < 0 || (size_t)n >= sizeof(buf) - 1)
+		n = (int)sizeof(buf) - 2;
+	/* One line per result: a message must not break the runner's parsing. */
+	for (int i = 0; i < n; i++)
+		if (buf[i] == '\n' || buf[i] == '\r')
+			buf[i] = ' ';
+	buf[n++] = '\n';
+	t_write_all(buf, (size_t)n);
+}
+
+/* Diagnostic line ("# ..."), ignored by the runner's counting. */
+__attribute__((format(printf, 1, 2))) T_HELPER void t_info(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + 2, sizeof(buf) - 3, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(buf) - 4)
+		n = (int)sizeof(buf) - 4;
+	buf[0] = '#';
+	buf[1] = ' ';
+	buf[n + 2] = '\n';
+	t_write_all(buf, (size_t)n + 3);
+}
+
+T_HELPER const char *t_errname(int e)
+{
+	switch (e) {
+#define T_E(x) case x: return #x
+	T_E(EPERM); T_E(ENOENT); T_E(ESRCH); T_E(EINTR); T_E(EIO);
+	T_E(ENXIO); T_E(E2BIG); T_E(ENOEXEC); T_E(EBADF); T_E(ECHILD);
+	T_E(EAGAIN); T_E(ENOMEM); T_E(EACCES); T_E(EFAULT); T_E(EBUSY);
+	T_E(EEXIST); T_E(EXDEV); T_E(ENODEV); T_E(ENOTDIR); T_E(EISDIR);
+	T_E(EINVAL); T_E(ENFILE); T_E(EMFILE); T_E(ENOTTY); T_E(EFBIG);
+	T_E(ENOSPC); T_E(ESPIPE); T_E(EROFS); T_E(EMLINK); T_E(EPIPE);
+	T_E(ERANGE); T_E(ENAMETOOLONG); T_E(ENOSYS); T_E(ENOTEMPTY);
+	T_E(ELOOP); T_E(EOVERFLOW); T_E(EOPNOTSUPP);
+#undef T_E
+	case 0:
+		return "0";
+	default: {
+		static char num[16];
+		snprintf(num, sizeof(num), "errno %d", e);
+		return num;
+	}
+	}
+}
+
+/* Ends the current sub-test after a failure has been reported. */
+__attribute__((noreturn)) static void t_bail(void)
+{
+	t_failed_any = 1;
+	if (t_in_child)
+		_exit(T_CHILD_FAILED);
+	longjmp(t_abort, 1);
+}
+
+#define t_fail(...)                                                            \
+	do {                                                                   \
+		t_result("FAIL", __FILE__, __LINE__, __VA_ARGS__);             \
+		t_bail();                                                      \
+	} while (0)
+
+/* Ends the sub-test as SKIP; only for missing preconditions, never to hide a bug. */
+#define t_skip(...)                                                            \
+	do {                                                                   \
+		t_result("SKIP", NULL, 0, __VA_ARGS__);                        \
+		if (t_in_child)                                                \
+			_exit(T_CHILD_SKIPPED);                                \
+		longjmp(t_abort, 2);                                           \
+	} while (0)
+
+/* ---- checks ---------------------------------------------------------- */
+
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			t_fail("CHECK(%s) failed", #cond);                     \
+	} while (0)
+
+/* Like CHECK, with a printf-style explanation. */
+#define CHECK_MSG(cond, ...)                                                   \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			t_fail(__VA_ARGS__);                                   \
+	} while (0)
+
+/* `call` must return exactly `want` (errno is shown if it did not). */
+#define CHECK_RET(call, want)                                                  \
+	do {                                                                   \
+		errno = 0;                                                     \
+		long t_r_ = (long)(call);                                      \
+		int t_e_ = errno;                                              \
+		long t_w_ = (long)(want);                                      \
+		if (t_r_ != t_w_)                                              \
+			t_fail("%s returned %ld (errno %s), expected %ld",     \
+			       #call, t_r_, t_errname(t_e_), t_w_);            \
+	} while (0)
+
+/* `call` must fail: return -1 with errno == `err`. */
+#define CHECK_ERR(call, err)                                                   \
+	do {                                                                   \
+		errno = 0;                                                     \
+		long t_r_ = (long)(call);                                      \
+		int t_e_ = errno;                                              \
+		if (t_r_ != -1 || t_e_ != (err))                               \
+			t_fail("%s returned %ld (errno %s), expected -1 "      \
+			       "with %s",                                      \
+			       #call, t_r_, t_errname(t_e_),                   \
+			       t_errname(err));                                \
+	} while (0)
+
+/* `call` must succeed (not return -1); evaluates to its return value. */
+#define CHECK_OK(call)                                                         \
+	({                                                                     \
+		errno = 0;                                                     \
+		long t_r_ = (long)(call);                                      \
+		if (t_r_ == -1)                                                \
+			t_fail("%s failed: %s (%s)", #call,                    \
+			       t_errname(errno), strerror(errno));             \
+		t_r_;                                                          \
+	})
+
+/* Integer equality with both values shown. */
+#define CHECK_EQ(a, b)                                                         \
+	do {                                                                   \
+		long long t_a_ = (long long)(a), t_b_ = (long long)(b);        \
+		if (t_a_ != t_b_)                                              \
+			t_fail("%s == %s failed: %lld != %lld (0x%llx != "     \
+			       "0x%llx)",                                      \
+			       #a, #b, t_a_, t_b_, (unsigned long long)t_a_,   \
+			       (unsigned long long)t_b_);                      \
+	} while (0)
+
+#define CHECK_STREQ(a, b)                                                      \
+	do {                                                                   \
+		const char *t_a_ = (a), *t_b_ = (b);                           \
+		if (!t_a_ || !t_b_ || strcmp(t_a_, t_b_) != 0)                 \
+			t_fail("%s == %s failed: \"%s\" != \"%s\"", #a, #b,    \
+			       t_a_ ? t_a_ : "(null)",                         \
+			       t_b_ ? t_b_ : "(null)");                        \
+	} while (0)
+
+/* ---- processes ------------------------------------------------------- */
+
+/* fork() for a sub-test: failed checks in the child end the child only. */
+T_HELPER pid_t t_fork(void)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		t_fail("fork failed: %s", t_errname(errno));
+	if (pid == 0)
+		t_in_child = 1;
+	return pid;
+}
+
+T_HELPER void t_describe_status(int st, char *buf, size_t len)
+{
+	if (WIFEXITED(st))
+		snprintf(buf, len, "exited with %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "killed by signal %d", WTERMSIG(st));
+	else
+		snprintf(buf, len, "wait status 0x%x", st);
+}
+
+/* Reaps `pid` (retrying on EINTR) and returns its wait status. */
+T_HELPER int t_wait(pid_t pid)
+{
+	int st = 0;
+	pid_t r;
+	do
+		r = waitpid(pid, &st, 0);
+	while (r < 0 && errno == EINTR);
+	if (r != pid)
+		t_fail("waitpid(%d) returned %d (errno %s)", (int)pid, (int)r,
+		       t_errname(errno));
+	return st;
+}
+
+/* A child that reported a failure or skip ends the parent's sub-test too. */
+T_HELPER void t_forward_child(int st)
+{
+	if (WIFEXITED(st) && WEXITSTATUS(st) == T_CHILD_FAILED)
+		t_bail();
+	if (WIFEXITED(st) && WEXITSTATUS(st) == T_CHILD_SKIPPED) {
+		if (t_in_child)
+			_exit(T_CHILD_SKIPPED);
+		longjmp(t_abort, 2);
+	}
+}
+
+#define t_wait_exit(pid, code)                                                 \
+	do {                                                                   \
+		int t_st_ = t_wait(pid);                                       \
+		t_forward_child(t_st_);                                        \
+		if (!WIFEXITED(t_st_) || WEXITSTATUS(t_st_) != (code)) {       \
+			char t_d_[64];                                         \
+			t_describe_status(t_st_, t_d_, sizeof(t_d_));          \
+			t_fail("child %d %s, expected exit %d", (int)(pid),    \
+			       t_d_, (code));                                  \
+		}                                                              \
+	} while (0)
+
+#define t_wait_signal(pid, sig)                                                \
+	do {                                                                   \
+		int t_st_ = t_wait(pid);                                       \
+		t_forward_child(t_st_);                                        \
+		if (!WIFSIGNALED(t_st_) || WTERMSIG(t_st_) != (sig)) {         \
+			char t_d_[64];                                         \
+			t_describe_status(t_st_, t_d_, sizeof(t_d_));          \
+			t_fail("child %d %s, expected death by signal %d",     \
+			       (int)(pid), t_d_, (sig));                       \
+		}                                                              \
+	} while (0)
+
+/* ---- small utilities ------------------------------------------------- */
+
+/* Monotonic clock in nanoseconds (raw syscall, so no vDSO is involved). */
+T_HELPER long long t_now_ns(void)
+{
+	struct timespec ts;
+	if (syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts) != 0)
+		t_fail("clock_gettime(CLOCK_MONOTONIC) failed: %s",
+		       t_errname(errno));
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+T_HELPER void t_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/*
+ * A scratch directory for this program: $STARLING_TEST_TMP (set by run-all)
+ * or /tmp, plus "/<prog>.<pid>".  Created on first use; removed (best effort,
+ * unchecked) when the program ends.
+ */
+static char t_tmp_dir[256];
+
+T_HELPER const char *t_tmpdir(void)
+{
+	if (!t_tmp_dir[0]) {
+		const char *base = getenv("STARLING_TEST_TMP");
+		if (!base || !*base)
+			base = "/tmp";
+		snprintf(t_tmp_dir, sizeof(t_tmp_dir), "%s/%s.%d", base,
+			 t_prog_name(), (int)getpid());
+		if (mkdir(t_tmp_dir, 0700) != 0 && errno != EEXIST) {
+			int e = errno;
+			t_tmp_dir[0] = '\0';
+			t_fail("cannot create scratch directory under %s: %s",
+			       base, t_errname(e));
+		}
+	}
+	return t_tmp_dir;
+}
+
+/* Path of `name` inside the scratch directory (static buffer, 4 in rotation). */
+T_HELPER const char *t_path(const char *name)
+{
+	static char bufs[4][320];
+	static int next;
+	char *b = bufs[next++ & 3];
+	snprintf(b, sizeof(bufs[0]), "%s/%s", t_tmpdir(), name);
+	return b;
+}
+
+/* Creates (truncating) a file in the scratch directory holding `data`. */
+T_HELPER const char *t_make_file(const char *name, const char *data, mode_t mode)
+{
+	const char *p = t_path(name);
+	unlink(p);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	if (fd < 0)
+		t_fail("cannot create %s: %s", p, t_errname(errno));
+	size_t len = strlen(data);
+	if (write(fd, data, len) != (ssize_t)len)
+		t_fail("cannot write %s: %s", p, t_errname(errno));
+	close(fd);
+	/* open() applies the umask; tests want exactly `mode`. */
+	chmod(p, mode);
+	return p;
+}
+
+T_HELPER void t_rm_rf(const char *dir, int depth)
+{
+	if (depth > 4)
+		return;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return;
+	char buf[2048];
+	long n;
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			unsigned short reclen;
+			memcpy(&reclen, buf + off + 16, sizeof(reclen));
+			const char *nm = buf + off + 19;
+			if (strcmp(nm, ".") && strcmp(nm, "..")) {
+				char p[512];
+				snprintf(p, sizeof(p), "%s/%s", dir, nm);
+				if (unlink(p) != 0)
+					t_rm_rf(p, depth + 1);
+			}
+			off += reclen;
+		}
+	}
+	close(fd);
+	rmdir(dir);
+}
+
+/* ---- main ------------------------------------------------------------ */
+
+T_HELPER int t_run_one(const struct t_case *c)
+{
+	t_current = c;
+	int r = setjmp(t_abort);
+	if (r == 0) {
+		c->fn();
+		t_result("PASS", NULL, 0, NULL);
+	}
+	t_current = NULL;
+	return r == 1;
+}
+
+T_HELPER int t_by_line(const void *a, const void *b)
+{
+	const struct t_case *x = *(const struct t_case *const *)a;
+	const struct t_case *y = *(const struct t_case *const *)b;
+	return x->line - y->line;
+}
+
+int main(int argc, char **argv)
+{
+	t_argv = argv;
+	/* Run sub-tests in the order they appear in the file. */
+	qsort(t_cases, (size_t)t_ncases, sizeof(t_cases[0]), t_by_line);
+
+	if (argc >= 2 && strcmp(argv[1], "--child") == 0) {
+		if (!t_child_main)
+			return 2;
+		return t_child_main(argc - 2, argv + 2);
+	}
+	if (argc >= 2 && strcmp(argv[1], "--list") == 0) {
+		for (int i = 0; i < t_ncases; i++) {
+			char line[128];
+			int n = snprintf(line, sizeof(line), "%s\n",
+					 t_cases[i]->name);
+			t_write_all(line, (size_t)n);
+		}
+		return 0;
+	}
+
+	/* A test expects default signal handling: undo anything inherited. */
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	int any_failed = 0;
+	if (argc >= 2) {
+		for (int a = 1; a < argc; a++) {
+			int found = 0;
+			for (int i = 0; i < t_ncases; i++) {
+				if (strcmp(argv[a], t_cases[i]->name) == 0) {
+					any_failed |= t_run_one(t_cases[i]);
+					found = 1;
+				}
+			}
+			if (!found) {
+				char line[160];
+				int n = snprintf(line, sizeof(line),
+						 "FAIL %s.%s: no such sub-test\n",
+						 t_prog_name(), argv[a]);
+				t_write_all(line, (size_t)n);
+				any_failed = 1;
+			}
+		}
+	} else {
+		for (int i = 0; i < t_ncases; i++)
+			any_failed |= t_run_one(t_cases[i]);
+	}
+	if (t_tmp_dir[0])
+		t_rm_rf(t_tmp_dir, 0);
+	return any_failed || t_failed_any ? 1 : 0;
+}
+
+#endif /* STARLING_TEST_H */
