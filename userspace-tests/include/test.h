@@ -34,6 +34,8 @@
  * t_wait_exit()/t_wait_signal() then ends the parent's sub-test without a second
  * line.  Children end with _exit(), never return into the framework.
  *
+ * Include test.h before any system header (it defines _GNU_SOURCE).
+ *
  * Rules for tests (see docs/testing.md): assert the return value AND errno; use
  * raw syscall(SYS_...) where libc would hide what the kernel did; never assert
  * on how long something took; no checks inside signal handlers (record, then

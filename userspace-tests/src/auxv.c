@@ -7,11 +7,12 @@
  * syscalls, never just against libc, which copies them from the same place.
  * Reference: getauxval(3), execve(2), the System V ABI (initial process stack).
  */
+
+#include "test.h"
+
 #include <elf.h>
 #include <link.h>
 #include <sys/auxv.h>
-
-#include "test.h"
 
 extern char **environ;
 extern char _start[];

@@ -3,9 +3,10 @@
  *
  * Kept apart from uname.c so that a kernel without procfs fails only here.
  */
-#include <sys/utsname.h>
 
 #include "test.h"
+
+#include <sys/utsname.h>
 
 /* Reads a small file into `buf` (NUL-terminated); returns its length. */
 static size_t read_small(const char *path, char *buf, size_t len)

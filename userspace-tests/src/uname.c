@@ -5,9 +5,10 @@
  * version keep working: sysname "Linux", a release of the 6.x line, marked
  * with a "-starling" suffix (the suffix lets tests and users tell it apart).
  */
-#include <sys/utsname.h>
 
 #include "test.h"
+
+#include <sys/utsname.h>
 
 #if defined(__x86_64__)
 #define EXPECTED_MACHINE "x86_64"
