@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""Tests of starling-run (and of the Makefile's CMD hand-off) against fake-qemu.
+
+  python3 platforms/tools/test_starling_run.py [-v]
+
+Each test runs the real runner as a subprocess with --qemu pointing at
+fake-qemu, which plays the kernel's side of the protocol (see its header):
+marker handling, byte-exact output and command delivery on both
+architectures, exit codes, panic and crash reports, timeouts, signals, a
+closed stdin and a vanished stdout. No QEMU, kernel or image is needed.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.dont_write_bytecode = True
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+RUNNER = os.path.join(HERE, "starling-run")
+FAKE = os.path.join(HERE, "fake-qemu")
+ARCHES = ("x86_64", "riscv64")
+
+TRICKY = [
+    b"echo hi",
+    b"echo done-$((6*7)) $? \"$HOME\" 'single' \\back\\slash",
+    b"printf '%s\\n' a,b,,c; echo ;semi|pipe&&and",
+    b"line1\nline2\n",
+    b"tab\there \xff\xfe non-utf8 \xc3\xa9",
+    b"  leading and trailing  ",
+]
+
+
+class Runner(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="starling-run-test.")
+        self.dir = self.tmp.name
+        self.kernel = os.path.join(self.dir, "kernel.img")
+        self.disk = os.path.join(self.dir, "disk.img")
+        for path in (self.kernel, self.disk):
+            with open(path, "wb") as f:
+                f.write(b"\0" * 512)
+        self.record = os.path.join(self.dir, "record")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def argv(self, arch, mode="exec", cmd_file=None, fmt="raw", extra=()):
+        argv = [sys.executable, RUNNER, "--mode", mode, "--arch", arch,
+                "--kernel", self.kernel, "--disk", self.disk,
+                "--run-dir", os.path.join(self.dir, "run-" + arch),
+                "--qemu", FAKE, "--timeout", "30", "--poweroff-grace", "1"]
+        if cmd_file:
+            argv += ["--cmd-file", cmd_file, "--cmd-format", fmt]
+        return argv + list(extra)
+
+    def cmd_file(self, cmd, fmt="raw"):
+        path = os.path.join(self.dir, "cmd")
+        with open(path, "wb") as f:
+            f.write(cmd + (b"@\n" if fmt == "make" else b""))
+        return path
+
+    def run_exec(self, arch, cmd=b"echo hi", scenario="exit:0", fmt="raw", extra=(), **kw):
+        env = dict(os.environ, FAKE_QEMU_SCENARIO=scenario, FAKE_QEMU_RECORD=self.record)
+        kw.setdefault("stdin", subprocess.DEVNULL)
+        return subprocess.run(self.argv(arch, cmd_file=self.cmd_file(cmd, fmt), fmt=fmt, extra=extra),
+                              env=env, capture_output=True, timeout=120, **kw)
+
+    def recorded(self):
+        with open(self.record) as f:
+            return dict(line.rstrip("\n").split("=", 1) for line in f)
+
+    def timing_line(self, stderr):
+        lines = [l for l in stderr.decode().splitlines() if l.startswith("starling: boot-to-shell ")]
+        self.assertEqual(len(lines), 1, stderr)
+        return lines[0]
+
+    # --- the happy path -----------------------------------------------------
+
+    def test_command_reaches_guest_byte_for_byte(self):
+        for arch in ARCHES:
+            for cmd in TRICKY:
+                with self.subTest(arch=arch, cmd=cmd):
+                    r = self.run_exec(arch, cmd)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    self.assertEqual(r.stdout, b"CMD=" + cmd + b"\n")
+
+    def test_make_format_strips_exactly_the_sentinel(self):
+        for arch in ARCHES:
+            for cmd in TRICKY:
+                with self.subTest(arch=arch, cmd=cmd):
+                    r = self.run_exec(arch, cmd, fmt="make")
+                    self.assertEqual(r.stdout, b"CMD=" + cmd + b"\n")
+
+    def test_exit_code_is_passed_on(self):
+        for arch in ARCHES:
+            for code in (0, 1, 42, 127, 137, 255):
+                with self.subTest(arch=arch, code=code):
+                    r = self.run_exec(arch, scenario=f"exit:{code}")
+                    self.assertEqual(r.returncode, code, r.stderr)
+                    self.assertEqual(r.stdout, b"CMD=echo hi\n")
+
+    def test_noise_before_marker_is_dropped_and_timing_reported(self):
+        r = self.run_exec("x86_64")
+        self.assertNotIn(b"BdsDxe", r.stdout)
+        self.assertNotIn(b"@@", r.stdout)
+        line = self.timing_line(r.stderr)
+        self.assertRegex(line, r"^starling: boot-to-shell \d+\.\d\ds \(QEMU start to exec marker\), "
+                               r"total \d+\.\d\ds$")
+
+    def test_marker_split_across_reads(self):
+        r = self.run_exec("riscv64", scenario="split")
+        self.assertEqual((r.returncode, r.stdout), (0, b"CMD=echo hi\n"), r.stderr)
+
+    def test_marker_with_crlf(self):
+        r = self.run_exec("x86_64", scenario="crlf")
+        self.assertEqual((r.returncode, r.stdout), (0, b"CMD=echo hi\n"), r.stderr)
+
+    def test_binary_output_unchanged(self):
+        r = self.run_exec("x86_64", scenario="binary")
+        self.assertEqual(r.stdout, bytes(range(256)) * 2)
+
+    def test_big_output(self):
+        r = self.run_exec("riscv64", scenario="big")
+        line = b"0123456789abcdef" * 4 + b"\n"
+        self.assertEqual(r.returncode, 0)
+        self.assertEqual(r.stdout, line * (8 * 1024 * 1024 // len(line)))
+
+    def test_qemu_stdin_is_devnull_even_when_ours_is_closed(self):
+        for stdin in (subprocess.DEVNULL, "closed"):
+            with self.subTest(stdin=stdin):
+                kw = {"stdin": subprocess.DEVNULL}
+                if stdin == "closed":
+                    kw = {"stdin": None, "preexec_fn": lambda: os.close(0)}
+                r = self.run_exec("x86_64", **kw)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual(self.recorded()["stdin"], "devnull")
+
+    def test_qemu_arguments(self):
+        self.run_exec("x86_64", extra=["--smp", "4", "--mem", "2G"])
+        argv = self.recorded()["argv"].split("\x1f")
+        joined = " ".join(argv)
+        self.assertIn("-smp 4", joined)
+        self.assertIn("-m 2G", joined)
+        self.assertIn("-accel tcg,thread=multi", joined)
+        self.assertIn("-fw_cfg name=opt/starling/cmd,file=", joined)
+        self.assertIn("chardev:klog", joined)
+        self.run_exec("riscv64")
+        joined = " ".join(self.recorded()["argv"].split("\x1f"))
+        self.assertIn("-accel tcg -cpu rv64", joined)
+        self.assertIn("-semihosting-config enable=on,target=native,chardev=klog", joined)
+        self.assertIn("-append starling.cmd=" + b"echo hi".hex(), joined)
+
+    def test_stdout_going_away_keeps_the_status(self):
+        r_fd, w_fd = os.pipe()
+        os.close(r_fd)  # every write to stdout now fails with EPIPE
+        env = dict(os.environ, FAKE_QEMU_SCENARIO="exit:7")
+        try:
+            proc = subprocess.run(self.argv("x86_64", cmd_file=self.cmd_file(b"x")), env=env,
+                                  stdin=subprocess.DEVNULL, stdout=w_fd, stderr=subprocess.PIPE,
+                                  timeout=60)
+        finally:
+            os.close(w_fd)
+        self.assertEqual(proc.returncode, 7, proc.stderr)
+        self.assertNotIn(b"Traceback", proc.stderr)
+
+    # --- failures -------------------------------------------------------------
+
+    def test_panic_before_marker(self):
+        for arch in ARCHES:
+            with self.subTest(arch=arch):
+                r = self.run_exec(arch, scenario="panic-before")
+                self.assertEqual(r.returncode, 125)
+                self.assertEqual(r.stdout, b"")
+                err = r.stderr.decode()
+                self.assertIn("starling: kernel panic", err)
+                self.assertIn("fake panic", err)
+                self.assertIn("#0  0xffffffff80001234", err)
+                self.assertIn("#1  0xffffffff80005678", err)
+                self.assertIn("boot-to-shell n/a", err)
+
+    def test_panic_after_marker_output_still_passed(self):
+        r = self.run_exec("riscv64", scenario="panic-after")
+        self.assertEqual(r.returncode, 125)
+        self.assertTrue(r.stdout.startswith(b"CMD=echo hi\nsome output\n"))
+        self.assertIn(b"ARCEOS_PANIC_EMERGENCY", r.stdout)
+        self.assertIn(b"starling: kernel panic", r.stderr)
+
+    def test_panic_text_with_exit_line_is_not_a_panic(self):
+        r = self.run_exec("x86_64", scenario="panic-exit")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn(b"kernel panic", r.stderr)
+
+    def test_crash_prints_log_tail(self):
+        r = self.run_exec("x86_64", scenario="crash")
+        self.assertEqual(r.returncode, 125)
+        err = r.stderr.decode()
+        self.assertIn("without 'starling: init exited'", err)
+        self.assertIn("log line 49", err)
+        self.assertIn("log line 10\n", err)  # the last 40 of 52 lines
+        self.assertNotIn("log line 9\n", err)
+        self.assertIn("exec marker never appeared", err)
+
+    def test_timeout(self):
+        start = time.monotonic()
+        r = self.run_exec("riscv64", scenario="hang", extra=["--timeout", "1"])
+        self.assertLess(time.monotonic() - start, 20)
+        self.assertEqual(r.returncode, 124)
+        self.assertIn("starling: timeout\n", r.stderr.decode())
+        self.assertFalse(self.qemu_alive())
+
+    def test_exit_line_without_poweroff(self):
+        r = self.run_exec("x86_64", scenario="no-poweroff")
+        self.assertEqual(r.returncode, 5, r.stderr)
+        self.assertIn(b"did not power off", r.stderr)
+        self.assertFalse(self.qemu_alive())
+
+    def test_sigint_stops_qemu(self):
+        env = dict(os.environ, FAKE_QEMU_SCENARIO="hang", FAKE_QEMU_RECORD=self.record)
+        proc = subprocess.Popen(self.argv("x86_64", cmd_file=self.cmd_file(b"x")), env=env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        for _ in range(100):
+            if os.path.exists(self.record) and "pid" in self.recorded():
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertFalse(self.qemu_alive())
+
+    def test_riscv64_command_length_limit(self):
+        r = self.run_exec("riscv64", cmd=b"x" * 3000)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(b"HOSTDIR", r.stderr)
+        r = self.run_exec("riscv64", cmd=b"y" * 2000)
+        self.assertEqual((r.returncode, r.stdout), (0, b"CMD=" + b"y" * 2000 + b"\n"))
+
+    def test_run_mode(self):
+        env = dict(os.environ, FAKE_QEMU_SCENARIO="exit:3")
+        r = subprocess.run(self.argv("riscv64", mode="run"), env=env, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 3, r.stderr)
+        # Interactive: the console is shown as it is, and a copy is kept.
+        self.assertIn(b"BdsDxe", r.stdout)
+        with open(os.path.join(self.dir, "run-riscv64", "console.log"), "rb") as f:
+            self.assertIn(b"BdsDxe", f.read())
+
+    def qemu_alive(self):
+        pid = int(self.recorded()["pid"])
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        # A zombie is dead for our purposes.
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().split(")")[-1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+
+class MakeHandoff(unittest.TestCase):
+    """make writes CMD with $(file) and $(value); the runner must see it unchanged."""
+
+    def test_make_cmd_file(self):
+        with tempfile.TemporaryDirectory(prefix="starling-make-test.") as tmp:
+            run_dir = os.path.join(tmp, "run")
+            cases = [c for c in TRICKY if not c.startswith(b" ")] + [b"x\n\n", b"a=b c,d #e %f"]
+            for cmd in cases:
+                with self.subTest(cmd=cmd):
+                    target = os.path.join(run_dir, "cmd.in")
+                    subprocess.run(
+                        ["make", "-s", "--no-print-directory", "-C", ROOT, f"RUN_DIR={run_dir}",
+                         target, b"CMD=" + cmd],
+                        check=True, stdin=subprocess.DEVNULL, timeout=60,
+                    )
+                    with open(target, "rb") as f:
+                        self.assertEqual(f.read(), cmd + b"@\n")
+
+
+if __name__ == "__main__":
+    unittest.main()
