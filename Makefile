@@ -1,0 +1,160 @@
+# Starling: build, boot and test. `make help` lists the targets and variables;
+# README.md has the quick start, docs/tooling.md the details.
+#
+# Everything built goes under target/ (git-ignored). The per-machine parts
+# live in platforms/qemu-$(ARCH)/ (platform.mk for make, qemu.py for the
+# runner); host tools shared by both are in platforms/tools/.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+ARCHES := x86_64 riscv64
+
+ARCH ?= x86_64
+SMP ?= 1
+MEM ?= 1G
+ACCEL ?= tcg
+TIMEOUT ?= 3600
+CPU ?=
+QEMU ?=
+HOSTDIR ?=
+# Seconds each guest phase of `make test` may take (TIMEOUT=… overrides).
+TEST_TIMEOUT := $(if $(filter command line environment%,$(origin TIMEOUT)),$(TIMEOUT),900)
+
+# None of these may reach the kernel build: ax-runtime reads SMP from the
+# environment at build time, and the rest only concern QEMU. Changing them
+# must never rebuild anything.
+unexport ARCH SMP MEM ACCEL TIMEOUT CPU QEMU HOSTDIR CMD
+
+ifeq ($(filter $(ARCH),$(ARCHES)),)
+$(error ARCH=$(ARCH) is not supported; use one of: $(ARCHES))
+endif
+ifneq ($(filter exec,$(MAKECMDGOALS)),)
+ifeq ($(strip $(value CMD)),)
+$(error make exec needs a command: make exec CMD='echo hello')
+endif
+endif
+
+PLATFORM := platforms/qemu-$(ARCH)
+include $(PLATFORM)/platform.mk
+
+KERNEL_ELF := target/$(TRIPLE)/release/starling
+ROOTFS_DIR := target/rootfs/$(ARCH)
+STAGING := $(ROOTFS_DIR)/staging
+STAGE_STAMP := $(ROOTFS_DIR)/staging.stamp
+ROOTFS_IMG := $(ROOTFS_DIR)/rootfs.img
+TESTS_OUT := $(abspath $(ROOTFS_DIR)/tests)
+RUN_DIR := target/run/$(ARCH)
+CMD_FILE := $(RUN_DIR)/cmd.in
+RUNNER := platforms/tools/starling-run
+
+# Single-quotes a value for the shell.
+shquote = '$(subst ','\'',$(1))'
+
+RUN_ARGS = --arch $(ARCH) --kernel $(KERNEL_IMAGE) --elf $(KERNEL_ELF) \
+	--run-dir $(RUN_DIR) --smp $(SMP) --mem $(MEM) --accel $(ACCEL) \
+	$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
+
+.PHONY: help setup kernel rootfs run exec test bench clean FORCE
+FORCE:
+
+help:
+	@echo "Starling make targets (ARCH=$(ARCH); see README.md):"
+	@echo "  setup     install host packages and the Rust toolchain (Debian 12, root or sudo)"
+	@echo "  kernel    build the kernel image      -> $(KERNEL_IMAGE)"
+	@echo "  rootfs    build the root file system  -> $(ROOTFS_IMG)"
+	@echo "  run       boot interactively (console on this terminal; Ctrl-A x quits)"
+	@echo "  exec      boot, run CMD as PID 1, print its output: make exec CMD='uname -a' [HOSTDIR=dir]"
+	@echo "  test      host unit tests, tooling tests, guest tests on x86_64 and riscv64"
+	@echo "  bench     run the guest benchmarks (name value unit)"
+	@echo "  clean     remove build outputs (keeps target/cache)"
+	@echo "Variables: ARCH=x86_64|riscv64 SMP=$(SMP) MEM=$(MEM) ACCEL=tcg|kvm TIMEOUT=$(TIMEOUT) [CPU=] [QEMU=]"
+	@echo "Logs: target/run/<arch>/kernel.log, console.log, qemu.cmdline"
+
+setup:
+	platforms/tools/setup
+
+# --- kernel ---------------------------------------------------------------
+
+kernel: $(KERNEL_IMAGE)
+
+# cargo decides whether anything changed; the ELF keeps its time stamp when
+# nothing did, so the image below is only remade after a real rebuild.
+$(KERNEL_ELF): FORCE
+	@echo "==> kernel $(ARCH): cargo build --release --target $(TRIPLE)"
+	cd kernel && env -u SMP cargo build --release --locked --target $(TRIPLE)
+
+$(KERNEL_IMAGE): $(KERNEL_ELF)
+	@mkdir -p $(@D)
+	@echo "==> kernel $(ARCH): $@"
+	sysroot=$$(rustc --print sysroot); host=$$(rustc -vV | sed -n 's/^host: //p'); \
+	"$$sysroot/lib/rustlib/$$host/bin/llvm-objcopy" -O binary $< $@.tmp
+	mv $@.tmp $@
+
+# --- root file system -----------------------------------------------------
+
+rootfs: $(ROOTFS_IMG)
+
+# Restaged on every call (cheap); the stamp changes only with the content.
+$(STAGE_STAMP): FORCE $(BUSYBOX) $(BUSYBOX_LINKS)
+	@if [ -f userspace-tests/Makefile ]; then \
+		echo "==> rootfs $(ARCH): userspace tests"; \
+		$(MAKE) --no-print-directory -C userspace-tests ARCH=$(ARCH) OUT=$(TESTS_OUT); \
+	else \
+		echo "warning: userspace-tests/Makefile not found; the image has no /opt/starling-tests" >&2; \
+	fi
+	platforms/tools/mkrootfs stage --busybox $(BUSYBOX) --links $(BUSYBOX_LINKS) \
+		--skel platforms/rootfs/skel $$([ -f userspace-tests/Makefile ] && echo --tests $(TESTS_OUT)) \
+		--out $(STAGING) --stamp $@
+
+$(ROOTFS_IMG): $(STAGE_STAMP) platforms/tools/mkrootfs
+	platforms/tools/mkrootfs image --staging $(STAGING) --out $@
+
+# --- booting --------------------------------------------------------------
+
+run: $(KERNEL_IMAGE) $(ROOTFS_IMG)
+	$(RUNNER) --mode run $(RUN_ARGS) --timeout $(TIMEOUT) --disk $(ROOTFS_IMG)
+
+# CMD is written without ever passing through a shell: $(value) keeps it
+# unexpanded and $(file) writes it as is. $(file) appends a newline unless
+# the text already ends in one; the '@' makes that unconditional, and the
+# runner strips exactly "@\n" (--cmd-format make). $(file) is expanded
+# before the recipe runs, hence the directory is made by $(shell).
+$(CMD_FILE): FORCE
+	@$(shell mkdir -p $(@D))$(file >$@,$(value CMD)@)
+
+# stdout carries nothing but the command's output, so the build runs in a
+# sub-make whose output goes to stderr. The disk is a fresh image (staging +
+# HOSTDIR at /host) with HOSTDIR, else a sparse copy of the rootfs image, so
+# one run never sees another's files.
+exec: $(CMD_FILE)
+	@$(MAKE) --no-print-directory $(KERNEL_IMAGE) $(if $(HOSTDIR),$(STAGE_STAMP),$(ROOTFS_IMG)) >&2
+ifneq ($(HOSTDIR),)
+	@platforms/tools/mkrootfs image --staging $(STAGING) --host $(call shquote,$(HOSTDIR)) \
+		--out $(RUN_DIR)/disk.img >&2
+else
+	@cp --sparse=always $(ROOTFS_IMG) $(RUN_DIR)/disk.img
+endif
+	@$(RUNNER) --mode exec $(RUN_ARGS) --timeout $(TIMEOUT) --disk $(RUN_DIR)/disk.img \
+		--cmd-file $(CMD_FILE) --cmd-format make
+
+# --- tests and benchmarks -------------------------------------------------
+
+test:
+	platforms/tools/run-tests --make $(call shquote,$(MAKE)) --arches "$(ARCHES)" \
+		--timeout $(TEST_TIMEOUT) --smp $(SMP) --mem $(MEM) --accel $(ACCEL) \
+		$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
+
+bench:
+	@echo "==> bench $(ARCH): /opt/starling-tests/run-bench" >&2
+	@$(MAKE) --no-print-directory exec CMD=/opt/starling-tests/run-bench
+
+# --- housekeeping ---------------------------------------------------------
+
+# Keeps target/cache (the riscv64 busybox and its Debian source); rm -rf
+# target for a completely fresh start.
+clean:
+	@if [ -d target ]; then find target -mindepth 1 -maxdepth 1 ! -name cache -exec rm -rf {} +; fi
