@@ -1,16 +1,23 @@
-//! Starling file-system layer: the per-process and path logic that needs no VFS.
+//! Starling file layer.
 //!
-//! This crate holds the pure, host-testable parts of the file-system layer (the
-//! file-descriptor table and path parsing); it has no unsafe code and no
-//! dependency on the ArceOS runtime.
+//! The pure, host-testable logic builds everywhere: the Linux errno type
+//! shared by all layers ([`errno`]), the per-process descriptor table
+//! ([`fdtable`]) and path parsing ([`path`]). With the `kernel` feature the
+//! crate also provides the file objects behind descriptors ([`file`]: regular
+//! files and directories over the ArceOS VFS, pipes, the console tty and the
+//! simple character devices) and the in-memory filesystem used for /tmp,
+//! /dev and /proc.
 
 #![cfg_attr(not(test), no_std)]
-#![deny(unsafe_code)]
+#![cfg_attr(not(feature = "kernel"), deny(unsafe_code))]
 
 extern crate alloc;
 
+pub mod errno;
 pub mod fdtable;
 pub mod path;
 
-pub use fdtable::{FdError, FdTable};
-pub use path::{Component, PathError};
+#[cfg(feature = "kernel")]
+pub mod file;
+
+pub use errno::{Errno, KResult};

@@ -1,13 +1,39 @@
-//! Starling memory management: the address-space logic that needs no hardware.
+//! Starling memory management.
 //!
-//! This crate holds the pure, host-testable parts of memory management (the VMA
-//! set); it has no unsafe code and no dependency on the ArceOS runtime.
+//! The pure, host-testable logic (the VMA set) builds everywhere and carries
+//! no unsafe code. With the `kernel` feature the crate also provides the
+//! hardware side: user address spaces over the ArceOS page tables, demand
+//! paging and copy-on-write ([`aspace`]), and user frame accounting
+//! ([`frame`]). Host `cargo test` builds without that feature.
 
 #![cfg_attr(not(test), no_std)]
-#![deny(unsafe_code)]
+#![cfg_attr(not(feature = "kernel"), deny(unsafe_code))]
 
 extern crate alloc;
 
 pub mod vma_set;
 
+#[cfg(feature = "kernel")]
+pub mod aspace;
+#[cfg(feature = "kernel")]
+pub mod frame;
+
 pub use vma_set::{Vma, VmaSet};
+
+/// Errors of address-space operations; the syscall layer maps them to errno.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MmError {
+    /// Out of memory or address space (ENOMEM).
+    NoMemory,
+    /// Address not mapped or not accessible (EFAULT).
+    BadAddress,
+    /// Bad argument: alignment, zero length, bad range (EINVAL).
+    InvalidInput,
+    /// Something is already mapped there (EEXIST).
+    AlreadyExists,
+    /// The protection exceeds what the mapping may have (EACCES).
+    AccessDenied,
+}
+
+/// Result of an address-space operation.
+pub type MmResult<T> = Result<T, MmError>;

@@ -1,0 +1,323 @@
+//! File objects: what a file descriptor refers to.
+//!
+//! An [`OpenFile`] is Linux's open file description: the object, the status
+//! flags (O_NONBLOCK, O_APPEND, access mode) and the file position, shared by
+//! every descriptor that `dup` or `fork` derived from one `open`. The object
+//! itself implements [`FileLike`].
+//!
+//! [`FileLike`] operations never block. A read or write that cannot make
+//! progress returns `EAGAIN`; the syscall layer registers the caller on the
+//! object's readiness sources ([`FileLike::register_poll`]) and retries, which
+//! gives blocking I/O, O_NONBLOCK, poll and signal interruption one shared
+//! implementation.
+
+pub mod device;
+pub mod pipe;
+pub mod tty;
+pub mod vfs;
+
+use alloc::{string::String, sync::Arc};
+use core::{
+    any::Any,
+    sync::atomic::{AtomicU32, Ordering},
+};
+
+use ax_sync::Mutex;
+use axpoll::{IoEvents, SharedRegistrationSink};
+
+use crate::{Errno, KResult};
+
+/// Linux open flags the file layer keeps per open file description.
+pub mod flags {
+    pub const O_ACCMODE: u32 = 0o3;
+    pub const O_RDONLY: u32 = 0o0;
+    pub const O_WRONLY: u32 = 0o1;
+    pub const O_RDWR: u32 = 0o2;
+    pub const O_CREAT: u32 = 0o100;
+    pub const O_EXCL: u32 = 0o200;
+    pub const O_NOCTTY: u32 = 0o400;
+    pub const O_TRUNC: u32 = 0o1000;
+    pub const O_APPEND: u32 = 0o2000;
+    pub const O_NONBLOCK: u32 = 0o4000;
+    pub const O_DSYNC: u32 = 0o10000;
+    pub const O_ASYNC: u32 = 0o20000;
+    pub const O_DIRECT: u32 = 0o40000;
+    pub const O_LARGEFILE: u32 = 0o100000;
+    pub const O_DIRECTORY: u32 = 0o200000;
+    pub const O_NOFOLLOW: u32 = 0o400000;
+    pub const O_NOATIME: u32 = 0o1000000;
+    pub const O_CLOEXEC: u32 = 0o2000000;
+    pub const O_SYNC: u32 = 0o4010000;
+    pub const O_PATH: u32 = 0o10000000;
+    pub const O_TMPFILE: u32 = 0o20200000;
+    /// Flags F_SETFL may change (fs/fcntl.c SETFL_MASK).
+    pub const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_ASYNC;
+}
+
+/// Where `lseek` counts from.
+#[derive(Clone, Copy, Debug)]
+pub enum Whence {
+    Set,
+    Cur,
+    End,
+}
+
+/// The attributes `stat` reports, architecture independent.
+#[derive(Clone, Debug, Default)]
+pub struct Kstat {
+    pub dev: u64,
+    pub ino: u64,
+    pub mode: u32,
+    pub nlink: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub rdev: u64,
+    pub size: i64,
+    pub blksize: u32,
+    pub blocks: i64,
+    pub atime: (i64, u32),
+    pub mtime: (i64, u32),
+    pub ctime: (i64, u32),
+}
+
+/// File type bits of `st_mode`.
+pub mod mode {
+    pub const S_IFMT: u32 = 0o170000;
+    pub const S_IFSOCK: u32 = 0o140000;
+    pub const S_IFLNK: u32 = 0o120000;
+    pub const S_IFREG: u32 = 0o100000;
+    pub const S_IFBLK: u32 = 0o060000;
+    pub const S_IFDIR: u32 = 0o040000;
+    pub const S_IFCHR: u32 = 0o020000;
+    pub const S_IFIFO: u32 = 0o010000;
+}
+
+/// Access to the calling process's memory for ioctl arguments.
+pub trait UserAccess {
+    /// Copies `buf.len()` bytes from user address `addr`.
+    fn read(&self, addr: usize, buf: &mut [u8]) -> KResult<()>;
+    /// Copies `buf` to user address `addr`.
+    fn write(&self, addr: usize, buf: &[u8]) -> KResult<()>;
+}
+
+/// One directory entry as getdents64 reports it.
+pub struct DirEntryInfo {
+    pub ino: u64,
+    /// Offset of the next entry (`d_off`).
+    pub next: u64,
+    /// `DT_*` type.
+    pub dtype: u8,
+    pub name: String,
+}
+
+/// Behaviour of an object a descriptor can refer to. All methods are
+/// non-blocking: `EAGAIN` means "register for readiness and retry".
+pub trait FileLike: Send + Sync + Any {
+    /// Reads at the object's notion of "here" (streams) or at `pos`
+    /// (seekable objects); returns bytes read, 0 at end of file.
+    fn read(&self, buf: &mut [u8], pos: Option<u64>) -> KResult<usize>;
+
+    /// Writes; returns bytes written.
+    fn write(&self, buf: &[u8], pos: Option<u64>) -> KResult<usize>;
+
+    /// Whether the object has a file position (regular files, directories,
+    /// some devices); streams (pipes, ttys) do not and lseek fails ESPIPE.
+    fn seekable(&self) -> bool {
+        false
+    }
+
+    /// Size, for SEEK_END and O_APPEND.
+    fn size(&self) -> KResult<u64> {
+        Ok(0)
+    }
+
+    /// Attributes for fstat.
+    fn stat(&self) -> KResult<Kstat>;
+
+    /// Device-specific control; `ENOTTY` when the object has none.
+    fn ioctl(&self, _cmd: u32, _arg: usize, _user: &dyn UserAccess) -> KResult<usize> {
+        Err(Errno::ENOTTY)
+    }
+
+    /// Current readiness.
+    fn poll(&self) -> IoEvents;
+
+    /// Registers a waker for the given events.
+    ///
+    /// # Safety
+    ///
+    /// As [`axpoll::Pollable::register_shared`]: the sink's registrations
+    /// must be dropped before the object.
+    unsafe fn register_poll(&self, _sink: &mut dyn SharedRegistrationSink, _events: IoEvents) {}
+
+    /// Reads directory entries starting at cursor `pos`; `EnotDir` for
+    /// non-directories. The callback returns false when the user buffer is full.
+    fn read_dir(&self, _pos: u64, _emit: &mut dyn FnMut(DirEntryInfo) -> bool) -> KResult<()> {
+        Err(Errno::ENOTDIR)
+    }
+
+    /// Truncates or extends (ftruncate).
+    fn truncate(&self, _len: u64) -> KResult<()> {
+        Err(Errno::EINVAL)
+    }
+
+    /// The path shown in /proc/PID/fd.
+    fn path(&self) -> String;
+
+    /// Called when the last descriptor of the open file description closes.
+    fn release(&self) {}
+
+    /// Downcasting support.
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// An open file description.
+pub struct OpenFile {
+    file: Arc<dyn FileLike>,
+    flags: AtomicU32,
+    pos: Mutex<u64>,
+}
+
+impl OpenFile {
+    /// Wraps an object with its open flags (O_CLOEXEC is not kept: it
+    /// belongs to the descriptor).
+    pub fn new(file: Arc<dyn FileLike>, open_flags: u32) -> Arc<Self> {
+        Arc::new(Self {
+            file,
+            flags: AtomicU32::new(open_flags & !flags::O_CLOEXEC),
+            pos: Mutex::new(0),
+        })
+    }
+
+    /// The object.
+    pub fn file(&self) -> &Arc<dyn FileLike> {
+        &self.file
+    }
+
+    /// Status flags and access mode (F_GETFL).
+    pub fn flags(&self) -> u32 {
+        self.flags.load(Ordering::Acquire)
+    }
+
+    /// Replaces the F_SETFL-changeable flags.
+    pub fn set_status_flags(&self, new: u32) {
+        let _ = self
+            .flags
+            .try_update(Ordering::AcqRel, Ordering::Acquire, |old| {
+                Some((old & !flags::SETFL_MASK) | (new & flags::SETFL_MASK))
+            });
+    }
+
+    /// Whether the description was opened for reading.
+    pub fn readable(&self) -> bool {
+        let mode = self.flags() & flags::O_ACCMODE;
+        mode == flags::O_RDONLY || mode == flags::O_RDWR
+    }
+
+    /// Whether the description was opened for writing.
+    pub fn writable(&self) -> bool {
+        let mode = self.flags() & flags::O_ACCMODE;
+        mode == flags::O_WRONLY || mode == flags::O_RDWR
+    }
+
+    /// Whether O_NONBLOCK is set.
+    pub fn nonblocking(&self) -> bool {
+        self.flags() & flags::O_NONBLOCK != 0
+    }
+
+    /// Whether this is an O_PATH description (no I/O allowed).
+    pub fn is_path(&self) -> bool {
+        self.flags() & flags::O_PATH != 0
+    }
+
+    /// One non-blocking read at the file position, advancing it.
+    pub fn read(&self, buf: &mut [u8]) -> KResult<usize> {
+        if !self.readable() || self.is_path() {
+            return Err(Errno::EBADF);
+        }
+        if self.file.seekable() {
+            let mut pos = self.pos.lock();
+            let n = self.file.read(buf, Some(*pos))?;
+            *pos += n as u64;
+            Ok(n)
+        } else {
+            self.file.read(buf, None)
+        }
+    }
+
+    /// One non-blocking write at the file position (or the end with
+    /// O_APPEND), advancing it.
+    pub fn write(&self, buf: &[u8]) -> KResult<usize> {
+        if !self.writable() || self.is_path() {
+            return Err(Errno::EBADF);
+        }
+        if self.file.seekable() {
+            let mut pos = self.pos.lock();
+            if self.flags() & flags::O_APPEND != 0 {
+                *pos = self.file.size()?;
+            }
+            let n = self.file.write(buf, Some(*pos))?;
+            *pos += n as u64;
+            Ok(n)
+        } else {
+            self.file.write(buf, None)
+        }
+    }
+
+    /// pread: reads at `offset` without moving the position.
+    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> KResult<usize> {
+        if !self.readable() || self.is_path() {
+            return Err(Errno::EBADF);
+        }
+        if !self.file.seekable() {
+            return Err(Errno::ESPIPE);
+        }
+        self.file.read(buf, Some(offset))
+    }
+
+    /// pwrite: writes at `offset` without moving the position.
+    pub fn write_at(&self, buf: &[u8], offset: u64) -> KResult<usize> {
+        if !self.writable() || self.is_path() {
+            return Err(Errno::EBADF);
+        }
+        if !self.file.seekable() {
+            return Err(Errno::ESPIPE);
+        }
+        self.file.write(buf, Some(offset))
+    }
+
+    /// lseek.
+    pub fn seek(&self, offset: i64, whence: Whence) -> KResult<u64> {
+        if !self.file.seekable() {
+            return Err(Errno::ESPIPE);
+        }
+        let mut pos = self.pos.lock();
+        let base: i64 = match whence {
+            Whence::Set => 0,
+            Whence::Cur => i64::try_from(*pos).map_err(|_| Errno::EOVERFLOW)?,
+            Whence::End => i64::try_from(self.file.size()?).map_err(|_| Errno::EOVERFLOW)?,
+        };
+        let new = base.checked_add(offset).ok_or(Errno::EOVERFLOW)?;
+        if new < 0 {
+            return Err(Errno::EINVAL);
+        }
+        *pos = new as u64;
+        Ok(*pos)
+    }
+
+    /// Current position (for getdents cursors and /proc fdinfo).
+    pub fn position(&self) -> u64 {
+        *self.pos.lock()
+    }
+
+    /// Sets the position (getdents advances it to the next cursor).
+    pub fn set_position(&self, pos: u64) {
+        *self.pos.lock() = pos;
+    }
+}
+
+impl Drop for OpenFile {
+    fn drop(&mut self) {
+        self.file.release();
+    }
+}

@@ -1,0 +1,173 @@
+//! Regular files and directories of the mounted filesystems (ext4 root,
+//! tmpfs, devfs, procfs) through the ArceOS VFS.
+
+use alloc::{string::String, sync::Arc};
+use core::any::Any;
+
+use ax_fs_ng::vfs::File;
+use axfs_ng_vfs::{DirectoryCursor, Location, Metadata, NodeType};
+use axpoll::IoEvents;
+
+use super::{DirEntryInfo, FileLike, Kstat, mode};
+use crate::{Errno, KResult};
+
+/// The `Kstat` of a VFS node.
+pub fn kstat_of(meta: &Metadata) -> Kstat {
+    let kind = match meta.node_type {
+        NodeType::Fifo => mode::S_IFIFO,
+        NodeType::CharacterDevice => mode::S_IFCHR,
+        NodeType::Directory => mode::S_IFDIR,
+        NodeType::BlockDevice => mode::S_IFBLK,
+        NodeType::RegularFile => mode::S_IFREG,
+        NodeType::Symlink => mode::S_IFLNK,
+        NodeType::Socket => mode::S_IFSOCK,
+        NodeType::Unknown => 0,
+    };
+    let ts = |d: core::time::Duration| (d.as_secs() as i64, d.subsec_nanos());
+    Kstat {
+        dev: meta.device,
+        ino: meta.inode,
+        mode: kind | u32::from(meta.mode.bits()),
+        nlink: meta.nlink.min(u64::from(u32::MAX)) as u32,
+        uid: meta.uid,
+        gid: meta.gid,
+        rdev: meta.rdev.0,
+        size: meta.size as i64,
+        blksize: meta.block_size as u32,
+        blocks: meta.blocks as i64,
+        atime: ts(meta.atime),
+        mtime: ts(meta.mtime),
+        ctime: ts(meta.ctime),
+    }
+}
+
+/// `DT_*` value for a node type (getdents64).
+pub fn dtype_of(t: NodeType) -> u8 {
+    match t {
+        NodeType::Fifo => 1,
+        NodeType::CharacterDevice => 2,
+        NodeType::Directory => 4,
+        NodeType::BlockDevice => 6,
+        NodeType::RegularFile => 8,
+        NodeType::Symlink => 10,
+        NodeType::Socket => 12,
+        NodeType::Unknown => 0,
+    }
+}
+
+/// A regular file (or other non-directory node opened through the VFS).
+pub struct VfsFile {
+    file: File,
+    path: String,
+}
+
+impl VfsFile {
+    /// Wraps an opened VFS file.
+    pub fn new(file: File, path: String) -> Arc<Self> {
+        Arc::new(Self { file, path })
+    }
+
+    /// The file's VFS location.
+    pub fn location(&self) -> &Location {
+        self.file.location()
+    }
+}
+
+impl FileLike for VfsFile {
+    fn read(&self, buf: &mut [u8], pos: Option<u64>) -> KResult<usize> {
+        Ok(self.file.read_at(buf, pos.unwrap_or(0))?)
+    }
+
+    fn write(&self, buf: &[u8], pos: Option<u64>) -> KResult<usize> {
+        Ok(self.file.write_at(buf, pos.unwrap_or(0))?)
+    }
+
+    fn seekable(&self) -> bool {
+        true
+    }
+
+    fn size(&self) -> KResult<u64> {
+        Ok(self.file.location().len()?)
+    }
+
+    fn stat(&self) -> KResult<Kstat> {
+        Ok(kstat_of(&self.file.location().metadata()?))
+    }
+
+    fn poll(&self) -> IoEvents {
+        IoEvents::IN | IoEvents::OUT | IoEvents::RDNORM | IoEvents::WRNORM
+    }
+
+    fn truncate(&self, len: u64) -> KResult<()> {
+        Ok(self.file.set_len(len)?)
+    }
+
+    fn path(&self) -> String {
+        self.path.clone()
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// An open directory.
+pub struct VfsDir {
+    loc: Location,
+    path: String,
+}
+
+impl VfsDir {
+    /// Wraps a directory location.
+    pub fn new(loc: Location, path: String) -> Arc<Self> {
+        Arc::new(Self { loc, path })
+    }
+
+    /// The directory's VFS location.
+    pub fn location(&self) -> &Location {
+        &self.loc
+    }
+}
+
+impl FileLike for VfsDir {
+    fn read(&self, _buf: &mut [u8], _pos: Option<u64>) -> KResult<usize> {
+        Err(Errno::EISDIR)
+    }
+
+    fn write(&self, _buf: &[u8], _pos: Option<u64>) -> KResult<usize> {
+        Err(Errno::EISDIR)
+    }
+
+    fn seekable(&self) -> bool {
+        true
+    }
+
+    fn stat(&self) -> KResult<Kstat> {
+        Ok(kstat_of(&self.loc.metadata()?))
+    }
+
+    fn poll(&self) -> IoEvents {
+        IoEvents::IN | IoEvents::RDNORM
+    }
+
+    fn read_dir(&self, pos: u64, emit: &mut dyn FnMut(DirEntryInfo) -> bool) -> KResult<()> {
+        let mut sink = |name: &[u8], ino: u64, t: NodeType, next: DirectoryCursor| {
+            emit(DirEntryInfo {
+                ino,
+                next: next.offset(),
+                dtype: dtype_of(t),
+                name: String::from_utf8_lossy(name).into_owned(),
+            })
+        };
+        self.loc.read_dir(DirectoryCursor::new(pos), &mut sink)?;
+        Ok(())
+    }
+
+    fn path(&self) -> String {
+        self.path.clone()
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

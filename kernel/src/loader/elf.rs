@@ -1,0 +1,152 @@
+//! ELF64 executables: static and static-PIE (ET_EXEC, ET_DYN without
+//! PT_INTERP). Dynamically linked programs are a later issue: they fail with
+//! ENOEXEC and a log line.
+
+use alloc::vec;
+
+use ax_fs_ng::vfs::File;
+use starling_mm::aspace::{AddrSpace, MapRequest, Placement, Prot, VmaKind, page_ceil, page_floor};
+
+use crate::{
+    arch,
+    error::{Errno, KResult},
+};
+
+const PT_LOAD: u32 = 1;
+const PT_INTERP: u32 = 3;
+const PT_PHDR: u32 = 6;
+const ET_EXEC: u16 = 2;
+const ET_DYN: u16 = 3;
+const PF_X: u32 = 1;
+const PF_W: u32 = 2;
+const PF_R: u32 = 4;
+
+/// What the stack builder needs to know about the loaded program.
+pub struct Loaded {
+    pub entry: usize,
+    pub phdr: usize,
+    pub phent: usize,
+    pub phnum: usize,
+}
+
+struct Phdr {
+    kind: u32,
+    flags: u32,
+    offset: u64,
+    vaddr: u64,
+    filesz: u64,
+    memsz: u64,
+}
+
+fn u16_at(b: &[u8], off: usize) -> u16 {
+    u16::from_le_bytes([b[off], b[off + 1]])
+}
+fn u32_at(b: &[u8], off: usize) -> u32 {
+    u32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
+}
+fn u64_at(b: &[u8], off: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[off..off + 8]);
+    u64::from_le_bytes(a)
+}
+
+fn read_exact(file: &File, buf: &mut [u8], off: u64) -> KResult<()> {
+    let mut done = 0;
+    while done < buf.len() {
+        let n = file.read_at(&mut buf[done..], off + done as u64)?;
+        if n == 0 {
+            return Err(Errno::ENOEXEC);
+        }
+        done += n;
+    }
+    Ok(())
+}
+
+/// Maps the PT_LOAD segments of `file` into `aspace` and sets the heap start.
+pub fn load_segments(file: &File, aspace: &mut AddrSpace) -> KResult<Loaded> {
+    let mut eh = [0u8; 64];
+    read_exact(file, &mut eh, 0)?;
+    if &eh[0..4] != b"\x7fELF" || eh[4] != 2 || eh[5] != 1 {
+        return Err(Errno::ENOEXEC);
+    }
+    let etype = u16_at(&eh, 16);
+    if u16_at(&eh, 18) != arch::ELF_MACHINE || (etype != ET_EXEC && etype != ET_DYN) {
+        return Err(Errno::ENOEXEC);
+    }
+    let entry = u64_at(&eh, 24);
+    let phoff = u64_at(&eh, 32);
+    let phent = usize::from(u16_at(&eh, 54));
+    let phnum = usize::from(u16_at(&eh, 56));
+    if phent != 56 || phnum == 0 || phnum > 512 {
+        return Err(Errno::ENOEXEC);
+    }
+    let mut raw = vec![0u8; phent * phnum];
+    read_exact(file, &mut raw, phoff)?;
+    let phdrs: alloc::vec::Vec<Phdr> = raw
+        .chunks(phent)
+        .map(|p| Phdr {
+            kind: u32_at(p, 0),
+            flags: u32_at(p, 4),
+            offset: u64_at(p, 8),
+            vaddr: u64_at(p, 16),
+            filesz: u64_at(p, 32),
+            memsz: u64_at(p, 40),
+        })
+        .collect();
+    if phdrs.iter().any(|p| p.kind == PT_INTERP) {
+        warn!("execve: dynamically linked executables are not supported yet");
+        return Err(Errno::ENOEXEC);
+    }
+    let base = if etype == ET_DYN { arch::ET_DYN_BASE } else { 0 };
+    let layout = *aspace.layout();
+    let mut image_end = 0usize;
+    let mut mapped_end = 0usize;
+    let mut phdr_addr = None;
+    for p in phdrs.iter().filter(|p| p.kind == PT_LOAD) {
+        if p.filesz > p.memsz {
+            return Err(Errno::ENOEXEC);
+        }
+        let vaddr = base.checked_add(p.vaddr as usize).ok_or(Errno::ENOEXEC)?;
+        let end = vaddr.checked_add(p.memsz as usize).ok_or(Errno::ENOEXEC)?;
+        if vaddr < layout.min_addr || end > layout.mmap_base {
+            return Err(Errno::ENOEXEC);
+        }
+        let mut prot = Prot::empty();
+        prot.set(Prot::READ, p.flags & PF_R != 0);
+        prot.set(Prot::WRITE, p.flags & PF_W != 0);
+        prot.set(Prot::EXEC, p.flags & PF_X != 0);
+        // Segments may share a boundary page; the later one starts its VMA
+        // after the page the earlier one already mapped.
+        let start = page_floor(vaddr).max(mapped_end);
+        let stop = page_ceil(end).ok_or(Errno::ENOEXEC)?;
+        if stop > start {
+            let mut req = MapRequest::anonymous(start, stop - start, prot);
+            req.placement = Placement::FixedNoReplace;
+            req.kind = VmaKind::Image;
+            aspace.map(req)?;
+            mapped_end = stop;
+        }
+        if p.filesz > 0 {
+            let mut data = vec![0u8; p.filesz as usize];
+            read_exact(file, &mut data, p.offset)?;
+            aspace.write_bytes(vaddr, &data)?;
+        }
+        if phoff >= p.offset && phoff + (phent * phnum) as u64 <= p.offset + p.filesz {
+            phdr_addr = Some(vaddr + (phoff - p.offset) as usize);
+        }
+        image_end = image_end.max(end);
+    }
+    if image_end == 0 {
+        return Err(Errno::ENOEXEC);
+    }
+    if let Some(p) = phdrs.iter().find(|p| p.kind == PT_PHDR) {
+        phdr_addr = Some(base + p.vaddr as usize);
+    }
+    aspace.init_heap(page_ceil(image_end).ok_or(Errno::ENOEXEC)?);
+    Ok(Loaded {
+        entry: base + entry as usize,
+        phdr: phdr_addr.unwrap_or(0),
+        phent,
+        phnum,
+    })
+}

@@ -1,0 +1,106 @@
+//! Program loading for execve: ELF executables and `#!` scripts.
+//!
+//! [`load`] builds a complete new address space (segments, heap start,
+//! stack with argv/envp/auxv, the riscv64 signal-return page) without
+//! touching the caller's; execve switches to it only once loading
+//! succeeded, so a failed execve returns to the old image intact.
+
+mod elf;
+mod stack;
+
+use alloc::{string::String, vec::Vec};
+
+use ax_fs_ng::vfs::{FsContext, OpenOptions, OpenResult};
+use starling_mm::aspace::AddrSpace;
+
+use crate::{
+    arch,
+    error::{Errno, KResult},
+    task::creds::Creds,
+};
+
+/// A loaded program, ready to run.
+pub struct Image {
+    pub aspace: AddrSpace,
+    pub entry: usize,
+    pub stack_pointer: usize,
+    /// Absolute path of the executable that finally ran (after `#!`).
+    pub path: String,
+    pub argv: Vec<Vec<u8>>,
+}
+
+/// Maximum `#!` nesting (Linux's BINPRM_MAX_RECURSION).
+const MAX_INTERP_DEPTH: usize = 4;
+
+/// Loads `path` with `argv`/`envp` into a fresh address space.
+pub fn load(ctx: &FsContext, path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>, creds: &Creds) -> KResult<Image> {
+    load_depth(ctx, path, argv, envp, creds, 0)
+}
+
+fn open_executable(ctx: &FsContext, path: &str) -> KResult<(ax_fs_ng::vfs::File, String)> {
+    let mut opts = OpenOptions::new();
+    opts.read(true);
+    let file = match opts.open(ctx, path)? {
+        OpenResult::File(f) => f,
+        OpenResult::Dir(_) => return Err(Errno::EACCES),
+    };
+    let meta = file.location().metadata()?;
+    if meta.node_type != axfs_ng_vfs::NodeType::RegularFile {
+        return Err(Errno::EACCES);
+    }
+    if meta.mode.bits() & 0o111 == 0 {
+        return Err(Errno::EACCES);
+    }
+    let abs = file
+        .location()
+        .absolute_path()
+        .map(|p| String::from(p.as_str()))
+        .unwrap_or_else(|_| String::from(path));
+    Ok((file, abs))
+}
+
+fn load_depth(
+    ctx: &FsContext,
+    path: &str,
+    mut argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+    creds: &Creds,
+    depth: usize,
+) -> KResult<Image> {
+    let (file, abs) = open_executable(ctx, path)?;
+    let mut head = alloc::vec![0u8; 256];
+    let n = file.read_at(&mut head[..], 0)?;
+    head.truncate(n);
+    if head.starts_with(b"#!") {
+        if depth >= MAX_INTERP_DEPTH {
+            return Err(Errno::ELOOP);
+        }
+        let line_end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
+        let line = core::str::from_utf8(&head[2..line_end]).map_err(|_| Errno::ENOEXEC)?;
+        let line = line.trim_matches(|c| c == ' ' || c == '\t');
+        if line.is_empty() {
+            return Err(Errno::ENOEXEC);
+        }
+        let (interp, arg) = match line.find([' ', '\t']) {
+            Some(i) => (&line[..i], Some(line[i..].trim_matches(|c| c == ' ' || c == '\t'))),
+            None => (line, None),
+        };
+        let mut new_argv = alloc::vec![interp.as_bytes().to_vec()];
+        if let Some(arg) = arg.filter(|a| !a.is_empty()) {
+            new_argv.push(arg.as_bytes().to_vec());
+        }
+        new_argv.push(path.as_bytes().to_vec());
+        if !argv.is_empty() {
+            argv.remove(0);
+        }
+        new_argv.extend(argv);
+        return load_depth(ctx, interp, new_argv, envp, creds, depth + 1);
+    }
+    let mut aspace = AddrSpace::new(arch::user_layout())?;
+    let loaded = elf::load_segments(&file, &mut aspace)?;
+    if let Some((addr, code)) = arch::SIGRETURN_PAGE {
+        stack::map_trampoline(&mut aspace, addr, code)?;
+    }
+    let sp = stack::build(&mut aspace, &loaded, &argv, &envp, abs.as_bytes(), creds)?;
+    Ok(Image { aspace, entry: loaded.entry, stack_pointer: sp, path: abs, argv })
+}

@@ -1,0 +1,136 @@
+//! close, dup, dup2, dup3, fcntl, pipe2.
+
+use alloc::sync::Arc;
+
+use starling_fs::file::{OpenFile, flags::*, pipe};
+
+use super::file_of;
+use crate::{
+    error::{Errno, KResult},
+    syscall::{SyscallContext, SysResult},
+    usercopy,
+};
+
+const F_DUPFD: i32 = 0;
+const F_GETFD: i32 = 1;
+const F_SETFD: i32 = 2;
+const F_GETFL: i32 = 3;
+const F_SETFL: i32 = 4;
+const F_GETLK: i32 = 5;
+const F_SETLK: i32 = 6;
+const F_SETLKW: i32 = 7;
+const F_DUPFD_CLOEXEC: i32 = 1030;
+const FD_CLOEXEC: usize = 1;
+
+/// Installs `file` at the lowest free descriptor.
+pub fn install(sc: &SyscallContext<'_>, file: Arc<OpenFile>, cloexec: bool) -> KResult<usize> {
+    let fd = sc.thread.process.files().lock().alloc(file, cloexec)?;
+    Ok(fd as usize)
+}
+
+/// close(2).
+pub fn sys_close(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
+    let file = sc.thread.process.files().lock().remove(fd).ok_or(Errno::EBADF)?;
+    drop(file);
+    Ok(0)
+}
+
+/// dup(2).
+pub fn sys_dup(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
+    let file = file_of(sc.thread, fd)?;
+    install(sc, file, false)
+}
+
+/// dup2(2): like dup3 without flags, but oldfd == newfd returns newfd when valid.
+pub fn sys_dup2(sc: &mut SyscallContext<'_>, old: i32, new: i32) -> SysResult {
+    if old == new {
+        file_of(sc.thread, old)?;
+        return Ok(new as usize);
+    }
+    sys_dup3(sc, old, new, 0)
+}
+
+/// dup3(2).
+pub fn sys_dup3(sc: &mut SyscallContext<'_>, old: i32, new: i32, flags: u32) -> SysResult {
+    if flags & !O_CLOEXEC != 0 || old == new {
+        return Err(Errno::EINVAL);
+    }
+    let file = file_of(sc.thread, old)?;
+    let replaced = sc
+        .thread
+        .process
+        .files()
+        .lock()
+        .install_at(new, file, flags & O_CLOEXEC != 0)?;
+    drop(replaced);
+    Ok(new as usize)
+}
+
+/// fcntl(2): descriptor duplication, descriptor and status flags.
+pub fn sys_fcntl(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) -> SysResult {
+    let files = sc.thread.process.files();
+    match cmd {
+        F_DUPFD | F_DUPFD_CLOEXEC => {
+            let file = file_of(sc.thread, fd)?;
+            let min = i32::try_from(arg).map_err(|_| Errno::EINVAL)?;
+            let fd = files.lock().alloc_at_least(min, file, cmd == F_DUPFD_CLOEXEC)?;
+            Ok(fd as usize)
+        }
+        F_GETFD => {
+            let cloexec = files.lock().get_cloexec(fd).ok_or(Errno::EBADF)?;
+            Ok(if cloexec { FD_CLOEXEC } else { 0 })
+        }
+        F_SETFD => {
+            files.lock().set_cloexec(fd, arg & FD_CLOEXEC != 0)?;
+            Ok(0)
+        }
+        F_GETFL => Ok(file_of(sc.thread, fd)?.flags() as usize),
+        F_SETFL => {
+            file_of(sc.thread, fd)?.set_status_flags(arg as u32);
+            Ok(0)
+        }
+        F_GETLK | F_SETLK | F_SETLKW => {
+            file_of(sc.thread, fd)?;
+            warn!("fcntl: record locks (cmd {cmd}) are not implemented yet");
+            Err(Errno::EOPNOTSUPP)
+        }
+        _ => {
+            file_of(sc.thread, fd)?;
+            Err(Errno::EINVAL)
+        }
+    }
+}
+
+/// pipe2(2).
+pub fn sys_pipe2(sc: &mut SyscallContext<'_>, fds: usize, flags: u32) -> SysResult {
+    if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (r, w) = pipe::new_pipe();
+    let status = flags & O_NONBLOCK;
+    let r = OpenFile::new(r, O_RDONLY | status);
+    let w = OpenFile::new(w, O_WRONLY | status);
+    let cloexec = flags & O_CLOEXEC != 0;
+    let files = sc.thread.process.files();
+    let (rfd, wfd) = {
+        let mut table = files.lock();
+        let rfd = table.alloc(r, cloexec)?;
+        match table.alloc(w, cloexec) {
+            Ok(wfd) => (rfd, wfd),
+            Err(e) => {
+                table.remove(rfd);
+                return Err(e.into());
+            }
+        }
+    };
+    let mut out = [0u8; 8];
+    out[..4].copy_from_slice(&rfd.to_ne_bytes());
+    out[4..].copy_from_slice(&wfd.to_ne_bytes());
+    if let Err(e) = usercopy::copy_to_user(fds, &out) {
+        let mut table = files.lock();
+        table.remove(rfd);
+        table.remove(wfd);
+        return Err(e);
+    }
+    Ok(0)
+}

@@ -1,0 +1,97 @@
+//! File-descriptor and filesystem syscalls.
+//!
+//! Shared helpers: descriptor lookup, the filesystem context for `*at`
+//! calls, and the blocking loop that turns non-blocking file operations
+//! into blocking reads and writes.
+
+mod dir;
+mod fd;
+mod ioctl;
+mod open;
+mod poll;
+mod rw;
+mod stat;
+
+use alloc::sync::Arc;
+
+use ax_fs_ng::vfs::FsContext;
+use axfs_ng_vfs::MutationCredentials;
+use axpoll::IoEvents;
+use starling_fs::file::{OpenFile, vfs::VfsDir};
+
+pub use self::{dir::*, fd::*, ioctl::*, open::*, poll::*, rw::*, stat::*};
+use super::SyscallContext;
+use crate::{
+    error::{Errno, KResult},
+    task::{Thread, block},
+};
+
+/// `AT_FDCWD`: resolve relative to the current directory.
+pub const AT_FDCWD: i32 = -100;
+pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+pub const AT_REMOVEDIR: u32 = 0x200;
+pub const AT_SYMLINK_FOLLOW: u32 = 0x400;
+pub const AT_NO_AUTOMOUNT: u32 = 0x800;
+pub const AT_EMPTY_PATH: u32 = 0x1000;
+pub const AT_EACCESS: u32 = 0x200;
+
+/// The open file description behind `fd`, or EBADF.
+pub fn file_of(thread: &Thread, fd: i32) -> KResult<Arc<OpenFile>> {
+    thread.process.files().lock().get(fd).cloned().ok_or(Errno::EBADF)
+}
+
+/// The filesystem context in which `path` (relative or absolute) is
+/// resolved for an `*at` call with `dirfd`.
+pub fn at_context(thread: &Thread, dirfd: i32, path: &str) -> KResult<FsContext> {
+    let ctx = thread.process.fs().lock().clone();
+    if path.starts_with('/') || dirfd == AT_FDCWD {
+        return Ok(ctx);
+    }
+    let file = file_of(thread, dirfd)?;
+    let dir = file.file().as_any().downcast_ref::<VfsDir>().ok_or(Errno::ENOTDIR)?;
+    Ok(ctx.with_current_dir(dir.location().clone())?)
+}
+
+/// The caller's credentials for permission checks in the VFS.
+pub fn credentials(thread: &Thread) -> MutationCredentials<'static> {
+    let c = thread.process.creds.lock();
+    let root = c.fsuid == 0;
+    MutationCredentials {
+        fsuid: c.fsuid,
+        fsgid: c.fsgid,
+        supplementary_gids: &[],
+        cap_dac_override: root,
+        cap_dac_read_search: root,
+        cap_fowner: root,
+    }
+}
+
+/// Owner of files the caller creates (fsuid, fsgid).
+pub fn owner(thread: &Thread) -> (u32, u32) {
+    let c = thread.process.creds.lock();
+    (c.fsuid, c.fsgid)
+}
+
+/// Runs a non-blocking file operation, blocking between attempts unless the
+/// description is O_NONBLOCK. Signals interrupt with ERESTARTSYS.
+pub fn blocking<T>(
+    sc: &SyscallContext<'_>,
+    file: &Arc<OpenFile>,
+    events: IoEvents,
+    mut op: impl FnMut() -> KResult<T>,
+) -> KResult<T> {
+    if file.nonblocking() {
+        return op();
+    }
+    block::wait_event(
+        sc.thread,
+        None,
+        block::Interruptible::Restart,
+        // SAFETY: `wait_event` drops the registrar before `file` goes away.
+        |sink| unsafe { file.file().register_poll(sink, events) },
+        || match op() {
+            Err(Errno::EAGAIN) => None,
+            other => Some(other),
+        },
+    )
+}

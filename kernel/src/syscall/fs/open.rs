@@ -1,0 +1,184 @@
+//! openat and the path-based calls that create or remove names.
+
+use alloc::{string::String, sync::Arc};
+
+use ax_fs_ng::vfs::{OpenOptions, OpenResult};
+use axfs_ng_vfs::{NodePermission, NodeType};
+use starling_fs::file::{
+    FileLike, OpenFile,
+    flags::*,
+    vfs::{VfsDir, VfsFile},
+};
+
+use super::{AT_REMOVEDIR, at_context, install};
+use crate::{
+    dev,
+    error::{Errno, KResult},
+    syscall::{SyscallContext, SysResult},
+    usercopy,
+};
+
+const VALID_OPEN_FLAGS: u32 = O_ACCMODE
+    | O_CREAT
+    | O_EXCL
+    | O_NOCTTY
+    | O_TRUNC
+    | O_APPEND
+    | O_NONBLOCK
+    | O_DSYNC
+    | O_ASYNC
+    | O_DIRECT
+    | O_LARGEFILE
+    | O_DIRECTORY
+    | O_NOFOLLOW
+    | O_NOATIME
+    | O_CLOEXEC
+    | O_SYNC
+    | O_PATH
+    | O_TMPFILE;
+
+fn absolute(sc: &SyscallContext<'_>, dirfd: i32, path: &str) -> String {
+    if path.starts_with('/') {
+        return String::from(path);
+    }
+    let base = at_context(sc.thread, dirfd, path)
+        .ok()
+        .and_then(|ctx| ctx.current_dir().absolute_path().ok())
+        .map(|p| String::from(p.as_str()))
+        .unwrap_or_default();
+    let joined = alloc::format!("{}/{}", base.trim_end_matches('/'), path);
+    String::from_utf8(starling_fs::path::normalize_lexically(b"/", joined.as_bytes()))
+        .unwrap_or(joined)
+}
+
+/// Opens `path` relative to `dirfd` and returns the open file description.
+pub fn open_path(sc: &SyscallContext<'_>, dirfd: i32, path: &str, flags: u32, mode: u32) -> KResult<Arc<OpenFile>> {
+    if flags & O_TMPFILE == O_TMPFILE {
+        warn!("open: O_TMPFILE is not supported yet");
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let ctx = at_context(sc.thread, dirfd, path)?;
+    let acc = flags & O_ACCMODE;
+    if acc == O_ACCMODE {
+        return Err(Errno::EINVAL);
+    }
+    let umask = sc.thread.process.umask.load(core::sync::atomic::Ordering::Relaxed);
+    let mut opts = OpenOptions::new();
+    opts.read(acc != O_WRONLY)
+        .write(acc != O_RDONLY)
+        .create(flags & O_CREAT != 0)
+        .create_new(flags & O_CREAT != 0 && flags & O_EXCL != 0)
+        .truncate(flags & O_TRUNC != 0 && acc != O_RDONLY)
+        .directory(flags & O_DIRECTORY != 0)
+        .no_follow(flags & O_NOFOLLOW != 0)
+        .path(flags & O_PATH != 0)
+        .mode(mode & !umask & 0o7777);
+    let shown = absolute(sc, dirfd, path);
+    let file: Arc<dyn FileLike> = match opts.open(&ctx, path)? {
+        OpenResult::Dir(loc) => VfsDir::new(loc, shown),
+        OpenResult::File(f) => {
+            let meta = f.location().metadata()?;
+            match meta.node_type {
+                NodeType::CharacterDevice if flags & O_PATH == 0 => {
+                    dev::open_device(meta.rdev.major(), meta.rdev.minor())?
+                }
+                NodeType::Fifo if flags & O_PATH == 0 => {
+                    warn!("open: FIFOs are not supported yet ({shown})");
+                    return Err(Errno::ENXIO);
+                }
+                _ => VfsFile::new(f, shown),
+            }
+        }
+    };
+    Ok(OpenFile::new(file, flags))
+}
+
+/// openat(2).
+pub fn sys_openat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, flags: u32, mode: u32) -> SysResult {
+    if flags & !VALID_OPEN_FLAGS != 0 {
+        // Linux ignores unknown open flags for compatibility.
+        debug!("openat: ignoring unknown flags {:#x}", flags & !VALID_OPEN_FLAGS);
+    }
+    let path = usercopy::read_path(path)?;
+    let file = open_path(sc, dirfd, &path, flags, mode)?;
+    install(sc, file, flags & O_CLOEXEC != 0)
+}
+
+/// mkdirat(2).
+pub fn sys_mkdirat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, mode: u32) -> SysResult {
+    let path = usercopy::read_path(path)?;
+    let ctx = at_context(sc.thread, dirfd, &path)?;
+    let umask = sc.thread.process.umask.load(core::sync::atomic::Ordering::Relaxed);
+    let perm = NodePermission::from_bits_truncate((mode & !umask & 0o7777) as u16);
+    let (uid, gid) = super::owner(sc.thread);
+    ctx.create_dir(path.as_str(), perm, uid, gid, &super::credentials(sc.thread))?;
+    Ok(0)
+}
+
+/// unlinkat(2).
+pub fn sys_unlinkat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, flags: u32) -> SysResult {
+    if flags & !AT_REMOVEDIR != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = usercopy::read_path(path)?;
+    let ctx = at_context(sc.thread, dirfd, &path)?;
+    if flags & AT_REMOVEDIR != 0 {
+        ctx.remove_dir(path.as_str(), &super::credentials(sc.thread))?;
+    } else {
+        ctx.remove_file(path.as_str(), &super::credentials(sc.thread))?;
+    }
+    Ok(0)
+}
+
+/// renameat2(2) (flags other than 0 are a later issue).
+pub fn sys_renameat2(
+    sc: &mut SyscallContext<'_>,
+    olddirfd: i32,
+    oldpath: usize,
+    newdirfd: i32,
+    newpath: usize,
+    flags: u32,
+) -> SysResult {
+    if flags != 0 {
+        warn!("renameat2: flags {flags:#x} are not supported yet");
+        return Err(Errno::EINVAL);
+    }
+    let old = usercopy::read_path(oldpath)?;
+    let new = usercopy::read_path(newpath)?;
+    let old_abs = absolute(sc, olddirfd, &old);
+    let new_abs = absolute(sc, newdirfd, &new);
+    let ctx = sc.thread.process.fs().lock().clone();
+    ctx.rename(old_abs.as_str(), new_abs.as_str(), &super::credentials(sc.thread))?;
+    Ok(0)
+}
+
+/// symlinkat(2).
+pub fn sys_symlinkat(sc: &mut SyscallContext<'_>, target: usize, dirfd: i32, linkpath: usize) -> SysResult {
+    let target = usercopy::read_path(target)?;
+    let link = usercopy::read_path(linkpath)?;
+    let ctx = at_context(sc.thread, dirfd, &link)?;
+    let (uid, gid) = super::owner(sc.thread);
+    ctx.symlink(target.as_str(), link.as_str(), uid, gid, &super::credentials(sc.thread))?;
+    Ok(0)
+}
+
+/// linkat(2) (AT_SYMLINK_FOLLOW accepted).
+pub fn sys_linkat(
+    sc: &mut SyscallContext<'_>,
+    olddirfd: i32,
+    oldpath: usize,
+    newdirfd: i32,
+    newpath: usize,
+    flags: u32,
+) -> SysResult {
+    if flags & !(super::AT_SYMLINK_FOLLOW | super::AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let old = usercopy::read_path(oldpath)?;
+    let new = usercopy::read_path(newpath)?;
+    let old_abs = absolute(sc, olddirfd, &old);
+    let new_abs = absolute(sc, newdirfd, &new);
+    let ctx = sc.thread.process.fs().lock().clone();
+    ctx.link(old_abs.as_str(), new_abs.as_str(), &super::credentials(sc.thread))?;
+    Ok(0)
+}

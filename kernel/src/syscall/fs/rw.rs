@@ -1,0 +1,219 @@
+//! read, write, readv, writev, pread64, pwrite64, lseek.
+
+use alloc::{sync::Arc, vec, vec::Vec};
+
+use axpoll::IoEvents;
+use starling_fs::file::{OpenFile, Whence};
+
+use super::{blocking, file_of};
+use crate::{
+    error::{Errno, KResult},
+    syscall::{SyscallContext, SysResult},
+    task::signal::{SIGPIPE, SigInfo, send},
+    usercopy,
+};
+
+/// Largest chunk moved through a kernel buffer at once.
+const CHUNK: usize = 64 * 1024;
+/// Linux caps one read/write at MAX_RW_COUNT (INT_MAX rounded down to a page).
+const MAX_RW: usize = 0x7fff_f000;
+const IOV_MAX: i32 = 1024;
+
+fn epipe(sc: &SyscallContext<'_>, e: Errno) -> Errno {
+    if e == Errno::EPIPE {
+        send::send_to_thread(sc.thread, SigInfo::kernel(SIGPIPE));
+    }
+    e
+}
+
+/// Reads up to `len` bytes into user memory at `buf`, from the position or
+/// from `offset` (pread).
+fn read_into(sc: &SyscallContext<'_>, file: &Arc<OpenFile>, buf: usize, len: usize, offset: Option<u64>) -> SysResult {
+    let len = len.min(MAX_RW);
+    if buf.checked_add(len).is_none_or(|end| end > usercopy::user_end()) {
+        return Err(Errno::EFAULT);
+    }
+    let mut done = 0;
+    let mut kbuf = vec![0u8; len.min(CHUNK)];
+    while done < len {
+        let want = (len - done).min(CHUNK);
+        let n = if done == 0 {
+            blocking(sc, file, IoEvents::IN, || match offset {
+                Some(off) => file.read_at(&mut kbuf[..want], off),
+                None => file.read(&mut kbuf[..want]),
+            })?
+        } else {
+            // After the first chunk, only take what is there without blocking.
+            match match offset {
+                Some(off) => file.read_at(&mut kbuf[..want], off + done as u64),
+                None => file.read(&mut kbuf[..want]),
+            } {
+                Ok(n) => n,
+                Err(_) => break,
+            }
+        };
+        if n == 0 {
+            break;
+        }
+        usercopy::copy_to_user(buf + done, &kbuf[..n])?;
+        done += n;
+        if n < want || !file.file().seekable() {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+/// Writes `len` bytes from user memory, blocking until all are written (or
+/// a signal ends the wait after a partial write).
+fn write_from(sc: &SyscallContext<'_>, file: &Arc<OpenFile>, buf: usize, len: usize, offset: Option<u64>) -> SysResult {
+    let len = len.min(MAX_RW);
+    if buf.checked_add(len).is_none_or(|end| end > usercopy::user_end()) {
+        return Err(Errno::EFAULT);
+    }
+    if len == 0 {
+        // A zero-length write still checks that the descriptor is writable.
+        return match offset {
+            Some(off) => file.write_at(&[], off),
+            None => file.write(&[]),
+        }
+        .map_err(|e| epipe(sc, e));
+    }
+    let mut done = 0;
+    let mut kbuf = vec![0u8; len.min(CHUNK)];
+    while done < len {
+        let want = (len - done).min(CHUNK);
+        usercopy::copy_from_user(&mut kbuf[..want], buf + done)?;
+        let mut part = 0;
+        while part < want {
+            let r = blocking(sc, file, IoEvents::OUT, || match offset {
+                Some(off) => file.write_at(&kbuf[part..want], off + (done + part) as u64),
+                None => file.write(&kbuf[part..want]),
+            });
+            match r {
+                Ok(n) => part += n,
+                Err(e) if done + part > 0 && (e == Errno::ERESTARTSYS || e == Errno::EAGAIN) => {
+                    return Ok(done + part);
+                }
+                Err(e) => return Err(epipe(sc, e)),
+            }
+        }
+        done += want;
+    }
+    Ok(done)
+}
+
+/// read(2).
+pub fn sys_read(sc: &mut SyscallContext<'_>, fd: i32, buf: usize, count: usize) -> SysResult {
+    let file = file_of(sc.thread, fd)?;
+    read_into(sc, &file, buf, count, None)
+}
+
+/// write(2).
+pub fn sys_write(sc: &mut SyscallContext<'_>, fd: i32, buf: usize, count: usize) -> SysResult {
+    let file = file_of(sc.thread, fd)?;
+    write_from(sc, &file, buf, count, None)
+}
+
+/// pread64(2).
+pub fn sys_pread64(sc: &mut SyscallContext<'_>, fd: i32, buf: usize, count: usize, off: i64) -> SysResult {
+    let file = file_of(sc.thread, fd)?;
+    let off = u64::try_from(off).map_err(|_| Errno::EINVAL)?;
+    read_into(sc, &file, buf, count, Some(off))
+}
+
+/// pwrite64(2).
+pub fn sys_pwrite64(sc: &mut SyscallContext<'_>, fd: i32, buf: usize, count: usize, off: i64) -> SysResult {
+    let file = file_of(sc.thread, fd)?;
+    let off = u64::try_from(off).map_err(|_| Errno::EINVAL)?;
+    write_from(sc, &file, buf, count, Some(off))
+}
+
+fn read_iovecs(iov: usize, iovcnt: i32) -> KResult<Vec<(usize, usize)>> {
+    if !(0..=IOV_MAX).contains(&iovcnt) {
+        return Err(Errno::EINVAL);
+    }
+    let mut out = Vec::with_capacity(iovcnt as usize);
+    let mut total = 0usize;
+    for i in 0..iovcnt as usize {
+        let base = usercopy::read_usize(iov + i * 16)?;
+        let len = usercopy::read_usize(iov + i * 16 + 8)?;
+        if isize::try_from(len).is_err() {
+            return Err(Errno::EINVAL);
+        }
+        total = total.checked_add(len).filter(|t| *t <= isize::MAX as usize).ok_or(Errno::EINVAL)?;
+        out.push((base, len));
+    }
+    Ok(out)
+}
+
+/// readv(2).
+pub fn sys_readv(sc: &mut SyscallContext<'_>, fd: i32, iov: usize, iovcnt: i32) -> SysResult {
+    let file = file_of(sc.thread, fd)?;
+    let vecs = read_iovecs(iov, iovcnt)?;
+    let mut total = 0;
+    for (base, len) in vecs {
+        if len == 0 {
+            continue;
+        }
+        let n = match read_into(sc, &file, base, len, None) {
+            Ok(n) => n,
+            Err(e) if total > 0 && e != Errno::EFAULT => break,
+            Err(e) => return if total > 0 { Ok(total) } else { Err(e) },
+        };
+        total += n;
+        if n < len {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// writev(2).
+pub fn sys_writev(sc: &mut SyscallContext<'_>, fd: i32, iov: usize, iovcnt: i32) -> SysResult {
+    let file = file_of(sc.thread, fd)?;
+    let vecs = read_iovecs(iov, iovcnt)?;
+    // Gather into one buffer so the write stays whole (a pipe's PIPE_BUF
+    // atomicity and the console's "each write whole" both depend on it).
+    let total: usize = vecs.iter().map(|v| v.1).sum();
+    if total <= CHUNK {
+        let mut kbuf = vec![0u8; total];
+        let mut at = 0;
+        for (base, len) in &vecs {
+            usercopy::copy_from_user(&mut kbuf[at..at + len], *base)?;
+            at += len;
+        }
+        if total == 0 {
+            return file.write(&[]).map_err(|e| epipe(sc, e));
+        }
+        let mut done = 0;
+        while done < total {
+            match blocking(sc, &file, IoEvents::OUT, || file.write(&kbuf[done..])) {
+                Ok(n) => done += n,
+                Err(e) if done > 0 && e == Errno::ERESTARTSYS => break,
+                Err(e) => return Err(epipe(sc, e)),
+            }
+        }
+        return Ok(done);
+    }
+    let mut written = 0;
+    for (base, len) in vecs {
+        match write_from(sc, &file, base, len, None) {
+            Ok(n) => written += n,
+            Err(e) => return if written > 0 { Ok(written) } else { Err(e) },
+        }
+    }
+    Ok(written)
+}
+
+/// lseek(2).
+pub fn sys_lseek(sc: &mut SyscallContext<'_>, fd: i32, off: i64, whence: u32) -> SysResult {
+    let file = file_of(sc.thread, fd)?;
+    let whence = match whence {
+        0 => Whence::Set,
+        1 => Whence::Cur,
+        2 => Whence::End,
+        _ => return Err(Errno::EINVAL),
+    };
+    Ok(file.seek(off, whence)? as usize)
+}

@@ -1,0 +1,122 @@
+//! fstat, newfstatat, statx, readlinkat, faccessat.
+
+use ax_fs_ng::vfs::FsContext;
+use axfs_ng_vfs::Location;
+use starling_fs::file::{Kstat, vfs::kstat_of};
+
+use super::{AT_EMPTY_PATH, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, at_context, file_of};
+use crate::{
+    arch,
+    error::{Errno, KResult},
+    syscall::{SyscallContext, SysResult},
+    usercopy,
+};
+
+fn resolve(ctx: &FsContext, path: &str, follow: bool) -> KResult<Location> {
+    Ok(if follow { ctx.resolve(path)? } else { ctx.resolve_no_follow(path)? })
+}
+
+/// The attributes of `path` relative to `dirfd` (AT_EMPTY_PATH: of `dirfd`).
+fn stat_at(sc: &SyscallContext<'_>, dirfd: i32, path: usize, flags: u32) -> KResult<Kstat> {
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = usercopy::read_path(path)?;
+    if path.is_empty() {
+        if flags & AT_EMPTY_PATH == 0 {
+            return Err(Errno::ENOENT);
+        }
+        if dirfd == super::AT_FDCWD {
+            let ctx = sc.thread.process.fs().lock().clone();
+            return Ok(kstat_of(&ctx.current_dir().metadata()?));
+        }
+        return file_of(sc.thread, dirfd)?.file().stat();
+    }
+    let ctx = at_context(sc.thread, dirfd, &path)?;
+    let loc = resolve(&ctx, &path, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+    Ok(kstat_of(&loc.metadata()?))
+}
+
+/// fstat(2).
+pub fn sys_fstat(sc: &mut SyscallContext<'_>, fd: i32, buf: usize) -> SysResult {
+    let st = file_of(sc.thread, fd)?.file().stat()?;
+    usercopy::copy_to_user(buf, &arch::stat_bytes(&st))?;
+    Ok(0)
+}
+
+/// newfstatat(2).
+pub fn sys_newfstatat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, buf: usize, flags: u32) -> SysResult {
+    let st = stat_at(sc, dirfd, path, flags)?;
+    usercopy::copy_to_user(buf, &arch::stat_bytes(&st))?;
+    Ok(0)
+}
+
+/// statx(2): the basic fields (STATX_BASIC_STATS).
+pub fn sys_statx(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, flags: u32, _mask: u32, buf: usize) -> SysResult {
+    const AT_STATX_SYNC_TYPE: u32 = 0x6000;
+    let st = stat_at(sc, dirfd, path, flags & !AT_STATX_SYNC_TYPE)?;
+    let mut b = [0u8; 256];
+    let put32 = |b: &mut [u8; 256], off: usize, v: u32| b[off..off + 4].copy_from_slice(&v.to_ne_bytes());
+    let put64 = |b: &mut [u8; 256], off: usize, v: u64| b[off..off + 8].copy_from_slice(&v.to_ne_bytes());
+    put32(&mut b, 0, 0x7ff); // STATX_BASIC_STATS
+    put32(&mut b, 4, st.blksize);
+    put32(&mut b, 16, st.nlink);
+    put32(&mut b, 20, st.uid);
+    put32(&mut b, 24, st.gid);
+    b[28..30].copy_from_slice(&(st.mode as u16).to_ne_bytes());
+    put64(&mut b, 32, st.ino);
+    put64(&mut b, 40, st.size as u64);
+    put64(&mut b, 48, st.blocks as u64);
+    for (off, t) in [(64, st.atime), (96, st.ctime), (112, st.mtime)] {
+        put64(&mut b, off, t.0 as u64);
+        put32(&mut b, off + 8, t.1);
+    }
+    put32(&mut b, 128, (st.rdev >> 8) as u32 & 0xfff);
+    put32(&mut b, 132, (st.rdev & 0xff) as u32);
+    put32(&mut b, 136, (st.dev >> 8) as u32 & 0xfff);
+    put32(&mut b, 140, (st.dev & 0xff) as u32);
+    usercopy::copy_to_user(buf, &b)?;
+    Ok(0)
+}
+
+/// readlinkat(2).
+pub fn sys_readlinkat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, buf: usize, size: usize) -> SysResult {
+    let path = usercopy::read_path(path)?;
+    if size == 0 || isize::try_from(size).is_err() {
+        return Err(Errno::EINVAL);
+    }
+    let ctx = at_context(sc.thread, dirfd, &path)?;
+    let loc = ctx.resolve_no_follow(path.as_str())?;
+    let target = loc.read_link().map_err(|e| match Errno::from(e) {
+        Errno::EINVAL | Errno::ENOSYS | Errno::EOPNOTSUPP => Errno::EINVAL,
+        other => other,
+    })?;
+    let n = target.len().min(size);
+    usercopy::copy_to_user(buf, &target.as_bytes()[..n])?;
+    Ok(n)
+}
+
+/// faccessat2(2) (faccessat is the flags == 0 case). Root passes read and
+/// write checks; execute needs an x bit somewhere, as Linux does for root.
+pub fn sys_faccessat2(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, mode: u32, flags: u32) -> SysResult {
+    if mode & !7 != 0 || flags & !(super::AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let st = stat_at(sc, dirfd, path, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))?;
+    let creds = sc.thread.process.creds.lock().clone();
+    let perm = st.mode & 0o777;
+    let is_dir = st.mode & 0o170000 == 0o040000;
+    let ok = if creds.fsuid == 0 {
+        mode & 1 == 0 || perm & 0o111 != 0 || is_dir
+    } else {
+        let bits = if st.uid == creds.fsuid {
+            (perm >> 6) & 7
+        } else if st.gid == creds.fsgid {
+            (perm >> 3) & 7
+        } else {
+            perm & 7
+        };
+        bits & mode == mode
+    };
+    if ok { Ok(0) } else { Err(Errno::EACCES) }
+}

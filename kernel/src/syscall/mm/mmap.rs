@@ -1,0 +1,155 @@
+//! mmap, munmap, mprotect.
+//!
+//! Anonymous private and shared mappings, and private file mappings, whose
+//! pages are read from the file at mmap time (a later write to the file is
+//! not seen through the mapping, which mmap(2) leaves unspecified for
+//! MAP_PRIVATE). Shared file mappings come with the page cache.
+
+use alloc::vec;
+
+use starling_mm::aspace::{MapRequest, Placement, Prot, VmaFlags, VmaKind, page_ceil};
+
+use crate::{
+    error::{Errno, KResult},
+    syscall::{SyscallContext, SysResult, fs::file_of},
+};
+
+const PROT_READ: u32 = 1;
+const PROT_WRITE: u32 = 2;
+const PROT_EXEC: u32 = 4;
+const PROT_GROWSDOWN: u32 = 0x0100_0000;
+const PROT_GROWSUP: u32 = 0x0200_0000;
+
+const MAP_SHARED: u32 = 0x01;
+const MAP_PRIVATE: u32 = 0x02;
+const MAP_SHARED_VALIDATE: u32 = 0x03;
+const MAP_TYPE: u32 = 0x0f;
+const MAP_FIXED: u32 = 0x10;
+const MAP_ANONYMOUS: u32 = 0x20;
+const MAP_GROWSDOWN: u32 = 0x100;
+const MAP_DENYWRITE: u32 = 0x800;
+const MAP_EXECUTABLE: u32 = 0x1000;
+const MAP_LOCKED: u32 = 0x2000;
+const MAP_NORESERVE: u32 = 0x4000;
+const MAP_POPULATE: u32 = 0x8000;
+const MAP_NONBLOCK: u32 = 0x10000;
+const MAP_STACK: u32 = 0x20000;
+const MAP_HUGETLB: u32 = 0x40000;
+const MAP_SYNC: u32 = 0x80000;
+const MAP_FIXED_NOREPLACE: u32 = 0x100000;
+/// Flags MAP_SHARED_VALIDATE accepts (mm/mmap.c LEGACY_MAP_MASK | MAP_SYNC).
+const LEGACY_MAP_MASK: u32 = MAP_SHARED
+    | MAP_PRIVATE
+    | MAP_FIXED
+    | MAP_ANONYMOUS
+    | MAP_DENYWRITE
+    | MAP_EXECUTABLE
+    | MAP_GROWSDOWN
+    | MAP_LOCKED
+    | MAP_NORESERVE
+    | MAP_POPULATE
+    | MAP_NONBLOCK
+    | MAP_STACK
+    | MAP_HUGETLB;
+
+fn prot_of(prot: u32) -> KResult<Prot> {
+    if prot & !(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut p = Prot::empty();
+    p.set(Prot::READ, prot & PROT_READ != 0);
+    p.set(Prot::WRITE, prot & PROT_WRITE != 0);
+    p.set(Prot::EXEC, prot & PROT_EXEC != 0);
+    Ok(p)
+}
+
+/// mmap(2).
+pub fn sys_mmap(sc: &mut SyscallContext<'_>, addr: usize, len: usize, prot: u32, flags: u32, fd: i32, offset: i64) -> SysResult {
+    let p = prot_of(prot)?;
+    let kind = flags & MAP_TYPE;
+    if kind == MAP_SHARED_VALIDATE && flags & !(LEGACY_MAP_MASK | MAP_SYNC | MAP_FIXED_NOREPLACE) != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if kind != MAP_SHARED && kind != MAP_PRIVATE && kind != MAP_SHARED_VALIDATE {
+        return Err(Errno::EINVAL);
+    }
+    if len == 0 || offset < 0 || offset as u64 % 4096 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let len = page_ceil(len).ok_or(Errno::ENOMEM)?;
+    if flags & MAP_HUGETLB != 0 {
+        warn!("mmap: MAP_HUGETLB is not supported yet");
+        return Err(Errno::EINVAL);
+    }
+    let shared = kind != MAP_PRIVATE;
+    let anonymous = flags & MAP_ANONYMOUS != 0;
+    let placement = if flags & MAP_FIXED_NOREPLACE != 0 {
+        Placement::FixedNoReplace
+    } else if flags & MAP_FIXED != 0 {
+        Placement::Fixed
+    } else {
+        Placement::Hint
+    };
+    let mut content = None;
+    if !anonymous {
+        let file = file_of(sc.thread, fd)?;
+        if shared {
+            warn!("mmap: shared file mappings are not supported yet");
+            return Err(Errno::ENODEV);
+        }
+        if !file.readable() {
+            return Err(Errno::EACCES);
+        }
+        if !file.file().seekable() {
+            return Err(Errno::ENODEV);
+        }
+        let mut data = vec![0u8; len];
+        let mut done = 0;
+        while done < len {
+            let n = file.read_at(&mut data[done..], offset as u64 + done as u64)?;
+            if n == 0 {
+                break;
+            }
+            done += n;
+        }
+        data.truncate(done);
+        content = Some(data);
+    }
+    let mut req = MapRequest::anonymous(addr, len, p);
+    req.placement = placement;
+    req.populate = flags & MAP_POPULATE != 0 || (shared && anonymous);
+    if shared {
+        // Shared anonymous memory is populated now so that fork shares every
+        // page (there is no shared object to fault pages in from yet).
+        req.flags |= VmaFlags::SHARED;
+    }
+    if flags & MAP_GROWSDOWN != 0 {
+        req.flags |= VmaFlags::GROWSDOWN;
+    }
+    req.kind = VmaKind::Anonymous;
+    let mm = sc.thread.process.mm().ok_or(Errno::ENOMEM)?;
+    let mut aspace = mm.aspace.lock();
+    let start = aspace.map(req)?;
+    if let Some(data) = content {
+        aspace.write_bytes(start, &data)?;
+    }
+    Ok(start)
+}
+
+/// munmap(2).
+pub fn sys_munmap(sc: &mut SyscallContext<'_>, addr: usize, len: usize) -> SysResult {
+    let mm = sc.thread.process.mm().ok_or(Errno::EINVAL)?;
+    mm.aspace.lock().unmap(addr, len)?;
+    Ok(0)
+}
+
+/// mprotect(2).
+pub fn sys_mprotect(sc: &mut SyscallContext<'_>, addr: usize, len: usize, prot: u32) -> SysResult {
+    let p = prot_of(prot)?;
+    if addr % 4096 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mm = sc.thread.process.mm().ok_or(Errno::ENOMEM)?;
+    mm.aspace.lock().protect(addr, len, p)?;
+    Ok(0)
+}

@@ -1,0 +1,80 @@
+//! System calls: the dispatcher and one module per family.
+//!
+//! [`handle`] reads the number and arguments from the trapped user context,
+//! calls the architecture's table ([`table`]), and writes the result back.
+//! This is the only place where a kernel [`Errno`] becomes the negative
+//! return value user space sees. Handlers validate their arguments first
+//! (flag masks, alignment, ranges with checked arithmetic) and then call one
+//! operation of the subsystem they belong to.
+
+mod fs;
+mod mm;
+mod process;
+mod signal;
+mod sys;
+mod table;
+mod time;
+
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use ax_runtime::thread::UserExecutionContext;
+
+use crate::{
+    error::{Errno, KResult},
+    task::{Thread, signal::deliver::Interrupted},
+};
+
+pub use self::sys::RELEASE;
+
+/// Internal "restart if no handler ran" code (Linux's ERESTARTNOHAND).
+pub const ERESTARTNOHAND: Errno = Errno(514);
+
+/// What a handler sees: the calling thread and its saved user registers.
+pub struct SyscallContext<'a> {
+    pub thread: &'a Arc<Thread>,
+    pub uctx: &'a mut UserExecutionContext,
+}
+
+/// Result of a handler: the value for the return register.
+pub type SysResult = KResult<usize>;
+
+/// Handles the syscall that trapped into the kernel from `uctx`.
+pub fn handle(thread: &Arc<Thread>, uctx: &mut UserExecutionContext) -> Interrupted {
+    let nr = uctx.sysno();
+    let args = [uctx.arg0(), uctx.arg1(), uctx.arg2(), uctx.arg3(), uctx.arg4(), uctx.arg5()];
+    *thread.restart.lock() = Some((nr, args[0]));
+    let mut ctx = SyscallContext { thread, uctx };
+    let result = table::dispatch(&mut ctx, nr, args);
+    let (ret, interrupted) = match result {
+        Ok(v) => (v, Interrupted::No),
+        Err(Errno::ERESTARTSYS) => (neg(Errno::EINTR), Interrupted::RestartSys),
+        Err(ERESTARTNOHAND) => (neg(Errno::EINTR), Interrupted::RestartNoHandler),
+        Err(e) => (neg(e), Interrupted::No),
+    };
+    trace!("tid {} syscall {} {:x?} = {:#x}", thread.tid, table::name(nr).unwrap_or("?"), args, ret);
+    if table::sets_return_register(nr) {
+        ctx.uctx.set_retval(ret);
+    }
+    interrupted
+}
+
+fn neg(e: Errno) -> usize {
+    (-(e.0 as isize)) as usize
+}
+
+/// Numbers already reported as unimplemented (each is logged once).
+static LOGGED: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+
+/// The answer for a syscall Starling does not implement: ENOSYS, logged
+/// once per number with its Linux name.
+pub fn unimplemented(nr: usize) -> SysResult {
+    let (word, bit) = (nr / 64, nr % 64);
+    let first = LOGGED
+        .get(word)
+        .is_none_or(|w| w.fetch_or(1 << bit, Ordering::Relaxed) & (1 << bit) == 0);
+    if first {
+        warn!("syscall {} ({nr}) is not implemented: ENOSYS", table::name(nr).unwrap_or("unknown"));
+    }
+    Err(Errno::ENOSYS)
+}

@@ -1,0 +1,76 @@
+//! wait4(2) and waitid(2).
+
+use crate::{
+    error::Errno,
+    syscall::{SyscallContext, SysResult},
+    task::wait::{WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WUNTRACED, WaitTarget, wait_child},
+    usercopy,
+};
+
+/// wait4(2).
+pub fn sys_wait4(sc: &mut SyscallContext<'_>, pid: i32, status: usize, options: u32, rusage: usize) -> SysResult {
+    if options & !(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let target = match pid {
+        -1 => WaitTarget::Any,
+        0 => WaitTarget::Group(sc.thread.process.pgid()),
+        p if p < -1 => WaitTarget::Group(p.checked_neg().ok_or(Errno::ESRCH)?),
+        p => WaitTarget::Pid(p),
+    };
+    match wait_child(sc.thread, target, options | WEXITED)? {
+        None => Ok(0),
+        Some(r) => {
+            if status != 0 {
+                usercopy::write_i32(status, r.status)?;
+            }
+            if rusage != 0 {
+                // Resource accounting is not kept yet: report zeros.
+                usercopy::copy_to_user(rusage, &[0u8; 144])?;
+            }
+            Ok(r.pid as usize)
+        }
+    }
+}
+
+/// waitid(2).
+pub fn sys_waitid(sc: &mut SyscallContext<'_>, idtype: u32, id: i32, infop: usize, options: u32, _rusage: usize) -> SysResult {
+    const P_ALL: u32 = 0;
+    const P_PID: u32 = 1;
+    const P_PGID: u32 = 2;
+    if options & !(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE) != 0
+        || options & (WEXITED | WUNTRACED | WCONTINUED) == 0
+    {
+        return Err(Errno::EINVAL);
+    }
+    let target = match idtype {
+        P_ALL => WaitTarget::Any,
+        P_PID if id > 0 => WaitTarget::Pid(id),
+        P_PGID if id > 0 => WaitTarget::Group(id),
+        P_PGID if id == 0 => WaitTarget::Group(sc.thread.process.pgid()),
+        _ => return Err(Errno::EINVAL),
+    };
+    let result = wait_child(sc.thread, target, options)?;
+    if infop != 0 {
+        let mut info = [0u8; 128];
+        if let Some(r) = result {
+            use crate::task::signal::{CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SIGCHLD};
+            let (code, st) = if r.status == 0xffff {
+                (CLD_CONTINUED, crate::task::signal::SIGCONT)
+            } else if r.status & 0xff == 0x7f {
+                (CLD_STOPPED, (r.status >> 8) & 0xff)
+            } else if r.status & 0x7f == 0 {
+                (CLD_EXITED, (r.status >> 8) & 0xff)
+            } else {
+                (CLD_KILLED, r.status & 0x7f)
+            };
+            info[0..4].copy_from_slice(&SIGCHLD.to_ne_bytes());
+            info[8..12].copy_from_slice(&code.to_ne_bytes());
+            info[16..20].copy_from_slice(&r.pid.to_ne_bytes());
+            info[20..24].copy_from_slice(&r.uid.to_ne_bytes());
+            info[24..28].copy_from_slice(&st.to_ne_bytes());
+        }
+        usercopy::copy_to_user(infop, &info)?;
+    }
+    Ok(0)
+}

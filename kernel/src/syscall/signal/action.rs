@@ -1,0 +1,88 @@
+//! rt_sigaction(2) and rt_sigreturn(2).
+
+use crate::{
+    arch,
+    error::Errno,
+    syscall::{SyscallContext, SysResult},
+    task::signal::{SIGKILL, SIGSTOP, SigAction, SigSet, valid},
+    usercopy,
+};
+
+/// Size of the kernel's `struct sigaction` (handler, flags, restorer, mask).
+const KSIGACTION_SIZE: usize = 32;
+
+fn encode(act: &SigAction) -> [u8; KSIGACTION_SIZE] {
+    let mut b = [0u8; KSIGACTION_SIZE];
+    b[0..8].copy_from_slice(&(act.handler as u64).to_ne_bytes());
+    b[8..16].copy_from_slice(&act.flags.to_ne_bytes());
+    b[16..24].copy_from_slice(&(act.restorer as u64).to_ne_bytes());
+    b[24..32].copy_from_slice(&act.mask.0.to_ne_bytes());
+    b
+}
+
+fn decode(b: &[u8; KSIGACTION_SIZE]) -> SigAction {
+    let w = |o: usize| u64::from_ne_bytes(b[o..o + 8].try_into().unwrap_or([0; 8]));
+    SigAction {
+        handler: w(0) as usize,
+        flags: w(8),
+        restorer: w(16) as usize,
+        mask: SigSet(w(24)).blockable(),
+    }
+}
+
+/// rt_sigaction(2).
+pub fn sys_rt_sigaction(sc: &mut SyscallContext<'_>, sig: i32, act: usize, oldact: usize, sigsetsize: usize) -> SysResult {
+    if sigsetsize != 8 || !valid(sig) {
+        return Err(Errno::EINVAL);
+    }
+    let new = if act != 0 {
+        let mut b = [0u8; KSIGACTION_SIZE];
+        usercopy::copy_from_user(&mut b, act)?;
+        if sig == SIGKILL || sig == SIGSTOP {
+            return Err(Errno::EINVAL);
+        }
+        Some(decode(&b))
+    } else {
+        None
+    };
+    let old = {
+        let mut actions = sc.thread.process.actions.lock();
+        let slot = &mut actions[(sig - 1) as usize];
+        let old = *slot;
+        if let Some(new) = new {
+            *slot = new;
+        }
+        old
+    };
+    if let Some(new) = new {
+        // Setting SIG_IGN (or SIG_DFL for a default-ignored signal) discards
+        // pending instances (signal(7), POSIX).
+        use crate::task::signal::{DefaultAction, SIG_DFL, SIG_IGN, default_action};
+        if new.handler == SIG_IGN || (new.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore) {
+            let p = &sc.thread.process;
+            p.shared_pending.lock().discard(SigSet::of(sig));
+            for t in p.threads.lock().iter() {
+                t.pending.lock().discard(SigSet::of(sig));
+            }
+        }
+    }
+    if oldact != 0 {
+        usercopy::copy_to_user(oldact, &encode(&old))?;
+    }
+    Ok(0)
+}
+
+/// rt_sigreturn(2): restores the registers and mask saved in the frame.
+/// The dispatcher leaves the return register alone for this call.
+pub fn sys_rt_sigreturn(sc: &mut SyscallContext<'_>) -> SysResult {
+    match arch::signal::restore_frame(sc.uctx) {
+        Ok(mask) => {
+            sc.thread.set_sigmask(mask);
+            Ok(0)
+        }
+        Err(_) => {
+            crate::task::exit::group_exit(sc.thread, crate::task::signal::SIGSEGV);
+            Ok(0)
+        }
+    }
+}

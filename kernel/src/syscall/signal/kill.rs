@@ -1,0 +1,64 @@
+//! kill, tkill, tgkill.
+
+use crate::{
+    error::Errno,
+    syscall::{SyscallContext, SysResult},
+    task::{
+        Process,
+        signal::{SI_TKILL, SigInfo, send, valid},
+        table,
+    },
+};
+
+fn may_signal(_sender: &Process, _target: &Process) -> bool {
+    // Every process runs as root until credentials are enforced.
+    true
+}
+
+/// kill(2).
+pub fn sys_kill(sc: &mut SyscallContext<'_>, pid: i32, sig: i32) -> SysResult {
+    if sig != 0 && !valid(sig) {
+        return Err(Errno::EINVAL);
+    }
+    let me = &sc.thread.process;
+    let uid = me.creds.lock().uid;
+    let targets = match pid {
+        p if p > 0 => alloc::vec![table::process(p).ok_or(Errno::ESRCH)?],
+        0 => table::group_members(me.pgid()),
+        -1 => table::all_processes().into_iter().filter(|p| p.pid != 1 && p.pid != me.pid).collect(),
+        p => table::group_members(p.checked_neg().ok_or(Errno::ESRCH)?),
+    };
+    let targets: alloc::vec::Vec<_> = targets.into_iter().filter(|p| !p.is_zombie() || pid > 0).collect();
+    if targets.is_empty() {
+        return Err(Errno::ESRCH);
+    }
+    let mut sent = false;
+    for t in &targets {
+        if !may_signal(me, t) {
+            continue;
+        }
+        sent = true;
+        if sig != 0 {
+            send::send_to_process(t, SigInfo::user(sig, me.pid, uid));
+        }
+    }
+    if sent { Ok(0) } else { Err(Errno::EPERM) }
+}
+
+/// tgkill(2); tkill(2) is tgid == -1.
+pub fn sys_tgkill(sc: &mut SyscallContext<'_>, tgid: i32, tid: i32, sig: i32) -> SysResult {
+    if (sig != 0 && !valid(sig)) || tid <= 0 || (tgid != -1 && tgid <= 0) {
+        return Err(Errno::EINVAL);
+    }
+    let t = table::thread(tid).ok_or(Errno::ESRCH)?;
+    if tgid != -1 && t.process.pid != tgid {
+        return Err(Errno::ESRCH);
+    }
+    if sig != 0 {
+        let me = &sc.thread.process;
+        let mut info = SigInfo::user(sig, me.pid, me.creds.lock().uid);
+        info.code = SI_TKILL;
+        send::send_to_thread(&t, info);
+    }
+    Ok(0)
+}

@@ -1,0 +1,61 @@
+//! rt_sigprocmask, rt_sigpending, rt_sigsuspend.
+
+use crate::{
+    error::Errno,
+    syscall::{SyscallContext, SysResult},
+    task::{block, signal::SigSet},
+    usercopy,
+};
+
+const SIG_BLOCK: i32 = 0;
+const SIG_UNBLOCK: i32 = 1;
+const SIG_SETMASK: i32 = 2;
+
+/// rt_sigprocmask(2).
+pub fn sys_rt_sigprocmask(sc: &mut SyscallContext<'_>, how: i32, set: usize, oldset: usize, sigsetsize: usize) -> SysResult {
+    if sigsetsize != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let old = sc.thread.sigmask();
+    if set != 0 {
+        let s = SigSet(usercopy::read_u64(set)?);
+        let new = match how {
+            SIG_BLOCK => SigSet(old.0 | s.0),
+            SIG_UNBLOCK => SigSet(old.0 & !s.0),
+            SIG_SETMASK => s,
+            _ => return Err(Errno::EINVAL),
+        };
+        sc.thread.set_sigmask(new);
+    }
+    if oldset != 0 {
+        usercopy::write_u64(oldset, old.0)?;
+    }
+    Ok(0)
+}
+
+/// rt_sigpending(2).
+pub fn sys_rt_sigpending(sc: &mut SyscallContext<'_>, set: usize, sigsetsize: usize) -> SysResult {
+    if sigsetsize > 8 {
+        return Err(Errno::EINVAL);
+    }
+    let own = sc.thread.pending.lock().set();
+    let shared = sc.thread.process.shared_pending.lock().set();
+    let pending = (own.0 | shared.0) & sc.thread.sigmask().0;
+    usercopy::copy_to_user(set, &pending.to_ne_bytes()[..sigsetsize])?;
+    Ok(0)
+}
+
+/// rt_sigsuspend(2): waits for a signal with a temporary mask. The mask is
+/// restored by the signal frame (the handler's return restores the old one).
+pub fn sys_rt_sigsuspend(sc: &mut SyscallContext<'_>, mask: usize, sigsetsize: usize) -> SysResult {
+    if sigsetsize != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let new = SigSet(usercopy::read_u64(mask)?);
+    let old = sc.thread.sigmask();
+    sc.thread.set_sigmask(new);
+    let _ = block::wait_event(sc.thread, None, block::Interruptible::Eintr, |_| {}, || None::<Result<(), Errno>>);
+    // Deliver under the temporary mask; the frame saves `old` for sigreturn.
+    sc.thread.set_saved_sigmask(old);
+    Err(Errno::EINTR)
+}

@@ -1,0 +1,112 @@
+//! Clocks and sleeping.
+
+use core::time::Duration;
+
+use crate::{
+    error::{Errno, KResult},
+    syscall::{SyscallContext, SysResult, fs::read_timespec},
+    task::block,
+    usercopy,
+};
+
+const CLOCK_REALTIME: i32 = 0;
+const CLOCK_MONOTONIC: i32 = 1;
+const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+const CLOCK_MONOTONIC_RAW: i32 = 4;
+const CLOCK_REALTIME_COARSE: i32 = 5;
+const CLOCK_MONOTONIC_COARSE: i32 = 6;
+const CLOCK_BOOTTIME: i32 = 7;
+const TIMER_ABSTIME: u32 = 1;
+
+fn now(clock: i32) -> KResult<Duration> {
+    match clock {
+        CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Ok(ax_hal::time::wall_time()),
+        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => Ok(block::now()),
+        // CPU-time accounting is not kept yet: report time since boot,
+        // which is an upper bound and still monotonic.
+        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Ok(block::now()),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn write_timespec(addr: usize, d: Duration) -> KResult<()> {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&d.as_secs().to_ne_bytes());
+    b[8..].copy_from_slice(&u64::from(d.subsec_nanos()).to_ne_bytes());
+    usercopy::copy_to_user(addr, &b)
+}
+
+/// clock_gettime(2).
+pub fn sys_clock_gettime(_sc: &mut SyscallContext<'_>, clock: i32, tp: usize) -> SysResult {
+    let t = now(clock)?;
+    write_timespec(tp, t)?;
+    Ok(0)
+}
+
+/// clock_getres(2).
+pub fn sys_clock_getres(_sc: &mut SyscallContext<'_>, clock: i32, res: usize) -> SysResult {
+    now(clock)?;
+    if res != 0 {
+        write_timespec(res, Duration::from_nanos(1))?;
+    }
+    Ok(0)
+}
+
+/// gettimeofday(2).
+pub fn sys_gettimeofday(_sc: &mut SyscallContext<'_>, tv: usize, tz: usize) -> SysResult {
+    if tv != 0 {
+        let t = ax_hal::time::wall_time();
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&t.as_secs().to_ne_bytes());
+        b[8..].copy_from_slice(&u64::from(t.subsec_micros()).to_ne_bytes());
+        usercopy::copy_to_user(tv, &b)?;
+    }
+    if tz != 0 {
+        usercopy::copy_to_user(tz, &[0u8; 8])?;
+    }
+    Ok(0)
+}
+
+fn sleep(sc: &SyscallContext<'_>, deadline: Duration, rem: usize) -> SysResult {
+    match block::sleep_until(sc.thread, deadline) {
+        Ok(()) => Ok(0),
+        Err(Errno::EINTR) => {
+            if rem != 0 {
+                write_timespec(rem, deadline.saturating_sub(block::now()))?;
+            }
+            Err(Errno::EINTR)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// nanosleep(2).
+pub fn sys_nanosleep(sc: &mut SyscallContext<'_>, req: usize, rem: usize) -> SysResult {
+    let d = read_timespec(req)?;
+    sleep(sc, block::now().saturating_add(d), rem)
+}
+
+/// clock_nanosleep(2): errors are returned as positive values by libc, but
+/// the raw syscall reports them like any other.
+pub fn sys_clock_nanosleep(sc: &mut SyscallContext<'_>, clock: i32, flags: u32, req: usize, rem: usize) -> SysResult {
+    if flags & !TIMER_ABSTIME != 0 {
+        return Err(Errno::EINVAL);
+    }
+    match clock {
+        CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME => {}
+        CLOCK_THREAD_CPUTIME_ID => return Err(Errno::EINVAL),
+        CLOCK_PROCESS_CPUTIME_ID => return Err(Errno::EOPNOTSUPP),
+        _ => return Err(Errno::EINVAL),
+    }
+    let d = read_timespec(req)?;
+    let deadline = if flags & TIMER_ABSTIME != 0 {
+        // Convert an absolute time on `clock` to the monotonic clock.
+        let now_clock = now(clock)?;
+        block::now().saturating_add(d.saturating_sub(now_clock))
+    } else {
+        block::now().saturating_add(d)
+    };
+    let rem = if flags & TIMER_ABSTIME != 0 { 0 } else { rem };
+    sleep(sc, deadline, rem)
+}

@@ -1,0 +1,208 @@
+//! Processes (thread groups) and their place in the process tree.
+
+use alloc::{
+    string::String,
+    sync::{Arc, Weak},
+    vec::Vec,
+};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+use ax_fs_ng::vfs::FsContext;
+use ax_sync::{Mutex, SpinLock};
+use axpoll_set::PollSet;
+use starling_fs::{fdtable::FdTable, file::OpenFile};
+
+use super::{
+    Thread,
+    creds::Creds,
+    mm::Mm,
+    signal::{NSIG, Pending, SigAction},
+};
+
+/// Process and thread ids.
+pub type Pid = i32;
+
+/// Default RLIMIT_NOFILE soft limit.
+pub const NOFILE_DEFAULT: usize = 1024;
+
+/// A descriptor table, shared by CLONE_FILES threads.
+pub type FileTable = Mutex<FdTable<Arc<OpenFile>>>;
+
+/// Where a process is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcState {
+    Running,
+    /// Stopped by a signal; `reported` once a waiter saw it (WUNTRACED).
+    Stopped { sig: i32, reported: bool },
+    /// Exited; the wait status until a waiter reaps it.
+    Zombie { status: i32 },
+}
+
+/// Process-tree links and life state, under one lock.
+pub struct Tree {
+    pub parent: Weak<Process>,
+    pub children: Vec<Arc<Process>>,
+    pub pgid: Pid,
+    pub sid: Pid,
+    pub state: ProcState,
+    /// SIGCONT arrived after a stop and a WCONTINUED waiter has not seen it.
+    pub continued: bool,
+    /// A group exit is in progress (the status every thread leaves with).
+    pub group_exit: Option<i32>,
+}
+
+/// A process.
+pub struct Process {
+    pub pid: Pid,
+    pub tree: SpinLock<Tree>,
+    /// The address space; `None` once the process exited.
+    pub mm: SpinLock<Option<Arc<Mm>>>,
+    /// Descriptor table.
+    pub files: SpinLock<Arc<FileTable>>,
+    /// Root and current directory.
+    pub fs: SpinLock<Arc<Mutex<FsContext>>>,
+    /// Signal dispositions.
+    pub actions: SpinLock<[SigAction; NSIG as usize]>,
+    /// Process-directed pending signals.
+    pub shared_pending: SpinLock<Pending>,
+    /// Woken when a child changes state (wait4).
+    pub child_event: PollSet,
+    /// The threads of the group.
+    pub threads: SpinLock<Vec<Arc<Thread>>>,
+    pub creds: SpinLock<Creds>,
+    pub umask: AtomicU32,
+    /// Path of the executable (/proc/PID/exe) and its argv (/proc/PID/cmdline).
+    pub exe: SpinLock<String>,
+    pub cmdline: SpinLock<Vec<String>>,
+    /// Set by the first successful execve (setpgid on a child fails with
+    /// EACCES afterwards).
+    pub did_exec: AtomicBool,
+    /// Signal sent to the parent at exit (the low byte of clone's flags).
+    pub exit_signal: SpinLock<i32>,
+    /// Released when a vfork child execs or exits.
+    pub vfork_done: Arc<VforkDone>,
+}
+
+/// The event a vfork parent waits for.
+pub struct VforkDone {
+    done: AtomicBool,
+    event: PollSet,
+}
+
+impl VforkDone {
+    fn new() -> Arc<Self> {
+        Arc::new(Self { done: AtomicBool::new(false), event: PollSet::new() })
+    }
+
+    /// Releases the parent (the child exec'd or exited).
+    pub fn complete(&self) {
+        if !self.done.swap(true, Ordering::AcqRel) {
+            // SAFETY: task context, no lock held.
+            unsafe { self.event.wake_all(axpoll::IoEvents::IN) };
+        }
+    }
+
+    /// Whether the parent may continue.
+    pub fn is_done(&self) -> bool {
+        self.done.load(Ordering::Acquire)
+    }
+
+    /// Subscribes a waiter.
+    pub fn register(&self, sink: &mut dyn axpoll::SharedRegistrationSink) {
+        // SAFETY: the caller drops the registration before this object.
+        unsafe { sink.register_shared(&self.event as &dyn axpoll::PollSource, axpoll::IoEvents::IN) };
+    }
+}
+
+impl Process {
+    /// Creates a process. The caller registers it in the table and links it
+    /// to its parent.
+    pub fn new(
+        pid: Pid,
+        parent: Weak<Process>,
+        pgid: Pid,
+        sid: Pid,
+        mm: Arc<Mm>,
+        files: Arc<FileTable>,
+        fs: Arc<Mutex<FsContext>>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            pid,
+            tree: SpinLock::new(Tree {
+                parent,
+                children: Vec::new(),
+                pgid,
+                sid,
+                state: ProcState::Running,
+                continued: false,
+                group_exit: None,
+            }),
+            mm: SpinLock::new(Some(mm)),
+            files: SpinLock::new(files),
+            fs: SpinLock::new(fs),
+            actions: SpinLock::new([SigAction::default(); NSIG as usize]),
+            shared_pending: SpinLock::new(Pending::default()),
+            child_event: PollSet::new(),
+            threads: SpinLock::new(Vec::new()),
+            creds: SpinLock::new(Creds::root()),
+            umask: AtomicU32::new(0o022),
+            exe: SpinLock::new(String::new()),
+            cmdline: SpinLock::new(Vec::new()),
+            did_exec: AtomicBool::new(false),
+            exit_signal: SpinLock::new(super::signal::SIGCHLD),
+            vfork_done: VforkDone::new(),
+        })
+    }
+
+    /// Process group id.
+    pub fn pgid(&self) -> Pid {
+        self.tree.lock().pgid
+    }
+
+    /// Session id.
+    pub fn sid(&self) -> Pid {
+        self.tree.lock().sid
+    }
+
+    /// Parent pid (0 for init).
+    pub fn ppid(&self) -> Pid {
+        self.tree.lock().parent.upgrade().map_or(0, |p| p.pid)
+    }
+
+    /// The address space, unless the process already exited.
+    pub fn mm(&self) -> Option<Arc<Mm>> {
+        self.mm.lock().clone()
+    }
+
+    /// The descriptor table.
+    pub fn files(&self) -> Arc<FileTable> {
+        self.files.lock().clone()
+    }
+
+    /// The filesystem context (root, cwd).
+    pub fn fs(&self) -> Arc<Mutex<FsContext>> {
+        self.fs.lock().clone()
+    }
+
+    /// The main thread or any live thread, for process-directed signals.
+    pub fn any_thread(&self) -> Option<Arc<Thread>> {
+        self.threads.lock().first().cloned()
+    }
+
+    /// Whether the process has exited (zombie).
+    pub fn is_zombie(&self) -> bool {
+        matches!(self.tree.lock().state, ProcState::Zombie { .. })
+    }
+
+    /// Whether the process has called execve since it was forked.
+    pub fn exe_done(&self) -> bool {
+        self.did_exec.load(Ordering::Acquire)
+    }
+
+    /// Wakes waiters in wait4 on this process.
+    pub fn notify_child_event(&self) {
+        // SAFETY: task context, no lock held; the state change was published
+        // under `tree` before this call.
+        unsafe { self.child_event.wake_all(axpoll::IoEvents::IN) };
+    }
+}

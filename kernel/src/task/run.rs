@@ -1,0 +1,143 @@
+//! The life of a user thread: spawning its kernel task and the loop that
+//! enters user mode and handles whatever brings it back (syscalls, page
+//! faults, exceptions, interrupts), delivering signals before each return.
+
+use alloc::{format, sync::Arc};
+
+use ax_hal::{
+    cpu::user::{ExceptionKind, ReturnReason, UserContext},
+    trap::PageFaultFlags,
+};
+use ax_runtime::thread::{UserContextOptions, UserExecutionContext};
+use starling_mm::aspace::{FaultOutcome, Prot};
+
+use super::{
+    Thread, exit,
+    mm::Mm,
+    signal::{
+        self, BUS_ADRALN, FPE_INTDIV, ILL_ILLOPC, SEGV_ACCERR, SEGV_MAPERR, SIGBUS, SIGFPE, SIGILL,
+        SIGSEGV, SIGTRAP, SigInfo, TRAP_BRKPT, deliver::Interrupted,
+    },
+    table, thread,
+};
+use crate::{error::KResult, syscall};
+
+/// How the new thread's floating-point state starts.
+pub enum FpInit {
+    /// Clean initial state (init, execve).
+    Fresh,
+    /// A copy of the calling thread's state (fork, clone).
+    InheritCurrent,
+}
+
+/// Starts a kernel task running `thread` in user mode from `uctx`.
+pub fn spawn(thread: Arc<Thread>, uctx: UserContext, mm: &Arc<Mm>, fp: FpInit) -> KResult<()> {
+    let token = mm.task_token()?;
+    let options = UserContextOptions::new(token);
+    #[cfg(target_arch = "x86_64")]
+    let options = match fp {
+        FpInit::InheritCurrent => options.inherit_current_fp(),
+        FpInit::Fresh => options,
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = fp;
+    let builder = ax_runtime::thread::builder(format!("user-{}", thread.tid));
+    let body_thread = thread.clone();
+    // SAFETY: the entry closure enters user mode only through
+    // `UserExecutionContext`, bound to the address-space token passed in
+    // `options`; inherited FP state belongs to the calling thread.
+    let prepared = unsafe {
+        ax_runtime::thread::prepare_user_thread(builder, move || user_main(body_thread, uctx), options)
+    }
+    .map_err(|e| {
+        warn!("spawn: cannot prepare the task of tid {}: {e:?}", thread.tid);
+        crate::error::Errno::EAGAIN
+    })?;
+    thread::bind_task(prepared.thread_handle().id().as_u64(), &thread);
+    table::insert_thread(&thread);
+    thread.process.threads.lock().push(thread.clone());
+    if let Err(e) = prepared.publish() {
+        warn!("spawn: cannot start tid {}: {e:?}", thread.tid);
+        thread.process.threads.lock().retain(|t| !Arc::ptr_eq(t, &thread));
+        table::remove_thread(thread.tid);
+        return Err(crate::error::Errno::EAGAIN);
+    }
+    Ok(())
+}
+
+fn user_main(thread: Arc<Thread>, uctx: UserContext) {
+    let mut ctx = match UserExecutionContext::bind(uctx) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            error!("tid {}: cannot bind the user context: {e:?}", thread.tid);
+            exit::group_exit(&thread, SIGSEGV);
+            exit::thread_exit(&thread);
+            return;
+        }
+    };
+    loop {
+        let mut interrupted = Interrupted::No;
+        match ctx.enter() {
+            Ok(ReturnReason::Syscall) => interrupted = syscall::handle(&thread, &mut ctx),
+            Ok(ReturnReason::PageFault(addr, flags)) => user_page_fault(&thread, addr.as_usize(), flags),
+            Ok(ReturnReason::Exception(info)) => {
+                let addr = info.fault_addr().unwrap_or(0);
+                let (sig, code) = match info.kind() {
+                    ExceptionKind::IllegalInstruction => (SIGILL, ILL_ILLOPC),
+                    ExceptionKind::Breakpoint => (SIGTRAP, TRAP_BRKPT),
+                    ExceptionKind::ArithmeticError => (SIGFPE, FPE_INTDIV),
+                    ExceptionKind::Misaligned => (SIGBUS, BUS_ADRALN),
+                    _ => (SIGSEGV, SEGV_MAPERR),
+                };
+                let ip = ctx.ip();
+                info!("tid {}: exception {:?} at ip {ip:#x}: {}", thread.tid, info.kind(), sig);
+                signal::send::force_fault(&thread, SigInfo::fault(sig, code, if sig == SIGSEGV { addr } else { ip }));
+            }
+            Ok(ReturnReason::Interrupt) | Ok(ReturnReason::Unknown) => {}
+            Err(e) => {
+                error!("tid {}: user entry failed: {e:?}", thread.tid);
+                exit::group_exit(&thread, SIGSEGV);
+            }
+        }
+        if thread.is_exiting() {
+            break;
+        }
+        signal::deliver::deliver_pending(&thread, &mut ctx, interrupted);
+        if thread.is_exiting() {
+            break;
+        }
+    }
+    exit::thread_exit(&thread);
+}
+
+/// Resolves a user-mode page fault or turns it into SIGSEGV.
+fn user_page_fault(thread: &Arc<Thread>, addr: usize, flags: PageFaultFlags) {
+    let access = access_of(flags);
+    let outcome = match thread.process.mm() {
+        Some(mm) => mm.aspace.lock().handle_fault(addr, access, false),
+        None => FaultOutcome::NoMapping,
+    };
+    let code = match outcome {
+        FaultOutcome::Handled => return,
+        FaultOutcome::NoMapping => SEGV_MAPERR,
+        FaultOutcome::AccessDenied => SEGV_ACCERR,
+        FaultOutcome::OutOfMemory => {
+            warn!("tid {}: out of memory at {addr:#x}", thread.tid);
+            exit::group_exit(thread, signal::SIGKILL);
+            return;
+        }
+    };
+    debug!("tid {}: SIGSEGV at {addr:#x} ({flags:?})", thread.tid);
+    signal::send::force_fault(thread, SigInfo::fault(SIGSEGV, code, addr));
+}
+
+/// The access a fault asks for.
+pub fn access_of(flags: PageFaultFlags) -> Prot {
+    if flags.contains(PageFaultFlags::WRITE) {
+        Prot::WRITE
+    } else if flags.contains(PageFaultFlags::EXECUTE) {
+        Prot::EXEC
+    } else {
+        Prot::READ
+    }
+}

@@ -1,0 +1,132 @@
+//! Delivering pending signals on the way back to user mode.
+
+use alloc::sync::Arc;
+
+use ax_hal::cpu::user::UserContext;
+
+use super::{
+    DefaultAction, SA_NODEFER, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN, SIGKILL, SIGSEGV,
+    SIGSTOP, SigAction, SigInfo, SigSet, default_action,
+};
+use crate::{
+    arch,
+    error::Errno,
+    task::{Thread, block, exit, process::ProcState},
+};
+
+/// How the interrupted syscall (if any) ended.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Interrupted {
+    /// No syscall, or one that completed.
+    No,
+    /// Returned ERESTARTSYS: restart unless a handler without SA_RESTART runs.
+    RestartSys,
+    /// Returned ERESTARTNOHAND: restart only if no handler runs.
+    RestartNoHandler,
+}
+
+fn take_next(thread: &Thread) -> Option<SigInfo> {
+    let blocked = thread.sigmask();
+    if let Some(info) = thread.pending.lock().take(blocked) {
+        return Some(info);
+    }
+    thread.process.shared_pending.lock().take(blocked)
+}
+
+fn rewind_syscall(thread: &Thread, ctx: &mut UserContext) {
+    if let Some((sysno, arg0)) = *thread.restart.lock() {
+        let len = ctx.syscall_insn_len();
+        let ip = ctx.ip() - len;
+        ctx.set_ip(ip);
+        arch::restore_syscall_registers(ctx, sysno, arg0);
+    }
+}
+
+/// Delivers pending signals: default actions run here, and at most one
+/// handler frame is set up. Returns with the context ready to enter user
+/// mode (or with the thread asked to exit).
+pub fn deliver_pending(thread: &Arc<Thread>, ctx: &mut UserContext, interrupted: Interrupted) {
+    let mut handled_by_handler = None;
+    while let Some(info) = take_next(thread) {
+        let sig = info.signo;
+        let act: SigAction = thread.process.actions.lock()[(sig - 1) as usize];
+        let handler = if sig == SIGKILL || sig == SIGSTOP { SIG_DFL } else { act.handler };
+        if handler == SIG_IGN {
+            continue;
+        }
+        if handler == SIG_DFL {
+            match default_action(sig) {
+                DefaultAction::Ignore | DefaultAction::Continue => continue,
+                DefaultAction::Terminate | DefaultAction::Core => {
+                    exit::group_exit(thread, sig & 0x7f);
+                    return;
+                }
+                DefaultAction::Stop => {
+                    stop(thread, sig);
+                    if thread.is_exiting() {
+                        return;
+                    }
+                    continue;
+                }
+            }
+        }
+        // A user handler. The frame saves the mask to restore at sigreturn:
+        // the one sigsuspend/ppoll replaced, if any.
+        let old_mask = thread.take_saved_sigmask().unwrap_or_else(|| thread.sigmask());
+        if interrupted != Interrupted::No {
+            if interrupted == Interrupted::RestartSys && act.flags & SA_RESTART != 0 {
+                rewind_syscall(thread, ctx);
+            } else {
+                ctx.set_retval((-(Errno::EINTR.0 as isize)) as usize);
+            }
+        }
+        let trampoline = arch::sigreturn_address(act.restorer, act.flags);
+        if arch::signal::setup_frame(ctx, sig, &info, handler, trampoline, old_mask, None).is_err() {
+            // The stack is unusable: Linux forces SIGSEGV with the default action.
+            exit::group_exit(thread, SIGSEGV);
+            return;
+        }
+        let mut mask = SigSet(thread.sigmask().0 | act.mask.0);
+        if act.flags & SA_NODEFER == 0 {
+            mask.add(sig);
+        }
+        thread.set_sigmask(mask);
+        if act.flags & SA_RESETHAND != 0 {
+            thread.process.actions.lock()[(sig - 1) as usize] = SigAction::default();
+        }
+        handled_by_handler = Some(sig);
+        break;
+    }
+    if handled_by_handler.is_none() {
+        if interrupted != Interrupted::No {
+            rewind_syscall(thread, ctx);
+        }
+        if let Some(mask) = thread.take_saved_sigmask() {
+            thread.set_sigmask(mask);
+        }
+    }
+    *thread.restart.lock() = None;
+}
+
+/// Stops the process until SIGCONT or SIGKILL.
+fn stop(thread: &Arc<Thread>, sig: i32) {
+    let process = &thread.process;
+    {
+        let mut tree = process.tree.lock();
+        if tree.group_exit.is_some() {
+            return;
+        }
+        tree.state = ProcState::Stopped { sig, reported: false };
+    }
+    exit::notify_parent_stopped(process, sig);
+    let _ = block::wait_event(
+        thread,
+        None,
+        block::Interruptible::No,
+        |_| {},
+        || {
+            let running = !matches!(process.tree.lock().state, ProcState::Stopped { .. });
+            (running || thread.is_exiting()).then_some(Ok(()))
+        },
+    );
+}

@@ -1,0 +1,127 @@
+//! User threads and the "current thread" lookup.
+
+use alloc::{collections::BTreeMap, sync::Arc};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
+
+use ax_sync::SpinLock;
+
+use super::{
+    Pid, Process,
+    block::Waiter,
+    signal::{Pending, SigSet},
+};
+
+/// One user thread.
+pub struct Thread {
+    /// Thread id (the process id for the main thread).
+    pub tid: Pid,
+    /// The thread group.
+    pub process: Arc<Process>,
+    /// Blocked signals.
+    mask: AtomicU64,
+    /// Signals sent to this thread specifically.
+    pub pending: SpinLock<Pending>,
+    /// Woken by I/O readiness, timers and signals while the thread blocks.
+    pub waiter: Arc<Waiter>,
+    /// Head of the robust futex list (set_robust_list).
+    pub robust_list: AtomicUsize,
+    /// `set_tid_address` / CLONE_CHILD_CLEARTID word.
+    pub clear_child_tid: AtomicUsize,
+    /// Set when the thread must leave (group exit, fatal signal).
+    exiting: AtomicBool,
+    /// Exit code recorded for the thread (wait status of the group exit).
+    exit_status: AtomicI32,
+    /// The syscall number and first argument of the syscall in progress,
+    /// kept so an interrupted call can be restarted after a handler.
+    pub restart: SpinLock<Option<(usize, usize)>>,
+    /// The mask to restore after the next signal delivery (sigsuspend,
+    /// ppoll): handlers run under the temporary mask, the frame saves this.
+    saved_mask: SpinLock<Option<SigSet>>,
+}
+
+impl Thread {
+    /// Creates a thread of `process` with signal mask `mask`.
+    pub fn new(tid: Pid, process: Arc<Process>, mask: SigSet) -> Arc<Self> {
+        Arc::new(Self {
+            tid,
+            process,
+            mask: AtomicU64::new(mask.0),
+            pending: SpinLock::new(Pending::default()),
+            waiter: Waiter::new(),
+            robust_list: AtomicUsize::new(0),
+            clear_child_tid: AtomicUsize::new(0),
+            exiting: AtomicBool::new(false),
+            exit_status: AtomicI32::new(0),
+            restart: SpinLock::new(None),
+            saved_mask: SpinLock::new(None),
+        })
+    }
+
+    /// The blocked-signal mask.
+    pub fn sigmask(&self) -> SigSet {
+        SigSet(self.mask.load(Ordering::Acquire))
+    }
+
+    /// Replaces the blocked-signal mask (SIGKILL/SIGSTOP stay unblocked).
+    pub fn set_sigmask(&self, mask: SigSet) {
+        self.mask.store(mask.blockable().0, Ordering::Release);
+    }
+
+    /// Records the mask to restore once a signal was delivered.
+    pub fn set_saved_sigmask(&self, mask: SigSet) {
+        *self.saved_mask.lock() = Some(mask);
+    }
+
+    /// Takes the saved mask, if a temporary one is in force.
+    pub fn take_saved_sigmask(&self) -> Option<SigSet> {
+        self.saved_mask.lock().take()
+    }
+
+    /// Whether a signal that is not blocked is pending for this thread.
+    pub fn has_deliverable_signal(&self) -> bool {
+        let blocked = self.sigmask();
+        let own = self.pending.lock().set();
+        let shared = self.process.shared_pending.lock().set();
+        (own.0 | shared.0) & !blocked.0 != 0
+    }
+
+    /// Asks the thread to leave at its next return towards user mode.
+    pub fn request_exit(&self, status: i32) {
+        if !self.exiting.swap(true, Ordering::AcqRel) {
+            self.exit_status.store(status, Ordering::Release);
+        }
+        self.waiter.wake();
+    }
+
+    /// The wait status the thread leaves with, once exit was requested.
+    pub fn exit_requested(&self) -> Option<i32> {
+        self.exiting
+            .load(Ordering::Acquire)
+            .then(|| self.exit_status.load(Ordering::Acquire))
+    }
+
+    /// Whether the thread was asked to leave.
+    pub fn is_exiting(&self) -> bool {
+        self.exiting.load(Ordering::Acquire)
+    }
+}
+
+/// Threads by scheduler thread id, for [`current`].
+static BY_TASK: SpinLock<BTreeMap<u64, Arc<Thread>>> = SpinLock::new(BTreeMap::new());
+
+/// Records that scheduler thread `task` runs `thread`.
+pub fn bind_task(task: u64, thread: &Arc<Thread>) {
+    BY_TASK.lock().insert(task, thread.clone());
+}
+
+/// Forgets the binding of scheduler thread `task` (at thread exit).
+pub fn unbind_task(task: u64) {
+    let removed = BY_TASK.lock().remove(&task);
+    drop(removed);
+}
+
+/// The user thread the calling kernel task runs, if any.
+pub fn current() -> Option<Arc<Thread>> {
+    let id = ax_task::thread::current::current_thread_id().ok()?;
+    BY_TASK.lock().get(&id.as_u64()).cloned()
+}

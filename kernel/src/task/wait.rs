@@ -1,0 +1,102 @@
+//! Waiting for children: the state machine behind wait4 and waitid.
+
+use alloc::sync::Arc;
+
+use axpoll::{IoEvents, PollSource};
+
+use super::{Pid, Process, Thread, block, process::ProcState, table};
+use crate::error::{Errno, KResult};
+
+/// Which children a wait selects.
+#[derive(Clone, Copy, Debug)]
+pub enum WaitTarget {
+    Any,
+    Pid(Pid),
+    Group(Pid),
+}
+
+/// wait options (wait(2)).
+pub const WNOHANG: u32 = 1;
+pub const WUNTRACED: u32 = 2;
+pub const WEXITED: u32 = 4;
+pub const WCONTINUED: u32 = 8;
+pub const WNOWAIT: u32 = 0x0100_0000;
+pub const WNOTHREAD: u32 = 0x2000_0000;
+pub const WALL: u32 = 0x4000_0000;
+pub const WCLONE: u32 = 0x8000_0000;
+
+/// A child state change that a wait reports.
+#[derive(Clone, Copy, Debug)]
+pub struct WaitResult {
+    pub pid: Pid,
+    /// The wait status word.
+    pub status: i32,
+    pub uid: u32,
+}
+
+fn matches(child: &Process, target: WaitTarget) -> bool {
+    match target {
+        WaitTarget::Any => true,
+        WaitTarget::Pid(pid) => child.pid == pid,
+        WaitTarget::Group(pgid) => child.pgid() == pgid,
+    }
+}
+
+fn poll_children(me: &Arc<Process>, target: WaitTarget, options: u32) -> Option<KResult<Option<WaitResult>>> {
+    let children = me.tree.lock().children.clone();
+    let mut any = false;
+    for child in &children {
+        if !matches(child, target) {
+            continue;
+        }
+        any = true;
+        let uid = child.creds.lock().uid;
+        let mut tree = child.tree.lock();
+        match tree.state {
+            ProcState::Zombie { status } if options & WEXITED != 0 => {
+                drop(tree);
+                if options & WNOWAIT == 0 {
+                    me.tree.lock().children.retain(|c| !Arc::ptr_eq(c, child));
+                    table::remove_process(child.pid);
+                }
+                return Some(Ok(Some(WaitResult { pid: child.pid, status, uid })));
+            }
+            ProcState::Stopped { sig, reported } if options & WUNTRACED != 0 && !reported => {
+                if options & WNOWAIT == 0 {
+                    tree.state = ProcState::Stopped { sig, reported: true };
+                }
+                return Some(Ok(Some(WaitResult { pid: child.pid, status: (sig << 8) | 0x7f, uid })));
+            }
+            _ if options & WCONTINUED != 0 && tree.continued => {
+                if options & WNOWAIT == 0 {
+                    tree.continued = false;
+                }
+                return Some(Ok(Some(WaitResult { pid: child.pid, status: 0xffff, uid })));
+            }
+            _ => {}
+        }
+    }
+    if !any {
+        return Some(Err(Errno::ECHILD));
+    }
+    if options & WNOHANG != 0 {
+        return Some(Ok(None));
+    }
+    None
+}
+
+/// Waits for a child of the calling process to change state.
+/// `Ok(None)` is the WNOHANG "nothing yet" answer.
+pub fn wait_child(thread: &Thread, target: WaitTarget, options: u32) -> KResult<Option<WaitResult>> {
+    let me = thread.process.clone();
+    block::wait_event(
+        thread,
+        None,
+        block::Interruptible::Restart,
+        |sink| {
+            // SAFETY: the registration is dropped by `wait_event` before `me`.
+            unsafe { sink.register_shared(&me.child_event as &dyn PollSource, IoEvents::IN) };
+        },
+        || poll_children(&me, target, options),
+    )
+}

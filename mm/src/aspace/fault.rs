@@ -1,0 +1,80 @@
+//! Page faults: demand-zero fill and copy-on-write.
+//!
+//! Called for user-mode faults and for kernel-mode faults on user addresses
+//! (a `copy_to_user` touching a page not yet present). The outcome tells the
+//! caller which signal a user fault becomes: no VMA at the address is
+//! `SEGV_MAPERR`, a VMA that forbids the access is `SEGV_ACCERR`.
+
+use ax_hal::mem::VirtAddr;
+
+use super::{AddrSpace, PAGE_SIZE, Prot, page_floor};
+use crate::frame;
+
+/// Result of resolving a fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultOutcome {
+    /// The page is now present with the needed rights; retry the access.
+    Handled,
+    /// No VMA covers the address (SIGSEGV, SEGV_MAPERR).
+    NoMapping,
+    /// A VMA covers it but forbids the access (SIGSEGV, SEGV_ACCERR).
+    AccessDenied,
+    /// Out of memory while allocating a frame.
+    OutOfMemory,
+}
+
+impl AddrSpace {
+    /// Resolves a fault at `addr` for `access` (one of READ, WRITE, EXEC).
+    ///
+    /// With `force`, the VMA's protection is ignored: the kernel itself is
+    /// writing into a page it is setting up (ELF segments, initial stack), and
+    /// the page is made present and private without changing its PTE rights.
+    pub fn handle_fault(&mut self, addr: usize, access: Prot, force: bool) -> FaultOutcome {
+        let page = page_floor(addr);
+        let Some(vma) = self.vmas.find(page) else {
+            return FaultOutcome::NoMapping;
+        };
+        let prot = vma.prot;
+        if !force && !prot.contains(access) {
+            return FaultOutcome::AccessDenied;
+        }
+        let flags = Self::pte_flags(prot);
+        let va = VirtAddr::from(page);
+        match self.pt.query(va) {
+            Err(_) => {
+                let Some(new) = frame::alloc_zeroed() else {
+                    return FaultOutcome::OutOfMemory;
+                };
+                if self.pt.map_page(va, new, PAGE_SIZE, flags).is_err() {
+                    frame::put(new);
+                    return FaultOutcome::OutOfMemory;
+                }
+                FaultOutcome::Handled
+            }
+            Ok((old, cur, _)) => {
+                let wants_write = access.contains(Prot::WRITE);
+                if !wants_write {
+                    return FaultOutcome::Handled;
+                }
+                if frame::is_shared(old) {
+                    // Copy-on-write: take a private copy, drop our share.
+                    let Some(new) = frame::alloc_copy(old) else {
+                        return FaultOutcome::OutOfMemory;
+                    };
+                    if self.pt.remap_page(va, new, flags).is_err() {
+                        frame::put(new);
+                        return FaultOutcome::OutOfMemory;
+                    }
+                    self.flusher.flush_page_remote(page);
+                    frame::put(old);
+                } else if !cur.contains(ax_hal::paging::MappingFlags::WRITE)
+                    && prot.contains(Prot::WRITE)
+                {
+                    // Last sharer of a copy-on-write frame: take it over.
+                    let _ = self.pt.protect_page(va, flags);
+                }
+                FaultOutcome::Handled
+            }
+        }
+    }
+}

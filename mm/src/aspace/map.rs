@@ -1,0 +1,115 @@
+//! Creating mappings: mmap of anonymous memory and the ELF loader's segments.
+//!
+//! All checks happen before anything is unmapped: a `MAP_FIXED` request that
+//! fails validation leaves the old mappings intact, as mmap(2) requires.
+
+use super::{AddrSpace, PAGE_SIZE, Prot, UserVma, VmaFlags, VmaKind, page_ceil};
+use crate::{MmError, MmResult};
+
+/// Placement policy of a new mapping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// `addr` is only a hint (plain mmap).
+    Hint,
+    /// Exactly at `addr`, replacing what is there (MAP_FIXED).
+    Fixed,
+    /// Exactly at `addr`, failing with EEXIST if anything is there.
+    FixedNoReplace,
+}
+
+/// Parameters of one new anonymous mapping.
+#[derive(Clone, Copy, Debug)]
+pub struct MapRequest {
+    /// Requested address (hint or exact, see `placement`).
+    pub addr: usize,
+    /// Length in bytes (rounded up to pages).
+    pub len: usize,
+    /// Initial protection.
+    pub prot: Prot,
+    /// What the protection may become.
+    pub may: Prot,
+    /// VMA attributes.
+    pub flags: VmaFlags,
+    /// Kind (for /proc naming).
+    pub kind: VmaKind,
+    /// Placement policy.
+    pub placement: Placement,
+    /// Fault every page in now (MAP_POPULATE).
+    pub populate: bool,
+}
+
+impl MapRequest {
+    /// A private anonymous mapping with a hint address.
+    pub fn anonymous(addr: usize, len: usize, prot: Prot) -> Self {
+        Self {
+            addr,
+            len,
+            prot,
+            may: Prot::all(),
+            flags: VmaFlags::empty(),
+            kind: VmaKind::Anonymous,
+            placement: Placement::Hint,
+            populate: false,
+        }
+    }
+}
+
+impl AddrSpace {
+    /// Creates a mapping and returns its start address.
+    pub fn map(&mut self, req: MapRequest) -> MmResult<usize> {
+        if req.len == 0 {
+            return Err(MmError::InvalidInput);
+        }
+        let len = page_ceil(req.len).ok_or(MmError::NoMemory)?;
+        let layout = self.layout;
+        let start = match req.placement {
+            Placement::Fixed | Placement::FixedNoReplace => {
+                if req.addr % PAGE_SIZE != 0 {
+                    return Err(MmError::InvalidInput);
+                }
+                let end = req.addr.checked_add(len).ok_or(MmError::NoMemory)?;
+                if req.addr < layout.min_addr || end > layout.end {
+                    return Err(MmError::NoMemory);
+                }
+                if req.placement == Placement::FixedNoReplace && !self.vmas.is_free(req.addr, end) {
+                    return Err(MmError::AlreadyExists);
+                }
+                req.addr
+            }
+            Placement::Hint => {
+                let hint = page_ceil(req.addr).unwrap_or(0);
+                self.vmas
+                    .find_free_area(hint, len, layout.min_addr, layout.mmap_base, PAGE_SIZE)
+                    .or_else(|| {
+                        // Above mmap_base only when a hint asked for it.
+                        self.vmas
+                            .find_free_area(hint, len, layout.min_addr, layout.end, PAGE_SIZE)
+                    })
+                    .ok_or(MmError::NoMemory)?
+            }
+        };
+        let end = start + len;
+        if req.placement == Placement::Fixed {
+            self.unmap(start, len)?;
+        }
+        let vma = UserVma {
+            start,
+            end,
+            prot: req.prot,
+            may: req.may,
+            flags: req.flags,
+            kind: req.kind,
+            offset: 0,
+        };
+        self.vmas.insert(vma).map_err(|_| MmError::AlreadyExists)?;
+        self.vmas.merge_around(start, end);
+        if req.populate {
+            for page in (start..end).step_by(PAGE_SIZE) {
+                if self.handle_fault(page, Prot::READ, true) != super::FaultOutcome::Handled {
+                    break;
+                }
+            }
+        }
+        Ok(start)
+    }
+}

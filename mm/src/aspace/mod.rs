@@ -1,0 +1,287 @@
+//! User address spaces: a page table plus the VMA set that describes it.
+//!
+//! An [`AddrSpace`] owns one hardware page table (the kernel half is shared
+//! from the global kernel address space) and the [`VmaSet`] of its user VMAs.
+//! Each user operation lives in its own file: [`map`](self::map) (mmap and the
+//! ELF loader's segments), [`unmap`](self::unmap), [`protect`](self::protect),
+//! [`fork`](self::fork), [`fault`](self::fault) and [`brk`](self::brk).
+//!
+//! # Invariants
+//!
+//! - Every present user PTE lies inside a VMA, and its permissions are a subset
+//!   of the VMA's current protection (write may be missing for copy-on-write).
+//! - A private page mapped writable has a frame reference count of one; a frame
+//!   shared between address spaces (after fork) is mapped read-only everywhere
+//!   until the write fault that copies it ([`crate::frame`]).
+//! - VMAs never cover the kernel half; all user ranges are page aligned.
+//!
+//! # Locking
+//!
+//! The owner wraps an `AddrSpace` in a sleeping mutex. User memory is never
+//! accessed through user virtual addresses while that mutex is held: the page
+//! fault handler takes it to resolve demand-paging faults. Code that fills a
+//! new address space (execve) writes through the kernel's linear map instead
+//! ([`AddrSpace::write_bytes`]).
+
+mod brk;
+mod fault;
+mod fork;
+mod map;
+mod protect;
+mod tlb;
+mod unmap;
+mod vma;
+
+use ax_hal::{
+    mem::{PhysAddr, VirtAddr},
+    paging::{MappingFlags, PageTable, PagingAllocator},
+};
+use ax_memory_addr::PAGE_SIZE_4K;
+
+pub use self::{
+    fault::FaultOutcome,
+    map::{MapRequest, Placement},
+    tlb::TlbFlusher,
+    vma::{Prot, UserVma, VmaFlags, VmaKind},
+};
+use crate::{MmError, MmResult, frame, vma_set::VmaSet};
+
+/// Page size of every user mapping.
+pub const PAGE_SIZE: usize = PAGE_SIZE_4K;
+
+/// Rounds `addr` down to a page boundary.
+pub const fn page_floor(addr: usize) -> usize {
+    addr & !(PAGE_SIZE - 1)
+}
+
+/// Rounds `addr` up to a page boundary; `None` on overflow.
+pub const fn page_ceil(addr: usize) -> Option<usize> {
+    match addr.checked_add(PAGE_SIZE - 1) {
+        Some(v) => Some(v & !(PAGE_SIZE - 1)),
+        None => None,
+    }
+}
+
+/// Layout constants of a user address space.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    /// Lowest mappable address (Linux's `mmap_min_addr`).
+    pub min_addr: usize,
+    /// One past the highest user address (`TASK_SIZE`).
+    pub end: usize,
+    /// Top of the main thread's stack.
+    pub stack_top: usize,
+    /// Size reserved for the main thread's stack (RLIMIT_STACK).
+    pub stack_size: usize,
+    /// Highest address `mmap` hands out without a hint (`mmap_base`).
+    pub mmap_base: usize,
+}
+
+/// One user address space.
+pub struct AddrSpace {
+    pt: PageTable,
+    vmas: VmaSet<UserVma>,
+    layout: Layout,
+    heap_start: usize,
+    heap_end: usize,
+    flusher: TlbFlusher,
+}
+
+impl AddrSpace {
+    /// Creates an empty user address space whose kernel half is shared with
+    /// the global kernel address space.
+    pub fn new(layout: Layout) -> MmResult<Self> {
+        let mut pt = PageTable::new(PagingAllocator).map_err(|_| MmError::NoMemory)?;
+        if ax_hal::mem::user_aspace_needs_kernel_mappings() {
+            let kernel = ax_mm::kernel_aspace().lock_irqsave();
+            // SAFETY: the global kernel address space lives for the whole run
+            // of the kernel, and no user VMA ever covers the kernel half, so
+            // the shared root entries are never modified through `pt`.
+            unsafe { kernel.root_entry_share().install_into(&mut pt) }
+                .map_err(|_| MmError::NoMemory)?;
+        }
+        Ok(Self {
+            pt,
+            vmas: VmaSet::new(),
+            layout,
+            heap_start: 0,
+            heap_end: 0,
+            flusher: TlbFlusher::new(),
+        })
+    }
+
+    /// Physical address of the page-table root (for the scheduler token).
+    pub fn root_paddr(&self) -> PhysAddr {
+        self.pt.root_paddr()
+    }
+
+    /// Installs the callback that learns which CPUs may cache this address
+    /// space's translations (used for TLB shootdown).
+    pub fn set_tlb_flusher(&mut self, flusher: TlbFlusher) {
+        self.flusher = flusher;
+    }
+
+    /// The address-space layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The VMAs, in ascending address order.
+    pub fn vmas(&self) -> impl Iterator<Item = &UserVma> + '_ {
+        self.vmas.iter()
+    }
+
+    /// Number of VMAs.
+    pub fn vma_count(&self) -> usize {
+        self.vmas.len()
+    }
+
+    /// The VMA containing `addr`, if any.
+    pub fn find_vma(&self, addr: usize) -> Option<&UserVma> {
+        self.vmas.find(addr)
+    }
+
+    /// Current heap bounds `[start, end)`.
+    pub fn heap(&self) -> (usize, usize) {
+        (self.heap_start, self.heap_end)
+    }
+
+    /// Checks that `[addr, addr+len)` is covered by VMAs that allow `access`.
+    pub fn check_access(&self, addr: usize, len: usize, access: Prot) -> bool {
+        let Some(end) = addr.checked_add(len) else {
+            return false;
+        };
+        let mut cursor = addr;
+        while cursor < end {
+            let Some(vma) = self.vmas.find(cursor) else {
+                return false;
+            };
+            if !vma.prot.contains(access) {
+                return false;
+            }
+            cursor = vma.end;
+        }
+        true
+    }
+
+    /// Writes `data` at user address `addr` through the kernel linear map,
+    /// populating pages as needed. Used to fill an address space that is not
+    /// the current one (execve's ELF segments and initial stack).
+    pub fn write_bytes(&mut self, addr: usize, data: &[u8]) -> MmResult<()> {
+        let mut done = 0;
+        while done < data.len() {
+            let va = addr.checked_add(done).ok_or(MmError::BadAddress)?;
+            let page = page_floor(va);
+            let offset = va - page;
+            let chunk = (PAGE_SIZE - offset).min(data.len() - done);
+            let paddr = self.populate_for_kernel_write(page)?;
+            let dst = ax_hal::mem::phys_to_virt(paddr).as_mut_ptr();
+            // SAFETY: `paddr` is a frame owned by this address space (just
+            // populated and made private), reached through the kernel's linear
+            // map; `offset + chunk <= PAGE_SIZE`.
+            unsafe {
+                core::ptr::copy_nonoverlapping(data[done..].as_ptr(), dst.add(offset), chunk);
+            }
+            done += chunk;
+        }
+        Ok(())
+    }
+
+    /// Reads user memory at `addr` through the kernel linear map without
+    /// faulting pages in (absent pages read as zero). Used for /proc/PID/mem
+    /// style access to another process.
+    pub fn read_bytes(&self, addr: usize, out: &mut [u8]) -> MmResult<()> {
+        let mut done = 0;
+        while done < out.len() {
+            let va = addr.checked_add(done).ok_or(MmError::BadAddress)?;
+            let page = page_floor(va);
+            let offset = va - page;
+            let chunk = (PAGE_SIZE - offset).min(out.len() - done);
+            if self.vmas.find(va).is_none() {
+                return Err(MmError::BadAddress);
+            }
+            match self.pt.query(VirtAddr::from(page)) {
+                Ok((paddr, _, _)) => {
+                    let src = ax_hal::mem::phys_to_virt(paddr).as_ptr();
+                    // SAFETY: the frame is mapped in this address space and
+                    // the copy stays within one page.
+                    unsafe {
+                        core::ptr::copy_nonoverlapping(
+                            src.add(offset),
+                            out[done..].as_mut_ptr(),
+                            chunk,
+                        );
+                    }
+                }
+                Err(_) => out[done..done + chunk].fill(0),
+            }
+            done += chunk;
+        }
+        Ok(())
+    }
+
+    /// Ensures the page at `page` is present and exclusively owned, and
+    /// returns its frame.
+    fn populate_for_kernel_write(&mut self, page: usize) -> MmResult<PhysAddr> {
+        match self.handle_fault(page, Prot::WRITE, true) {
+            FaultOutcome::Handled => {}
+            _ => return Err(MmError::BadAddress),
+        }
+        self.pt
+            .query(VirtAddr::from(page))
+            .map(|(paddr, _, _)| paddr)
+            .map_err(|_| MmError::BadAddress)
+    }
+
+    /// Unmaps every user page and frees the frames (exit and execve).
+    pub fn clear(&mut self) {
+        let all: alloc::vec::Vec<_> = self.vmas.remove_range(0, self.layout.end);
+        for vma in &all {
+            self.release_pages(vma.start, vma.end);
+        }
+        self.flusher.flush_all_remote();
+        self.heap_start = 0;
+        self.heap_end = 0;
+    }
+
+    /// Unmaps the pages of `[start, end)` and drops their frame references.
+    /// The caller flushes remote TLBs afterwards.
+    fn release_pages(&mut self, start: usize, end: usize) {
+        let mut va = start;
+        while va < end {
+            if let Ok((paddr, _, size)) = self.pt.unmap_page(VirtAddr::from(va)) {
+                frame::put(paddr);
+                va += size.max(PAGE_SIZE);
+            } else {
+                va += PAGE_SIZE;
+            }
+        }
+    }
+
+    /// Page-table flags for a VMA protection.
+    ///
+    /// A `PROT_NONE` page keeps its frame but loses the user bit, so every
+    /// user access faults while the contents survive a later mprotect.
+    fn pte_flags(prot: Prot) -> MappingFlags {
+        if !prot.intersects(Prot::READ | Prot::WRITE | Prot::EXEC) {
+            return MappingFlags::READ;
+        }
+        let mut flags = MappingFlags::USER;
+        if prot.contains(Prot::READ) {
+            flags |= MappingFlags::READ;
+        }
+        if prot.contains(Prot::WRITE) {
+            flags |= MappingFlags::WRITE | MappingFlags::READ;
+        }
+        if prot.contains(Prot::EXEC) {
+            flags |= MappingFlags::EXECUTE | MappingFlags::READ;
+        }
+        flags
+    }
+}
+
+impl Drop for AddrSpace {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}

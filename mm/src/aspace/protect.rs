@@ -1,0 +1,56 @@
+//! mprotect: changing the protection of a range, splitting VMAs at its ends.
+
+use ax_hal::mem::VirtAddr;
+
+use super::{AddrSpace, PAGE_SIZE, Prot, page_ceil};
+use crate::{MmError, MmResult, frame};
+
+impl AddrSpace {
+    /// Sets the protection of `[start, start+len)`.
+    ///
+    /// Fails with `NoMemory` (ENOMEM) if part of the range is unmapped and
+    /// with `AccessDenied` (EACCES) if a VMA may not take the protection;
+    /// nothing changes on failure.
+    pub fn protect(&mut self, start: usize, len: usize, prot: Prot) -> MmResult<()> {
+        if start % PAGE_SIZE != 0 {
+            return Err(MmError::InvalidInput);
+        }
+        if len == 0 {
+            return Ok(());
+        }
+        let len = page_ceil(len).ok_or(MmError::NoMemory)?;
+        let end = start.checked_add(len).ok_or(MmError::NoMemory)?;
+        let mut cursor = start;
+        for vma in self.vmas.overlapping(start, end) {
+            if vma.start > cursor {
+                return Err(MmError::NoMemory);
+            }
+            if !vma.may.contains(prot) {
+                return Err(MmError::AccessDenied);
+            }
+            cursor = vma.end;
+        }
+        if cursor < end {
+            return Err(MmError::NoMemory);
+        }
+        self.vmas.update_range(start, end, |vma| vma.prot = prot);
+        let flags = Self::pte_flags(prot);
+        let ro_flags = Self::pte_flags(prot - Prot::WRITE);
+        for page in (start..end).step_by(PAGE_SIZE) {
+            let va = VirtAddr::from(page);
+            if let Ok((paddr, _, _)) = self.pt.query(va) {
+                // A frame still shared copy-on-write stays read-only until
+                // the write fault that copies it.
+                let f = if frame::is_shared(paddr) {
+                    ro_flags
+                } else {
+                    flags
+                };
+                let _ = self.pt.protect_page(va, f);
+            }
+        }
+        self.vmas.merge_around(start, end);
+        self.flusher.flush_range_remote(start, end);
+        Ok(())
+    }
+}

@@ -1,0 +1,27 @@
+//! munmap: removing mappings, including partial unmaps that split a VMA.
+
+use super::{AddrSpace, PAGE_SIZE, page_ceil};
+use crate::{MmError, MmResult};
+
+impl AddrSpace {
+    /// Unmaps `[start, start+len)`. Holes inside the range are fine.
+    pub fn unmap(&mut self, start: usize, len: usize) -> MmResult<()> {
+        if start % PAGE_SIZE != 0 || len == 0 {
+            return Err(MmError::InvalidInput);
+        }
+        let len = page_ceil(len).ok_or(MmError::InvalidInput)?;
+        let end = start.checked_add(len).ok_or(MmError::InvalidInput)?;
+        if end > self.layout.end {
+            return Err(MmError::InvalidInput);
+        }
+        let removed = self.vmas.remove_range(start, end);
+        if removed.is_empty() {
+            return Ok(());
+        }
+        for vma in &removed {
+            self.release_pages(vma.start, vma.end);
+        }
+        self.flusher.flush_range_remote(start, end);
+        Ok(())
+    }
+}

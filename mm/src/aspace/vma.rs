@@ -1,0 +1,124 @@
+//! The kernel's VMA payload: protection, may-protection, flags and backing.
+//!
+//! Linux keeps two permission sets per VMA: the current protection
+//! (`VM_READ|VM_WRITE|VM_EXEC`) and what it may become through mprotect
+//! (`VM_MAYREAD|VM_MAYWRITE|VM_MAYEXEC`). Both are carried here so that
+//! checks that must ask "could this mapping ever write" (file seals) answer
+//! from the may-set, not from the current protection.
+
+use bitflags::bitflags;
+
+use crate::vma_set::Vma;
+
+bitflags! {
+    /// Access rights, used both for current and may-protection.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Prot: u8 {
+        const READ = 1 << 0;
+        const WRITE = 1 << 1;
+        const EXEC = 1 << 2;
+    }
+}
+
+bitflags! {
+    /// VMA attributes other than protection.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct VmaFlags: u8 {
+        /// MAP_SHARED (stores are visible to other mappings of the object).
+        const SHARED = 1 << 0;
+        /// The stack grows down into this VMA (MAP_GROWSDOWN, main stack).
+        const GROWSDOWN = 1 << 1;
+    }
+}
+
+/// What a VMA is, for /proc/PID/maps naming and brk bookkeeping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VmaKind {
+    /// Anonymous memory from mmap.
+    Anonymous,
+    /// A segment of the executable (named after it in /proc/PID/maps).
+    Image,
+    /// The brk heap (`[heap]`).
+    Heap,
+    /// The main thread's stack (`[stack]`).
+    Stack,
+    /// The signal-return trampoline page (`[vdso]`).
+    Trampoline,
+}
+
+/// One user VMA.
+#[derive(Clone, Debug)]
+pub struct UserVma {
+    /// First address (page aligned).
+    pub start: usize,
+    /// One past the last address (page aligned).
+    pub end: usize,
+    /// Current protection.
+    pub prot: Prot,
+    /// What the protection may become through mprotect.
+    pub may: Prot,
+    /// Attributes.
+    pub flags: VmaFlags,
+    /// What kind of memory this is.
+    pub kind: VmaKind,
+    /// Offset (in bytes) of `start` inside the backing object, kept across
+    /// splits; zero for anonymous memory.
+    pub offset: u64,
+}
+
+impl UserVma {
+    /// An anonymous private VMA with may-protection equal to all rights.
+    pub fn anonymous(start: usize, end: usize, prot: Prot, kind: VmaKind) -> Self {
+        Self {
+            start,
+            end,
+            prot,
+            may: Prot::all(),
+            flags: VmaFlags::empty(),
+            kind,
+            offset: 0,
+        }
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// Whether the VMA is empty (never true for a VMA inside a set).
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+impl Vma for UserVma {
+    fn start(&self) -> usize {
+        self.start
+    }
+
+    fn end(&self) -> usize {
+        self.end
+    }
+
+    fn split_off(&mut self, addr: usize) -> Self {
+        let mut upper = self.clone();
+        upper.start = addr;
+        upper.offset = self.offset + (addr - self.start) as u64;
+        self.end = addr;
+        upper
+    }
+
+    fn can_merge(&self, next: &Self) -> bool {
+        self.end == next.start
+            && self.prot == next.prot
+            && self.may == next.may
+            && self.flags == next.flags
+            && self.kind == next.kind
+            && (self.kind == VmaKind::Anonymous
+                || self.offset + (self.end - self.start) as u64 == next.offset)
+    }
+
+    fn merge(&mut self, next: Self) {
+        self.end = next.end;
+    }
+}

@@ -1,0 +1,90 @@
+//! Physical frames for user memory, with reference counts for sharing.
+//!
+//! A frame mapped by exactly one page-table entry has no entry in the share
+//! table (count one). Fork shares private pages copy-on-write: both entries
+//! are made read-only and the frame's count goes up. The write fault that
+//! follows either takes the frame over (count back to one) or copies it.
+//! Keeping the common count-one case out of the table keeps the table small.
+
+use ax_alloc::{UsageKind, global_allocator};
+use ax_hal::mem::{PhysAddr, phys_to_virt, virt_to_phys};
+use ax_sync::SpinLock;
+use hashbrown::HashMap;
+
+use crate::aspace::PAGE_SIZE;
+
+/// Reference counts of frames shared by more than one mapping.
+static SHARED: SpinLock<Option<HashMap<usize, usize>>> = SpinLock::new(None);
+
+/// Number of user frames currently allocated (for /proc/meminfo and leak checks).
+static ALLOCATED: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// Allocates one zero-filled frame.
+pub fn alloc_zeroed() -> Option<PhysAddr> {
+    let vaddr = global_allocator()
+        .alloc_pages(1, PAGE_SIZE, UsageKind::VirtMem)
+        .ok()?;
+    // SAFETY: the allocator just handed out this page-aligned page, reached
+    // through the kernel's linear map; nobody else references it yet.
+    unsafe { core::ptr::write_bytes(vaddr as *mut u8, 0, PAGE_SIZE) };
+    ALLOCATED.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    Some(virt_to_phys(vaddr.into()))
+}
+
+/// Allocates a frame holding a copy of `src`.
+pub fn alloc_copy(src: PhysAddr) -> Option<PhysAddr> {
+    let vaddr = global_allocator()
+        .alloc_pages(1, PAGE_SIZE, UsageKind::VirtMem)
+        .ok()?;
+    // SAFETY: `src` is a live user frame (the caller holds a reference) and
+    // the destination was just allocated; both are whole pages in the linear
+    // map and do not overlap.
+    unsafe {
+        core::ptr::copy_nonoverlapping(phys_to_virt(src).as_ptr(), vaddr as *mut u8, PAGE_SIZE);
+    }
+    ALLOCATED.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    Some(virt_to_phys(vaddr.into()))
+}
+
+/// Adds a reference to a frame (a new mapping shares it).
+pub fn get(frame: PhysAddr) {
+    let mut shared = SHARED.lock();
+    let table = shared.get_or_insert_with(HashMap::new);
+    *table.entry(frame.as_usize()).or_insert(1) += 1;
+}
+
+/// Drops a reference; frees the frame when the last one goes.
+pub fn put(frame: PhysAddr) {
+    let last = {
+        let mut shared = SHARED.lock();
+        let table = shared.get_or_insert_with(HashMap::new);
+        match table.get_mut(&frame.as_usize()) {
+            Some(count) if *count > 2 => {
+                *count -= 1;
+                false
+            }
+            Some(_) => {
+                table.remove(&frame.as_usize());
+                false
+            }
+            None => true,
+        }
+    };
+    if last {
+        global_allocator().dealloc_pages(phys_to_virt(frame).as_usize(), 1, UsageKind::VirtMem);
+        ALLOCATED.fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Whether the frame is referenced by more than one mapping.
+pub fn is_shared(frame: PhysAddr) -> bool {
+    SHARED
+        .lock()
+        .as_ref()
+        .is_some_and(|t| t.contains_key(&frame.as_usize()))
+}
+
+/// Number of user frames allocated right now.
+pub fn allocated() -> usize {
+    ALLOCATED.load(core::sync::atomic::Ordering::Relaxed)
+}
