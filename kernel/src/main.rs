@@ -21,6 +21,7 @@ mod dev;
 mod error;
 mod loader;
 mod mmfault;
+mod selftest;
 mod syscall;
 mod task;
 mod usercopy;

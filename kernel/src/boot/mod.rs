@@ -7,6 +7,7 @@
 //! command's output, framed by a start marker, and the machine powers off
 //! when the command exits, reporting its status on the kernel log.
 
+mod cmdline;
 pub mod fwcfg;
 pub mod klog;
 mod mounts;
@@ -96,7 +97,7 @@ pub fn start() {
     }
     mounts::mount_all();
 
-    let command = fwcfg::read_file("opt/starling/cmd");
+    let command = cmdline::exec_command();
     let (argv, exec_mode): (Vec<Vec<u8>>, bool) = match command {
         Some(cmd) => (vec![b"/bin/sh".to_vec(), b"-c".to_vec(), cmd], true),
         None => (vec![b"/sbin/init".to_vec()], false),

@@ -74,6 +74,8 @@ pub struct Process {
     /// Path of the executable (/proc/PID/exe) and its argv (/proc/PID/cmdline).
     pub exe: SpinLock<String>,
     pub cmdline: SpinLock<Vec<String>>,
+    /// PR_SET_DUMPABLE value.
+    pub dumpable: AtomicU32,
     /// Set by the first successful execve (setpgid on a child fails with
     /// EACCES afterwards).
     pub did_exec: AtomicBool,
@@ -148,6 +150,7 @@ impl Process {
             umask: AtomicU32::new(0o022),
             exe: SpinLock::new(String::new()),
             cmdline: SpinLock::new(Vec::new()),
+            dumpable: AtomicU32::new(1),
             did_exec: AtomicBool::new(false),
             exit_signal: SpinLock::new(super::signal::SIGCHLD),
             vfork_done: VforkDone::new(),

@@ -23,6 +23,10 @@ pub struct Thread {
     pub pending: SpinLock<Pending>,
     /// Woken by I/O readiness, timers and signals while the thread blocks.
     pub waiter: Arc<Waiter>,
+    /// The name prctl(PR_SET_NAME) sets (comm), NUL padded.
+    pub name: SpinLock<[u8; 16]>,
+    /// Signal to receive when the parent dies (PR_SET_PDEATHSIG).
+    pub pdeathsig: AtomicI32,
     /// Head of the robust futex list (set_robust_list).
     pub robust_list: AtomicUsize,
     /// `set_tid_address` / CLONE_CHILD_CLEARTID word.
@@ -48,6 +52,8 @@ impl Thread {
             mask: AtomicU64::new(mask.0),
             pending: SpinLock::new(Pending::default()),
             waiter: Waiter::new(),
+            name: SpinLock::new([0; 16]),
+            pdeathsig: AtomicI32::new(0),
             robust_list: AtomicUsize::new(0),
             clear_child_tid: AtomicUsize::new(0),
             exiting: AtomicBool::new(false),

@@ -25,9 +25,10 @@ pub const PLATFORM: &str = "riscv64";
 pub const fn user_layout() -> Layout {
     const END: usize = 0x40_0000_0000;
     const STACK_SIZE: usize = 8 << 20;
+    // The last page holds the signal-return trampoline; the stack ends below it.
     Layout {
         min_addr: 0x1_0000,
-        end: END - 0x1000,
+        end: END,
         stack_top: END - 0x1000,
         stack_size: STACK_SIZE,
         mmap_base: END - 0x1000 - STACK_SIZE - (128 << 20),

@@ -2,5 +2,6 @@
 
 mod info;
 mod power;
+mod prctl;
 
-pub use self::{info::*, power::*};
+pub use self::{info::*, power::*, prctl::*};

@@ -76,6 +76,8 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         160 => sys_uname(sc, a[0]),
         161 => sys_sethostname(sc, a[0], a[1]),
         166 => sys_umask(sc, u(0)),
+        167 => sys_prctl(sc, i(0), a[1], a[2], a[3], a[4]),
+        168 => sys_getcpu(sc, a[0], a[1], a[2]),
         169 => sys_gettimeofday(sc, a[0], a[1]),
         172 => sys_getpid(sc),
         173 => sys_getppid(sc),
