@@ -1,0 +1,295 @@
+//! VFS handle for every tmpfs non-directory.
+//!
+//! A [`TmpFile`] is what a `DirEntry` of a regular file, symlink, FIFO,
+//! socket, device node or generated file wraps. Hard links get one handle
+//! per name, all pointing at the same [`FileInode`].
+//!
+//! Every method takes only the inode's state lock, and never calls a
+//! generator closure (`ReadFn`, `WriteFn`, `TargetFn`) while holding it: the
+//! closure is cloned out under the lock and run after the guard is dropped,
+//! so kernel code behind it may freely re-enter the VFS.
+
+use alloc::sync::Arc;
+use core::any::Any;
+
+use axfs_ng_vfs::{
+    DirEntry, FileNode, FileNodeOps, FileRangeOperation, FilesystemOps, Metadata, MetadataUpdate,
+    NodeFlags, NodeOps, NodeType, PreallocationMode, Reference, VfsError, VfsResult,
+};
+use axpoll::{IoEvents, Pollable};
+
+use super::{
+    TmpFs,
+    generated::{ReadFn, TargetFn},
+    inode::{Content, FileInode},
+    pages::PAGE_SIZE,
+};
+
+/// 512-byte units per page, the unit of `st_blocks`.
+const SECTORS_PER_PAGE: u64 = (PAGE_SIZE / 512) as u64;
+
+/// Handle of a non-directory, one per `DirEntry`.
+pub struct TmpFile {
+    fs: Arc<TmpFs>,
+    inode: Arc<FileInode>,
+}
+
+/// Builds the `DirEntry` for `inode` at `reference`.
+pub(super) fn file_entry(fs: &Arc<TmpFs>, inode: Arc<FileInode>, reference: Reference) -> DirEntry {
+    let node_type = inode.node_type;
+    let handle = TmpFile {
+        fs: fs.clone(),
+        inode,
+    };
+    DirEntry::new_file(FileNode::new(Arc::new(handle)), node_type, reference)
+}
+
+/// Copies the part of `src` at `offset` into `buf`.
+fn copy_at(src: &[u8], buf: &mut [u8], offset: u64) -> usize {
+    let Ok(start) = usize::try_from(offset) else {
+        return 0;
+    };
+    let Some(rest) = src.get(start..) else {
+        return 0;
+    };
+    let n = rest.len().min(buf.len());
+    buf[..n].copy_from_slice(&rest[..n]);
+    n
+}
+
+/// Where a read gets its bytes once the state lock is dropped.
+enum ReadSource {
+    Done(usize),
+    Generated(ReadFn),
+    Link(TargetFn),
+}
+
+impl TmpFile {
+    pub(super) fn fs(&self) -> &Arc<TmpFs> {
+        &self.fs
+    }
+
+    pub(super) fn inode(&self) -> &Arc<FileInode> {
+        &self.inode
+    }
+}
+
+impl NodeOps for TmpFile {
+    fn inode(&self) -> u64 {
+        self.inode.ino
+    }
+
+    fn metadata(&self) -> VfsResult<Metadata> {
+        let (meta, nlink, size, pages, link) = {
+            let state = self.inode.state.lock();
+            let (size, pages, link) = match &state.content {
+                Content::Regular(data) => (data.len(), data.allocated_pages(), None),
+                Content::Symlink { target, uses_page } => {
+                    (target.len() as u64, u64::from(*uses_page), None)
+                }
+                Content::GeneratedLink(target) => (0, 0, Some(target.clone())),
+                // procfs reports 0 for generated files (fs/proc/generic.c).
+                Content::Special | Content::Generated { .. } => (0, 0, None),
+            };
+            (state.meta.clone(), state.nlink, size, pages, link)
+        };
+        let size = match link {
+            Some(target) => target().len() as u64,
+            None => size,
+        };
+        Ok(Metadata {
+            device: 0,
+            inode: self.inode.ino,
+            nlink,
+            mode: meta.mode,
+            node_type: self.inode.node_type,
+            uid: meta.uid,
+            gid: meta.gid,
+            size,
+            block_size: PAGE_SIZE as u64,
+            blocks: pages * SECTORS_PER_PAGE,
+            rdev: meta.rdev,
+            atime: meta.atime,
+            mtime: meta.mtime,
+            ctime: meta.ctime,
+        })
+    }
+
+    fn update_metadata(&self, update: MetadataUpdate) -> VfsResult<()> {
+        let now = self.inode.sb.now();
+        self.inode.state.lock().meta.apply(update, now);
+        Ok(())
+    }
+
+    fn filesystem(&self) -> &dyn FilesystemOps {
+        &*self.fs
+    }
+
+    fn len(&self) -> VfsResult<u64> {
+        let link = {
+            let state = self.inode.state.lock();
+            match &state.content {
+                Content::Regular(data) => return Ok(data.len()),
+                Content::Symlink { target, .. } => return Ok(target.len() as u64),
+                Content::GeneratedLink(target) => target.clone(),
+                Content::Special | Content::Generated { .. } => return Ok(0),
+            }
+        };
+        Ok(link().len() as u64)
+    }
+
+    fn sync(&self, _data_only: bool) -> VfsResult<()> {
+        Ok(())
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+
+    /// The data lives in this node, so ax-fs-ng must not put its own page
+    /// cache in front of it: with NON_CACHEABLE its `OpenOptions` picks the
+    /// direct backend, which calls `read_at`/`write_at` here.
+    fn flags(&self) -> NodeFlags {
+        NodeFlags::NON_CACHEABLE
+    }
+}
+
+impl FileNodeOps for TmpFile {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> VfsResult<usize> {
+        let now = self.inode.sb.now();
+        let source = {
+            let mut guard = self.inode.state.lock();
+            let state = &mut *guard;
+            match &state.content {
+                Content::Regular(data) => {
+                    let read = data.read(buf, offset);
+                    // mm/filemap.c filemap_read: an empty request returns
+                    // before touching atime.
+                    if !buf.is_empty() {
+                        state.meta.touch_access(now);
+                    }
+                    ReadSource::Done(read)
+                }
+                Content::Symlink { target, .. } => {
+                    ReadSource::Done(copy_at(target.as_bytes(), buf, offset))
+                }
+                Content::Generated { read, .. } => ReadSource::Generated(read.clone()),
+                Content::GeneratedLink(target) => ReadSource::Link(target.clone()),
+                Content::Special => return Err(VfsError::OperationNotSupported),
+            }
+        };
+        Ok(match source {
+            ReadSource::Done(read) => read,
+            ReadSource::Generated(read) => copy_at(&read(), buf, offset),
+            ReadSource::Link(target) => copy_at(target().as_bytes(), buf, offset),
+        })
+    }
+
+    fn write_at(&self, buf: &[u8], offset: u64) -> VfsResult<usize> {
+        let now = self.inode.sb.now();
+        let writer = {
+            let mut guard = self.inode.state.lock();
+            let state = &mut *guard;
+            match &mut state.content {
+                Content::Regular(data) => {
+                    let written = data.write(buf, offset, &*self.inode.sb)?;
+                    if written > 0 {
+                        state.meta.touch_modify(now);
+                    }
+                    return Ok(written);
+                }
+                // A procfs entry without a write handler: fs/proc/inode.c
+                // (pde_write) answers EIO.
+                Content::Generated { write, .. } => write.clone().ok_or(VfsError::Io)?,
+                Content::Special => return Err(VfsError::OperationNotSupported),
+                Content::Symlink { .. } | Content::GeneratedLink(_) => {
+                    return Err(VfsError::InvalidInput);
+                }
+            }
+        };
+        writer(buf)?;
+        Ok(buf.len())
+    }
+
+    fn append(&self, buf: &[u8]) -> VfsResult<(usize, u64)> {
+        let now = self.inode.sb.now();
+        {
+            let mut guard = self.inode.state.lock();
+            let state = &mut *guard;
+            if let Content::Regular(data) = &mut state.content {
+                let end = data.len();
+                let written = data.write(buf, end, &*self.inode.sb)?;
+                if written > 0 {
+                    state.meta.touch_modify(now);
+                }
+                return Ok((written, data.len()));
+            }
+        }
+        self.write_at(buf, 0).map(|written| (written, 0))
+    }
+
+    fn set_len(&self, len: u64) -> VfsResult<()> {
+        let now = self.inode.sb.now();
+        let mut guard = self.inode.state.lock();
+        let state = &mut *guard;
+        match &mut state.content {
+            Content::Regular(data) => {
+                data.set_len(len, &*self.inode.sb)?;
+                state.meta.touch_modify(now);
+                Ok(())
+            }
+            // O_TRUNC on a /proc or /sys file is accepted and ignored.
+            Content::Generated { .. } => Ok(()),
+            // vfs_truncate: EINVAL for anything but a regular file.
+            _ => Err(VfsError::InvalidInput),
+        }
+    }
+
+    /// mm/shmem.c supports allocation and hole punching only; collapse,
+    /// insert and zero-range are EOPNOTSUPP there as here.
+    fn operate_range(&self, offset: u64, len: u64, operation: FileRangeOperation) -> VfsResult<()> {
+        let now = self.inode.sb.now();
+        let mut guard = self.inode.state.lock();
+        let state = &mut *guard;
+        let Content::Regular(data) = &mut state.content else {
+            return Err(VfsError::OperationNotSupported);
+        };
+        let budget = &*self.inode.sb;
+        match operation {
+            FileRangeOperation::Allocate(mode) => {
+                data.allocate(offset, len, mode == PreallocationMode::KeepSize, budget)?
+            }
+            FileRangeOperation::PunchHole => data.punch_hole(offset, len, budget),
+            _ => return Err(VfsError::OperationNotSupported),
+        }
+        state.meta.touch_modify(now);
+        Ok(())
+    }
+}
+
+impl Pollable for TmpFile {
+    /// Memory never blocks; FIFOs and sockets get their readiness from the
+    /// objects the kernel attaches to them, not from this node.
+    fn poll(&self) -> IoEvents {
+        IoEvents::IN | IoEvents::OUT
+    }
+
+    #[expect(
+        unsafe_code,
+        reason = "axpoll::Pollable declares this method unsafe; the body registers nothing"
+    )]
+    unsafe fn register_shared(
+        &self,
+        _sink: &mut dyn axpoll::SharedRegistrationSink,
+        _events: IoEvents,
+    ) {
+    }
+}
+
+/// Whether `node_type` is one that `create` stores as metadata only.
+pub(super) fn is_special(node_type: NodeType) -> bool {
+    matches!(
+        node_type,
+        NodeType::Fifo | NodeType::Socket | NodeType::CharacterDevice | NodeType::BlockDevice
+    )
+}
