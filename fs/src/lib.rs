@@ -19,5 +19,7 @@ pub mod path;
 
 #[cfg(feature = "kernel")]
 pub mod file;
+#[cfg(any(feature = "kernel", test))]
+pub mod tmpfs;
 
 pub use errno::{Errno, KResult};

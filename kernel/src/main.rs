@@ -21,6 +21,7 @@ mod dev;
 mod error;
 mod loader;
 mod mmfault;
+mod procfs;
 mod selftest;
 mod syscall;
 mod task;

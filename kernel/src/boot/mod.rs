@@ -12,6 +12,8 @@ pub mod fwcfg;
 pub mod klog;
 mod mounts;
 
+pub use self::mounts::mounts_text;
+
 use alloc::{string::String, sync::Weak, vec, vec::Vec};
 use core::sync::atomic::{AtomicI32, AtomicBool, Ordering};
 

@@ -107,6 +107,10 @@ pub fn sys_openat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, flags: u
 /// mkdirat(2).
 pub fn sys_mkdirat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, mode: u32) -> SysResult {
     let path = usercopy::read_path(path)?;
+    if starling_fs::path::split_parent(path.as_bytes())?.last.is_none() {
+        // "/" (or "//"): the name exists (mkdir(2): EEXIST).
+        return Err(Errno::EEXIST);
+    }
     let ctx = at_context(sc.thread, dirfd, &path)?;
     let umask = sc.thread.process.umask.load(core::sync::atomic::Ordering::Relaxed);
     let perm = NodePermission::from_bits_truncate((mode & !umask & 0o7777) as u16);
