@@ -54,6 +54,12 @@ RUNNER := platforms/tools/starling-run
 # Single-quotes a value for the shell.
 shquote = '$(subst ','\'',$(1))'
 
+# The settings, spelled out for sub-makes: they are unexported, so values
+# that came from the environment would not reach a sub-make otherwise.
+SETTINGS = ARCH=$(ARCH) SMP=$(call shquote,$(SMP)) MEM=$(call shquote,$(MEM)) \
+	ACCEL=$(call shquote,$(ACCEL)) TIMEOUT=$(call shquote,$(TIMEOUT)) \
+	CPU=$(call shquote,$(CPU)) QEMU=$(call shquote,$(QEMU))
+
 RUN_ARGS = --arch $(ARCH) --kernel $(KERNEL_IMAGE) --elf $(KERNEL_ELF) \
 	--run-dir $(RUN_DIR) --smp $(SMP) --mem $(MEM) --accel $(ACCEL) \
 	$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
@@ -131,7 +137,8 @@ $(CMD_FILE): FORCE
 # HOSTDIR at /host) with HOSTDIR, else a sparse copy of the rootfs image, so
 # one run never sees another's files.
 exec: $(CMD_FILE)
-	@$(MAKE) --no-print-directory $(KERNEL_IMAGE) $(if $(HOSTDIR),$(STAGE_STAMP),$(ROOTFS_IMG)) >&2
+	@$(MAKE) --no-print-directory ARCH=$(ARCH) $(KERNEL_IMAGE) \
+		$(if $(HOSTDIR),$(STAGE_STAMP),$(ROOTFS_IMG)) >&2
 ifneq ($(HOSTDIR),)
 	@platforms/tools/mkrootfs image --staging $(STAGING) --host $(call shquote,$(HOSTDIR)) \
 		--out $(RUN_DIR)/disk.img >&2
@@ -150,7 +157,7 @@ test:
 
 bench:
 	@echo "==> bench $(ARCH): /opt/starling-tests/run-bench" >&2
-	@$(MAKE) --no-print-directory exec CMD=/opt/starling-tests/run-bench
+	@$(MAKE) --no-print-directory exec $(SETTINGS) CMD=/opt/starling-tests/run-bench
 
 # --- housekeeping ---------------------------------------------------------
 
