@@ -19,6 +19,16 @@ static unsigned long raw_brk(unsigned long addr)
 	return (unsigned long)syscall(SYS_brk, addr);
 }
 
+/* The current break; it must be an address, never a -errno value. */
+static unsigned long brk_now(void)
+{
+	errno = 0;
+	unsigned long b = raw_brk(0);
+	CHECK_MSG(b != 0 && b < -4095UL && errno == 0,
+		  "brk(0) returned %#lx (errno %s)", b, t_errname(errno));
+	return b;
+}
+
 static unsigned long page_up(unsigned long a)
 {
 	return (a + PAGE - 1) & ~(PAGE - 1);
@@ -28,8 +38,7 @@ TEST(query_with_zero)
 {
 	pid_t pid = t_fork();
 	if (pid == 0) {
-		unsigned long b = raw_brk(0);
-		CHECK(b != 0);
+		unsigned long b = brk_now();
 		CHECK_MSG(b >= (unsigned long)end,
 			  "break 0x%lx is below the end of BSS %p", b, (void *)end);
 		/* Asking again does not move it. */
@@ -43,7 +52,7 @@ TEST(grow_is_zeroed_and_writable)
 {
 	pid_t pid = t_fork();
 	if (pid == 0) {
-		unsigned long b0 = raw_brk(0);
+		unsigned long b0 = brk_now();
 		unsigned long want = b0 + 16 * PAGE + 123;
 		CHECK_EQ(raw_brk(want), want);
 		CHECK_EQ(raw_brk(0), want);
@@ -63,7 +72,7 @@ TEST(shrink_releases_memory)
 {
 	pid_t pid = t_fork();
 	if (pid == 0) {
-		unsigned long b0 = raw_brk(0);
+		unsigned long b0 = brk_now();
 		unsigned long big = page_up(b0) + 8 * PAGE;
 		CHECK_EQ(raw_brk(big), big);
 		memset((void *)page_up(b0), 0x5a, 8 * PAGE);
@@ -89,7 +98,7 @@ TEST(below_start_fails_unchanged)
 {
 	pid_t pid = t_fork();
 	if (pid == 0) {
-		unsigned long b0 = raw_brk(0);
+		unsigned long b0 = brk_now();
 		/* Below the start of the heap: refused, break unchanged. */
 		CHECK_EQ(raw_brk(PAGE), b0);
 		CHECK_EQ(raw_brk(0), b0);
@@ -102,7 +111,7 @@ TEST(collision_with_mapping_fails)
 {
 	pid_t pid = t_fork();
 	if (pid == 0) {
-		unsigned long b0 = raw_brk(0);
+		unsigned long b0 = brk_now();
 		void *hint = (void *)(page_up(b0) + 64 * PAGE);
 		void *m = mmap(hint, PAGE, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -126,7 +135,7 @@ TEST(inherited_by_fork)
 {
 	pid_t pid = t_fork();
 	if (pid == 0) {
-		unsigned long b0 = raw_brk(0);
+		unsigned long b0 = brk_now();
 		unsigned long b1 = page_up(b0) + 4 * PAGE;
 		CHECK_EQ(raw_brk(b1), b1);
 		*(volatile int *)(b1 - 8) = 42;
