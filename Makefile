@@ -48,7 +48,9 @@ STAGE_STAMP := $(ROOTFS_DIR)/staging.stamp
 ROOTFS_IMG := $(ROOTFS_DIR)/rootfs.img
 TESTS_OUT := $(abspath $(ROOTFS_DIR)/tests)
 RUN_DIR := target/run/$(ARCH)
-CMD_FILE := $(RUN_DIR)/cmd.in
+# One per make process ($$PPID of $(shell) is make), so concurrent runs
+# never share it; the runner deletes it once read.
+CMD_FILE := target/run/cmd-$(ARCH)-$(shell echo $$PPID).in
 RUNNER := platforms/tools/starling-run
 
 # Single-quotes a value for the shell.
@@ -133,20 +135,15 @@ $(CMD_FILE): FORCE
 	@$(shell mkdir -p $(@D))$(file >$@,$(value CMD)@)
 
 # stdout carries nothing but the command's output, so the build runs in a
-# sub-make whose output goes to stderr. The disk is a fresh image (staging +
-# HOSTDIR at /host) with HOSTDIR, else a sparse copy of the rootfs image, so
-# one run never sees another's files.
+# sub-make whose output goes to stderr. The runner boots a sparse copy of
+# the rootfs image, or with HOSTDIR a fresh image of staging + HOSTDIR at
+# /host, made in its run directory, so one run never sees another's files.
 exec: $(CMD_FILE)
 	@$(MAKE) --no-print-directory ARCH=$(ARCH) $(KERNEL_IMAGE) \
-		$(if $(HOSTDIR),$(STAGE_STAMP),$(ROOTFS_IMG)) >&2
-ifneq ($(HOSTDIR),)
-	@platforms/tools/mkrootfs image --staging $(STAGING) --host $(call shquote,$(HOSTDIR)) \
-		--out $(RUN_DIR)/disk.img >&2
-else
-	@cp --sparse=always $(ROOTFS_IMG) $(RUN_DIR)/disk.img
-endif
-	@$(RUNNER) --mode exec $(RUN_ARGS) --timeout $(TIMEOUT) --disk $(RUN_DIR)/disk.img \
-		--cmd-file $(CMD_FILE) --cmd-format make
+		$(if $(HOSTDIR),$(STAGE_STAMP),$(ROOTFS_IMG)) >&2 || { rm -f $(CMD_FILE); exit 1; }
+	@$(RUNNER) --mode exec $(RUN_ARGS) --timeout $(TIMEOUT) \
+		$(if $(HOSTDIR),--disk-staging $(STAGING) --hostdir $(call shquote,$(HOSTDIR)),--disk-copy $(ROOTFS_IMG)) \
+		--cmd-file $(CMD_FILE) --cmd-format make --remove-cmd-file
 
 # --- tests and benchmarks -------------------------------------------------
 

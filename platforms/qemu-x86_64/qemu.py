@@ -49,7 +49,8 @@ def boot_args(opts):
     # The variable store must be writable; a fresh copy each boot keeps one
     # run's boot entries from steering the next.
     vars_copy = os.path.join(opts.run_dir, "OVMF_VARS.fd")
-    shutil.copyfile(OVMF_VARS, vars_copy)
+    shutil.copyfile(OVMF_VARS, vars_copy + ".tmp")
+    os.replace(vars_copy + ".tmp", vars_copy)
     return [
         "-machine", "q35",
         "-drive", f"if=pflash,format=raw,readonly=on,file={_opt(OVMF_CODE)}",

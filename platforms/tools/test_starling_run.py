@@ -52,7 +52,8 @@ class Runner(unittest.TestCase):
 
     def argv(self, arch, mode="exec", cmd_file=None, fmt="raw", extra=()):
         argv = [sys.executable, RUNNER, "--mode", mode, "--arch", arch,
-                "--kernel", self.kernel, "--disk", self.disk,
+                "--kernel", self.kernel,
+                "--disk" if mode == "run" else "--disk-copy", self.disk,
                 "--run-dir", os.path.join(self.dir, "run-" + arch),
                 "--qemu", FAKE, "--timeout", "30", "--poweroff-grace", "1"]
         if cmd_file:
@@ -234,6 +235,40 @@ class Runner(unittest.TestCase):
         self.assertEqual(proc.returncode, 130, err)
         self.assertFalse(self.qemu_alive())
 
+    def test_concurrent_runs_get_their_own_directories(self):
+        env = dict(os.environ, FAKE_QEMU_SCENARIO="hang", FAKE_QEMU_RECORD=self.record)
+        first = subprocess.Popen(self.argv("x86_64", cmd_file=self.cmd_file(b"x")), env=env,
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE)
+        try:
+            for _ in range(100):
+                if os.path.exists(self.record) and "pid" in self.recorded():
+                    break
+                time.sleep(0.05)
+            base = os.path.join(self.dir, "run-x86_64")
+            second = self.run_exec("x86_64", scenario="exit:4")
+            self.assertEqual((second.returncode, second.stdout), (4, b"CMD=echo hi\n"))
+            self.assertIn(f"{base} is in use by another run; this one uses {base}.2".encode(),
+                          second.stderr)
+            with open(base + ".2/exit-status") as f:
+                self.assertEqual(f.read(), "4\n")
+            self.assertTrue(os.path.exists(base + ".2/disk.img"))
+        finally:
+            first.send_signal(signal.SIGTERM)
+            first.communicate(timeout=30)
+        self.assertEqual(first.returncode, 128 + signal.SIGTERM)
+        # Free again: the next run takes the first directory.
+        third = self.run_exec("x86_64")
+        self.assertNotIn(b"in use", third.stderr)
+
+    def test_command_file_removed_when_asked(self):
+        path = self.cmd_file(b"echo hi")
+        env = dict(os.environ, FAKE_QEMU_SCENARIO="exit:0")
+        r = subprocess.run(self.argv("riscv64", cmd_file=path, extra=["--remove-cmd-file"]),
+                           env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+        self.assertEqual((r.returncode, r.stdout), (0, b"CMD=echo hi\n"))
+        self.assertFalse(os.path.exists(path))
+
     def test_riscv64_command_length_limit(self):
         r = self.run_exec("riscv64", cmd=b"x" * 3000)
         self.assertNotEqual(r.returncode, 0)
@@ -270,13 +305,12 @@ class MakeHandoff(unittest.TestCase):
 
     def test_make_cmd_file(self):
         with tempfile.TemporaryDirectory(prefix="starling-make-test.") as tmp:
-            run_dir = os.path.join(tmp, "run")
             cases = [c for c in TRICKY if not c.startswith(b" ")] + [b"x\n\n", b"a=b c,d #e %f"]
             for cmd in cases:
                 with self.subTest(cmd=cmd):
-                    target = os.path.join(run_dir, "cmd.in")
+                    target = os.path.join(tmp, "sub", "cmd.in")
                     subprocess.run(
-                        ["make", "-s", "--no-print-directory", "-C", ROOT, f"RUN_DIR={run_dir}",
+                        ["make", "-s", "--no-print-directory", "-C", ROOT, f"CMD_FILE={target}",
                          target, b"CMD=" + cmd],
                         check=True, stdin=subprocess.DEVNULL, timeout=60,
                     )
