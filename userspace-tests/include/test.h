@@ -480,14 +480,29 @@ T_HELPER void t_rm_rf(const char *dir, int depth)
 
 /* ---- main ------------------------------------------------------------ */
 
+/*
+ * Seconds a sub-test may take before SIGALRM ends the program
+ * ($STARLING_SUBTEST_TIMEOUT, default 30); run-all then reports the hung
+ * sub-test and runs the remaining ones.
+ */
+T_HELPER unsigned int t_subtest_limit(void)
+{
+	const char *v = getenv("STARLING_SUBTEST_TIMEOUT");
+	int n = v ? atoi(v) : 0;
+	return n > 0 ? (unsigned int)n : 30;
+}
+
 T_HELPER int t_run_one(const struct t_case *c)
 {
 	t_current = c;
 	int r = setjmp(t_abort);
 	if (r == 0) {
+		alarm(t_subtest_limit());
 		c->fn();
+		alarm(0);
 		t_result("PASS", NULL, 0, NULL);
 	}
+	alarm(0);
 	t_current = NULL;
 	return r == 1;
 }
@@ -523,6 +538,7 @@ int main(int argc, char **argv)
 	/* A test expects default signal handling: undo anything inherited. */
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

@@ -140,7 +140,19 @@ TEST(tiocgpgrp_needs_controlling_tty)
 TEST(tiocspgrp_foreground_group)
 {
 	int fd = open_tty();
-	pid_t outside = getpgrp();
+	/* A process group in our session, which the child below leaves. */
+	int hold[2];
+	CHECK_RET(pipe(hold), 0);
+	pid_t outside = t_fork();
+	if (outside == 0) {
+		char c;
+		close(hold[1]);
+		while (read(hold[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(hold[0]);
+	CHECK_RET(setpgid(outside, outside), 0);
 	pid_t pid = t_fork();
 	if (pid == 0) {
 		CHECK_RET(setsid(), getpid());
@@ -194,6 +206,8 @@ TEST(tiocspgrp_foreground_group)
 		ioctl(fd, TIOCNOTTY);
 		_exit(0);
 	}
+	close(hold[1]);
+	t_wait_exit(outside, 0);
 	t_wait_exit(pid, 0);
 	close(fd);
 }
