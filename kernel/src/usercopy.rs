@@ -11,6 +11,7 @@
 use alloc::{string::String, vec::Vec};
 
 use starling_fs::file::UserAccess;
+use starling_mm::aspace::Prot;
 
 use crate::{
     arch,
@@ -29,12 +30,34 @@ fn check_range(addr: usize, len: usize) -> KResult<()> {
     }
 }
 
+/// Checks that the caller's VMAs allow `access` on the whole range. The
+/// hardware check alone is not enough: a PROT_NONE page keeps its frame
+/// mapped for the kernel, and a read(2) must fail before it consumes input.
+fn check_vma(addr: usize, len: usize, access: Prot) -> KResult<()> {
+    let Some(mm) = crate::task::current().and_then(|t| t.process.mm()) else {
+        return Ok(());
+    };
+    if mm.aspace.lock().check_access(addr, len, access) {
+        Ok(())
+    } else {
+        Err(Errno::EFAULT)
+    }
+}
+
+/// Fails with EFAULT unless user memory `[addr, addr+len)` is writable by
+/// the caller (used before consuming input that would then be lost).
+pub fn check_writable(addr: usize, len: usize) -> KResult<()> {
+    check_range(addr, len)?;
+    check_vma(addr, len, Prot::WRITE)
+}
+
 /// Copies `dst.len()` bytes from user address `src`.
 pub fn copy_from_user(dst: &mut [u8], src: usize) -> KResult<()> {
     if dst.is_empty() {
         return Ok(());
     }
     check_range(src, dst.len())?;
+    check_vma(src, dst.len(), Prot::READ)?;
     // SAFETY: `src..src+len` is in the user half (checked above) and
     // `user_copy` tolerates faults there through the exception table; `dst`
     // is a valid kernel buffer of that length.
@@ -48,6 +71,7 @@ pub fn copy_to_user(dst: usize, src: &[u8]) -> KResult<()> {
         return Ok(());
     }
     check_range(dst, src.len())?;
+    check_vma(dst, src.len(), Prot::WRITE)?;
     // SAFETY: as in `copy_from_user`, with the roles swapped.
     let left = unsafe { ax_hal::cpu::user::user_copy(dst as *mut u8, src.as_ptr(), src.len()) };
     if left == 0 { Ok(()) } else { Err(Errno::EFAULT) }

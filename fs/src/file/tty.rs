@@ -131,6 +131,8 @@ pub trait JobControl: Send + Sync {
     fn caller(&self) -> (i32, i32, i32);
     /// Whether `pgrp` is a process group in session `sid`.
     fn group_in_session(&self, pgrp: i32, sid: i32) -> bool;
+    /// Whether any process belongs to process group `pgrp`.
+    fn group_exists(&self, pgrp: i32) -> bool;
 }
 
 struct State {
@@ -507,6 +509,12 @@ impl FileLike for TtyFile {
                 Ok(0)
             }
             TIOCGPGRP => {
+                // Only the session the terminal controls may ask (tcgetpgrp(3)).
+                if let Some(jobs) = tty.jobs()
+                    && jobs.caller().2 != tty.session()
+                {
+                    return Err(Errno::ENOTTY);
+                }
                 let pgrp = tty.fg_pgrp.load(Ordering::Acquire);
                 user.write(arg, &pgrp.to_ne_bytes())?;
                 Ok(0)
@@ -522,6 +530,9 @@ impl FileLike for TtyFile {
                     let (_, _, sid) = jobs.caller();
                     if sid != tty.session() {
                         return Err(Errno::ENOTTY);
+                    }
+                    if !jobs.group_exists(pgrp) {
+                        return Err(Errno::ESRCH);
                     }
                     if !jobs.group_in_session(pgrp, sid) {
                         return Err(Errno::EPERM);

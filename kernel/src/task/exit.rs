@@ -40,8 +40,11 @@ pub fn thread_exit(thread: &Arc<Thread>) {
     let process = thread.process.clone();
     let status = thread.exit_requested().unwrap_or(0);
     let clear_tid = thread.clear_child_tid.load(core::sync::atomic::Ordering::Acquire);
-    if clear_tid != 0 {
-        let _ = crate::usercopy::write_i32(clear_tid, 0);
+    if clear_tid != 0 && crate::usercopy::write_i32(clear_tid, 0).is_ok() {
+        // set_tid_address(2): wake one waiter on the word (pthread_join).
+        if let Ok(key) = super::futex::key_of(thread, clear_tid, false) {
+            let _ = super::futex::wake(key, 1, u32::MAX);
+        }
     }
     if let Err(e) = ax_runtime::thread::detach_current_address_space() {
         warn!("exit: detaching the address space of tid {} failed: {e:?}", thread.tid);

@@ -28,4 +28,8 @@ impl JobControl for ProcessJobs {
     fn group_in_session(&self, pgrp: i32, sid: i32) -> bool {
         table::group_members(pgrp).iter().any(|p| p.sid() == sid)
     }
+
+    fn group_exists(&self, pgrp: i32) -> bool {
+        !table::group_members(pgrp).is_empty()
+    }
 }

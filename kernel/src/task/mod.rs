@@ -13,6 +13,7 @@
 pub mod block;
 pub mod creds;
 pub mod exit;
+pub mod futex;
 pub mod jobs;
 pub mod mm;
 pub mod process;

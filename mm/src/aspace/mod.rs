@@ -285,3 +285,14 @@ impl Drop for AddrSpace {
         self.clear();
     }
 }
+
+impl AddrSpace {
+    /// The frame mapped at `addr` (plus the offset in the page), if present.
+    pub fn translate(&self, addr: usize) -> Option<PhysAddr> {
+        let page = page_floor(addr);
+        self.pt
+            .query(VirtAddr::from(page))
+            .ok()
+            .map(|(paddr, _, _)| paddr + (addr - page))
+    }
+}

@@ -62,6 +62,7 @@ pub fn sys_getcwd(sc: &mut SyscallContext<'_>, buf: usize, size: usize) -> SysRe
 /// chdir(2).
 pub fn sys_chdir(sc: &mut SyscallContext<'_>, path: usize) -> SysResult {
     let path = usercopy::read_path(path)?;
+    starling_fs::path::validate(path.as_bytes())?;
     let fs = sc.thread.process.fs();
     let mut ctx = fs.lock();
     let loc = ctx.resolve(path.as_str())?;

@@ -68,7 +68,9 @@ pub fn open_path(sc: &SyscallContext<'_>, dirfd: i32, path: &str, flags: u32, mo
         .write(acc != O_RDONLY)
         .create(flags & O_CREAT != 0)
         .create_new(flags & O_CREAT != 0 && flags & O_EXCL != 0)
-        .truncate(flags & O_TRUNC != 0 && acc != O_RDONLY)
+        // O_TRUNC is applied below, to regular files only: Linux ignores
+        // it for devices and FIFOs.
+        .truncate(false)
         .directory(flags & O_DIRECTORY != 0)
         .no_follow(flags & O_NOFOLLOW != 0)
         .path(flags & O_PATH != 0)
@@ -86,7 +88,12 @@ pub fn open_path(sc: &SyscallContext<'_>, dirfd: i32, path: &str, flags: u32, mo
                     warn!("open: FIFOs are not supported yet ({shown})");
                     return Err(Errno::ENXIO);
                 }
-                _ => VfsFile::new(f, shown),
+                _ => {
+                    if flags & O_TRUNC != 0 && acc != O_RDONLY && meta.node_type == NodeType::RegularFile {
+                        f.set_len(0)?;
+                    }
+                    VfsFile::new(f, shown)
+                }
             }
         }
     };

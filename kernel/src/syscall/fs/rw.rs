@@ -33,6 +33,7 @@ fn read_into(sc: &SyscallContext<'_>, file: &Arc<OpenFile>, buf: usize, len: usi
     if buf.checked_add(len).is_none_or(|end| end > usercopy::user_end()) {
         return Err(Errno::EFAULT);
     }
+    usercopy::check_writable(buf, len)?;
     let mut done = 0;
     let mut kbuf = vec![0u8; len.min(CHUNK)];
     while done < len {

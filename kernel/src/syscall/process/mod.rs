@@ -1,9 +1,11 @@
 //! Process syscalls: clone/fork/vfork, execve, exit, wait4, ids, groups.
 
 mod clone;
+mod creds;
 mod execve;
 mod exit;
+mod futex;
 mod ids;
 mod wait;
 
-pub use self::{clone::*, execve::*, exit::*, ids::*, wait::*};
+pub use self::{clone::*, creds::*, execve::*, exit::*, futex::*, ids::*, wait::*};

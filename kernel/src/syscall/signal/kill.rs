@@ -10,9 +10,17 @@ use crate::{
     },
 };
 
-fn may_signal(_sender: &Process, _target: &Process) -> bool {
-    // Every process runs as root until credentials are enforced.
-    true
+fn may_signal(sender: &Process, target: &Process, sig: i32) -> bool {
+    if core::ptr::eq(sender, target) {
+        return true;
+    }
+    // SIGCONT may always be sent within a session (kill(2)).
+    if sig == crate::task::signal::SIGCONT && sender.sid() == target.sid() {
+        return true;
+    }
+    let me = sender.creds.lock().clone();
+    let them = target.creds.lock().clone();
+    me.may_signal(&them)
 }
 
 /// kill(2).
@@ -34,7 +42,7 @@ pub fn sys_kill(sc: &mut SyscallContext<'_>, pid: i32, sig: i32) -> SysResult {
     }
     let mut sent = false;
     for t in &targets {
-        if !may_signal(me, t) {
+        if !may_signal(me, t, sig) {
             continue;
         }
         sent = true;

@@ -110,3 +110,12 @@ pub fn sys_clock_nanosleep(sc: &mut SyscallContext<'_>, clock: i32, flags: u32, 
     let rem = if flags & TIMER_ABSTIME != 0 { 0 } else { rem };
     sleep(sc, deadline, rem)
 }
+
+/// time(2) (x86_64).
+pub fn sys_time(_sc: &mut SyscallContext<'_>, tloc: usize) -> SysResult {
+    let t = ax_hal::time::wall_time().as_secs();
+    if tloc != 0 {
+        usercopy::write_u64(tloc, t)?;
+    }
+    Ok(t as usize)
+}

@@ -1,0 +1,53 @@
+//! futex(2): WAIT, WAKE and their BITSET forms.
+
+use crate::{
+    error::Errno,
+    syscall::{SyscallContext, SysResult, fs::read_timespec},
+    task::{block, futex},
+};
+
+const FUTEX_WAIT: u32 = 0;
+const FUTEX_WAKE: u32 = 1;
+const FUTEX_WAIT_BITSET: u32 = 9;
+const FUTEX_WAKE_BITSET: u32 = 10;
+const FUTEX_PRIVATE_FLAG: u32 = 128;
+const FUTEX_CLOCK_REALTIME: u32 = 256;
+const FUTEX_BITSET_MATCH_ANY: u32 = u32::MAX;
+
+/// futex(2).
+pub fn sys_futex(sc: &mut SyscallContext<'_>, addr: usize, op: u32, val: u32, timeout: usize, _addr2: usize, val3: u32) -> SysResult {
+    let private = op & FUTEX_PRIVATE_FLAG != 0;
+    let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+    match cmd {
+        FUTEX_WAIT | FUTEX_WAIT_BITSET => {
+            if op & FUTEX_CLOCK_REALTIME != 0 && cmd == FUTEX_WAIT {
+                return Err(Errno::ENOSYS);
+            }
+            let deadline = if timeout == 0 {
+                None
+            } else {
+                let t = read_timespec(timeout)?;
+                Some(if cmd == FUTEX_WAIT {
+                    block::now().saturating_add(t)
+                } else if op & FUTEX_CLOCK_REALTIME != 0 {
+                    // Absolute CLOCK_REALTIME deadline, converted to monotonic.
+                    block::now().saturating_add(t.saturating_sub(ax_hal::time::wall_time()))
+                } else {
+                    t
+                })
+            };
+            let bitset = if cmd == FUTEX_WAIT { FUTEX_BITSET_MATCH_ANY } else { val3 };
+            let key = futex::key_of(sc.thread, addr, private)?;
+            futex::wait(sc.thread, addr, key, val, bitset, deadline)
+        }
+        FUTEX_WAKE | FUTEX_WAKE_BITSET => {
+            let bitset = if cmd == FUTEX_WAKE { FUTEX_BITSET_MATCH_ANY } else { val3 };
+            let key = futex::key_of(sc.thread, addr, private)?;
+            futex::wake(key, val as usize, bitset)
+        }
+        _ => {
+            warn!("futex: operation {cmd} is not implemented yet");
+            Err(Errno::ENOSYS)
+        }
+    }
+}
