@@ -141,29 +141,16 @@ T_HELPER const char *t_prog_name(void)
 #endif
 }
 
-/* Prints one line: "<kind> <prog>.<sub>[: <file>:<line>: <message>]". */
-__attribute__((format(printf, 4, 5))) T_HELPER void
-t_result(const char *kind, const char *file, int line, const char *fmt, ...)
+/* Writes `head`, then ": " and the formatted message if any, as one line
+ * (newlines in the message become spaces, so a line is one result). */
+T_HELPER void t_vline(const char *head, const char *fmt, va_list ap)
 {
 	char buf[1024];
-	int n = snprintf(buf, sizeof(buf), "%s %s.%s", kind, t_prog_name(),
-			 t_current ? t_current->name : "?");
-	if (fmt && n >= 0 && (size_t)n < sizeof(buf)) {
-		if (file)
-			n += snprintf(buf + n, sizeof(buf) - (size_t)n,
-				      ": %s:%d: ", file, line);
-		else
-			n += snprintf(buf + n, sizeof(buf) - (size_t)n, ": ");
-		if (n >= 0 && (size_t)n < sizeof(buf)) {
-			va_list ap;
-			va_start(ap, fmt);
-			n += vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
-			va_end(ap);
-		}
-	}
+	int n = snprintf(buf, sizeof(buf), "%s", head);
+	if (fmt && n >= 0 && (size_t)n < sizeof(buf))
+		n += vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
 	if (n < 0 || (size_t)n >= sizeof(buf) - 1)
 		n = (int)sizeof(buf) - 2;
-	/* One line per result: a message must not break the runner's parsing. */
 	for (int i = 0; i < n; i++)
 		if (buf[i] == '\n' || buf[i] == '\r')
 			buf[i] = ' ';
@@ -171,22 +158,33 @@ t_result(const char *kind, const char *file, int line, const char *fmt, ...)
 	t_write_all(buf, (size_t)n);
 }
 
+/* Prints "<kind> <prog>.<sub>[: [<file>:<line>: ]<message>]". */
+__attribute__((format(printf, 4, 5))) T_HELPER void
+t_result(const char *kind, const char *file, int line, const char *fmt, ...)
+{
+	char head[256];
+	int n = snprintf(head, sizeof(head), "%s %s.%s", kind, t_prog_name(),
+			 t_current ? t_current->name : "?");
+	if (fmt && n >= 0 && (size_t)n < sizeof(head)) {
+		if (file)
+			snprintf(head + n, sizeof(head) - (size_t)n, ": %s:%d: ",
+				 file, line);
+		else
+			snprintf(head + n, sizeof(head) - (size_t)n, ": ");
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	t_vline(head, fmt, ap);
+	va_end(ap);
+}
+
 /* Diagnostic line ("# ..."), ignored by the runner's counting. */
 __attribute__((format(printf, 1, 2))) T_HELPER void t_info(const char *fmt, ...)
 {
-	char buf[512];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(buf + 2, sizeof(buf) - 3, fmt, ap);
+	t_vline("# ", fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > sizeof(buf) - 4)
-		n = (int)sizeof(buf) - 4;
-	buf[0] = '#';
-	buf[1] = ' ';
-	buf[n + 2] = '\n';
-	t_write_all(buf, (size_t)n + 3);
 }
 
 T_HELPER const char *t_errname(int e)
@@ -320,16 +318,6 @@ T_HELPER pid_t t_fork(void)
 	return pid;
 }
 
-T_HELPER void t_describe_status(int st, char *buf, size_t len)
-{
-	if (WIFEXITED(st))
-		snprintf(buf, len, "exited with %d", WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		snprintf(buf, len, "killed by signal %d", WTERMSIG(st));
-	else
-		snprintf(buf, len, "wait status 0x%x", st);
-}
-
 /* Reaps `pid` (retrying on EINTR) and returns its wait status. */
 T_HELPER int t_wait(pid_t pid)
 {
@@ -344,9 +332,14 @@ T_HELPER int t_wait(pid_t pid)
 	return st;
 }
 
-/* A child that reported a failure or skip ends the parent's sub-test too. */
-T_HELPER void t_forward_child(int st)
+/*
+ * Reaps `pid` and checks it exited with `code` (sig == 0) or died of `sig`.
+ * A child that reported a failure or skip itself ends this sub-test too,
+ * without a second line.
+ */
+T_HELPER void t_wait_for(pid_t pid, int code, int sig, const char *file, int line)
 {
+	int st = t_wait(pid);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == T_CHILD_FAILED)
 		t_bail();
 	if (WIFEXITED(st) && WEXITSTATUS(st) == T_CHILD_SKIPPED) {
@@ -354,31 +347,23 @@ T_HELPER void t_forward_child(int st)
 			_exit(T_CHILD_SKIPPED);
 		longjmp(t_abort, 2);
 	}
+	if (sig ? WIFSIGNALED(st) && WTERMSIG(st) == sig
+		: WIFEXITED(st) && WEXITSTATUS(st) == code)
+		return;
+	char got[48];
+	if (WIFEXITED(st))
+		snprintf(got, sizeof(got), "exited with %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(got, sizeof(got), "was killed by signal %d", WTERMSIG(st));
+	else
+		snprintf(got, sizeof(got), "has wait status 0x%x", st);
+	t_result("FAIL", file, line, "child %d %s, expected %s %d", (int)pid,
+		 got, sig ? "death by signal" : "exit", sig ? sig : code);
+	t_bail();
 }
 
-#define t_wait_exit(pid, code)                                                 \
-	do {                                                                   \
-		int t_st_ = t_wait(pid);                                       \
-		t_forward_child(t_st_);                                        \
-		if (!WIFEXITED(t_st_) || WEXITSTATUS(t_st_) != (code)) {       \
-			char t_d_[64];                                         \
-			t_describe_status(t_st_, t_d_, sizeof(t_d_));          \
-			t_fail("child %d %s, expected exit %d", (int)(pid),    \
-			       t_d_, (code));                                  \
-		}                                                              \
-	} while (0)
-
-#define t_wait_signal(pid, sig)                                                \
-	do {                                                                   \
-		int t_st_ = t_wait(pid);                                       \
-		t_forward_child(t_st_);                                        \
-		if (!WIFSIGNALED(t_st_) || WTERMSIG(t_st_) != (sig)) {         \
-			char t_d_[64];                                         \
-			t_describe_status(t_st_, t_d_, sizeof(t_d_));          \
-			t_fail("child %d %s, expected death by signal %d",     \
-			       (int)(pid), t_d_, (sig));                       \
-		}                                                              \
-	} while (0)
+#define t_wait_exit(pid, code) t_wait_for((pid), (code), 0, __FILE__, __LINE__)
+#define t_wait_signal(pid, sig) t_wait_for((pid), 0, (sig), __FILE__, __LINE__)
 
 /* ---- small utilities ------------------------------------------------- */
 
