@@ -26,8 +26,12 @@ use crate::{error::KResult, syscall};
 pub enum FpInit {
     /// Clean initial state (init, execve).
     Fresh,
-    /// A copy of the calling thread's state (fork, clone).
+    /// A copy of the calling thread's state (fork, clone). On riscv64 the
+    /// caller captures it (`arch::fp::capture`); x86_64 copies it itself.
+    #[cfg(target_arch = "x86_64")]
     InheritCurrent,
+    #[cfg(target_arch = "riscv64")]
+    InheritCurrent(Option<ax_hal::cpu::registers::FpState>),
 }
 
 /// Starts a kernel task running `thread` in user mode from `uctx`.
@@ -39,8 +43,11 @@ pub fn spawn(thread: Arc<Thread>, uctx: UserContext, mm: &Arc<Mm>, fp: FpInit) -
         FpInit::InheritCurrent => options.inherit_current_fp(),
         FpInit::Fresh => options,
     };
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = fp;
+    #[cfg(target_arch = "riscv64")]
+    let options = match fp {
+        FpInit::InheritCurrent(Some(state)) => options.with_fp_state(state),
+        _ => options,
+    };
     let builder = ax_runtime::thread::builder(format!("user-{}", thread.tid));
     let body_thread = thread.clone();
     // SAFETY: the entry closure enters user mode only through

@@ -1,5 +1,6 @@
 //! riscv64 (QEMU virt under OpenSBI, Sv39).
 
+pub mod fp;
 pub mod signal;
 
 use starling_mm::aspace::Layout;
@@ -156,3 +157,6 @@ pub fn stat_bytes(st: &starling_fs::file::Kstat) -> [u8; 128] {
     b[56..60].copy_from_slice(&st.blksize.to_ne_bytes());
     b
 }
+
+/// Size of the kernel `struct sigaction` (handler, flags, mask).
+pub const KSIGACTION_SIZE: usize = 24;

@@ -4,9 +4,8 @@
 //! handler returns through the signal-return trampoline page, as Linux
 //! returns through the vDSO's `__vdso_rt_sigreturn`.
 //!
-//! The floating-point area is written as zeros and not restored: handlers
-//! that use floating point can clobber the interrupted code's FP registers.
-//! This deviation is listed in docs/syscalls.md.
+//! The floating-point registers are saved in `sc_fpregs` (the D-extension
+//! layout: f0..f31 then fcsr) and restored by rt_sigreturn.
 
 use ax_hal::cpu::user::UserContext;
 
@@ -20,6 +19,7 @@ const FRAME_SIZE: usize = 128 + 960;
 const UC: usize = 128;
 const SIGMASK: usize = UC + 40;
 const MCONTEXT: usize = UC + 176;
+const FPREGS: usize = MCONTEXT + 256;
 
 fn gregs(ctx: &UserContext) -> [usize; 32] {
     let r = &ctx.regs;
@@ -49,6 +49,12 @@ pub fn setup_frame(
     for (i, v) in gregs(ctx).iter().enumerate() {
         let off = MCONTEXT + i * 8;
         f[off..off + 8].copy_from_slice(&v.to_ne_bytes());
+    }
+    if let Some(fp) = super::fp::capture(ctx) {
+        for (i, v) in fp.fp.iter().enumerate() {
+            f[FPREGS + i * 8..FPREGS + i * 8 + 8].copy_from_slice(&v.to_ne_bytes());
+        }
+        f[FPREGS + 256..FPREGS + 260].copy_from_slice(&(fp.fcsr as u32).to_ne_bytes());
     }
     copy_to_user(frame, &f)?;
     ctx.regs.sp = frame;
@@ -100,6 +106,12 @@ pub fn restore_frame(ctx: &mut UserContext) -> KResult<SigSet> {
     r.t4 = g(29);
     r.t5 = g(30);
     r.t6 = g(31);
+    let mut fp = [0u64; 32];
+    for (i, v) in fp.iter_mut().enumerate() {
+        *v = word(FPREGS + i * 8) as u64;
+    }
+    let fcsr = u32::from_ne_bytes(f[FPREGS + 256..FPREGS + 260].try_into().unwrap_or([0; 4]));
+    super::fp::restore(ctx, &fp, fcsr as usize);
     Ok(SigSet(word(SIGMASK) as u64))
 }
 

@@ -140,3 +140,6 @@ pub fn stat_bytes(st: &starling_fs::file::Kstat) -> [u8; 144] {
     b[32..36].copy_from_slice(&st.gid.to_ne_bytes());
     b
 }
+
+/// Size of the kernel `struct sigaction` (handler, flags, restorer, mask).
+pub const KSIGACTION_SIZE: usize = 32;

@@ -153,7 +153,11 @@ pub fn do_clone(sc: &mut SyscallContext<'_>, args: CloneArgs) -> SysResult {
         thread.clear_child_tid.store(args.child_tid, Ordering::Release);
     }
     let vfork = (flags & CLONE_VFORK != 0).then(|| process.vfork_done.clone());
-    if let Err(e) = run::spawn(thread, uctx, &mm, FpInit::InheritCurrent) {
+    #[cfg(target_arch = "x86_64")]
+    let fp = FpInit::InheritCurrent;
+    #[cfg(target_arch = "riscv64")]
+    let fp = FpInit::InheritCurrent(crate::arch::fp::capture(sc.uctx));
+    if let Err(e) = run::spawn(thread, uctx, &mm, fp) {
         if flags & CLONE_THREAD == 0 {
             parent.tree.lock().children.retain(|c| c.pid != tid);
             table::remove_process(tid);

@@ -8,15 +8,18 @@ use crate::{
     usercopy,
 };
 
-/// Size of the kernel's `struct sigaction` (handler, flags, restorer, mask).
-const KSIGACTION_SIZE: usize = 32;
+use arch::KSIGACTION_SIZE;
 
+/// The kernel `struct sigaction`: handler, flags, then (x86_64 only)
+/// restorer, then the mask; riscv64 has no sa_restorer.
 fn encode(act: &SigAction) -> [u8; KSIGACTION_SIZE] {
     let mut b = [0u8; KSIGACTION_SIZE];
     b[0..8].copy_from_slice(&(act.handler as u64).to_ne_bytes());
     b[8..16].copy_from_slice(&act.flags.to_ne_bytes());
-    b[16..24].copy_from_slice(&(act.restorer as u64).to_ne_bytes());
-    b[24..32].copy_from_slice(&act.mask.0.to_ne_bytes());
+    if KSIGACTION_SIZE == 32 {
+        b[16..24].copy_from_slice(&(act.restorer as u64).to_ne_bytes());
+    }
+    b[KSIGACTION_SIZE - 8..].copy_from_slice(&act.mask.0.to_ne_bytes());
     b
 }
 
@@ -25,8 +28,8 @@ fn decode(b: &[u8; KSIGACTION_SIZE]) -> SigAction {
     SigAction {
         handler: w(0) as usize,
         flags: w(8),
-        restorer: w(16) as usize,
-        mask: SigSet(w(24)).blockable(),
+        restorer: if KSIGACTION_SIZE == 32 { w(16) as usize } else { 0 },
+        mask: SigSet(w(KSIGACTION_SIZE - 8)).blockable(),
     }
 }
 
