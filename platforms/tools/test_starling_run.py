@@ -286,6 +286,13 @@ class Runner(unittest.TestCase):
         with open(os.path.join(self.dir, "run-riscv64", "console.log"), "rb") as f:
             self.assertIn(b"BdsDxe", f.read())
 
+    def test_run_mode_qemu_failure(self):
+        env = dict(os.environ, FAKE_QEMU_SCENARIO="crash")
+        r = subprocess.run(self.argv("x86_64", mode="run"), env=env, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 125, r.stderr)
+        self.assertIn(b"QEMU exited with status 1", r.stderr)
+
     def qemu_alive(self):
         pid = int(self.recorded()["pid"])
         try:
