@@ -49,6 +49,7 @@ pub fn thread_exit(thread: &Arc<Thread>) {
     if let Err(e) = ax_runtime::thread::detach_current_address_space() {
         warn!("exit: detaching the address space of tid {} failed: {e:?}", thread.tid);
     }
+    process.exited_cpu_ns.fetch_add(thread.cpu.total_ns(), core::sync::atomic::Ordering::AcqRel);
     let last = {
         let mut threads = process.threads.lock();
         threads.retain(|t| !Arc::ptr_eq(t, thread));

@@ -5,7 +5,7 @@ use alloc::{
     sync::{Arc, Weak},
     vec::Vec,
 };
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use ax_fs_ng::vfs::FsContext;
 use ax_sync::{Mutex, SpinLock};
@@ -74,6 +74,10 @@ pub struct Process {
     /// Path of the executable (/proc/PID/exe) and its argv (/proc/PID/cmdline).
     pub exe: SpinLock<String>,
     pub cmdline: SpinLock<Vec<String>>,
+    /// CPU time (ns) of threads that exited, and of reaped children
+    /// (including their reaped descendants), for getrusage and times.
+    pub exited_cpu_ns: AtomicU64,
+    pub children_cpu_ns: AtomicU64,
     /// PR_SET_DUMPABLE value.
     pub dumpable: AtomicU32,
     /// Set by the first successful execve (setpgid on a child fails with
@@ -150,6 +154,8 @@ impl Process {
             umask: AtomicU32::new(0o022),
             exe: SpinLock::new(String::new()),
             cmdline: SpinLock::new(Vec::new()),
+            exited_cpu_ns: AtomicU64::new(0),
+            children_cpu_ns: AtomicU64::new(0),
             dumpable: AtomicU32::new(1),
             did_exec: AtomicBool::new(false),
             exit_signal: SpinLock::new(super::signal::SIGCHLD),
@@ -195,6 +201,12 @@ impl Process {
     /// Whether the process has exited (zombie).
     pub fn is_zombie(&self) -> bool {
         matches!(self.tree.lock().state, ProcState::Zombie { .. })
+    }
+
+    /// CPU time of the whole thread group so far.
+    pub fn cpu_ns(&self) -> u64 {
+        let live: u64 = self.threads.lock().iter().map(|t| t.cpu.total_ns()).sum();
+        live + self.exited_cpu_ns.load(Ordering::Acquire)
     }
 
     /// Whether the process has called execve since it was forked.

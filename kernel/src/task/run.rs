@@ -48,7 +48,7 @@ pub fn spawn(thread: Arc<Thread>, uctx: UserContext, mm: &Arc<Mm>, fp: FpInit) -
         FpInit::InheritCurrent(Some(state)) => options.with_fp_state(state),
         _ => options,
     };
-    let builder = ax_runtime::thread::builder(format!("user-{}", thread.tid));
+    let builder = ax_runtime::thread::builder(format!("user-{}", thread.tid)).extension(thread.cpu.extension());
     let body_thread = thread.clone();
     // SAFETY: the entry closure enters user mode only through
     // `UserExecutionContext`, bound to the address-space token passed in

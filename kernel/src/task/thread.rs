@@ -23,6 +23,8 @@ pub struct Thread {
     pub pending: SpinLock<Pending>,
     /// Woken by I/O readiness, timers and signals while the thread blocks.
     pub waiter: Arc<Waiter>,
+    /// CPU time consumed so far.
+    pub cpu: Arc<super::cputime::CpuClock>,
     /// The name prctl(PR_SET_NAME) sets (comm), NUL padded.
     pub name: SpinLock<[u8; 16]>,
     /// Signal to receive when the parent dies (PR_SET_PDEATHSIG).
@@ -52,6 +54,7 @@ impl Thread {
             mask: AtomicU64::new(mask.0),
             pending: SpinLock::new(Pending::default()),
             waiter: Waiter::new(),
+            cpu: super::cputime::CpuClock::new(),
             name: SpinLock::new([0; 16]),
             pdeathsig: AtomicI32::new(0),
             robust_list: AtomicUsize::new(0),

@@ -32,6 +32,8 @@ pub struct WaitResult {
     /// The wait status word.
     pub status: i32,
     pub uid: u32,
+    /// CPU time of the reaped child and its reaped descendants (ns).
+    pub cpu_ns: u64,
 }
 
 fn matches(child: &Process, target: WaitTarget) -> bool {
@@ -55,23 +57,25 @@ fn poll_children(me: &Arc<Process>, target: WaitTarget, options: u32) -> Option<
         match tree.state {
             ProcState::Zombie { status } if options & WEXITED != 0 => {
                 drop(tree);
+                let cpu_ns = child.cpu_ns() + child.children_cpu_ns.load(core::sync::atomic::Ordering::Acquire);
                 if options & WNOWAIT == 0 {
                     me.tree.lock().children.retain(|c| !Arc::ptr_eq(c, child));
+                    me.children_cpu_ns.fetch_add(cpu_ns, core::sync::atomic::Ordering::AcqRel);
                     table::remove_process(child.pid);
                 }
-                return Some(Ok(Some(WaitResult { pid: child.pid, status, uid })));
+                return Some(Ok(Some(WaitResult { pid: child.pid, status, uid, cpu_ns })));
             }
             ProcState::Stopped { sig, reported } if options & WUNTRACED != 0 && !reported => {
                 if options & WNOWAIT == 0 {
                     tree.state = ProcState::Stopped { sig, reported: true };
                 }
-                return Some(Ok(Some(WaitResult { pid: child.pid, status: (sig << 8) | 0x7f, uid })));
+                return Some(Ok(Some(WaitResult { pid: child.pid, status: (sig << 8) | 0x7f, uid, cpu_ns: 0 })));
             }
             _ if options & WCONTINUED != 0 && tree.continued => {
                 if options & WNOWAIT == 0 {
                     tree.continued = false;
                 }
-                return Some(Ok(Some(WaitResult { pid: child.pid, status: 0xffff, uid })));
+                return Some(Ok(Some(WaitResult { pid: child.pid, status: 0xffff, uid, cpu_ns: 0 })));
             }
             _ => {}
         }

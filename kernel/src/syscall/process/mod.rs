@@ -6,6 +6,7 @@ mod execve;
 mod exit;
 mod futex;
 mod ids;
+mod usage;
 mod wait;
 
-pub use self::{clone::*, creds::*, execve::*, exit::*, futex::*, ids::*, wait::*};
+pub use self::{clone::*, creds::*, execve::*, exit::*, futex::*, ids::*, usage::*, wait::*};

@@ -25,8 +25,7 @@ pub fn sys_wait4(sc: &mut SyscallContext<'_>, pid: i32, status: usize, options: 
                 usercopy::write_i32(status, r.status)?;
             }
             if rusage != 0 {
-                // Resource accounting is not kept yet: report zeros.
-                usercopy::copy_to_user(rusage, &[0u8; 144])?;
+                super::usage::write_rusage(rusage, r.cpu_ns)?;
             }
             Ok(r.pid as usize)
         }

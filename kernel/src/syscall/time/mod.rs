@@ -19,13 +19,19 @@ const CLOCK_MONOTONIC_COARSE: i32 = 6;
 const CLOCK_BOOTTIME: i32 = 7;
 const TIMER_ABSTIME: u32 = 1;
 
+fn now_for(sc: &SyscallContext<'_>, clock: i32) -> KResult<Duration> {
+    match clock {
+        CLOCK_PROCESS_CPUTIME_ID => Ok(Duration::from_nanos(sc.thread.process.cpu_ns())),
+        CLOCK_THREAD_CPUTIME_ID => Ok(Duration::from_nanos(sc.thread.cpu.total_ns())),
+        _ => now(clock),
+    }
+}
+
 fn now(clock: i32) -> KResult<Duration> {
     match clock {
         CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Ok(ax_hal::time::wall_time()),
         CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => Ok(block::now()),
-        // CPU-time accounting is not kept yet: report time since boot,
-        // which is an upper bound and still monotonic.
-        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Ok(block::now()),
+        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Ok(Duration::ZERO),
         _ => Err(Errno::EINVAL),
     }
 }
@@ -38,8 +44,8 @@ fn write_timespec(addr: usize, d: Duration) -> KResult<()> {
 }
 
 /// clock_gettime(2).
-pub fn sys_clock_gettime(_sc: &mut SyscallContext<'_>, clock: i32, tp: usize) -> SysResult {
-    let t = now(clock)?;
+pub fn sys_clock_gettime(sc: &mut SyscallContext<'_>, clock: i32, tp: usize) -> SysResult {
+    let t = now_for(sc, clock)?;
     write_timespec(tp, t)?;
     Ok(0)
 }

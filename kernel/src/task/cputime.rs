@@ -1,0 +1,94 @@
+//! CPU time of threads, from the scheduler's switch hooks.
+//!
+//! Each user thread's kernel task carries a [`CpuClock`] as its scheduler
+//! extension. At switch-in the scheduler reports the runtime it has charged
+//! the thread so far; at switch-out the clock adds the interval that just
+//! ended. The split between user and system time is not measured: all CPU
+//! time is reported as user time (docs/syscalls.md lists this).
+
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use ax_task::{
+    sched::SchedulePolicy,
+    thread::{SwitchReason, ThreadExtension, ThreadExtensionOps, ThreadId},
+};
+
+/// Accumulated CPU time of one thread.
+#[derive(Default)]
+pub struct CpuClock {
+    charged_ns: AtomicU64,
+    /// Monotonic time of the last switch-in, 0 while not running.
+    running_since: AtomicU64,
+}
+
+impl CpuClock {
+    /// A clock at zero.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// CPU time so far, including the current interval.
+    pub fn total_ns(&self) -> u64 {
+        let charged = self.charged_ns.load(Ordering::Acquire);
+        let since = self.running_since.load(Ordering::Acquire);
+        if since == 0 {
+            charged
+        } else {
+            charged + ax_hal::time::monotonic_time_nanos().saturating_sub(since)
+        }
+    }
+
+    /// The scheduler extension that keeps this clock.
+    pub fn extension(self: &Arc<Self>) -> ThreadExtension {
+        let data = Arc::into_raw(self.clone()) as usize;
+        // SAFETY: `data` is an `Arc<CpuClock>` leaked for the extension; the
+        // callbacks only touch its atomics (no allocation, blocking or
+        // scheduler re-entry) and `drop_clock` releases it exactly once.
+        unsafe { ThreadExtension::new(data, &OPS) }
+    }
+}
+
+static OPS: ThreadExtensionOps = ThreadExtensionOps {
+    on_switch_in,
+    on_switch_out,
+    on_exit,
+    on_deadline_overrun,
+    drop: drop_clock,
+};
+
+/// # Safety
+/// `data` is the pointer made by [`CpuClock::extension`].
+unsafe fn on_switch_in(data: usize, _thread: ThreadId, _policy: SchedulePolicy, charged: u64) {
+    // SAFETY: see the function contract; the Arc is alive until `drop_clock`.
+    let clock = unsafe { &*(data as *const CpuClock) };
+    clock.charged_ns.store(charged, Ordering::Release);
+    clock.running_since.store(ax_hal::time::monotonic_time_nanos().max(1), Ordering::Release);
+}
+
+/// # Safety
+/// As [`on_switch_in`].
+unsafe fn on_switch_out(data: usize, _thread: ThreadId, _reason: SwitchReason) {
+    // SAFETY: see the function contract.
+    let clock = unsafe { &*(data as *const CpuClock) };
+    let since = clock.running_since.swap(0, Ordering::AcqRel);
+    if since != 0 {
+        let ran = ax_hal::time::monotonic_time_nanos().saturating_sub(since);
+        clock.charged_ns.fetch_add(ran, Ordering::AcqRel);
+    }
+}
+
+/// # Safety
+/// As [`on_switch_in`].
+unsafe fn on_exit(_data: usize, _thread: ThreadId) {}
+
+/// # Safety
+/// As [`on_switch_in`].
+unsafe fn on_deadline_overrun(_data: usize, _thread: ThreadId) {}
+
+/// # Safety
+/// `data` is the pointer made by [`CpuClock::extension`], released once.
+unsafe fn drop_clock(data: usize) {
+    // SAFETY: see the function contract.
+    drop(unsafe { Arc::from_raw(data as *const CpuClock) });
+}
