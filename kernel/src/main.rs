@@ -23,6 +23,7 @@ mod loader;
 mod mmfault;
 mod procfs;
 mod selftest;
+mod sysfs;
 mod syscall;
 mod task;
 mod usercopy;

@@ -144,3 +144,73 @@ pub fn fill_random(buf: &mut [u8]) {
         chunk.copy_from_slice(&v[..chunk.len()]);
     }
 }
+
+/// A device opened through its node in the filesystem: I/O goes to the
+/// driver, `fstat` reports the node (so `ttyname(3)` and `tty(1)` match
+/// the fd to its /dev entry).
+pub struct DeviceNode {
+    inner: Arc<dyn FileLike>,
+    node: axfs_ng_vfs::Location,
+}
+
+impl DeviceNode {
+    /// Wraps a driver's file with the node it was opened through.
+    pub fn wrap(inner: Arc<dyn FileLike>, node: axfs_ng_vfs::Location) -> Arc<dyn FileLike> {
+        Arc::new(Self { inner, node })
+    }
+
+    /// The driver's file.
+    pub fn inner(&self) -> &Arc<dyn FileLike> {
+        &self.inner
+    }
+}
+
+impl FileLike for DeviceNode {
+    fn read(&self, buf: &mut [u8], pos: Option<u64>) -> KResult<usize> {
+        self.inner.read(buf, pos)
+    }
+
+    fn write(&self, buf: &[u8], pos: Option<u64>) -> KResult<usize> {
+        self.inner.write(buf, pos)
+    }
+
+    fn seekable(&self) -> bool {
+        self.inner.seekable()
+    }
+
+    fn size(&self) -> KResult<u64> {
+        self.inner.size()
+    }
+
+    fn stat(&self) -> KResult<Kstat> {
+        Ok(super::vfs::kstat_of(&self.node.metadata()?))
+    }
+
+    fn ioctl(&self, cmd: u32, arg: usize, user: &dyn super::UserAccess) -> KResult<usize> {
+        self.inner.ioctl(cmd, arg, user)
+    }
+
+    fn poll(&self) -> IoEvents {
+        self.inner.poll()
+    }
+
+    unsafe fn register_poll(&self, sink: &mut dyn axpoll::SharedRegistrationSink, events: IoEvents) {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.register_poll(sink, events) }
+    }
+
+    fn path(&self) -> String {
+        self.node
+            .absolute_path()
+            .map(|p| String::from(p.as_str()))
+            .unwrap_or_else(|_| self.inner.path())
+    }
+
+    fn release(&self) {
+        self.inner.release();
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

@@ -161,6 +161,11 @@ pub trait FileLike: Send + Sync + Any {
         Err(Errno::EINVAL)
     }
 
+    /// Writes cached data back (fsync).
+    fn sync(&self) -> KResult<()> {
+        Ok(())
+    }
+
     /// The path shown in /proc/PID/fd.
     fn path(&self) -> String;
 

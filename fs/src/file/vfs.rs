@@ -102,6 +102,10 @@ impl FileLike for VfsFile {
         Ok(self.file.set_len(len)?)
     }
 
+    fn sync(&self) -> KResult<()> {
+        Ok(self.file.sync(false)?)
+    }
+
     fn path(&self) -> String {
         self.path.clone()
     }

@@ -140,7 +140,11 @@ fn spawn_init(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> KResult<()>
     if pid != 1 {
         return Err(Errno::EAGAIN);
     }
-    let console = OpenFile::new(TtyFile::open(dev::console(), "/dev/console"), O_RDWR);
+    let console = crate::syscall::open_in(&fs.lock(), "/dev/console", O_RDWR, 0, 0, String::from("/dev/console"))
+        .unwrap_or_else(|e| {
+            warn!("boot: /dev/console: {e:?}; using the console directly");
+            OpenFile::new(TtyFile::open(dev::console(), "/dev/console"), O_RDWR)
+        });
     let mut fds = FdTable::new(NOFILE_DEFAULT);
     for _ in 0..3 {
         fds.alloc(console.clone(), false)?;

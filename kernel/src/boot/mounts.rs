@@ -1,5 +1,5 @@
 //! The filesystems mounted at boot besides the ext4 root: devfs on /dev,
-//! procfs on /proc, tmpfs on /tmp and /dev/shm.
+//! procfs on /proc, sysfs on /sys, tmpfs on /tmp and /dev/shm.
 //!
 //! A failure is logged and the system still boots (a minimal image may lack
 //! a mount point).
@@ -54,7 +54,7 @@ fn populate_dev(dev_root: &Location) -> KResult<()> {
 /// Mounts everything; logs what fails.
 pub fn mount_all() {
     let half_ram = (super::memory_totals().0 / 2) as u64;
-    let steps: [(&str, fn(u64) -> KResult<()>); 4] = [
+    let steps: [(&str, fn(u64) -> KResult<()>); 5] = [
         ("/dev", |_| {
             let dev_root = mount("/dev", "devtmpfs", 0o755, None, "rw,relatime,mode=755")?;
             populate_dev(&dev_root)
@@ -63,6 +63,11 @@ pub fn mount_all() {
         ("/proc", |_| {
             let proc_root = mount("/proc", "proc", 0o555, None, "rw,nosuid,nodev,noexec,relatime")?;
             crate::procfs::populate(proc_root.entry())?;
+            Ok(())
+        }),
+        ("/sys", |_| {
+            let sys_root = mount("/sys", "sysfs", 0o555, None, "rw,nosuid,nodev,noexec,relatime")?;
+            crate::sysfs::populate(sys_root.entry())?;
             Ok(())
         }),
         ("/tmp", |limit| mount("/tmp", "tmpfs", 0o1777, Some(limit), "rw,nosuid,nodev").map(|_| ())),

@@ -25,7 +25,7 @@ use crate::{
     task::{Thread, signal::deliver::Interrupted},
 };
 
-pub use self::sys::{RELEASE, VERSION};
+pub use self::{fs::open_in, sys::{RELEASE, VERSION}};
 
 /// Internal "restart if no handler ran" code (Linux's ERESTARTNOHAND).
 pub const ERESTARTNOHAND: Errno = Errno(514);

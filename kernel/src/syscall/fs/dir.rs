@@ -78,3 +78,21 @@ pub fn sys_fchdir(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
     sc.thread.process.fs().lock().set_current_dir(dir.location().clone())?;
     Ok(0)
 }
+
+/// sync(2) and syncfs(2): write back every cached file and block.
+pub fn sys_sync(_sc: &mut SyscallContext<'_>) -> SysResult {
+    if let Err(e) = ax_fs_ng::vfs::sync_all_cached_files(false) {
+        warn!("sync: {e:?}");
+    }
+    if let Err(e) = ax_fs_ng::sync_all_block_caches() {
+        warn!("sync: {e:?}");
+    }
+    Ok(0)
+}
+
+/// fsync(2) / fdatasync(2).
+pub fn sys_fsync(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
+    let file = file_of(sc.thread, fd)?;
+    file.file().sync()?;
+    Ok(0)
+}

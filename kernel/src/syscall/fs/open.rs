@@ -2,10 +2,11 @@
 
 use alloc::{string::String, sync::Arc};
 
-use ax_fs_ng::vfs::{OpenOptions, OpenResult};
+use ax_fs_ng::vfs::{FsContext, OpenOptions, OpenResult};
 use axfs_ng_vfs::{NodePermission, NodeType};
 use starling_fs::file::{
     FileLike, OpenFile,
+    device::DeviceNode,
     flags::*,
     vfs::{VfsDir, VfsFile},
 };
@@ -53,16 +54,23 @@ fn absolute(sc: &SyscallContext<'_>, dirfd: i32, path: &str) -> String {
 
 /// Opens `path` relative to `dirfd` and returns the open file description.
 pub fn open_path(sc: &SyscallContext<'_>, dirfd: i32, path: &str, flags: u32, mode: u32) -> KResult<Arc<OpenFile>> {
+    let ctx = at_context(sc.thread, dirfd, path)?;
+    let umask = sc.thread.process.umask.load(core::sync::atomic::Ordering::Relaxed);
+    let shown = absolute(sc, dirfd, path);
+    open_in(&ctx, path, flags, mode, umask, shown)
+}
+
+/// Opens `path` in filesystem context `ctx`; `shown` is the path
+/// /proc/PID/fd reports.
+pub fn open_in(ctx: &FsContext, path: &str, flags: u32, mode: u32, umask: u32, shown: String) -> KResult<Arc<OpenFile>> {
     if flags & O_TMPFILE == O_TMPFILE {
         warn!("open: O_TMPFILE is not supported yet");
         return Err(Errno::EOPNOTSUPP);
     }
-    let ctx = at_context(sc.thread, dirfd, path)?;
     let acc = flags & O_ACCMODE;
     if acc == O_ACCMODE {
         return Err(Errno::EINVAL);
     }
-    let umask = sc.thread.process.umask.load(core::sync::atomic::Ordering::Relaxed);
     let mut opts = OpenOptions::new();
     opts.read(acc != O_WRONLY)
         .write(acc != O_RDONLY)
@@ -75,15 +83,15 @@ pub fn open_path(sc: &SyscallContext<'_>, dirfd: i32, path: &str, flags: u32, mo
         .no_follow(flags & O_NOFOLLOW != 0)
         .path(flags & O_PATH != 0)
         .mode(mode & !umask & 0o7777);
-    let shown = absolute(sc, dirfd, path);
-    let file: Arc<dyn FileLike> = match opts.open(&ctx, path)? {
+    let file: Arc<dyn FileLike> = match opts.open(ctx, path)? {
         OpenResult::Dir(loc) => VfsDir::new(loc, shown),
         OpenResult::File(f) => {
             let meta = f.location().metadata()?;
             match meta.node_type {
-                NodeType::CharacterDevice if flags & O_PATH == 0 => {
-                    dev::open_device(meta.rdev.major(), meta.rdev.minor())?
-                }
+                NodeType::CharacterDevice if flags & O_PATH == 0 => DeviceNode::wrap(
+                    dev::open_device(meta.rdev.major(), meta.rdev.minor())?,
+                    f.location().clone(),
+                ),
                 NodeType::Fifo if flags & O_PATH == 0 => {
                     warn!("open: FIFOs are not supported yet ({shown})");
                     return Err(Errno::ENXIO);

@@ -59,3 +59,39 @@ pub fn sys_rt_sigsuspend(sc: &mut SyscallContext<'_>, mask: usize, sigsetsize: u
     sc.thread.set_saved_sigmask(old);
     Err(Errno::EINTR)
 }
+
+/// rt_sigtimedwait(2): dequeues a pending signal from `set`, waiting up to
+/// `timeout` (EAGAIN when it passes, EINTR when another signal arrives).
+pub fn sys_rt_sigtimedwait(sc: &mut SyscallContext<'_>, set: usize, info: usize, timeout: usize, sigsetsize: usize) -> SysResult {
+    use crate::task::signal::{SIGKILL, SIGSTOP};
+    if sigsetsize != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let mut wanted = SigSet(usercopy::read_u64(set)?);
+    wanted.remove(SIGKILL);
+    wanted.remove(SIGSTOP);
+    let deadline = if timeout == 0 {
+        None
+    } else {
+        Some(block::now().saturating_add(crate::syscall::fs::read_timespec(timeout)?))
+    };
+    let thread = sc.thread;
+    let others = SigSet(!wanted.0);
+    let taken = block::wait_event(thread, deadline, block::Interruptible::No, |_| {}, || {
+        if let Some(i) = thread.pending.lock().take(others) {
+            return Some(Ok(i));
+        }
+        if let Some(i) = thread.process.shared_pending.lock().take(others) {
+            return Some(Ok(i));
+        }
+        thread.has_deliverable_signal().then_some(Err(Errno::EINTR))
+    });
+    let taken = match taken {
+        Err(Errno::ETIMEDOUT) => return Err(Errno::EAGAIN),
+        other => other?,
+    };
+    if info != 0 {
+        usercopy::copy_to_user(info, &taken.to_user())?;
+    }
+    Ok(taken.signo as usize)
+}
