@@ -33,23 +33,24 @@ pub fn init_console() -> KResult<()> {
     CONSOLE.init_once(tty.clone());
     match ax_runtime::console::take_input() {
         Ok(input) => {
-            let spawned = ax_runtime::thread::builder(String::from("console-rx")).spawn(move || {
-                let mut items = [ax_runtime::console::RxItem::default(); 64];
-                loop {
-                    let n = match input.read(&mut items) {
-                        Ok(n) => n,
-                        Err(e) => {
-                            warn!("console: input stopped: {e:?}");
-                            return;
-                        }
-                    };
-                    for item in &items[..n] {
-                        if let ax_runtime::console::RxItem::Byte { byte, .. } = item {
-                            tty.receive(*byte);
+            let spawned =
+                ax_runtime::thread::builder(String::from("console-rx")).spawn(move || {
+                    let mut items = [ax_runtime::console::RxItem::default(); 64];
+                    loop {
+                        let n = match input.read(&mut items) {
+                            Ok(n) => n,
+                            Err(e) => {
+                                warn!("console: input stopped: {e:?}");
+                                return;
+                            }
+                        };
+                        for item in &items[..n] {
+                            if let ax_runtime::console::RxItem::Byte { byte, .. } = item {
+                                tty.receive(*byte);
+                            }
                         }
                     }
-                }
-            });
+                });
             if let Err(e) = spawned {
                 warn!("console: cannot start the input thread: {e:?}");
             }

@@ -23,8 +23,8 @@ mod loader;
 mod mmfault;
 mod procfs;
 mod selftest;
-mod sysfs;
 mod syscall;
+mod sysfs;
 mod task;
 mod usercopy;
 

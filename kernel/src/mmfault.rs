@@ -29,7 +29,11 @@ fn handle(addr: VirtAddr, flags: PageFaultFlags) -> bool {
             return false;
         };
         let access = task::run::access_of(flags);
-        return mm.aspace.lock().handle_fault(addr.as_usize(), access, false) == FaultOutcome::Handled;
+        return mm
+            .aspace
+            .lock()
+            .handle_fault(addr.as_usize(), access, false)
+            == FaultOutcome::Handled;
     }
     match RUNTIME_HANDLER.get() {
         Some(h) => h(addr, flags),

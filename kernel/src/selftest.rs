@@ -22,7 +22,9 @@ struct Probe {
 unsafe fn record_cpu(arg: *mut ()) {
     // SAFETY: see the function contract.
     let probe = unsafe { &*(arg as *const Probe) };
-    probe.ran_on.store(ax_hal::percpu::this_cpu_id(), Ordering::Release);
+    probe
+        .ran_on
+        .store(ax_hal::percpu::this_cpu_id(), Ordering::Release);
 }
 
 /// Calls every other CPU and reports, per CPU, whether the call ran there.
@@ -33,7 +35,9 @@ pub fn ipi_round_trip() -> String {
         if cpu == me {
             continue;
         }
-        let probe = Probe { ran_on: AtomicUsize::new(usize::MAX) };
+        let probe = Probe {
+            ran_on: AtomicUsize::new(usize::MAX),
+        };
         // SAFETY: `record_cpu` does not sleep, allocate or lock, and `probe`
         // outlives the synchronous call.
         let result = unsafe {

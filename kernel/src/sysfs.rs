@@ -25,7 +25,11 @@ pub fn populate(root: &DirEntry) -> VfsResult<()> {
     let cpu = tmpfs::add_dir(&system, "cpu", 0o755)?;
     let range = || {
         let n = ax_hal::cpu_num();
-        if n == 1 { String::from("0") } else { format!("0-{}", n - 1) }
+        if n == 1 {
+            String::from("0")
+        } else {
+            format!("0-{}", n - 1)
+        }
     };
     for name in ["online", "possible", "present"] {
         tmpfs::add_generated_file(&cpu, name, 0o444, line(range), None)?;
@@ -33,7 +37,13 @@ pub fn populate(root: &DirEntry) -> VfsResult<()> {
     let class = tmpfs::add_dir(root, "class", 0o755)?;
     let tty = tmpfs::add_dir(&class, "tty", 0o755)?;
     let console = tmpfs::add_dir(&tty, "console", 0o755)?;
-    tmpfs::add_generated_file(&console, "active", 0o444, line(|| String::from("ttyS0")), None)?;
+    tmpfs::add_generated_file(
+        &console,
+        "active",
+        0o444,
+        line(|| String::from("ttyS0")),
+        None,
+    )?;
     tmpfs::add_dir(root, "kernel", 0o755)?;
     tmpfs::add_dir(root, "fs", 0o755)?;
     Ok(())

@@ -61,8 +61,13 @@ pub fn copy_from_user(dst: &mut [u8], src: usize) -> KResult<()> {
     // SAFETY: `src..src+len` is in the user half (checked above) and
     // `user_copy` tolerates faults there through the exception table; `dst`
     // is a valid kernel buffer of that length.
-    let left = unsafe { ax_hal::cpu::user::user_copy(dst.as_mut_ptr(), src as *const u8, dst.len()) };
-    if left == 0 { Ok(()) } else { Err(Errno::EFAULT) }
+    let left =
+        unsafe { ax_hal::cpu::user::user_copy(dst.as_mut_ptr(), src as *const u8, dst.len()) };
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(Errno::EFAULT)
+    }
 }
 
 /// Copies `src` to user address `dst`.
@@ -74,7 +79,11 @@ pub fn copy_to_user(dst: usize, src: &[u8]) -> KResult<()> {
     check_vma(dst, src.len(), Prot::WRITE)?;
     // SAFETY: as in `copy_from_user`, with the roles swapped.
     let left = unsafe { ax_hal::cpu::user::user_copy(dst as *mut u8, src.as_ptr(), src.len()) };
-    if left == 0 { Ok(()) } else { Err(Errno::EFAULT) }
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(Errno::EFAULT)
+    }
 }
 
 /// Reads a native-endian `u32`.
@@ -114,11 +123,6 @@ pub fn write_u32(addr: usize, v: u32) -> KResult<()> {
 /// Writes a native-endian `u64`.
 pub fn write_u64(addr: usize, v: u64) -> KResult<()> {
     copy_to_user(addr, &v.to_ne_bytes())
-}
-
-/// Writes a pointer-sized value.
-pub fn write_usize(addr: usize, v: usize) -> KResult<()> {
-    write_u64(addr, v as u64)
 }
 
 /// Reads a NUL-terminated string of at most `max` bytes (excluding the

@@ -126,7 +126,10 @@ static RNG_STATE: AtomicU64 = AtomicU64::new(0x9e37_79b9_7f4a_7c15);
 
 /// Mixes `seed` into the generator state.
 pub fn seed_random(seed: u64) {
-    RNG_STATE.fetch_xor(seed.rotate_left(17) ^ 0xd1b5_4a32_d192_ed03, Ordering::Relaxed);
+    RNG_STATE.fetch_xor(
+        seed.rotate_left(17) ^ 0xd1b5_4a32_d192_ed03,
+        Ordering::Relaxed,
+    );
 }
 
 fn next_random() -> u64 {
@@ -194,7 +197,11 @@ impl FileLike for DeviceNode {
         self.inner.poll()
     }
 
-    unsafe fn register_poll(&self, sink: &mut dyn axpoll::SharedRegistrationSink, events: IoEvents) {
+    unsafe fn register_poll(
+        &self,
+        sink: &mut dyn axpoll::SharedRegistrationSink,
+        events: IoEvents,
+    ) {
         // SAFETY: forwarded contract.
         unsafe { self.inner.register_poll(sink, events) }
     }

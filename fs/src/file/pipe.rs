@@ -51,8 +51,14 @@ pub fn new_pipe() -> (Arc<dyn FileLike>, Arc<dyn FileLike>) {
         ino: NEXT_PIPE_INO.fetch_add(1, Ordering::Relaxed) as u64,
     });
     (
-        Arc::new(PipeEnd { shared: shared.clone(), write_end: false }),
-        Arc::new(PipeEnd { shared, write_end: true }),
+        Arc::new(PipeEnd {
+            shared: shared.clone(),
+            write_end: false,
+        }),
+        Arc::new(PipeEnd {
+            shared,
+            write_end: true,
+        }),
     )
 }
 

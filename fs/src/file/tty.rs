@@ -277,12 +277,17 @@ impl Tty {
             if signal.is_none() {
                 if t.lflag & ICANON != 0 {
                     if c == t.cc[VERASE] && c != 0 {
-                        if let Some(last) = st.line.pop() {
-                            if echo_on && t.lflag & ECHOE != 0 {
-                                let w = if last < 0x20 && t.lflag & ECHOCTL != 0 { 2 } else { 1 };
-                                for _ in 0..w {
-                                    echo.extend_from_slice(b"\x08 \x08");
-                                }
+                        if let Some(last) = st.line.pop()
+                            && echo_on
+                            && t.lflag & ECHOE != 0
+                        {
+                            let w = if last < 0x20 && t.lflag & ECHOCTL != 0 {
+                                2
+                            } else {
+                                1
+                            };
+                            for _ in 0..w {
+                                echo.extend_from_slice(b"\x08 \x08");
                             }
                         }
                     } else if c == t.cc[VKILL] && c != 0 {
@@ -438,7 +443,10 @@ pub struct TtyFile {
 impl TtyFile {
     /// Opens the terminal under one of its names.
     pub fn open(tty: &Arc<Tty>, name: &'static str) -> Arc<dyn FileLike> {
-        Arc::new(Self { tty: tty.clone(), name })
+        Arc::new(Self {
+            tty: tty.clone(),
+            name,
+        })
     }
 }
 
@@ -561,7 +569,11 @@ impl FileLike for TtyFile {
             }
             TIOCNOTTY => Ok(0),
             FIONREAD | TIOCOUTQ => {
-                let n = if cmd == FIONREAD { tty.state.lock().ready.len() as i32 } else { 0 };
+                let n = if cmd == FIONREAD {
+                    tty.state.lock().ready.len() as i32
+                } else {
+                    0
+                };
                 user.write(arg, &n.to_ne_bytes())?;
                 Ok(0)
             }

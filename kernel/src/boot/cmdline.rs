@@ -13,7 +13,9 @@ pub fn exec_command() -> Option<Vec<u8>> {
         return Some(cmd);
     }
     let args = ax_hal::boot::bootargs()?;
-    let hex = args.split_ascii_whitespace().find_map(|a| a.strip_prefix("starling.cmd="))?;
+    let hex = args
+        .split_ascii_whitespace()
+        .find_map(|a| a.strip_prefix("starling.cmd="))?;
     decode_hex(hex)
 }
 
@@ -25,9 +27,11 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
         _ => None,
     };
     let b = s.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         warn!("boot: starling.cmd has an odd number of hex digits");
         return None;
     }
-    b.chunks(2).map(|p| Some(digit(p[0])? << 4 | digit(p[1])?)).collect()
+    b.chunks(2)
+        .map(|p| Some(digit(p[0])? << 4 | digit(p[1])?))
+        .collect()
 }

@@ -12,10 +12,8 @@ pub mod fwcfg;
 pub mod klog;
 mod mounts;
 
-pub use self::mounts::mounts_text;
-
 use alloc::{string::String, sync::Weak, vec, vec::Vec};
-use core::sync::atomic::{AtomicI32, AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use ax_hal::cpu::user::UserContext;
 use ax_sync::{Mutex, SpinLock};
@@ -25,6 +23,7 @@ use starling_fs::{
     file::{OpenFile, flags::O_RDWR, tty::TtyFile},
 };
 
+pub use self::mounts::mounts_text;
 use crate::{
     dev,
     error::{Errno, KResult},
@@ -52,7 +51,11 @@ static INIT_EXIT: WaitQueue = WaitQueue::new();
 /// The node name (uname -n).
 pub fn hostname() -> String {
     let h = HOSTNAME.lock();
-    if h.is_empty() { String::from("starling") } else { h.clone() }
+    if h.is_empty() {
+        String::from("starling")
+    } else {
+        h.clone()
+    }
 }
 
 /// Sets the node name (sethostname).
@@ -81,7 +84,11 @@ pub fn power_off(status: Option<i32>) -> ! {
         warn!("shutdown: flushing filesystems failed: {e:?}");
     }
     if let Some(status) = status {
-        let code = if status & 0x7f == 0 { (status >> 8) & 0xff } else { 128 + (status & 0x7f) };
+        let code = if status & 0x7f == 0 {
+            (status >> 8) & 0xff
+        } else {
+            128 + (status & 0x7f)
+        };
         klog::write_direct(&alloc::format!("starling: init exited code={code}\n"));
     }
     klog::write_direct("starling: power off\n");
@@ -91,9 +98,16 @@ pub fn power_off(status: Option<i32>) -> ! {
 /// Entry from `main` once the runtime is up.
 pub fn start() {
     klog::init();
-    info!("Starling {} on {} ({} CPUs)", crate::syscall_release(), crate::arch::MACHINE, ax_hal::cpu_num());
+    info!(
+        "Starling {} on {} ({} CPUs)",
+        crate::syscall_release(),
+        crate::arch::MACHINE,
+        ax_hal::cpu_num()
+    );
     crate::mmfault::install();
-    starling_fs::file::device::seed_random(ax_hal::time::monotonic_time_nanos() ^ ax_hal::time::wall_time_nanos());
+    starling_fs::file::device::seed_random(
+        ax_hal::time::monotonic_time_nanos() ^ ax_hal::time::wall_time_nanos(),
+    );
     if let Err(e) = dev::init_console() {
         error!("boot: console setup failed: {e:?}");
     }
@@ -118,7 +132,10 @@ pub fn start() {
         b"SHELL=/bin/sh".to_vec(),
     ];
     let path = String::from_utf8_lossy(&argv[0]).into_owned();
-    info!("boot: starting init {path} (uptime {:?})", ax_hal::time::monotonic_time());
+    info!(
+        "boot: starting init {path} (uptime {:?})",
+        ax_hal::time::monotonic_time()
+    );
     if let Err(e) = spawn_init(&path, argv, envp) {
         error!("boot: cannot start {path}: {e:?}");
         power_off(Some(127 << 8));
@@ -133,26 +150,49 @@ pub fn start() {
 }
 
 fn spawn_init(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> KResult<()> {
-    let fs = ax_fs_ng::vfs::current_fs_context().lock().clone().into_shared();
+    let fs = ax_fs_ng::vfs::current_fs_context()
+        .lock()
+        .clone()
+        .into_shared();
     let creds = Creds::root();
     let image = loader::load(&fs.lock(), path, argv, envp, &creds)?;
     let pid = table::alloc_pid();
     if pid != 1 {
         return Err(Errno::EAGAIN);
     }
-    let console = crate::syscall::open_in(&fs.lock(), "/dev/console", O_RDWR, 0, 0, String::from("/dev/console"))
-        .unwrap_or_else(|e| {
-            warn!("boot: /dev/console: {e:?}; using the console directly");
-            OpenFile::new(TtyFile::open(dev::console(), "/dev/console"), O_RDWR)
-        });
+    let console = crate::syscall::open_in(
+        &fs.lock(),
+        "/dev/console",
+        O_RDWR,
+        0,
+        0,
+        String::from("/dev/console"),
+        &axfs_ng_vfs::MutationCredentials::root(),
+    )
+    .unwrap_or_else(|e| {
+        warn!("boot: /dev/console: {e:?}; using the console directly");
+        OpenFile::new(TtyFile::open(dev::console(), "/dev/console"), O_RDWR)
+    });
     let mut fds = FdTable::new(NOFILE_DEFAULT);
     for _ in 0..3 {
         fds.alloc(console.clone(), false)?;
     }
     let mm = Mm::new(image.aspace);
-    let process = Process::new(pid, Weak::new(), pid, pid, mm.clone(), alloc::sync::Arc::new(Mutex::new(fds)), fs);
+    let process = Process::new(
+        pid,
+        Weak::new(),
+        pid,
+        pid,
+        mm.clone(),
+        alloc::sync::Arc::new(Mutex::new(fds)),
+        fs,
+    );
     *process.exe.lock() = image.path;
-    *process.cmdline.lock() = image.argv.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+    *process.cmdline.lock() = image
+        .argv
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
     table::insert_process(&process);
     dev::console().attach_session(pid, pid);
     let thread = Thread::new(pid, process, SigSet::EMPTY);

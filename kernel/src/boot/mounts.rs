@@ -7,7 +7,7 @@
 use alloc::{format, string::String, vec::Vec};
 
 use ax_sync::SpinLock;
-use axfs_ng_vfs::{Location, NodePermission, NodeType, MetadataUpdate, DeviceId};
+use axfs_ng_vfs::{DeviceId, Location, MetadataUpdate, NodePermission, NodeType};
 use starling_fs::tmpfs::{self, TmpfsOptions};
 
 use crate::{dev, error::KResult};
@@ -30,47 +30,116 @@ fn resolve(path: &str) -> KResult<Location> {
     Ok(ctx.resolve(path)?)
 }
 
-fn mount(path: &str, name: &str, root_mode: u16, size_limit: Option<u64>, opts: &str) -> KResult<Location> {
+fn mount(
+    path: &str,
+    name: &str,
+    root_mode: u16,
+    size_limit: Option<u64>,
+    opts: &str,
+) -> KResult<Location> {
     let loc = resolve(path)?;
-    let fs = tmpfs::new_tmpfs_with(name, TmpfsOptions { size_limit, root_mode, ..TmpfsOptions::default() });
+    let fs = tmpfs::new_tmpfs_with(
+        name,
+        TmpfsOptions {
+            size_limit,
+            root_mode,
+            ..TmpfsOptions::default()
+        },
+    );
     loc.mount_with_source(&fs, name)?;
-    MOUNTS.lock().push((String::from(name), String::from(path), String::from(name), String::from(opts)));
+    MOUNTS.lock().push((
+        String::from(name),
+        String::from(path),
+        String::from(name),
+        String::from(opts),
+    ));
     resolve(path)
 }
 
 fn populate_dev(dev_root: &Location) -> KResult<()> {
     for &(name, major, minor, mode) in dev::DEVICE_NODES {
-        let node = dev_root.create(name, NodeType::CharacterDevice, NodePermission::from_bits_truncate(mode), 0, 0)?;
-        node.update_metadata(MetadataUpdate { rdev: Some(DeviceId::new(major, minor)), ..Default::default() })?;
+        let node = dev_root.create(
+            name,
+            NodeType::CharacterDevice,
+            NodePermission::from_bits_truncate(mode),
+            0,
+            0,
+        )?;
+        node.update_metadata(MetadataUpdate {
+            rdev: Some(DeviceId::new(major, minor)),
+            ..Default::default()
+        })?;
     }
-    dev_root.create("shm", NodeType::Directory, NodePermission::from_bits_truncate(0o1777), 0, 0)?;
-    dev_root.create("pts", NodeType::Directory, NodePermission::from_bits_truncate(0o755), 0, 0)?;
-    for (name, target) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")] {
-        dev_root.create_symlink(name, target, NodePermission::from_bits_truncate(0o777), 0, 0)?;
+    dev_root.create(
+        "shm",
+        NodeType::Directory,
+        NodePermission::from_bits_truncate(0o1777),
+        0,
+        0,
+    )?;
+    dev_root.create(
+        "pts",
+        NodeType::Directory,
+        NodePermission::from_bits_truncate(0o755),
+        0,
+        0,
+    )?;
+    for (name, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        dev_root.create_symlink(
+            name,
+            target,
+            NodePermission::from_bits_truncate(0o777),
+            0,
+            0,
+        )?;
     }
     Ok(())
 }
 
+/// One mount at boot; the argument is the tmpfs size limit.
+type MountStep = fn(u64) -> KResult<()>;
+
 /// Mounts everything; logs what fails.
 pub fn mount_all() {
     let half_ram = (super::memory_totals().0 / 2) as u64;
-    let steps: [(&str, fn(u64) -> KResult<()>); 5] = [
+    let steps: [(&str, MountStep); 5] = [
         ("/dev", |_| {
             let dev_root = mount("/dev", "devtmpfs", 0o755, None, "rw,relatime,mode=755")?;
             populate_dev(&dev_root)
         }),
-        ("/dev/shm", |limit| mount("/dev/shm", "tmpfs", 0o1777, Some(limit), "rw,nosuid,nodev").map(|_| ())),
+        ("/dev/shm", |limit| {
+            mount("/dev/shm", "tmpfs", 0o1777, Some(limit), "rw,nosuid,nodev").map(|_| ())
+        }),
         ("/proc", |_| {
-            let proc_root = mount("/proc", "proc", 0o555, None, "rw,nosuid,nodev,noexec,relatime")?;
+            let proc_root = mount(
+                "/proc",
+                "proc",
+                0o555,
+                None,
+                "rw,nosuid,nodev,noexec,relatime",
+            )?;
             crate::procfs::populate(proc_root.entry())?;
             Ok(())
         }),
         ("/sys", |_| {
-            let sys_root = mount("/sys", "sysfs", 0o555, None, "rw,nosuid,nodev,noexec,relatime")?;
+            let sys_root = mount(
+                "/sys",
+                "sysfs",
+                0o555,
+                None,
+                "rw,nosuid,nodev,noexec,relatime",
+            )?;
             crate::sysfs::populate(sys_root.entry())?;
             Ok(())
         }),
-        ("/tmp", |limit| mount("/tmp", "tmpfs", 0o1777, Some(limit), "rw,nosuid,nodev").map(|_| ())),
+        ("/tmp", |limit| {
+            mount("/tmp", "tmpfs", 0o1777, Some(limit), "rw,nosuid,nodev").map(|_| ())
+        }),
     ];
     for (path, step) in steps {
         if let Err(e) = step(half_ram) {

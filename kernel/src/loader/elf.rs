@@ -97,7 +97,11 @@ pub fn load_segments(file: &File, aspace: &mut AddrSpace) -> KResult<Loaded> {
         warn!("execve: dynamically linked executables are not supported yet");
         return Err(Errno::ENOEXEC);
     }
-    let base = if etype == ET_DYN { arch::ET_DYN_BASE } else { 0 };
+    let base = if etype == ET_DYN {
+        arch::ET_DYN_BASE
+    } else {
+        0
+    };
     let layout = *aspace.layout();
     let mut image_end = 0usize;
     let mut mapped_end = 0usize;

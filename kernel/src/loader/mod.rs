@@ -33,7 +33,13 @@ pub struct Image {
 const MAX_INTERP_DEPTH: usize = 4;
 
 /// Loads `path` with `argv`/`envp` into a fresh address space.
-pub fn load(ctx: &FsContext, path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>, creds: &Creds) -> KResult<Image> {
+pub fn load(
+    ctx: &FsContext,
+    path: &str,
+    argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+    creds: &Creds,
+) -> KResult<Image> {
     load_depth(ctx, path, argv, envp, creds, 0)
 }
 
@@ -82,7 +88,10 @@ fn load_depth(
             return Err(Errno::ENOEXEC);
         }
         let (interp, arg) = match line.find([' ', '\t']) {
-            Some(i) => (&line[..i], Some(line[i..].trim_matches(|c| c == ' ' || c == '\t'))),
+            Some(i) => (
+                &line[..i],
+                Some(line[i..].trim_matches(|c| c == ' ' || c == '\t')),
+            ),
             None => (line, None),
         };
         let mut new_argv = alloc::vec![interp.as_bytes().to_vec()];
@@ -102,5 +111,11 @@ fn load_depth(
         stack::map_trampoline(&mut aspace, addr, code)?;
     }
     let sp = stack::build(&mut aspace, &loaded, &argv, &envp, abs.as_bytes(), creds)?;
-    Ok(Image { aspace, entry: loaded.entry, stack_pointer: sp, path: abs, argv })
+    Ok(Image {
+        aspace,
+        entry: loaded.entry,
+        stack_pointer: sp,
+        path: abs,
+        argv,
+    })
 }

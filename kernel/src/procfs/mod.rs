@@ -24,25 +24,69 @@ pub fn populate(root: &DirEntry) -> VfsResult<()> {
     tmpfs::add_generated_symlink(
         root,
         "self",
-        Arc::new(|| task::current().map_or_else(|| String::from("1"), |t| format!("{}", t.process.pid))),
+        Arc::new(|| {
+            task::current().map_or_else(|| String::from("1"), |t| format!("{}", t.process.pid))
+        }),
     )?;
     tmpfs::add_generated_symlink(
         root,
         "thread-self",
-        Arc::new(|| task::current().map_or_else(|| String::from("1/task/1"), |t| format!("{}/task/{}", t.process.pid, t.tid))),
+        Arc::new(|| {
+            task::current().map_or_else(
+                || String::from("1/task/1"),
+                |t| format!("{}/task/{}", t.process.pid, t.tid),
+            )
+        }),
     )?;
-    tmpfs::add_generated_file(root, "uptime", 0o444, text(|| {
-        let up = task::block::now();
-        format!("{}.{:02} 0.00\n", up.as_secs(), up.subsec_millis() / 10)
-    }), None)?;
+    tmpfs::add_generated_file(
+        root,
+        "uptime",
+        0o444,
+        text(|| {
+            let up = task::block::now();
+            format!("{}.{:02} 0.00\n", up.as_secs(), up.subsec_millis() / 10)
+        }),
+        None,
+    )?;
     tmpfs::add_generated_file(root, "meminfo", 0o444, text(meminfo), None)?;
-    tmpfs::add_generated_file(root, "version", 0o444, text(|| {
-        format!("Linux version {} (starling) {}\n", crate::syscall::RELEASE, crate::syscall::VERSION)
-    }), None)?;
+    tmpfs::add_generated_file(
+        root,
+        "version",
+        0o444,
+        text(|| {
+            format!(
+                "Linux version {} (starling) {}\n",
+                crate::syscall::RELEASE,
+                crate::syscall::VERSION
+            )
+        }),
+        None,
+    )?;
     tmpfs::add_generated_file(root, "mounts", 0o444, text(crate::boot::mounts_text), None)?;
+    tmpfs::add_generated_file(
+        root,
+        "sysrq-trigger",
+        0o200,
+        Arc::new(Vec::new),
+        Some(Arc::new(|data: &[u8]| {
+            // Linux's 'c' crashes the kernel on purpose (to test crash
+            // handling); the other keys are not implemented.
+            if data.first() == Some(&b'c') {
+                panic!("sysrq: crash requested through /proc/sysrq-trigger");
+            }
+            warn!("sysrq: key {:?} is not implemented", data.first().map(|&b| b as char));
+            Ok(())
+        })),
+    )?;
     sys::populate(root)?;
     let starling = tmpfs::add_dir(root, "starling", 0o555)?;
-    tmpfs::add_generated_file(&starling, "ipi", 0o444, text(crate::selftest::ipi_round_trip), None)?;
+    tmpfs::add_generated_file(
+        &starling,
+        "ipi",
+        0o444,
+        text(crate::selftest::ipi_round_trip),
+        None,
+    )?;
     tmpfs::set_dir_generator(root, Some(Arc::new(Pids)))?;
     Ok(())
 }
@@ -64,7 +108,10 @@ struct Pids;
 
 impl GeneratedDir for Pids {
     fn list(&self) -> Vec<(String, NodeType)> {
-        table::all_processes().iter().map(|p| (format!("{}", p.pid), NodeType::Directory)).collect()
+        table::all_processes()
+            .iter()
+            .map(|p| (format!("{}", p.pid), NodeType::Directory))
+            .collect()
     }
 
     fn lookup(&self, name: &str) -> Option<GeneratedNode> {

@@ -51,7 +51,10 @@ impl GeneratedDir for PidDir {
         if self.process().is_none() {
             return Vec::new();
         }
-        ENTRIES.iter().map(|(n, t)| (String::from(*n), *t)).collect()
+        ENTRIES
+            .iter()
+            .map(|(n, t)| (String::from(*n), *t))
+            .collect()
     }
 
     fn lookup(&self, name: &str) -> Option<GeneratedNode> {
@@ -60,17 +63,30 @@ impl GeneratedDir for PidDir {
         let read = |f: fn(&Process) -> String| -> GeneratedNode {
             GeneratedNode::file(
                 0o444,
-                Arc::new(move || table::process(pid).map(|p| f(&p).into_bytes()).unwrap_or_default()),
+                Arc::new(move || {
+                    table::process(pid)
+                        .map(|p| f(&p).into_bytes())
+                        .unwrap_or_default()
+                }),
                 None,
             )
         };
         let node = match name {
             "exe" => GeneratedNode::symlink(Arc::new(move || {
-                table::process(pid).map(|p| p.exe.lock().clone()).unwrap_or_default()
+                table::process(pid)
+                    .map(|p| p.exe.lock().clone())
+                    .unwrap_or_default()
             })),
             "cwd" => GeneratedNode::symlink(Arc::new(move || {
                 table::process(pid)
-                    .and_then(|p| p.fs().lock().current_dir().absolute_path().ok().map(|a| String::from(a.as_str())))
+                    .and_then(|p| {
+                        p.fs()
+                            .lock()
+                            .current_dir()
+                            .absolute_path()
+                            .ok()
+                            .map(|a| String::from(a.as_str()))
+                    })
                     .unwrap_or_default()
             })),
             "cmdline" => read(|p| {
@@ -105,8 +121,14 @@ impl GeneratedDir for PidDir {
                     p.pid,
                     p.pid,
                     p.ppid(),
-                    c.uid, c.euid, c.suid, c.fsuid,
-                    c.gid, c.egid, c.sgid, c.fsgid,
+                    c.uid,
+                    c.euid,
+                    c.suid,
+                    c.fsuid,
+                    c.gid,
+                    c.egid,
+                    c.sgid,
+                    c.fsgid,
                     p.threads.lock().len()
                 )
             }),
@@ -131,7 +153,10 @@ impl GeneratedDir for FdDir {
         };
         let files = p.files();
         let table = files.lock();
-        table.iter().map(|(fd, _, _)| (format!("{fd}"), NodeType::Symlink)).collect()
+        table
+            .iter()
+            .map(|(fd, _, _)| (format!("{fd}"), NodeType::Symlink))
+            .collect()
     }
 
     fn lookup(&self, name: &str) -> Option<GeneratedNode> {

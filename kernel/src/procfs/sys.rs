@@ -9,9 +9,27 @@ use starling_fs::tmpfs;
 pub fn populate(root: &DirEntry) -> VfsResult<()> {
     let sys = tmpfs::add_dir(root, "sys", 0o555)?;
     let kernel = tmpfs::add_dir(&sys, "kernel", 0o555)?;
-    tmpfs::add_generated_file(&kernel, "osrelease", 0o444, line(|| String::from(crate::syscall::RELEASE)), None)?;
-    tmpfs::add_generated_file(&kernel, "ostype", 0o444, line(|| String::from("Linux")), None)?;
-    tmpfs::add_generated_file(&kernel, "pid_max", 0o444, line(|| alloc::format!("{}", crate::task::table::PID_MAX)), None)?;
+    tmpfs::add_generated_file(
+        &kernel,
+        "osrelease",
+        0o444,
+        line(|| String::from(crate::syscall::RELEASE)),
+        None,
+    )?;
+    tmpfs::add_generated_file(
+        &kernel,
+        "ostype",
+        0o444,
+        line(|| String::from("Linux")),
+        None,
+    )?;
+    tmpfs::add_generated_file(
+        &kernel,
+        "pid_max",
+        0o444,
+        line(|| alloc::format!("{}", crate::task::table::PID_MAX)),
+        None,
+    )?;
     tmpfs::add_generated_file(
         &kernel,
         "hostname",

@@ -20,12 +20,14 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use ax_runtime::thread::UserExecutionContext;
 
+pub use self::{
+    fs::open_in,
+    sys::{RELEASE, VERSION},
+};
 use crate::{
     error::{Errno, KResult},
     task::{Thread, signal::deliver::Interrupted},
 };
-
-pub use self::{fs::open_in, sys::{RELEASE, VERSION}};
 
 /// Internal "restart if no handler ran" code (Linux's ERESTARTNOHAND).
 pub const ERESTARTNOHAND: Errno = Errno(514);
@@ -42,7 +44,14 @@ pub type SysResult = KResult<usize>;
 /// Handles the syscall that trapped into the kernel from `uctx`.
 pub fn handle(thread: &Arc<Thread>, uctx: &mut UserExecutionContext) -> Interrupted {
     let nr = uctx.sysno();
-    let args = [uctx.arg0(), uctx.arg1(), uctx.arg2(), uctx.arg3(), uctx.arg4(), uctx.arg5()];
+    let args = [
+        uctx.arg0(),
+        uctx.arg1(),
+        uctx.arg2(),
+        uctx.arg3(),
+        uctx.arg4(),
+        uctx.arg5(),
+    ];
     *thread.restart.lock() = Some((nr, args[0]));
     let mut ctx = SyscallContext { thread, uctx };
     let result = table::dispatch(&mut ctx, nr, args);
@@ -52,7 +61,13 @@ pub fn handle(thread: &Arc<Thread>, uctx: &mut UserExecutionContext) -> Interrup
         Err(ERESTARTNOHAND) => (neg(Errno::EINTR), Interrupted::RestartNoHandler),
         Err(e) => (neg(e), Interrupted::No),
     };
-    trace!("tid {} syscall {} {:x?} = {:#x}", thread.tid, table::name(nr).unwrap_or("?"), args, ret);
+    trace!(
+        "tid {} syscall {} {:x?} = {:#x}",
+        thread.tid,
+        table::name(nr).unwrap_or("?"),
+        args,
+        ret
+    );
     if table::sets_return_register(nr) {
         ctx.uctx.set_retval(ret);
     }
@@ -74,7 +89,10 @@ pub fn unimplemented(nr: usize) -> SysResult {
         .get(word)
         .is_none_or(|w| w.fetch_or(1 << bit, Ordering::Relaxed) & (1 << bit) == 0);
     if first {
-        warn!("syscall {} ({nr}) is not implemented: ENOSYS", table::name(nr).unwrap_or("unknown"));
+        warn!(
+            "syscall {} ({nr}) is not implemented: ENOSYS",
+            table::name(nr).unwrap_or("unknown")
+        );
     }
     Err(Errno::ENOSYS)
 }

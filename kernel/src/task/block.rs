@@ -28,7 +28,10 @@ pub struct Waiter {
 impl Waiter {
     /// A fresh waiter.
     pub fn new() -> Arc<Self> {
-        Arc::new(Self { woken: AtomicBool::new(false), queue: WaitQueue::new() })
+        Arc::new(Self {
+            woken: AtomicBool::new(false),
+            queue: WaitQueue::new(),
+        })
     }
 
     /// Wakes the thread if it sleeps (or makes its next sleep return at once).
@@ -128,7 +131,13 @@ pub fn wait_event<T>(
 /// Sleeps until `deadline` or a signal: `Ok(())` when the time passed,
 /// `Err(EINTR)` when interrupted.
 pub fn sleep_until(thread: &Thread, deadline: Duration) -> KResult<()> {
-    match wait_event(thread, Some(deadline), Interruptible::Eintr, |_| {}, || None::<KResult<()>>) {
+    match wait_event(
+        thread,
+        Some(deadline),
+        Interruptible::Eintr,
+        |_| {},
+        || None::<KResult<()>>,
+    ) {
         Err(Errno::ETIMEDOUT) => Ok(()),
         Err(e) => Err(e),
         Ok(()) => Ok(()),

@@ -63,7 +63,10 @@ unsafe fn on_switch_in(data: usize, _thread: ThreadId, _policy: SchedulePolicy, 
     // SAFETY: see the function contract; the Arc is alive until `drop_clock`.
     let clock = unsafe { &*(data as *const CpuClock) };
     clock.charged_ns.store(charged, Ordering::Release);
-    clock.running_since.store(ax_hal::time::monotonic_time_nanos().max(1), Ordering::Release);
+    clock.running_since.store(
+        ax_hal::time::monotonic_time_nanos().max(1),
+        Ordering::Release,
+    );
 }
 
 /// # Safety

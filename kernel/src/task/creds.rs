@@ -20,7 +20,17 @@ pub struct Creds {
 impl Creds {
     /// Root, as init starts.
     pub const fn root() -> Self {
-        Self { groups: Vec::new(), uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0 }
+        Self {
+            groups: Vec::new(),
+            uid: 0,
+            euid: 0,
+            suid: 0,
+            fsuid: 0,
+            gid: 0,
+            egid: 0,
+            sgid: 0,
+            fsgid: 0,
+        }
     }
 }
 

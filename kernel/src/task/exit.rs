@@ -39,7 +39,9 @@ pub fn group_exit(thread: &Arc<Thread>, status: i32) {
 pub fn thread_exit(thread: &Arc<Thread>) {
     let process = thread.process.clone();
     let status = thread.exit_requested().unwrap_or(0);
-    let clear_tid = thread.clear_child_tid.load(core::sync::atomic::Ordering::Acquire);
+    let clear_tid = thread
+        .clear_child_tid
+        .load(core::sync::atomic::Ordering::Acquire);
     if clear_tid != 0 && crate::usercopy::write_i32(clear_tid, 0).is_ok() {
         // set_tid_address(2): wake one waiter on the word (pthread_join).
         if let Ok(key) = super::futex::key_of(thread, clear_tid, false) {
@@ -47,9 +49,14 @@ pub fn thread_exit(thread: &Arc<Thread>) {
         }
     }
     if let Err(e) = ax_runtime::thread::detach_current_address_space() {
-        warn!("exit: detaching the address space of tid {} failed: {e:?}", thread.tid);
+        warn!(
+            "exit: detaching the address space of tid {} failed: {e:?}",
+            thread.tid
+        );
     }
-    process.exited_cpu_ns.fetch_add(thread.cpu.total_ns(), core::sync::atomic::Ordering::AcqRel);
+    process
+        .exited_cpu_ns
+        .fetch_add(thread.cpu.total_ns(), core::sync::atomic::Ordering::AcqRel);
     let last = {
         let mut threads = process.threads.lock();
         threads.retain(|t| !Arc::ptr_eq(t, thread));
@@ -78,17 +85,17 @@ fn process_exit(process: &Arc<Process>, status: i32) {
 
     // Hand the children to init.
     let children = core::mem::take(&mut process.tree.lock().children);
-    if !children.is_empty() {
-        if let Some(init) = table::init_process().filter(|i| !Arc::ptr_eq(i, process)) {
-            let mut zombie = false;
-            for child in &children {
-                child.tree.lock().parent = Arc::downgrade(&init);
-                zombie |= child.is_zombie();
-            }
-            init.tree.lock().children.extend(children);
-            if zombie {
-                init.notify_child_event();
-            }
+    if !children.is_empty()
+        && let Some(init) = table::init_process().filter(|i| !Arc::ptr_eq(i, process))
+    {
+        let mut zombie = false;
+        for child in &children {
+            child.tree.lock().parent = Arc::downgrade(&init);
+            zombie |= child.is_zombie();
+        }
+        init.tree.lock().children.extend(children);
+        if zombie {
+            init.notify_child_event();
         }
     }
 
@@ -107,7 +114,11 @@ fn process_exit(process: &Arc<Process>, status: i32) {
         return;
     };
     if autoreap {
-        parent.tree.lock().children.retain(|c| !Arc::ptr_eq(c, process));
+        parent
+            .tree
+            .lock()
+            .children
+            .retain(|c| !Arc::ptr_eq(c, process));
         table::remove_process(process.pid);
     } else {
         let (code, st) = if status & 0x7f == 0 {
@@ -119,7 +130,13 @@ fn process_exit(process: &Arc<Process>, status: i32) {
         };
         let signo = *process.exit_signal.lock();
         if signo != 0 {
-            let info = SigInfo { signo, code, pid: process.pid, status: st, ..SigInfo::default() };
+            let info = SigInfo {
+                signo,
+                code,
+                pid: process.pid,
+                status: st,
+                ..SigInfo::default()
+            };
             send::send_to_process(&parent, info);
         }
     }
@@ -145,7 +162,13 @@ fn notify_parent_state(process: &Arc<Process>, code: i32, sig: i32) {
     let quiet = act.flags & SA_NOCLDSTOP != 0
         || (act.handler == 0 && default_action(SIGCHLD) == DefaultAction::Ignore);
     if !quiet {
-        let info = SigInfo { signo: SIGCHLD, code, pid: process.pid, status: sig, ..SigInfo::default() };
+        let info = SigInfo {
+            signo: SIGCHLD,
+            code,
+            pid: process.pid,
+            status: sig,
+            ..SigInfo::default()
+        };
         send::send_to_process(&parent, info);
     }
     parent.notify_child_event();

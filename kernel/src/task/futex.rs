@@ -43,7 +43,7 @@ static QUEUES: SpinLock<BTreeMap<Key, Vec<Arc<Waiter>>>> = SpinLock::new(BTreeMa
 
 /// The key of the word at `addr` for `thread` (`private`: FUTEX_PRIVATE_FLAG).
 pub fn key_of(thread: &Thread, addr: usize, private: bool) -> KResult<Key> {
-    if addr % 4 != 0 {
+    if !addr.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
     // Fault the page in (and check access) before looking at the tables.
@@ -54,7 +54,9 @@ pub fn key_of(thread: &Thread, addr: usize, private: bool) -> KResult<Key> {
         return Ok(Key::Private(mm_id, addr));
     }
     let aspace = mm.aspace.lock();
-    let shared = aspace.find_vma(addr).is_some_and(|v| v.flags.contains(VmaFlags::SHARED));
+    let shared = aspace
+        .find_vma(addr)
+        .is_some_and(|v| v.flags.contains(VmaFlags::SHARED));
     if shared {
         let paddr = aspace.translate(addr).ok_or(Errno::EFAULT)?;
         Ok(Key::Shared(paddr.as_usize()))
@@ -70,11 +72,22 @@ fn read_nofault(addr: usize) -> Option<u32> {
 }
 
 /// FUTEX_WAIT(_BITSET): sleeps while the word at `addr` holds `expected`.
-pub fn wait(thread: &Arc<Thread>, addr: usize, key: Key, expected: u32, bitset: u32, deadline: Option<Duration>) -> KResult<usize> {
+pub fn wait(
+    thread: &Arc<Thread>,
+    addr: usize,
+    key: Key,
+    expected: u32,
+    bitset: u32,
+    deadline: Option<Duration>,
+) -> KResult<usize> {
     if bitset == 0 {
         return Err(Errno::EINVAL);
     }
-    let waiter = Arc::new(Waiter { thread: thread.clone(), bitset, woken: AtomicBool::new(false) });
+    let waiter = Arc::new(Waiter {
+        thread: thread.clone(),
+        bitset,
+        woken: AtomicBool::new(false),
+    });
     loop {
         let mut queues = QUEUES.lock();
         match read_nofault(addr) {
@@ -89,9 +102,13 @@ pub fn wait(thread: &Arc<Thread>, addr: usize, key: Key, expected: u32, bitset: 
             }
         }
     }
-    let result = block::wait_event(thread, deadline, block::Interruptible::Restart, |_| {}, || {
-        waiter.woken.load(Ordering::Acquire).then_some(Ok(0))
-    });
+    let result = block::wait_event(
+        thread,
+        deadline,
+        block::Interruptible::Restart,
+        |_| {},
+        || waiter.woken.load(Ordering::Acquire).then_some(Ok(0)),
+    );
     if result.is_err() {
         let mut queues = QUEUES.lock();
         if let Some(q) = queues.get_mut(&key) {

@@ -27,7 +27,10 @@ impl Mm {
         let cpu_state = Arc::new(AddressSpaceCpuState::new(aspace.root_paddr()));
         let mask = cpu_state.clone();
         aspace.set_tlb_flusher(TlbFlusher::with_mask(Arc::new(move || mask.active_mask())));
-        Arc::new(Self { aspace: Mutex::new(aspace), cpu_state })
+        Arc::new(Self {
+            aspace: Mutex::new(aspace),
+            cpu_state,
+        })
     }
 
     /// A scheduler token for one thread running in this address space.

@@ -33,9 +33,14 @@ pub type FileTable = Mutex<FdTable<Arc<OpenFile>>>;
 pub enum ProcState {
     Running,
     /// Stopped by a signal; `reported` once a waiter saw it (WUNTRACED).
-    Stopped { sig: i32, reported: bool },
+    Stopped {
+        sig: i32,
+        reported: bool,
+    },
     /// Exited; the wait status until a waiter reaps it.
-    Zombie { status: i32 },
+    Zombie {
+        status: i32,
+    },
 }
 
 /// Process-tree links and life state, under one lock.
@@ -97,7 +102,10 @@ pub struct VforkDone {
 
 impl VforkDone {
     fn new() -> Arc<Self> {
-        Arc::new(Self { done: AtomicBool::new(false), event: PollSet::new() })
+        Arc::new(Self {
+            done: AtomicBool::new(false),
+            event: PollSet::new(),
+        })
     }
 
     /// Releases the parent (the child exec'd or exited).
@@ -116,7 +124,9 @@ impl VforkDone {
     /// Subscribes a waiter.
     pub fn register(&self, sink: &mut dyn axpoll::SharedRegistrationSink) {
         // SAFETY: the caller drops the registration before this object.
-        unsafe { sink.register_shared(&self.event as &dyn axpoll::PollSource, axpoll::IoEvents::IN) };
+        unsafe {
+            sink.register_shared(&self.event as &dyn axpoll::PollSource, axpoll::IoEvents::IN)
+        };
     }
 }
 
@@ -191,11 +201,6 @@ impl Process {
     /// The filesystem context (root, cwd).
     pub fn fs(&self) -> Arc<Mutex<FsContext>> {
         self.fs.lock().clone()
-    }
-
-    /// The main thread or any live thread, for process-directed signals.
-    pub fn any_thread(&self) -> Option<Arc<Thread>> {
-        self.threads.lock().first().cloned()
     }
 
     /// Whether the process has exited (zombie).

@@ -31,7 +31,7 @@ pub enum FpInit {
     #[cfg(target_arch = "x86_64")]
     InheritCurrent,
     #[cfg(target_arch = "riscv64")]
-    InheritCurrent(Option<ax_hal::cpu::registers::FpState>),
+    InheritCurrent(Option<alloc::boxed::Box<ax_hal::cpu::registers::FpState>>),
 }
 
 /// Starts a kernel task running `thread` in user mode from `uctx`.
@@ -45,19 +45,27 @@ pub fn spawn(thread: Arc<Thread>, uctx: UserContext, mm: &Arc<Mm>, fp: FpInit) -
     };
     #[cfg(target_arch = "riscv64")]
     let options = match fp {
-        FpInit::InheritCurrent(Some(state)) => options.with_fp_state(state),
+        FpInit::InheritCurrent(Some(state)) => options.with_fp_state(*state),
         _ => options,
     };
-    let builder = ax_runtime::thread::builder(format!("user-{}", thread.tid)).extension(thread.cpu.extension());
+    let builder = ax_runtime::thread::builder(format!("user-{}", thread.tid))
+        .extension(thread.cpu.extension());
     let body_thread = thread.clone();
     // SAFETY: the entry closure enters user mode only through
     // `UserExecutionContext`, bound to the address-space token passed in
     // `options`; inherited FP state belongs to the calling thread.
     let prepared = unsafe {
-        ax_runtime::thread::prepare_user_thread(builder, move || user_main(body_thread, uctx), options)
+        ax_runtime::thread::prepare_user_thread(
+            builder,
+            move || user_main(body_thread, uctx),
+            options,
+        )
     }
     .map_err(|e| {
-        warn!("spawn: cannot prepare the task of tid {}: {e:?}", thread.tid);
+        warn!(
+            "spawn: cannot prepare the task of tid {}: {e:?}",
+            thread.tid
+        );
         crate::error::Errno::EAGAIN
     })?;
     thread::bind_task(prepared.thread_handle().id().as_u64(), &thread);
@@ -65,7 +73,11 @@ pub fn spawn(thread: Arc<Thread>, uctx: UserContext, mm: &Arc<Mm>, fp: FpInit) -
     thread.process.threads.lock().push(thread.clone());
     if let Err(e) = prepared.publish() {
         warn!("spawn: cannot start tid {}: {e:?}", thread.tid);
-        thread.process.threads.lock().retain(|t| !Arc::ptr_eq(t, &thread));
+        thread
+            .process
+            .threads
+            .lock()
+            .retain(|t| !Arc::ptr_eq(t, &thread));
         table::remove_thread(thread.tid);
         return Err(crate::error::Errno::EAGAIN);
     }
@@ -86,7 +98,9 @@ fn user_main(thread: Arc<Thread>, uctx: UserContext) {
         let mut interrupted = Interrupted::No;
         match ctx.enter() {
             Ok(ReturnReason::Syscall) => interrupted = syscall::handle(&thread, &mut ctx),
-            Ok(ReturnReason::PageFault(addr, flags)) => user_page_fault(&thread, addr.as_usize(), flags),
+            Ok(ReturnReason::PageFault(addr, flags)) => {
+                user_page_fault(&thread, addr.as_usize(), flags)
+            }
             Ok(ReturnReason::Exception(info)) => {
                 let addr = info.fault_addr().unwrap_or(0);
                 let (sig, code) = match info.kind() {
@@ -97,8 +111,16 @@ fn user_main(thread: Arc<Thread>, uctx: UserContext) {
                     _ => (SIGSEGV, SEGV_MAPERR),
                 };
                 let ip = ctx.ip();
-                info!("tid {}: exception {:?} at ip {ip:#x}: {}", thread.tid, info.kind(), sig);
-                signal::send::force_fault(&thread, SigInfo::fault(sig, code, if sig == SIGSEGV { addr } else { ip }));
+                info!(
+                    "tid {}: exception {:?} at ip {ip:#x}: {}",
+                    thread.tid,
+                    info.kind(),
+                    sig
+                );
+                signal::send::force_fault(
+                    &thread,
+                    SigInfo::fault(sig, code, if sig == SIGSEGV { addr } else { ip }),
+                );
             }
             Ok(ReturnReason::Interrupt) | Ok(ReturnReason::Unknown) => {}
             Err(e) => {

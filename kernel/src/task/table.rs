@@ -1,6 +1,10 @@
 //! The process table: pid allocation and lookup.
 
-use alloc::{collections::BTreeMap, sync::{Arc, Weak}, vec::Vec};
+use alloc::{
+    collections::BTreeMap,
+    sync::{Arc, Weak},
+    vec::Vec,
+};
 use core::sync::atomic::{AtomicI32, Ordering};
 
 use ax_sync::SpinLock;
@@ -65,12 +69,19 @@ pub fn thread(tid: Pid) -> Option<Arc<Thread>> {
 
 /// Every live process.
 pub fn all_processes() -> Vec<Arc<Process>> {
-    PROCESSES.lock().values().filter_map(Weak::upgrade).collect()
+    PROCESSES
+        .lock()
+        .values()
+        .filter_map(Weak::upgrade)
+        .collect()
 }
 
 /// The processes of process group `pgid`.
 pub fn group_members(pgid: Pid) -> Vec<Arc<Process>> {
-    all_processes().into_iter().filter(|p| p.pgid() == pgid).collect()
+    all_processes()
+        .into_iter()
+        .filter(|p| p.pgid() == pgid)
+        .collect()
 }
 
 /// The init process (pid 1).

@@ -44,7 +44,11 @@ fn matches(child: &Process, target: WaitTarget) -> bool {
     }
 }
 
-fn poll_children(me: &Arc<Process>, target: WaitTarget, options: u32) -> Option<KResult<Option<WaitResult>>> {
+fn poll_children(
+    me: &Arc<Process>,
+    target: WaitTarget,
+    options: u32,
+) -> Option<KResult<Option<WaitResult>>> {
     let children = me.tree.lock().children.clone();
     let mut any = false;
     for child in &children {
@@ -57,25 +61,47 @@ fn poll_children(me: &Arc<Process>, target: WaitTarget, options: u32) -> Option<
         match tree.state {
             ProcState::Zombie { status } if options & WEXITED != 0 => {
                 drop(tree);
-                let cpu_ns = child.cpu_ns() + child.children_cpu_ns.load(core::sync::atomic::Ordering::Acquire);
+                let cpu_ns = child.cpu_ns()
+                    + child
+                        .children_cpu_ns
+                        .load(core::sync::atomic::Ordering::Acquire);
                 if options & WNOWAIT == 0 {
                     me.tree.lock().children.retain(|c| !Arc::ptr_eq(c, child));
-                    me.children_cpu_ns.fetch_add(cpu_ns, core::sync::atomic::Ordering::AcqRel);
+                    me.children_cpu_ns
+                        .fetch_add(cpu_ns, core::sync::atomic::Ordering::AcqRel);
                     table::remove_process(child.pid);
                 }
-                return Some(Ok(Some(WaitResult { pid: child.pid, status, uid, cpu_ns })));
+                return Some(Ok(Some(WaitResult {
+                    pid: child.pid,
+                    status,
+                    uid,
+                    cpu_ns,
+                })));
             }
             ProcState::Stopped { sig, reported } if options & WUNTRACED != 0 && !reported => {
                 if options & WNOWAIT == 0 {
-                    tree.state = ProcState::Stopped { sig, reported: true };
+                    tree.state = ProcState::Stopped {
+                        sig,
+                        reported: true,
+                    };
                 }
-                return Some(Ok(Some(WaitResult { pid: child.pid, status: (sig << 8) | 0x7f, uid, cpu_ns: 0 })));
+                return Some(Ok(Some(WaitResult {
+                    pid: child.pid,
+                    status: (sig << 8) | 0x7f,
+                    uid,
+                    cpu_ns: 0,
+                })));
             }
             _ if options & WCONTINUED != 0 && tree.continued => {
                 if options & WNOWAIT == 0 {
                     tree.continued = false;
                 }
-                return Some(Ok(Some(WaitResult { pid: child.pid, status: 0xffff, uid, cpu_ns: 0 })));
+                return Some(Ok(Some(WaitResult {
+                    pid: child.pid,
+                    status: 0xffff,
+                    uid,
+                    cpu_ns: 0,
+                })));
             }
             _ => {}
         }
@@ -91,7 +117,11 @@ fn poll_children(me: &Arc<Process>, target: WaitTarget, options: u32) -> Option<
 
 /// Waits for a child of the calling process to change state.
 /// `Ok(None)` is the WNOHANG "nothing yet" answer.
-pub fn wait_child(thread: &Thread, target: WaitTarget, options: u32) -> KResult<Option<WaitResult>> {
+pub fn wait_child(
+    thread: &Thread,
+    target: WaitTarget,
+    options: u32,
+) -> KResult<Option<WaitResult>> {
     let me = thread.process.clone();
     block::wait_event(
         thread,

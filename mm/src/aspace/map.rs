@@ -64,7 +64,7 @@ impl AddrSpace {
         let layout = self.layout;
         let start = match req.placement {
             Placement::Fixed | Placement::FixedNoReplace => {
-                if req.addr % PAGE_SIZE != 0 {
+                if !req.addr.is_multiple_of(PAGE_SIZE) {
                     return Err(MmError::InvalidInput);
                 }
                 let end = req.addr.checked_add(len).ok_or(MmError::NoMemory)?;

@@ -12,7 +12,7 @@ impl AddrSpace {
     /// with `AccessDenied` (EACCES) if a VMA may not take the protection;
     /// nothing changes on failure.
     pub fn protect(&mut self, start: usize, len: usize, prot: Prot) -> MmResult<()> {
-        if start % PAGE_SIZE != 0 {
+        if !start.is_multiple_of(PAGE_SIZE) {
             return Err(MmError::InvalidInput);
         }
         if len == 0 {

@@ -6,7 +6,7 @@ use crate::{MmError, MmResult};
 impl AddrSpace {
     /// Unmaps `[start, start+len)`. Holes inside the range are fine.
     pub fn unmap(&mut self, start: usize, len: usize) -> MmResult<()> {
-        if start % PAGE_SIZE != 0 || len == 0 {
+        if !start.is_multiple_of(PAGE_SIZE) || len == 0 {
             return Err(MmError::InvalidInput);
         }
         let len = page_ceil(len).ok_or(MmError::InvalidInput)?;

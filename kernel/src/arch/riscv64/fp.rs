@@ -29,7 +29,11 @@ pub fn restore(ctx: &mut UserContext, fp: &[u64; 32], fcsr: usize) {
     // SAFETY: enabling the FPU for the current hart only changes which
     // instructions trap; the registers are about to be loaded.
     unsafe { sstatus::set_fs(FS::Dirty) };
-    let state = FpState { fp: *fp, fcsr, fs: FS::Dirty };
+    let state = FpState {
+        fp: *fp,
+        fcsr,
+        fs: FS::Dirty,
+    };
     state.restore();
     ctx.sstatus.set_fs(FS::Dirty);
 }

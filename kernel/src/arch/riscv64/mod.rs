@@ -119,7 +119,11 @@ impl FwCfg {
 
 /// The syscall registers as they were at entry, for restarting a syscall
 /// after a signal: a0 held the first argument (the return value overwrote it).
-pub fn restore_syscall_registers(ctx: &mut ax_hal::cpu::user::UserContext, _sysno: usize, arg0: usize) {
+pub fn restore_syscall_registers(
+    ctx: &mut ax_hal::cpu::user::UserContext,
+    _sysno: usize,
+    arg0: usize,
+) {
     ctx.regs.a0 = arg0;
 }
 
@@ -133,7 +137,8 @@ pub fn sigreturn_address(_restorer: usize, _flags: u64) -> usize {
 }
 
 /// The trampoline page every riscv64 process maps: address and code.
-pub const SIGRETURN_PAGE: Option<(usize, &[u8])> = Some((SIGRETURN_TRAMPOLINE, &signal::SIGRETURN_CODE));
+pub const SIGRETURN_PAGE: Option<(usize, &[u8])> =
+    Some((SIGRETURN_TRAMPOLINE, &signal::SIGRETURN_CODE));
 
 /// `struct stat` as riscv64 user space sees it (asm-generic, 128 bytes).
 pub fn stat_bytes(st: &starling_fs::file::Kstat) -> [u8; 128] {

@@ -25,8 +25,8 @@ fn gregs(ctx: &UserContext) -> [usize; 32] {
     let r = &ctx.regs;
     [
         ctx.sepc, r.ra, r.sp, r.gp, r.tp, r.t0, r.t1, r.t2, r.s0, r.s1, r.a0, r.a1, r.a2, r.a3,
-        r.a4, r.a5, r.a6, r.a7, r.s2, r.s3, r.s4, r.s5, r.s6, r.s7, r.s8, r.s9, r.s10, r.s11,
-        r.t3, r.t4, r.t5, r.t6,
+        r.a4, r.a5, r.a6, r.a7, r.s2, r.s3, r.s4, r.s5, r.s6, r.s7, r.s8, r.s9, r.s10, r.s11, r.t3,
+        r.t4, r.t5, r.t6,
     ]
 }
 

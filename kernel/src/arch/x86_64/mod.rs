@@ -39,18 +39,24 @@ const LOG_PORT: u16 = 0x2f8;
 fn outb(port: u16, value: u8) {
     // SAFETY: port I/O to the fixed PC ports this module owns (COM2, fw_cfg);
     // it has no memory effects.
-    unsafe { asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack, preserves_flags))
+    };
 }
 
 fn outw(port: u16, value: u16) {
     // SAFETY: as `outb`.
-    unsafe { asm!("out dx, ax", in("dx") port, in("ax") value, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("out dx, ax", in("dx") port, in("ax") value, options(nomem, nostack, preserves_flags))
+    };
 }
 
 fn inb(port: u16) -> u8 {
     let value: u8;
     // SAFETY: as `outb`.
-    unsafe { asm!("in al, dx", out("al") value, in("dx") port, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("in al, dx", out("al") value, in("dx") port, options(nomem, nostack, preserves_flags))
+    };
     value
 }
 
@@ -104,7 +110,11 @@ impl FwCfg {
 
 /// The syscall registers as they were at entry, for restarting a syscall
 /// after a signal: rax held the number (the return value overwrote it).
-pub fn restore_syscall_registers(ctx: &mut ax_hal::cpu::user::UserContext, sysno: usize, _arg0: usize) {
+pub fn restore_syscall_registers(
+    ctx: &mut ax_hal::cpu::user::UserContext,
+    sysno: usize,
+    _arg0: usize,
+) {
     ctx.regs.rax = sysno as u64;
 }
 
@@ -112,7 +122,11 @@ pub fn restore_syscall_registers(ctx: &mut ax_hal::cpu::user::UserContext, sysno
 /// always set it); without it the handler returns to address 0 and faults,
 /// as on Linux.
 pub fn sigreturn_address(restorer: usize, flags: u64) -> usize {
-    if flags & crate::task::signal::SA_RESTORER != 0 { restorer } else { 0 }
+    if flags & crate::task::signal::SA_RESTORER != 0 {
+        restorer
+    } else {
+        0
+    }
 }
 
 /// No signal-return trampoline page is needed on x86_64.

@@ -7,7 +7,7 @@ use starling_fs::file::vfs::VfsDir;
 use super::file_of;
 use crate::{
     error::Errno,
-    syscall::{SyscallContext, SysResult},
+    syscall::{SysResult, SyscallContext},
     usercopy,
 };
 
@@ -74,8 +74,16 @@ pub fn sys_chdir(sc: &mut SyscallContext<'_>, path: usize) -> SysResult {
 /// fchdir(2).
 pub fn sys_fchdir(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
     let file = file_of(sc.thread, fd)?;
-    let dir = file.file().as_any().downcast_ref::<VfsDir>().ok_or(Errno::ENOTDIR)?;
-    sc.thread.process.fs().lock().set_current_dir(dir.location().clone())?;
+    let dir = file
+        .file()
+        .as_any()
+        .downcast_ref::<VfsDir>()
+        .ok_or(Errno::ENOTDIR)?;
+    sc.thread
+        .process
+        .fs()
+        .lock()
+        .set_current_dir(dir.location().clone())?;
     Ok(0)
 }
 

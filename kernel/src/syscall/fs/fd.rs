@@ -7,7 +7,7 @@ use starling_fs::file::{OpenFile, flags::*, pipe};
 use super::file_of;
 use crate::{
     error::{Errno, KResult},
-    syscall::{SyscallContext, SysResult},
+    syscall::{SysResult, SyscallContext},
     usercopy,
 };
 
@@ -30,7 +30,13 @@ pub fn install(sc: &SyscallContext<'_>, file: Arc<OpenFile>, cloexec: bool) -> K
 
 /// close(2).
 pub fn sys_close(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
-    let file = sc.thread.process.files().lock().remove(fd).ok_or(Errno::EBADF)?;
+    let file = sc
+        .thread
+        .process
+        .files()
+        .lock()
+        .remove(fd)
+        .ok_or(Errno::EBADF)?;
     drop(file);
     Ok(0)
 }
@@ -41,6 +47,7 @@ pub fn sys_dup(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
     install(sc, file, false)
 }
 
+#[cfg(target_arch = "x86_64")]
 /// dup2(2): like dup3 without flags, but oldfd == newfd returns newfd when valid.
 pub fn sys_dup2(sc: &mut SyscallContext<'_>, old: i32, new: i32) -> SysResult {
     if old == new {
@@ -56,12 +63,12 @@ pub fn sys_dup3(sc: &mut SyscallContext<'_>, old: i32, new: i32, flags: u32) -> 
         return Err(Errno::EINVAL);
     }
     let file = file_of(sc.thread, old)?;
-    let replaced = sc
-        .thread
-        .process
-        .files()
-        .lock()
-        .install_at(new, file, flags & O_CLOEXEC != 0)?;
+    let replaced =
+        sc.thread
+            .process
+            .files()
+            .lock()
+            .install_at(new, file, flags & O_CLOEXEC != 0)?;
     drop(replaced);
     Ok(new as usize)
 }
@@ -73,7 +80,9 @@ pub fn sys_fcntl(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) -> 
         F_DUPFD | F_DUPFD_CLOEXEC => {
             let file = file_of(sc.thread, fd)?;
             let min = i32::try_from(arg).map_err(|_| Errno::EINVAL)?;
-            let fd = files.lock().alloc_at_least(min, file, cmd == F_DUPFD_CLOEXEC)?;
+            let fd = files
+                .lock()
+                .alloc_at_least(min, file, cmd == F_DUPFD_CLOEXEC)?;
             Ok(fd as usize)
         }
         F_GETFD => {

@@ -4,7 +4,7 @@ use starling_fs::file::flags::O_NONBLOCK;
 
 use super::file_of;
 use crate::{
-    syscall::{SyscallContext, SysResult},
+    syscall::{SysResult, SyscallContext},
     usercopy::{self, CurrentUser},
 };
 
@@ -17,13 +17,21 @@ pub fn sys_ioctl(sc: &mut SyscallContext<'_>, fd: i32, cmd: u32, arg: usize) -> 
     let file = file_of(sc.thread, fd)?;
     match cmd {
         FIOCLEX | FIONCLEX => {
-            sc.thread.process.files().lock().set_cloexec(fd, cmd == FIOCLEX)?;
+            sc.thread
+                .process
+                .files()
+                .lock()
+                .set_cloexec(fd, cmd == FIOCLEX)?;
             Ok(0)
         }
         FIONBIO => {
             let on = usercopy::read_i32(arg)? != 0;
             let flags = file.flags();
-            file.set_status_flags(if on { flags | O_NONBLOCK } else { flags & !O_NONBLOCK });
+            file.set_status_flags(if on {
+                flags | O_NONBLOCK
+            } else {
+                flags & !O_NONBLOCK
+            });
             Ok(0)
         }
         _ => file.file().ioctl(cmd, arg, &CurrentUser),

@@ -37,7 +37,13 @@ pub const AT_EACCESS: u32 = 0x200;
 
 /// The open file description behind `fd`, or EBADF.
 pub fn file_of(thread: &Thread, fd: i32) -> KResult<Arc<OpenFile>> {
-    thread.process.files().lock().get(fd).cloned().ok_or(Errno::EBADF)
+    thread
+        .process
+        .files()
+        .lock()
+        .get(fd)
+        .cloned()
+        .ok_or(Errno::EBADF)
 }
 
 /// The filesystem context in which `path` (relative or absolute) is
@@ -48,7 +54,11 @@ pub fn at_context(thread: &Thread, dirfd: i32, path: &str) -> KResult<FsContext>
         return Ok(ctx);
     }
     let file = file_of(thread, dirfd)?;
-    let dir = file.file().as_any().downcast_ref::<VfsDir>().ok_or(Errno::ENOTDIR)?;
+    let dir = file
+        .file()
+        .as_any()
+        .downcast_ref::<VfsDir>()
+        .ok_or(Errno::ENOTDIR)?;
     Ok(ctx.with_current_dir(dir.location().clone())?)
 }
 

@@ -3,7 +3,7 @@
 use alloc::{string::String, sync::Arc};
 
 use ax_fs_ng::vfs::{FsContext, OpenOptions, OpenResult};
-use axfs_ng_vfs::{NodePermission, NodeType};
+use axfs_ng_vfs::{MutationCredentials, NodePermission, NodeType};
 use starling_fs::file::{
     FileLike, OpenFile,
     device::DeviceNode,
@@ -15,7 +15,7 @@ use super::{AT_REMOVEDIR, at_context, install};
 use crate::{
     dev,
     error::{Errno, KResult},
-    syscall::{SyscallContext, SysResult},
+    syscall::{SysResult, SyscallContext},
     usercopy,
 };
 
@@ -48,21 +48,42 @@ fn absolute(sc: &SyscallContext<'_>, dirfd: i32, path: &str) -> String {
         .map(|p| String::from(p.as_str()))
         .unwrap_or_default();
     let joined = alloc::format!("{}/{}", base.trim_end_matches('/'), path);
-    String::from_utf8(starling_fs::path::normalize_lexically(b"/", joined.as_bytes()))
-        .unwrap_or(joined)
+    String::from_utf8(starling_fs::path::normalize_lexically(
+        b"/",
+        joined.as_bytes(),
+    ))
+    .unwrap_or(joined)
 }
 
 /// Opens `path` relative to `dirfd` and returns the open file description.
-pub fn open_path(sc: &SyscallContext<'_>, dirfd: i32, path: &str, flags: u32, mode: u32) -> KResult<Arc<OpenFile>> {
+pub fn open_path(
+    sc: &SyscallContext<'_>,
+    dirfd: i32,
+    path: &str,
+    flags: u32,
+    mode: u32,
+) -> KResult<Arc<OpenFile>> {
     let ctx = at_context(sc.thread, dirfd, path)?;
-    let umask = sc.thread.process.umask.load(core::sync::atomic::Ordering::Relaxed);
+    let umask = sc
+        .thread
+        .process
+        .umask
+        .load(core::sync::atomic::Ordering::Relaxed);
     let shown = absolute(sc, dirfd, path);
-    open_in(&ctx, path, flags, mode, umask, shown)
+    open_in(&ctx, path, flags, mode, umask, shown, &super::credentials(sc.thread))
 }
 
 /// Opens `path` in filesystem context `ctx`; `shown` is the path
 /// /proc/PID/fd reports.
-pub fn open_in(ctx: &FsContext, path: &str, flags: u32, mode: u32, umask: u32, shown: String) -> KResult<Arc<OpenFile>> {
+pub fn open_in(
+    ctx: &FsContext,
+    path: &str,
+    flags: u32,
+    mode: u32,
+    umask: u32,
+    shown: String,
+    creds: &MutationCredentials<'_>,
+) -> KResult<Arc<OpenFile>> {
     if flags & O_TMPFILE == O_TMPFILE {
         warn!("open: O_TMPFILE is not supported yet");
         return Err(Errno::EOPNOTSUPP);
@@ -83,7 +104,7 @@ pub fn open_in(ctx: &FsContext, path: &str, flags: u32, mode: u32, umask: u32, s
         .no_follow(flags & O_NOFOLLOW != 0)
         .path(flags & O_PATH != 0)
         .mode(mode & !umask & 0o7777);
-    let file: Arc<dyn FileLike> = match opts.open(ctx, path)? {
+    let file: Arc<dyn FileLike> = match opts.open_with_credentials(ctx, path, creds)? {
         OpenResult::Dir(loc) => VfsDir::new(loc, shown),
         OpenResult::File(f) => {
             let meta = f.location().metadata()?;
@@ -97,7 +118,10 @@ pub fn open_in(ctx: &FsContext, path: &str, flags: u32, mode: u32, umask: u32, s
                     return Err(Errno::ENXIO);
                 }
                 _ => {
-                    if flags & O_TRUNC != 0 && acc != O_RDONLY && meta.node_type == NodeType::RegularFile {
+                    if flags & O_TRUNC != 0
+                        && acc != O_RDONLY
+                        && meta.node_type == NodeType::RegularFile
+                    {
                         f.set_len(0)?;
                     }
                     VfsFile::new(f, shown)
@@ -109,10 +133,19 @@ pub fn open_in(ctx: &FsContext, path: &str, flags: u32, mode: u32, umask: u32, s
 }
 
 /// openat(2).
-pub fn sys_openat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, flags: u32, mode: u32) -> SysResult {
+pub fn sys_openat(
+    sc: &mut SyscallContext<'_>,
+    dirfd: i32,
+    path: usize,
+    flags: u32,
+    mode: u32,
+) -> SysResult {
     if flags & !VALID_OPEN_FLAGS != 0 {
         // Linux ignores unknown open flags for compatibility.
-        debug!("openat: ignoring unknown flags {:#x}", flags & !VALID_OPEN_FLAGS);
+        debug!(
+            "openat: ignoring unknown flags {:#x}",
+            flags & !VALID_OPEN_FLAGS
+        );
     }
     let path = usercopy::read_path(path)?;
     let file = open_path(sc, dirfd, &path, flags, mode)?;
@@ -122,15 +155,28 @@ pub fn sys_openat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, flags: u
 /// mkdirat(2).
 pub fn sys_mkdirat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, mode: u32) -> SysResult {
     let path = usercopy::read_path(path)?;
-    if starling_fs::path::split_parent(path.as_bytes())?.last.is_none() {
+    if starling_fs::path::split_parent(path.as_bytes())?
+        .last
+        .is_none()
+    {
         // "/" (or "//"): the name exists (mkdir(2): EEXIST).
         return Err(Errno::EEXIST);
     }
     let ctx = at_context(sc.thread, dirfd, &path)?;
-    let umask = sc.thread.process.umask.load(core::sync::atomic::Ordering::Relaxed);
+    let umask = sc
+        .thread
+        .process
+        .umask
+        .load(core::sync::atomic::Ordering::Relaxed);
     let perm = NodePermission::from_bits_truncate((mode & !umask & 0o7777) as u16);
     let (uid, gid) = super::owner(sc.thread);
-    ctx.create_dir(path.as_str(), perm, uid, gid, &super::credentials(sc.thread))?;
+    ctx.create_dir(
+        path.as_str(),
+        perm,
+        uid,
+        gid,
+        &super::credentials(sc.thread),
+    )?;
     Ok(0)
 }
 
@@ -167,17 +213,32 @@ pub fn sys_renameat2(
     let old_abs = absolute(sc, olddirfd, &old);
     let new_abs = absolute(sc, newdirfd, &new);
     let ctx = sc.thread.process.fs().lock().clone();
-    ctx.rename(old_abs.as_str(), new_abs.as_str(), &super::credentials(sc.thread))?;
+    ctx.rename(
+        old_abs.as_str(),
+        new_abs.as_str(),
+        &super::credentials(sc.thread),
+    )?;
     Ok(0)
 }
 
 /// symlinkat(2).
-pub fn sys_symlinkat(sc: &mut SyscallContext<'_>, target: usize, dirfd: i32, linkpath: usize) -> SysResult {
+pub fn sys_symlinkat(
+    sc: &mut SyscallContext<'_>,
+    target: usize,
+    dirfd: i32,
+    linkpath: usize,
+) -> SysResult {
     let target = usercopy::read_path(target)?;
     let link = usercopy::read_path(linkpath)?;
     let ctx = at_context(sc.thread, dirfd, &link)?;
     let (uid, gid) = super::owner(sc.thread);
-    ctx.symlink(target.as_str(), link.as_str(), uid, gid, &super::credentials(sc.thread))?;
+    ctx.symlink(
+        target.as_str(),
+        link.as_str(),
+        uid,
+        gid,
+        &super::credentials(sc.thread),
+    )?;
     Ok(0)
 }
 
@@ -198,6 +259,10 @@ pub fn sys_linkat(
     let old_abs = absolute(sc, olddirfd, &old);
     let new_abs = absolute(sc, newdirfd, &new);
     let ctx = sc.thread.process.fs().lock().clone();
-    ctx.link(old_abs.as_str(), new_abs.as_str(), &super::credentials(sc.thread))?;
+    ctx.link(
+        old_abs.as_str(),
+        new_abs.as_str(),
+        &super::credentials(sc.thread),
+    )?;
     Ok(0)
 }

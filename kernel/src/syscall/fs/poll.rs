@@ -8,7 +8,7 @@ use starling_fs::file::OpenFile;
 
 use crate::{
     error::{Errno, KResult},
-    syscall::{ERESTARTNOHAND, SyscallContext, SysResult},
+    syscall::{ERESTARTNOHAND, SysResult, SyscallContext},
     task::{block, signal::SigSet},
     usercopy,
 };
@@ -22,7 +22,12 @@ struct Entry {
     file: Option<Arc<OpenFile>>,
 }
 
-fn do_poll(sc: &SyscallContext<'_>, fds: usize, nfds: usize, deadline: Option<Duration>) -> SysResult {
+fn do_poll(
+    sc: &SyscallContext<'_>,
+    fds: usize,
+    nfds: usize,
+    deadline: Option<Duration>,
+) -> SysResult {
     if nfds > MAX_POLL {
         return Err(Errno::EINVAL);
     }
@@ -34,7 +39,11 @@ fn do_poll(sc: &SyscallContext<'_>, fds: usize, nfds: usize, deadline: Option<Du
         .map(|c| {
             let fd = i32::from_ne_bytes([c[0], c[1], c[2], c[3]]);
             let events = IoEvents::from_bits_truncate(u32::from(u16::from_ne_bytes([c[4], c[5]])));
-            let file = if fd >= 0 { files.lock().get(fd).cloned() } else { None };
+            let file = if fd >= 0 {
+                files.lock().get(fd).cloned()
+            } else {
+                None
+            };
             Entry { fd, events, file }
         })
         .collect();
@@ -88,9 +97,16 @@ fn deadline_after(d: Duration) -> Duration {
     block::now().saturating_add(d)
 }
 
+#[cfg(target_arch = "x86_64")]
 /// poll(2).
-pub fn sys_poll(sc: &mut SyscallContext<'_>, fds: usize, nfds: usize, timeout_ms: i32) -> SysResult {
-    let deadline = (timeout_ms >= 0).then(|| deadline_after(Duration::from_millis(timeout_ms as u64)));
+pub fn sys_poll(
+    sc: &mut SyscallContext<'_>,
+    fds: usize,
+    nfds: usize,
+    timeout_ms: i32,
+) -> SysResult {
+    let deadline =
+        (timeout_ms >= 0).then(|| deadline_after(Duration::from_millis(timeout_ms as u64)));
     do_poll(sc, fds, nfds, deadline)
 }
 
@@ -105,8 +121,19 @@ pub fn read_timespec(addr: usize) -> KResult<Duration> {
 }
 
 /// ppoll(2): poll with a timespec and a temporary signal mask.
-pub fn sys_ppoll(sc: &mut SyscallContext<'_>, fds: usize, nfds: usize, tsp: usize, sigmask: usize, sigsetsize: usize) -> SysResult {
-    let deadline = if tsp == 0 { None } else { Some(deadline_after(read_timespec(tsp)?)) };
+pub fn sys_ppoll(
+    sc: &mut SyscallContext<'_>,
+    fds: usize,
+    nfds: usize,
+    tsp: usize,
+    sigmask: usize,
+    sigsetsize: usize,
+) -> SysResult {
+    let deadline = if tsp == 0 {
+        None
+    } else {
+        Some(deadline_after(read_timespec(tsp)?))
+    };
     let old = sc.thread.sigmask();
     if sigmask != 0 {
         if sigsetsize != 8 {

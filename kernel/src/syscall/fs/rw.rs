@@ -8,7 +8,7 @@ use starling_fs::file::{OpenFile, Whence};
 use super::{blocking, file_of};
 use crate::{
     error::{Errno, KResult},
-    syscall::{SyscallContext, SysResult},
+    syscall::{SysResult, SyscallContext},
     task::signal::{SIGPIPE, SigInfo, send},
     usercopy,
 };
@@ -28,9 +28,18 @@ fn epipe(sc: &SyscallContext<'_>, e: Errno) -> Errno {
 
 /// Reads up to `len` bytes into user memory at `buf`, from the position or
 /// from `offset` (pread).
-fn read_into(sc: &SyscallContext<'_>, file: &Arc<OpenFile>, buf: usize, len: usize, offset: Option<u64>) -> SysResult {
+fn read_into(
+    sc: &SyscallContext<'_>,
+    file: &Arc<OpenFile>,
+    buf: usize,
+    len: usize,
+    offset: Option<u64>,
+) -> SysResult {
     let len = len.min(MAX_RW);
-    if buf.checked_add(len).is_none_or(|end| end > usercopy::user_end()) {
+    if buf
+        .checked_add(len)
+        .is_none_or(|end| end > usercopy::user_end())
+    {
         return Err(Errno::EFAULT);
     }
     usercopy::check_writable(buf, len)?;
@@ -67,9 +76,18 @@ fn read_into(sc: &SyscallContext<'_>, file: &Arc<OpenFile>, buf: usize, len: usi
 
 /// Writes `len` bytes from user memory, blocking until all are written (or
 /// a signal ends the wait after a partial write).
-fn write_from(sc: &SyscallContext<'_>, file: &Arc<OpenFile>, buf: usize, len: usize, offset: Option<u64>) -> SysResult {
+fn write_from(
+    sc: &SyscallContext<'_>,
+    file: &Arc<OpenFile>,
+    buf: usize,
+    len: usize,
+    offset: Option<u64>,
+) -> SysResult {
     let len = len.min(MAX_RW);
-    if buf.checked_add(len).is_none_or(|end| end > usercopy::user_end()) {
+    if buf
+        .checked_add(len)
+        .is_none_or(|end| end > usercopy::user_end())
+    {
         return Err(Errno::EFAULT);
     }
     if len == 0 {
@@ -117,14 +135,26 @@ pub fn sys_write(sc: &mut SyscallContext<'_>, fd: i32, buf: usize, count: usize)
 }
 
 /// pread64(2).
-pub fn sys_pread64(sc: &mut SyscallContext<'_>, fd: i32, buf: usize, count: usize, off: i64) -> SysResult {
+pub fn sys_pread64(
+    sc: &mut SyscallContext<'_>,
+    fd: i32,
+    buf: usize,
+    count: usize,
+    off: i64,
+) -> SysResult {
     let file = file_of(sc.thread, fd)?;
     let off = u64::try_from(off).map_err(|_| Errno::EINVAL)?;
     read_into(sc, &file, buf, count, Some(off))
 }
 
 /// pwrite64(2).
-pub fn sys_pwrite64(sc: &mut SyscallContext<'_>, fd: i32, buf: usize, count: usize, off: i64) -> SysResult {
+pub fn sys_pwrite64(
+    sc: &mut SyscallContext<'_>,
+    fd: i32,
+    buf: usize,
+    count: usize,
+    off: i64,
+) -> SysResult {
     let file = file_of(sc.thread, fd)?;
     let off = u64::try_from(off).map_err(|_| Errno::EINVAL)?;
     write_from(sc, &file, buf, count, Some(off))
@@ -142,7 +172,10 @@ fn read_iovecs(iov: usize, iovcnt: i32) -> KResult<Vec<(usize, usize)>> {
         if isize::try_from(len).is_err() {
             return Err(Errno::EINVAL);
         }
-        total = total.checked_add(len).filter(|t| *t <= isize::MAX as usize).ok_or(Errno::EINVAL)?;
+        total = total
+            .checked_add(len)
+            .filter(|t| *t <= isize::MAX as usize)
+            .ok_or(Errno::EINVAL)?;
         out.push((base, len));
     }
     Ok(out)

@@ -8,12 +8,16 @@ use super::{AT_EMPTY_PATH, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, at_context, fil
 use crate::{
     arch,
     error::{Errno, KResult},
-    syscall::{SyscallContext, SysResult},
+    syscall::{SysResult, SyscallContext},
     usercopy,
 };
 
 fn resolve(ctx: &FsContext, path: &str, follow: bool) -> KResult<Location> {
-    Ok(if follow { ctx.resolve(path)? } else { ctx.resolve_no_follow(path)? })
+    Ok(if follow {
+        ctx.resolve(path)?
+    } else {
+        ctx.resolve_no_follow(path)?
+    })
 }
 
 /// The attributes of `path` relative to `dirfd` (AT_EMPTY_PATH: of `dirfd`).
@@ -45,19 +49,34 @@ pub fn sys_fstat(sc: &mut SyscallContext<'_>, fd: i32, buf: usize) -> SysResult 
 }
 
 /// newfstatat(2).
-pub fn sys_newfstatat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, buf: usize, flags: u32) -> SysResult {
+pub fn sys_newfstatat(
+    sc: &mut SyscallContext<'_>,
+    dirfd: i32,
+    path: usize,
+    buf: usize,
+    flags: u32,
+) -> SysResult {
     let st = stat_at(sc, dirfd, path, flags)?;
     usercopy::copy_to_user(buf, &arch::stat_bytes(&st))?;
     Ok(0)
 }
 
 /// statx(2): the basic fields (STATX_BASIC_STATS).
-pub fn sys_statx(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, flags: u32, _mask: u32, buf: usize) -> SysResult {
+pub fn sys_statx(
+    sc: &mut SyscallContext<'_>,
+    dirfd: i32,
+    path: usize,
+    flags: u32,
+    _mask: u32,
+    buf: usize,
+) -> SysResult {
     const AT_STATX_SYNC_TYPE: u32 = 0x6000;
     let st = stat_at(sc, dirfd, path, flags & !AT_STATX_SYNC_TYPE)?;
     let mut b = [0u8; 256];
-    let put32 = |b: &mut [u8; 256], off: usize, v: u32| b[off..off + 4].copy_from_slice(&v.to_ne_bytes());
-    let put64 = |b: &mut [u8; 256], off: usize, v: u64| b[off..off + 8].copy_from_slice(&v.to_ne_bytes());
+    let put32 =
+        |b: &mut [u8; 256], off: usize, v: u32| b[off..off + 4].copy_from_slice(&v.to_ne_bytes());
+    let put64 =
+        |b: &mut [u8; 256], off: usize, v: u64| b[off..off + 8].copy_from_slice(&v.to_ne_bytes());
     put32(&mut b, 0, 0x7ff); // STATX_BASIC_STATS
     put32(&mut b, 4, st.blksize);
     put32(&mut b, 16, st.nlink);
@@ -80,7 +99,13 @@ pub fn sys_statx(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, flags: u3
 }
 
 /// readlinkat(2).
-pub fn sys_readlinkat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, buf: usize, size: usize) -> SysResult {
+pub fn sys_readlinkat(
+    sc: &mut SyscallContext<'_>,
+    dirfd: i32,
+    path: usize,
+    buf: usize,
+    size: usize,
+) -> SysResult {
     let path = usercopy::read_path(path)?;
     if size == 0 || isize::try_from(size).is_err() {
         return Err(Errno::EINVAL);
@@ -98,11 +123,22 @@ pub fn sys_readlinkat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, buf:
 
 /// faccessat2(2) (faccessat is the flags == 0 case). Root passes read and
 /// write checks; execute needs an x bit somewhere, as Linux does for root.
-pub fn sys_faccessat2(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, mode: u32, flags: u32) -> SysResult {
+pub fn sys_faccessat2(
+    sc: &mut SyscallContext<'_>,
+    dirfd: i32,
+    path: usize,
+    mode: u32,
+    flags: u32,
+) -> SysResult {
     if mode & !7 != 0 || flags & !(super::AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
-    let st = stat_at(sc, dirfd, path, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))?;
+    let st = stat_at(
+        sc,
+        dirfd,
+        path,
+        flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH),
+    )?;
     let creds = sc.thread.process.creds.lock().clone();
     let perm = st.mode & 0o777;
     let is_dir = st.mode & 0o170000 == 0o040000;

@@ -1,6 +1,6 @@
 //! brk(2).
 
-use crate::syscall::{SyscallContext, SysResult};
+use crate::syscall::{SysResult, SyscallContext};
 
 /// brk(2): the raw syscall returns the new break, or the old one on failure.
 pub fn sys_brk(sc: &mut SyscallContext<'_>, addr: usize) -> SysResult {

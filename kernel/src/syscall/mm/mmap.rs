@@ -11,7 +11,7 @@ use starling_mm::aspace::{MapRequest, Placement, Prot, VmaFlags, VmaKind, page_c
 
 use crate::{
     error::{Errno, KResult},
-    syscall::{SyscallContext, SysResult, fs::file_of},
+    syscall::{SysResult, SyscallContext, fs::file_of},
 };
 
 const PROT_READ: u32 = 1;
@@ -64,16 +64,26 @@ fn prot_of(prot: u32) -> KResult<Prot> {
 }
 
 /// mmap(2).
-pub fn sys_mmap(sc: &mut SyscallContext<'_>, addr: usize, len: usize, prot: u32, flags: u32, fd: i32, offset: i64) -> SysResult {
+pub fn sys_mmap(
+    sc: &mut SyscallContext<'_>,
+    addr: usize,
+    len: usize,
+    prot: u32,
+    flags: u32,
+    fd: i32,
+    offset: i64,
+) -> SysResult {
     let p = prot_of(prot)?;
     let kind = flags & MAP_TYPE;
-    if kind == MAP_SHARED_VALIDATE && flags & !(LEGACY_MAP_MASK | MAP_SYNC | MAP_FIXED_NOREPLACE) != 0 {
+    if kind == MAP_SHARED_VALIDATE
+        && flags & !(LEGACY_MAP_MASK | MAP_SYNC | MAP_FIXED_NOREPLACE) != 0
+    {
         return Err(Errno::EOPNOTSUPP);
     }
     if kind != MAP_SHARED && kind != MAP_PRIVATE && kind != MAP_SHARED_VALIDATE {
         return Err(Errno::EINVAL);
     }
-    if len == 0 || offset < 0 || offset as u64 % 4096 != 0 {
+    if len == 0 || offset < 0 || !(offset as u64).is_multiple_of(4096) {
         return Err(Errno::EINVAL);
     }
     let len = page_ceil(len).ok_or(Errno::ENOMEM)?;
@@ -146,7 +156,7 @@ pub fn sys_munmap(sc: &mut SyscallContext<'_>, addr: usize, len: usize) -> SysRe
 /// mprotect(2).
 pub fn sys_mprotect(sc: &mut SyscallContext<'_>, addr: usize, len: usize, prot: u32) -> SysResult {
     let p = prot_of(prot)?;
-    if addr % 4096 != 0 {
+    if !addr.is_multiple_of(4096) {
         return Err(Errno::EINVAL);
     }
     let mm = sc.thread.process.mm().ok_or(Errno::ENOMEM)?;

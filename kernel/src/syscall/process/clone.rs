@@ -7,12 +7,12 @@ use ax_sync::Mutex;
 
 use crate::{
     error::Errno,
-    syscall::{SyscallContext, SysResult},
+    syscall::{SysResult, SyscallContext},
     task::{
         Process, Thread, block,
         mm::Mm,
         run::{self, FpInit},
-        signal::{NSIG, SIGCHLD},
+        signal::NSIG,
         table,
     },
     usercopy,
@@ -23,19 +23,13 @@ pub const CLONE_FS: u64 = 0x200;
 pub const CLONE_FILES: u64 = 0x400;
 pub const CLONE_SIGHAND: u64 = 0x800;
 pub const CLONE_PIDFD: u64 = 0x1000;
-pub const CLONE_PTRACE: u64 = 0x2000;
 pub const CLONE_VFORK: u64 = 0x4000;
 pub const CLONE_PARENT: u64 = 0x8000;
 pub const CLONE_THREAD: u64 = 0x10000;
-pub const CLONE_NEWNS: u64 = 0x20000;
-pub const CLONE_SYSVSEM: u64 = 0x40000;
 pub const CLONE_SETTLS: u64 = 0x80000;
 pub const CLONE_PARENT_SETTID: u64 = 0x100000;
 pub const CLONE_CHILD_CLEARTID: u64 = 0x200000;
-pub const CLONE_DETACHED: u64 = 0x400000;
-pub const CLONE_UNTRACED: u64 = 0x800000;
 pub const CLONE_CHILD_SETTID: u64 = 0x1000000;
-pub const CLONE_IO: u64 = 0x8000_0000;
 const CSIGNAL: u64 = 0xff;
 /// CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET.
 const NAMESPACE_FLAGS: u64 = 0x7e02_0000;
@@ -49,14 +43,34 @@ pub struct CloneArgs {
     pub tls: usize,
 }
 
+#[cfg(target_arch = "x86_64")]
 /// fork(2).
 pub fn sys_fork(sc: &mut SyscallContext<'_>) -> SysResult {
-    do_clone(sc, CloneArgs { flags: SIGCHLD as u64, stack: 0, parent_tid: 0, child_tid: 0, tls: 0 })
+    do_clone(
+        sc,
+        CloneArgs {
+            flags: crate::task::signal::SIGCHLD as u64,
+            stack: 0,
+            parent_tid: 0,
+            child_tid: 0,
+            tls: 0,
+        },
+    )
 }
 
+#[cfg(target_arch = "x86_64")]
 /// vfork(2).
 pub fn sys_vfork(sc: &mut SyscallContext<'_>) -> SysResult {
-    do_clone(sc, CloneArgs { flags: CLONE_VM | CLONE_VFORK | SIGCHLD as u64, stack: 0, parent_tid: 0, child_tid: 0, tls: 0 })
+    do_clone(
+        sc,
+        CloneArgs {
+            flags: CLONE_VM | CLONE_VFORK | crate::task::signal::SIGCHLD as u64,
+            stack: 0,
+            parent_tid: 0,
+            child_tid: 0,
+            tls: 0,
+        },
+    )
 }
 
 /// clone(2) after the architecture table put the arguments in order.
@@ -73,7 +87,10 @@ pub fn do_clone(sc: &mut SyscallContext<'_>, args: CloneArgs) -> SysResult {
         return Err(Errno::EINVAL);
     }
     if flags & NAMESPACE_FLAGS != 0 {
-        warn!("clone: namespaces ({:#x}) are not supported yet", flags & NAMESPACE_FLAGS);
+        warn!(
+            "clone: namespaces ({:#x}) are not supported yet",
+            flags & NAMESPACE_FLAGS
+        );
         return Err(Errno::EINVAL);
     }
     if flags & CLONE_PIDFD != 0 {
@@ -118,7 +135,9 @@ pub fn do_clone(sc: &mut SyscallContext<'_>, args: CloneArgs) -> SysResult {
         let child = Process::new(tid, real_parent.clone(), pgid, sid, mm.clone(), files, fs);
         *child.actions.lock() = *parent.actions.lock();
         *child.creds.lock() = parent.creds.lock().clone();
-        child.umask.store(parent.umask.load(Ordering::Relaxed), Ordering::Relaxed);
+        child
+            .umask
+            .store(parent.umask.load(Ordering::Relaxed), Ordering::Relaxed);
         *child.exe.lock() = parent.exe.lock().clone();
         *child.cmdline.lock() = parent.cmdline.lock().clone();
         *child.exit_signal.lock() = exit_signal;
@@ -146,17 +165,21 @@ pub fn do_clone(sc: &mut SyscallContext<'_>, args: CloneArgs) -> SysResult {
         if flags & CLONE_VM != 0 {
             usercopy::write_i32(args.child_tid, tid)?;
         } else {
-            mm.aspace.lock().write_bytes(args.child_tid, &tid.to_ne_bytes())?;
+            mm.aspace
+                .lock()
+                .write_bytes(args.child_tid, &tid.to_ne_bytes())?;
         }
     }
     if flags & CLONE_CHILD_CLEARTID != 0 {
-        thread.clear_child_tid.store(args.child_tid, Ordering::Release);
+        thread
+            .clear_child_tid
+            .store(args.child_tid, Ordering::Release);
     }
     let vfork = (flags & CLONE_VFORK != 0).then(|| process.vfork_done.clone());
     #[cfg(target_arch = "x86_64")]
     let fp = FpInit::InheritCurrent;
     #[cfg(target_arch = "riscv64")]
-    let fp = FpInit::InheritCurrent(crate::arch::fp::capture(sc.uctx));
+    let fp = FpInit::InheritCurrent(crate::arch::fp::capture(sc.uctx).map(alloc::boxed::Box::new));
     if let Err(e) = run::spawn(thread, uctx, &mm, fp) {
         if flags & CLONE_THREAD == 0 {
             parent.tree.lock().children.retain(|c| c.pid != tid);
@@ -181,14 +204,48 @@ fn wait_vfork(sc: &SyscallContext<'_>, done: &Arc<crate::task::process::VforkDon
     );
 }
 
+#[cfg(target_arch = "x86_64")]
 /// Validates and runs clone with the x86_64 argument order
 /// (flags, stack, parent_tid, child_tid, tls).
-pub fn sys_clone_x86(sc: &mut SyscallContext<'_>, flags: u64, stack: usize, ptid: usize, ctid: usize, tls: usize) -> SysResult {
-    do_clone(sc, CloneArgs { flags, stack, parent_tid: ptid, child_tid: ctid, tls })
+pub fn sys_clone_x86(
+    sc: &mut SyscallContext<'_>,
+    flags: u64,
+    stack: usize,
+    ptid: usize,
+    ctid: usize,
+    tls: usize,
+) -> SysResult {
+    do_clone(
+        sc,
+        CloneArgs {
+            flags,
+            stack,
+            parent_tid: ptid,
+            child_tid: ctid,
+            tls,
+        },
+    )
 }
 
+#[cfg(target_arch = "riscv64")]
 /// Validates and runs clone with the generic (riscv64) argument order
 /// (flags, stack, parent_tid, tls, child_tid).
-pub fn sys_clone_generic(sc: &mut SyscallContext<'_>, flags: u64, stack: usize, ptid: usize, tls: usize, ctid: usize) -> SysResult {
-    do_clone(sc, CloneArgs { flags, stack, parent_tid: ptid, child_tid: ctid, tls })
+pub fn sys_clone_generic(
+    sc: &mut SyscallContext<'_>,
+    flags: u64,
+    stack: usize,
+    ptid: usize,
+    tls: usize,
+    ctid: usize,
+) -> SysResult {
+    do_clone(
+        sc,
+        CloneArgs {
+            flags,
+            stack,
+            parent_tid: ptid,
+            child_tid: ctid,
+            tls,
+        },
+    )
 }

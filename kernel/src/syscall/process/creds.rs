@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 
 use crate::{
     error::Errno,
-    syscall::{SyscallContext, SysResult},
+    syscall::{SysResult, SyscallContext},
     task::creds::Creds,
     usercopy,
 };
@@ -36,13 +36,25 @@ fn set_res(cur: Ids, new: Ids, privileged: bool) -> Result<Ids, Errno> {
         return Err(Errno::EPERM);
     }
     let pick = |v: u32, old: u32| if v == UNCHANGED { old } else { v };
-    Ok(Ids { r: pick(new.r, cur.r), e: pick(new.e, cur.e), s: pick(new.s, cur.s) })
+    Ok(Ids {
+        r: pick(new.r, cur.r),
+        e: pick(new.e, cur.e),
+        s: pick(new.s, cur.s),
+    })
 }
 
 /// setresuid(2).
 pub fn sys_setresuid(sc: &mut SyscallContext<'_>, r: u32, e: u32, s: u32) -> SysResult {
     update(sc, |c| {
-        let ids = set_res(Ids { r: c.uid, e: c.euid, s: c.suid }, Ids { r, e, s }, c.privileged())?;
+        let ids = set_res(
+            Ids {
+                r: c.uid,
+                e: c.euid,
+                s: c.suid,
+            },
+            Ids { r, e, s },
+            c.privileged(),
+        )?;
         (c.uid, c.euid, c.suid, c.fsuid) = (ids.r, ids.e, ids.s, ids.e);
         Ok(())
     })
@@ -51,7 +63,15 @@ pub fn sys_setresuid(sc: &mut SyscallContext<'_>, r: u32, e: u32, s: u32) -> Sys
 /// setresgid(2).
 pub fn sys_setresgid(sc: &mut SyscallContext<'_>, r: u32, e: u32, s: u32) -> SysResult {
     update(sc, |c| {
-        let ids = set_res(Ids { r: c.gid, e: c.egid, s: c.sgid }, Ids { r, e, s }, c.privileged())?;
+        let ids = set_res(
+            Ids {
+                r: c.gid,
+                e: c.egid,
+                s: c.sgid,
+            },
+            Ids { r, e, s },
+            c.privileged(),
+        )?;
         (c.gid, c.egid, c.sgid, c.fsgid) = (ids.r, ids.e, ids.s, ids.e);
         Ok(())
     })
@@ -186,7 +206,10 @@ pub fn sys_setgroups(sc: &mut SyscallContext<'_>, size: usize, list: usize) -> S
     }
     let mut bytes = alloc::vec![0u8; size * 4];
     usercopy::copy_from_user(&mut bytes, list)?;
-    let groups: Vec<u32> = bytes.chunks(4).map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let groups: Vec<u32> = bytes
+        .chunks(4)
+        .map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
     update(sc, |c| {
         if !c.privileged() {
             return Err(Errno::EPERM);

@@ -7,7 +7,7 @@ use ax_hal::cpu::user::UserContext;
 use crate::{
     error::{Errno, KResult},
     loader,
-    syscall::{SyscallContext, SysResult, fs::at_context},
+    syscall::{SysResult, SyscallContext, fs::at_context},
     task::{
         Thread,
         mm::Mm,
@@ -20,7 +20,12 @@ use crate::{
 const ARG_MAX: usize = 2 << 20;
 
 /// Replaces the calling process's image with the program at `path`.
-pub fn exec(sc: &mut SyscallContext<'_>, path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> KResult<()> {
+pub fn exec(
+    sc: &mut SyscallContext<'_>,
+    path: &str,
+    argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+) -> KResult<()> {
     let thread = sc.thread;
     let process = &thread.process;
     if process.threads.lock().len() > 1 {
@@ -66,9 +71,16 @@ fn finish_exec(thread: &Thread, path: String, argv: Vec<Vec<u8>>) {
         }
     }
     *process.exe.lock() = path;
-    *process.cmdline.lock() = argv.into_iter().map(|a| String::from_utf8_lossy(&a).into_owned()).collect();
-    thread.clear_child_tid.store(0, core::sync::atomic::Ordering::Release);
-    process.did_exec.store(true, core::sync::atomic::Ordering::Release);
+    *process.cmdline.lock() = argv
+        .into_iter()
+        .map(|a| String::from_utf8_lossy(&a).into_owned())
+        .collect();
+    thread
+        .clear_child_tid
+        .store(0, core::sync::atomic::Ordering::Release);
+    process
+        .did_exec
+        .store(true, core::sync::atomic::Ordering::Release);
     process.vfork_done.complete();
 }
 

@@ -1,7 +1,7 @@
 //! exit and exit_group.
 
 use crate::{
-    syscall::{SyscallContext, SysResult},
+    syscall::{SysResult, SyscallContext},
     task::exit::{exited_status, group_exit},
 };
 

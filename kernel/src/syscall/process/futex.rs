@@ -2,7 +2,7 @@
 
 use crate::{
     error::Errno,
-    syscall::{SyscallContext, SysResult, fs::read_timespec},
+    syscall::{SysResult, SyscallContext, fs::read_timespec},
     task::{block, futex},
 };
 
@@ -15,7 +15,15 @@ const FUTEX_CLOCK_REALTIME: u32 = 256;
 const FUTEX_BITSET_MATCH_ANY: u32 = u32::MAX;
 
 /// futex(2).
-pub fn sys_futex(sc: &mut SyscallContext<'_>, addr: usize, op: u32, val: u32, timeout: usize, _addr2: usize, val3: u32) -> SysResult {
+pub fn sys_futex(
+    sc: &mut SyscallContext<'_>,
+    addr: usize,
+    op: u32,
+    val: u32,
+    timeout: usize,
+    _addr2: usize,
+    val3: u32,
+) -> SysResult {
     let private = op & FUTEX_PRIVATE_FLAG != 0;
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
     match cmd {
@@ -36,12 +44,20 @@ pub fn sys_futex(sc: &mut SyscallContext<'_>, addr: usize, op: u32, val: u32, ti
                     t
                 })
             };
-            let bitset = if cmd == FUTEX_WAIT { FUTEX_BITSET_MATCH_ANY } else { val3 };
+            let bitset = if cmd == FUTEX_WAIT {
+                FUTEX_BITSET_MATCH_ANY
+            } else {
+                val3
+            };
             let key = futex::key_of(sc.thread, addr, private)?;
             futex::wait(sc.thread, addr, key, val, bitset, deadline)
         }
         FUTEX_WAKE | FUTEX_WAKE_BITSET => {
-            let bitset = if cmd == FUTEX_WAKE { FUTEX_BITSET_MATCH_ANY } else { val3 };
+            let bitset = if cmd == FUTEX_WAKE {
+                FUTEX_BITSET_MATCH_ANY
+            } else {
+                val3
+            };
             let key = futex::key_of(sc.thread, addr, private)?;
             futex::wake(key, val as usize, bitset)
         }

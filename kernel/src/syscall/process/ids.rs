@@ -5,7 +5,7 @@ use core::sync::atomic::Ordering;
 
 use crate::{
     error::Errno,
-    syscall::{SyscallContext, SysResult},
+    syscall::{SysResult, SyscallContext},
     task::{Pid, table},
 };
 
@@ -38,9 +38,19 @@ pub fn sys_getegid(sc: &mut SyscallContext<'_>) -> SysResult {
 }
 
 /// getresuid(2) / getresgid(2).
-pub fn sys_getresid(sc: &mut SyscallContext<'_>, r: usize, e: usize, s: usize, group: bool) -> SysResult {
+pub fn sys_getresid(
+    sc: &mut SyscallContext<'_>,
+    r: usize,
+    e: usize,
+    s: usize,
+    group: bool,
+) -> SysResult {
     let c = sc.thread.process.creds.lock().clone();
-    let (a, b, d) = if group { (c.gid, c.egid, c.sgid) } else { (c.uid, c.euid, c.suid) };
+    let (a, b, d) = if group {
+        (c.gid, c.egid, c.sgid)
+    } else {
+        (c.uid, c.euid, c.suid)
+    };
     crate::usercopy::write_u32(r, a)?;
     crate::usercopy::write_u32(e, b)?;
     crate::usercopy::write_u32(s, d)?;
@@ -58,13 +68,18 @@ pub fn sys_umask(sc: &mut SyscallContext<'_>, mask: u32) -> SysResult {
     Ok(sc.thread.process.umask.swap(mask & 0o777, Ordering::AcqRel) as usize)
 }
 
-fn process_or_self(sc: &SyscallContext<'_>, pid: Pid) -> Result<alloc::sync::Arc<crate::task::Process>, Errno> {
+fn process_or_self(
+    sc: &SyscallContext<'_>,
+    pid: Pid,
+) -> Result<alloc::sync::Arc<crate::task::Process>, Errno> {
     if pid == 0 {
         Ok(sc.thread.process.clone())
     } else if pid < 0 {
         Err(Errno::ESRCH)
     } else {
-        table::process(pid).filter(|p| !p.is_zombie() || p.pid == pid).ok_or(Errno::ESRCH)
+        table::process(pid)
+            .filter(|p| !p.is_zombie() || p.pid == pid)
+            .ok_or(Errno::ESRCH)
     }
 }
 
@@ -124,6 +139,7 @@ pub fn sys_setsid(sc: &mut SyscallContext<'_>) -> SysResult {
     Ok(me.pid as usize)
 }
 
+#[cfg(target_arch = "x86_64")]
 /// getpgrp(2).
 pub fn sys_getpgrp(sc: &mut SyscallContext<'_>) -> SysResult {
     Ok(sc.thread.process.pgid() as usize)

@@ -4,7 +4,7 @@ use core::sync::atomic::Ordering;
 
 use crate::{
     error::Errno,
-    syscall::{SyscallContext, SysResult},
+    syscall::{SysResult, SyscallContext},
     task::block,
     usercopy,
 };

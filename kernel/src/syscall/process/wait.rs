@@ -2,13 +2,22 @@
 
 use crate::{
     error::Errno,
-    syscall::{SyscallContext, SysResult},
-    task::wait::{WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WUNTRACED, WaitTarget, wait_child},
+    syscall::{SysResult, SyscallContext},
+    task::wait::{
+        WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WUNTRACED, WaitTarget,
+        wait_child,
+    },
     usercopy,
 };
 
 /// wait4(2).
-pub fn sys_wait4(sc: &mut SyscallContext<'_>, pid: i32, status: usize, options: u32, rusage: usize) -> SysResult {
+pub fn sys_wait4(
+    sc: &mut SyscallContext<'_>,
+    pid: i32,
+    status: usize,
+    options: u32,
+    rusage: usize,
+) -> SysResult {
     if options & !(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -33,11 +42,19 @@ pub fn sys_wait4(sc: &mut SyscallContext<'_>, pid: i32, status: usize, options: 
 }
 
 /// waitid(2).
-pub fn sys_waitid(sc: &mut SyscallContext<'_>, idtype: u32, id: i32, infop: usize, options: u32, _rusage: usize) -> SysResult {
+pub fn sys_waitid(
+    sc: &mut SyscallContext<'_>,
+    idtype: u32,
+    id: i32,
+    infop: usize,
+    options: u32,
+    _rusage: usize,
+) -> SysResult {
     const P_ALL: u32 = 0;
     const P_PID: u32 = 1;
     const P_PGID: u32 = 2;
-    if options & !(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE) != 0
+    if options & !(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE)
+        != 0
         || options & (WEXITED | WUNTRACED | WCONTINUED) == 0
     {
         return Err(Errno::EINVAL);
@@ -53,7 +70,9 @@ pub fn sys_waitid(sc: &mut SyscallContext<'_>, idtype: u32, id: i32, infop: usiz
     if infop != 0 {
         let mut info = [0u8; 128];
         if let Some(r) = result {
-            use crate::task::signal::{CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SIGCHLD};
+            use crate::task::signal::{
+                CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SIGCHLD,
+            };
             let (code, st) = if r.status == 0xffff {
                 (CLD_CONTINUED, crate::task::signal::SIGCONT)
             } else if r.status & 0xff == 0x7f {

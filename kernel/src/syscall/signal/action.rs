@@ -1,14 +1,14 @@
 //! rt_sigaction(2) and rt_sigreturn(2).
 
+use arch::KSIGACTION_SIZE;
+
 use crate::{
     arch,
     error::Errno,
-    syscall::{SyscallContext, SysResult},
+    syscall::{SysResult, SyscallContext},
     task::signal::{SIGKILL, SIGSTOP, SigAction, SigSet, valid},
     usercopy,
 };
-
-use arch::KSIGACTION_SIZE;
 
 /// The kernel `struct sigaction`: handler, flags, then (x86_64 only)
 /// restorer, then the mask; riscv64 has no sa_restorer.
@@ -28,13 +28,23 @@ fn decode(b: &[u8; KSIGACTION_SIZE]) -> SigAction {
     SigAction {
         handler: w(0) as usize,
         flags: w(8),
-        restorer: if KSIGACTION_SIZE == 32 { w(16) as usize } else { 0 },
+        restorer: if KSIGACTION_SIZE == 32 {
+            w(16) as usize
+        } else {
+            0
+        },
         mask: SigSet(w(KSIGACTION_SIZE - 8)).blockable(),
     }
 }
 
 /// rt_sigaction(2).
-pub fn sys_rt_sigaction(sc: &mut SyscallContext<'_>, sig: i32, act: usize, oldact: usize, sigsetsize: usize) -> SysResult {
+pub fn sys_rt_sigaction(
+    sc: &mut SyscallContext<'_>,
+    sig: i32,
+    act: usize,
+    oldact: usize,
+    sigsetsize: usize,
+) -> SysResult {
     if sigsetsize != 8 || !valid(sig) {
         return Err(Errno::EINVAL);
     }
@@ -61,7 +71,9 @@ pub fn sys_rt_sigaction(sc: &mut SyscallContext<'_>, sig: i32, act: usize, oldac
         // Setting SIG_IGN (or SIG_DFL for a default-ignored signal) discards
         // pending instances (signal(7), POSIX).
         use crate::task::signal::{DefaultAction, SIG_DFL, SIG_IGN, default_action};
-        if new.handler == SIG_IGN || (new.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore) {
+        if new.handler == SIG_IGN
+            || (new.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore)
+        {
             let p = &sc.thread.process;
             p.shared_pending.lock().discard(SigSet::of(sig));
             for t in p.threads.lock().iter() {

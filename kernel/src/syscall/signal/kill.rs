@@ -2,7 +2,7 @@
 
 use crate::{
     error::Errno,
-    syscall::{SyscallContext, SysResult},
+    syscall::{SysResult, SyscallContext},
     task::{
         Process,
         signal::{SI_TKILL, SigInfo, send, valid},
@@ -33,10 +33,16 @@ pub fn sys_kill(sc: &mut SyscallContext<'_>, pid: i32, sig: i32) -> SysResult {
     let targets = match pid {
         p if p > 0 => alloc::vec![table::process(p).ok_or(Errno::ESRCH)?],
         0 => table::group_members(me.pgid()),
-        -1 => table::all_processes().into_iter().filter(|p| p.pid != 1 && p.pid != me.pid).collect(),
+        -1 => table::all_processes()
+            .into_iter()
+            .filter(|p| p.pid != 1 && p.pid != me.pid)
+            .collect(),
         p => table::group_members(p.checked_neg().ok_or(Errno::ESRCH)?),
     };
-    let targets: alloc::vec::Vec<_> = targets.into_iter().filter(|p| !p.is_zombie() || pid > 0).collect();
+    let targets: alloc::vec::Vec<_> = targets
+        .into_iter()
+        .filter(|p| !p.is_zombie() || pid > 0)
+        .collect();
     if targets.is_empty() {
         return Err(Errno::ESRCH);
     }

@@ -2,7 +2,7 @@
 
 use crate::{
     error::Errno,
-    syscall::{SyscallContext, SysResult},
+    syscall::{SysResult, SyscallContext},
     task::{block, signal::SigSet},
     usercopy,
 };
@@ -12,7 +12,13 @@ const SIG_UNBLOCK: i32 = 1;
 const SIG_SETMASK: i32 = 2;
 
 /// rt_sigprocmask(2).
-pub fn sys_rt_sigprocmask(sc: &mut SyscallContext<'_>, how: i32, set: usize, oldset: usize, sigsetsize: usize) -> SysResult {
+pub fn sys_rt_sigprocmask(
+    sc: &mut SyscallContext<'_>,
+    how: i32,
+    set: usize,
+    oldset: usize,
+    sigsetsize: usize,
+) -> SysResult {
     if sigsetsize != 8 {
         return Err(Errno::EINVAL);
     }
@@ -54,7 +60,13 @@ pub fn sys_rt_sigsuspend(sc: &mut SyscallContext<'_>, mask: usize, sigsetsize: u
     let new = SigSet(usercopy::read_u64(mask)?);
     let old = sc.thread.sigmask();
     sc.thread.set_sigmask(new);
-    let _ = block::wait_event(sc.thread, None, block::Interruptible::Eintr, |_| {}, || None::<Result<(), Errno>>);
+    let _ = block::wait_event(
+        sc.thread,
+        None,
+        block::Interruptible::Eintr,
+        |_| {},
+        || None::<Result<(), Errno>>,
+    );
     // Deliver under the temporary mask; the frame saves `old` for sigreturn.
     sc.thread.set_saved_sigmask(old);
     Err(Errno::EINTR)
@@ -62,7 +74,13 @@ pub fn sys_rt_sigsuspend(sc: &mut SyscallContext<'_>, mask: usize, sigsetsize: u
 
 /// rt_sigtimedwait(2): dequeues a pending signal from `set`, waiting up to
 /// `timeout` (EAGAIN when it passes, EINTR when another signal arrives).
-pub fn sys_rt_sigtimedwait(sc: &mut SyscallContext<'_>, set: usize, info: usize, timeout: usize, sigsetsize: usize) -> SysResult {
+pub fn sys_rt_sigtimedwait(
+    sc: &mut SyscallContext<'_>,
+    set: usize,
+    info: usize,
+    timeout: usize,
+    sigsetsize: usize,
+) -> SysResult {
     use crate::task::signal::{SIGKILL, SIGSTOP};
     if sigsetsize != 8 {
         return Err(Errno::EINVAL);
@@ -77,15 +95,21 @@ pub fn sys_rt_sigtimedwait(sc: &mut SyscallContext<'_>, set: usize, info: usize,
     };
     let thread = sc.thread;
     let others = SigSet(!wanted.0);
-    let taken = block::wait_event(thread, deadline, block::Interruptible::No, |_| {}, || {
-        if let Some(i) = thread.pending.lock().take(others) {
-            return Some(Ok(i));
-        }
-        if let Some(i) = thread.process.shared_pending.lock().take(others) {
-            return Some(Ok(i));
-        }
-        thread.has_deliverable_signal().then_some(Err(Errno::EINTR))
-    });
+    let taken = block::wait_event(
+        thread,
+        deadline,
+        block::Interruptible::No,
+        |_| {},
+        || {
+            if let Some(i) = thread.pending.lock().take(others) {
+                return Some(Ok(i));
+            }
+            if let Some(i) = thread.process.shared_pending.lock().take(others) {
+                return Some(Ok(i));
+            }
+            thread.has_deliverable_signal().then_some(Err(Errno::EINTR))
+        },
+    );
     let taken = match taken {
         Err(Errno::ETIMEDOUT) => return Err(Errno::EAGAIN),
         other => other?,

@@ -6,7 +6,7 @@ use core::sync::atomic::Ordering;
 use crate::{
     arch,
     error::Errno,
-    syscall::{SyscallContext, SysResult},
+    syscall::{SysResult, SyscallContext},
     usercopy,
 };
 
@@ -19,7 +19,17 @@ pub const VERSION: &str = "#1 SMP Starling";
 pub fn sys_uname(_sc: &mut SyscallContext<'_>, buf: usize) -> SysResult {
     let mut b = [0u8; 65 * 6];
     let hostname = crate::boot::hostname();
-    for (i, s) in ["Linux", hostname.as_str(), RELEASE, VERSION, arch::MACHINE, "(none)"].iter().enumerate() {
+    for (i, s) in [
+        "Linux",
+        hostname.as_str(),
+        RELEASE,
+        VERSION,
+        arch::MACHINE,
+        "(none)",
+    ]
+    .iter()
+    .enumerate()
+    {
         let n = s.len().min(64);
         b[i * 65..i * 65 + n].copy_from_slice(&s.as_bytes()[..n]);
     }
@@ -39,7 +49,12 @@ pub fn sys_sethostname(_sc: &mut SyscallContext<'_>, name: usize, len: usize) ->
 }
 
 /// getrandom(2).
-pub fn sys_getrandom(_sc: &mut SyscallContext<'_>, buf: usize, len: usize, flags: u32) -> SysResult {
+pub fn sys_getrandom(
+    _sc: &mut SyscallContext<'_>,
+    buf: usize,
+    len: usize,
+    flags: u32,
+) -> SysResult {
     const GRND_NONBLOCK: u32 = 1;
     const GRND_RANDOM: u32 = 2;
     const GRND_INSECURE: u32 = 4;
@@ -67,7 +82,12 @@ pub fn sys_sched_yield(_sc: &mut SyscallContext<'_>) -> SysResult {
 }
 
 /// sched_getaffinity(2): every online CPU.
-pub fn sys_sched_getaffinity(_sc: &mut SyscallContext<'_>, pid: i32, len: usize, mask: usize) -> SysResult {
+pub fn sys_sched_getaffinity(
+    _sc: &mut SyscallContext<'_>,
+    pid: i32,
+    len: usize,
+    mask: usize,
+) -> SysResult {
     if pid < 0 {
         return Err(Errno::ESRCH);
     }
@@ -76,7 +96,7 @@ pub fn sys_sched_getaffinity(_sc: &mut SyscallContext<'_>, pid: i32, len: usize,
     }
     let n = ax_hal::cpu_num();
     let bytes = n.div_ceil(64) * 8;
-    if len < bytes || len % 8 != 0 {
+    if len < bytes || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
     let mut b = alloc::vec![0u8; bytes];
@@ -89,7 +109,13 @@ pub fn sys_sched_getaffinity(_sc: &mut SyscallContext<'_>, pid: i32, len: usize,
 
 /// prlimit64(2) for the calling process (limits are reported, RLIMIT_NOFILE
 /// is the descriptor table's limit).
-pub fn sys_prlimit64(sc: &mut SyscallContext<'_>, pid: i32, resource: u32, new: usize, old: usize) -> SysResult {
+pub fn sys_prlimit64(
+    sc: &mut SyscallContext<'_>,
+    pid: i32,
+    resource: u32,
+    new: usize,
+    old: usize,
+) -> SysResult {
     const RLIMIT_STACK: u32 = 3;
     const RLIMIT_NOFILE: u32 = 7;
     const RLIM_NLIMITS: u32 = 16;

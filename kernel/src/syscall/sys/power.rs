@@ -2,7 +2,7 @@
 
 use crate::{
     error::Errno,
-    syscall::{SyscallContext, SysResult},
+    syscall::{SysResult, SyscallContext},
 };
 
 const MAGIC1: u32 = 0xfee1_dead;
@@ -15,7 +15,13 @@ const CMD_CAD_OFF: u32 = 0;
 
 /// reboot(2): power off, halt and restart all power the machine off after
 /// flushing the filesystems (QEMU runs with -no-reboot).
-pub fn sys_reboot(sc: &mut SyscallContext<'_>, magic1: u32, magic2: u32, cmd: u32, _arg: usize) -> SysResult {
+pub fn sys_reboot(
+    sc: &mut SyscallContext<'_>,
+    magic1: u32,
+    magic2: u32,
+    cmd: u32,
+    _arg: usize,
+) -> SysResult {
     if magic1 != MAGIC1 || !MAGIC2.contains(&magic2) {
         return Err(Errno::EINVAL);
     }

@@ -4,7 +4,7 @@ use core::sync::atomic::Ordering;
 
 use crate::{
     error::Errno,
-    syscall::{SyscallContext, SysResult},
+    syscall::{SysResult, SyscallContext},
     task::signal::valid,
     usercopy,
 };
@@ -17,7 +17,14 @@ const PR_SET_NAME: i32 = 15;
 const PR_GET_NAME: i32 = 16;
 
 /// prctl(2).
-pub fn sys_prctl(sc: &mut SyscallContext<'_>, option: i32, arg2: usize, _a3: usize, _a4: usize, _a5: usize) -> SysResult {
+pub fn sys_prctl(
+    sc: &mut SyscallContext<'_>,
+    option: i32,
+    arg2: usize,
+    _a3: usize,
+    _a4: usize,
+    _a5: usize,
+) -> SysResult {
     let t = sc.thread;
     match option {
         PR_SET_PDEATHSIG => {
@@ -41,8 +48,8 @@ pub fn sys_prctl(sc: &mut SyscallContext<'_>, option: i32, arg2: usize, _a3: usi
             Ok(0)
         }
         PR_SET_NAME => {
-            let name = usercopy::read_cstr_bytes(arg2, usize::MAX / 2, Errno::EINVAL)
-                .or_else(|_| {
+            let name =
+                usercopy::read_cstr_bytes(arg2, usize::MAX / 2, Errno::EINVAL).or_else(|_| {
                     // A name that is not terminated within 16 bytes is cut.
                     let mut b = [0u8; 15];
                     usercopy::copy_from_user(&mut b, arg2).map(|_| b.to_vec())
@@ -66,7 +73,12 @@ pub fn sys_prctl(sc: &mut SyscallContext<'_>, option: i32, arg2: usize, _a3: usi
 }
 
 /// getcpu(2): the CPU the caller runs on (NUMA node 0).
-pub fn sys_getcpu(_sc: &mut SyscallContext<'_>, cpu: usize, node: usize, _cache: usize) -> SysResult {
+pub fn sys_getcpu(
+    _sc: &mut SyscallContext<'_>,
+    cpu: usize,
+    node: usize,
+    _cache: usize,
+) -> SysResult {
     let id = ax_hal::percpu::this_cpu_id() as u32;
     if cpu != 0 {
         usercopy::write_u32(cpu, id)?;

@@ -10,6 +10,12 @@ mod riscv64;
 mod x86_64;
 
 #[cfg(target_arch = "riscv64")]
-pub use self::{names_riscv64::name, riscv64::{dispatch, sets_return_register}};
+pub use self::{
+    names_riscv64::name,
+    riscv64::{dispatch, sets_return_register},
+};
 #[cfg(target_arch = "x86_64")]
-pub use self::{names_x86_64::name, x86_64::{dispatch, sets_return_register}};
+pub use self::{
+    names_x86_64::name,
+    x86_64::{dispatch, sets_return_register},
+};

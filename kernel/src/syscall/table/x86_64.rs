@@ -5,7 +5,7 @@
 //! `u32`, `off_t` to `i64`, pointers and sizes stay `usize`.
 
 use crate::syscall::{
-    SyscallContext, SysResult, fs::*, mm::*, process::*, signal::*, sys::*, time::*, unimplemented,
+    SysResult, SyscallContext, fs::*, mm::*, process::*, signal::*, sys::*, time::*, unimplemented,
 };
 
 /// Whether the dispatcher writes the handler's result into the return

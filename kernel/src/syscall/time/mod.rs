@@ -4,7 +4,7 @@ use core::time::Duration;
 
 use crate::{
     error::{Errno, KResult},
-    syscall::{SyscallContext, SysResult, fs::read_timespec},
+    syscall::{SysResult, SyscallContext, fs::read_timespec},
     task::block,
     usercopy,
 };
@@ -30,7 +30,9 @@ fn now_for(sc: &SyscallContext<'_>, clock: i32) -> KResult<Duration> {
 fn now(clock: i32) -> KResult<Duration> {
     match clock {
         CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Ok(ax_hal::time::wall_time()),
-        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => Ok(block::now()),
+        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => {
+            Ok(block::now())
+        }
         CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Ok(Duration::ZERO),
         _ => Err(Errno::EINVAL),
     }
@@ -95,7 +97,13 @@ pub fn sys_nanosleep(sc: &mut SyscallContext<'_>, req: usize, rem: usize) -> Sys
 
 /// clock_nanosleep(2): errors are returned as positive values by libc, but
 /// the raw syscall reports them like any other.
-pub fn sys_clock_nanosleep(sc: &mut SyscallContext<'_>, clock: i32, flags: u32, req: usize, rem: usize) -> SysResult {
+pub fn sys_clock_nanosleep(
+    sc: &mut SyscallContext<'_>,
+    clock: i32,
+    flags: u32,
+    req: usize,
+    rem: usize,
+) -> SysResult {
     if flags & !TIMER_ABSTIME != 0 {
         return Err(Errno::EINVAL);
     }
@@ -117,6 +125,7 @@ pub fn sys_clock_nanosleep(sc: &mut SyscallContext<'_>, clock: i32, flags: u32, 
     sleep(sc, deadline, rem)
 }
 
+#[cfg(target_arch = "x86_64")]
 /// time(2) (x86_64).
 pub fn sys_time(_sc: &mut SyscallContext<'_>, tloc: usize) -> SysResult {
     let t = ax_hal::time::wall_time().as_secs();

@@ -50,7 +50,11 @@ pub fn deliver_pending(thread: &Arc<Thread>, ctx: &mut UserContext, interrupted:
     while let Some(info) = take_next(thread) {
         let sig = info.signo;
         let act: SigAction = thread.process.actions.lock()[(sig - 1) as usize];
-        let handler = if sig == SIGKILL || sig == SIGSTOP { SIG_DFL } else { act.handler };
+        let handler = if sig == SIGKILL || sig == SIGSTOP {
+            SIG_DFL
+        } else {
+            act.handler
+        };
         if handler == SIG_IGN {
             continue;
         }
@@ -72,7 +76,9 @@ pub fn deliver_pending(thread: &Arc<Thread>, ctx: &mut UserContext, interrupted:
         }
         // A user handler. The frame saves the mask to restore at sigreturn:
         // the one sigsuspend/ppoll replaced, if any.
-        let old_mask = thread.take_saved_sigmask().unwrap_or_else(|| thread.sigmask());
+        let old_mask = thread
+            .take_saved_sigmask()
+            .unwrap_or_else(|| thread.sigmask());
         if interrupted != Interrupted::No {
             if interrupted == Interrupted::RestartSys && act.flags & SA_RESTART != 0 {
                 rewind_syscall(thread, ctx);
@@ -81,7 +87,8 @@ pub fn deliver_pending(thread: &Arc<Thread>, ctx: &mut UserContext, interrupted:
             }
         }
         let trampoline = arch::sigreturn_address(act.restorer, act.flags);
-        if arch::signal::setup_frame(ctx, sig, &info, handler, trampoline, old_mask, None).is_err() {
+        if arch::signal::setup_frame(ctx, sig, &info, handler, trampoline, old_mask, None).is_err()
+        {
             // The stack is unusable: Linux forces SIGSEGV with the default action.
             exit::group_exit(thread, SIGSEGV);
             return;
@@ -116,7 +123,10 @@ fn stop(thread: &Arc<Thread>, sig: i32) {
         if tree.group_exit.is_some() {
             return;
         }
-        tree.state = ProcState::Stopped { sig, reported: false };
+        tree.state = ProcState::Stopped {
+            sig,
+            reported: false,
+        };
     }
     exit::notify_parent_stopped(process, sig);
     let _ = block::wait_event(

@@ -11,7 +11,10 @@ use crate::task::{Process, Thread, process::ProcState};
 
 fn stop_signals() -> SigSet {
     SigSet(
-        SigSet::of(SIGSTOP).0 | SigSet::of(SIGTSTP).0 | SigSet::of(SIGTTIN).0 | SigSet::of(SIGTTOU).0,
+        SigSet::of(SIGSTOP).0
+            | SigSet::of(SIGTSTP).0
+            | SigSet::of(SIGTTIN).0
+            | SigSet::of(SIGTTOU).0,
     )
 }
 
@@ -22,7 +25,8 @@ fn is_ignored(p: &Process, sig: i32) -> bool {
         return false;
     }
     let act = p.actions.lock()[(sig - 1) as usize];
-    act.handler == SIG_IGN || (act.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore)
+    act.handler == SIG_IGN
+        || (act.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore)
 }
 
 /// Side effects that happen when a signal is generated, before queueing:
