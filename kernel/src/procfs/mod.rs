@@ -74,7 +74,10 @@ pub fn populate(root: &DirEntry) -> VfsResult<()> {
             if data.first() == Some(&b'c') {
                 panic!("sysrq: crash requested through /proc/sysrq-trigger");
             }
-            warn!("sysrq: key {:?} is not implemented", data.first().map(|&b| b as char));
+            warn!(
+                "sysrq: key {:?} is not implemented",
+                data.first().map(|&b| b as char)
+            );
             Ok(())
         })),
     )?;

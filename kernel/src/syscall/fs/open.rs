@@ -70,7 +70,15 @@ pub fn open_path(
         .umask
         .load(core::sync::atomic::Ordering::Relaxed);
     let shown = absolute(sc, dirfd, path);
-    open_in(&ctx, path, flags, mode, umask, shown, &super::credentials(sc.thread))
+    open_in(
+        &ctx,
+        path,
+        flags,
+        mode,
+        umask,
+        shown,
+        &super::credentials(sc.thread),
+    )
 }
 
 /// Opens `path` in filesystem context `ctx`; `shown` is the path
@@ -195,6 +203,22 @@ pub fn sys_unlinkat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, flags:
     Ok(0)
 }
 
+/// The caller's filesystem context and the two paths of a rename or link,
+/// each made absolute against its directory descriptor.
+fn two_paths(
+    sc: &SyscallContext<'_>,
+    olddirfd: i32,
+    oldpath: usize,
+    newdirfd: i32,
+    newpath: usize,
+) -> KResult<(FsContext, String, String)> {
+    let old = usercopy::read_path(oldpath)?;
+    let new = usercopy::read_path(newpath)?;
+    let old_abs = absolute(sc, olddirfd, &old);
+    let new_abs = absolute(sc, newdirfd, &new);
+    Ok((sc.thread.process.fs().lock().clone(), old_abs, new_abs))
+}
+
 /// renameat2(2) (flags other than 0 are a later issue).
 pub fn sys_renameat2(
     sc: &mut SyscallContext<'_>,
@@ -208,11 +232,7 @@ pub fn sys_renameat2(
         warn!("renameat2: flags {flags:#x} are not supported yet");
         return Err(Errno::EINVAL);
     }
-    let old = usercopy::read_path(oldpath)?;
-    let new = usercopy::read_path(newpath)?;
-    let old_abs = absolute(sc, olddirfd, &old);
-    let new_abs = absolute(sc, newdirfd, &new);
-    let ctx = sc.thread.process.fs().lock().clone();
+    let (ctx, old_abs, new_abs) = two_paths(sc, olddirfd, oldpath, newdirfd, newpath)?;
     ctx.rename(
         old_abs.as_str(),
         new_abs.as_str(),
@@ -254,11 +274,7 @@ pub fn sys_linkat(
     if flags & !(super::AT_SYMLINK_FOLLOW | super::AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
-    let old = usercopy::read_path(oldpath)?;
-    let new = usercopy::read_path(newpath)?;
-    let old_abs = absolute(sc, olddirfd, &old);
-    let new_abs = absolute(sc, newdirfd, &new);
-    let ctx = sc.thread.process.fs().lock().clone();
+    let (ctx, old_abs, new_abs) = two_paths(sc, olddirfd, oldpath, newdirfd, newpath)?;
     ctx.link(
         old_abs.as_str(),
         new_abs.as_str(),

@@ -26,6 +26,19 @@ fn epipe(sc: &SyscallContext<'_>, e: Errno) -> Errno {
     e
 }
 
+/// `len` capped at MAX_RW, after checking that `[buf, buf+len)` lies in
+/// the user half.
+fn user_len(buf: usize, len: usize) -> KResult<usize> {
+    let len = len.min(MAX_RW);
+    if buf
+        .checked_add(len)
+        .is_none_or(|end| end > usercopy::user_end())
+    {
+        return Err(Errno::EFAULT);
+    }
+    Ok(len)
+}
+
 /// Reads up to `len` bytes into user memory at `buf`, from the position or
 /// from `offset` (pread).
 fn read_into(
@@ -35,13 +48,7 @@ fn read_into(
     len: usize,
     offset: Option<u64>,
 ) -> SysResult {
-    let len = len.min(MAX_RW);
-    if buf
-        .checked_add(len)
-        .is_none_or(|end| end > usercopy::user_end())
-    {
-        return Err(Errno::EFAULT);
-    }
+    let len = user_len(buf, len)?;
     usercopy::check_writable(buf, len)?;
     let mut done = 0;
     let mut kbuf = vec![0u8; len.min(CHUNK)];
@@ -83,13 +90,7 @@ fn write_from(
     len: usize,
     offset: Option<u64>,
 ) -> SysResult {
-    let len = len.min(MAX_RW);
-    if buf
-        .checked_add(len)
-        .is_none_or(|end| end > usercopy::user_end())
-    {
-        return Err(Errno::EFAULT);
-    }
+    let len = user_len(buf, len)?;
     if len == 0 {
         // A zero-length write still checks that the descriptor is writable.
         return match offset {

@@ -23,163 +23,134 @@ fn update(sc: &SyscallContext<'_>, f: impl FnOnce(&mut Creds) -> Result<(), Errn
     Ok(0)
 }
 
-/// Which of the three ids a (real, effective, saved) triple changes.
-struct Ids {
-    r: u32,
-    e: u32,
-    s: u32,
+/// The uid or gid quadruple (real, effective, saved, filesystem).
+fn ids(c: &mut Creds, group: bool) -> [&mut u32; 4] {
+    if group {
+        [&mut c.gid, &mut c.egid, &mut c.sgid, &mut c.fsgid]
+    } else {
+        [&mut c.uid, &mut c.euid, &mut c.suid, &mut c.fsuid]
+    }
 }
 
-fn set_res(cur: Ids, new: Ids, privileged: bool) -> Result<Ids, Errno> {
-    let allowed = |v: u32| v == UNCHANGED || privileged || v == cur.r || v == cur.e || v == cur.s;
-    if !(allowed(new.r) && allowed(new.e) && allowed(new.s)) {
-        return Err(Errno::EPERM);
-    }
-    let pick = |v: u32, old: u32| if v == UNCHANGED { old } else { v };
-    Ok(Ids {
-        r: pick(new.r, cur.r),
-        e: pick(new.e, cur.e),
-        s: pick(new.s, cur.s),
+/// setresuid(2)/setresgid(2): unprivileged callers may only pick among
+/// their current real, effective and saved ids.
+fn set_res(sc: &SyscallContext<'_>, r: u32, e: u32, s: u32, group: bool) -> SysResult {
+    update(sc, |c| {
+        let privileged = c.privileged();
+        let [real, eff, saved, fs] = ids(c, group);
+        let current = [*real, *eff, *saved];
+        let allowed = |v: u32| v == UNCHANGED || privileged || current.contains(&v);
+        if !(allowed(r) && allowed(e) && allowed(s)) {
+            return Err(Errno::EPERM);
+        }
+        for (slot, v) in [(real, r), (eff, e), (saved, s)] {
+            if v != UNCHANGED {
+                *slot = v;
+            }
+        }
+        *fs = if e != UNCHANGED { e } else { current[1] };
+        Ok(())
     })
 }
 
 /// setresuid(2).
 pub fn sys_setresuid(sc: &mut SyscallContext<'_>, r: u32, e: u32, s: u32) -> SysResult {
-    update(sc, |c| {
-        let ids = set_res(
-            Ids {
-                r: c.uid,
-                e: c.euid,
-                s: c.suid,
-            },
-            Ids { r, e, s },
-            c.privileged(),
-        )?;
-        (c.uid, c.euid, c.suid, c.fsuid) = (ids.r, ids.e, ids.s, ids.e);
-        Ok(())
-    })
+    set_res(sc, r, e, s, false)
 }
 
 /// setresgid(2).
 pub fn sys_setresgid(sc: &mut SyscallContext<'_>, r: u32, e: u32, s: u32) -> SysResult {
+    set_res(sc, r, e, s, true)
+}
+
+/// setreuid(2)/setregid(2): the saved id follows the effective one when the
+/// real id is set, or when the effective id becomes something other than
+/// the old real id.
+fn set_re(sc: &SyscallContext<'_>, r: u32, e: u32, group: bool) -> SysResult {
     update(sc, |c| {
-        let ids = set_res(
-            Ids {
-                r: c.gid,
-                e: c.egid,
-                s: c.sgid,
-            },
-            Ids { r, e, s },
-            c.privileged(),
-        )?;
-        (c.gid, c.egid, c.sgid, c.fsgid) = (ids.r, ids.e, ids.s, ids.e);
+        let privileged = c.privileged();
+        let [real, eff, saved, fs] = ids(c, group);
+        if r != UNCHANGED && !privileged && r != *real && r != *eff {
+            return Err(Errno::EPERM);
+        }
+        if e != UNCHANGED && !privileged && e != *real && e != *eff && e != *saved {
+            return Err(Errno::EPERM);
+        }
+        let old_real = *real;
+        if r != UNCHANGED {
+            *real = r;
+        }
+        if e != UNCHANGED {
+            *eff = e;
+        }
+        if r != UNCHANGED || (e != UNCHANGED && e != old_real) {
+            *saved = *eff;
+        }
+        *fs = *eff;
         Ok(())
     })
 }
 
-/// setreuid(2): the saved id follows the effective one when the real id is
-/// set, or the effective id becomes something other than the old real id.
+/// setreuid(2).
 pub fn sys_setreuid(sc: &mut SyscallContext<'_>, r: u32, e: u32) -> SysResult {
-    update(sc, |c| {
-        let p = c.privileged();
-        if r != UNCHANGED && !p && r != c.uid && r != c.euid {
-            return Err(Errno::EPERM);
-        }
-        if e != UNCHANGED && !p && e != c.uid && e != c.euid && e != c.suid {
-            return Err(Errno::EPERM);
-        }
-        let old_r = c.uid;
-        if r != UNCHANGED {
-            c.uid = r;
-        }
-        if e != UNCHANGED {
-            c.euid = e;
-        }
-        if r != UNCHANGED || (e != UNCHANGED && e != old_r) {
-            c.suid = c.euid;
-        }
-        c.fsuid = c.euid;
-        Ok(())
-    })
+    set_re(sc, r, e, false)
 }
 
 /// setregid(2).
 pub fn sys_setregid(sc: &mut SyscallContext<'_>, r: u32, e: u32) -> SysResult {
+    set_re(sc, r, e, true)
+}
+
+/// setuid(2)/setgid(2): privileged callers set all four ids, others only the
+/// effective (and filesystem) id, to their real or saved id.
+fn set_id(sc: &SyscallContext<'_>, id: u32, group: bool) -> SysResult {
+    if id == UNCHANGED {
+        return Err(Errno::EINVAL);
+    }
     update(sc, |c| {
-        let p = c.privileged();
-        if r != UNCHANGED && !p && r != c.gid && r != c.egid {
+        let privileged = c.privileged();
+        let [real, eff, saved, fs] = ids(c, group);
+        if privileged {
+            (*real, *saved) = (id, id);
+        } else if id != *real && id != *saved {
             return Err(Errno::EPERM);
         }
-        if e != UNCHANGED && !p && e != c.gid && e != c.egid && e != c.sgid {
-            return Err(Errno::EPERM);
-        }
-        let old_r = c.gid;
-        if r != UNCHANGED {
-            c.gid = r;
-        }
-        if e != UNCHANGED {
-            c.egid = e;
-        }
-        if r != UNCHANGED || (e != UNCHANGED && e != old_r) {
-            c.sgid = c.egid;
-        }
-        c.fsgid = c.egid;
+        (*eff, *fs) = (id, id);
         Ok(())
     })
 }
 
-/// setuid(2): privileged callers set all three ids, others only the effective one.
+/// setuid(2).
 pub fn sys_setuid(sc: &mut SyscallContext<'_>, uid: u32) -> SysResult {
-    if uid == UNCHANGED {
-        return Err(Errno::EINVAL);
-    }
-    update(sc, |c| {
-        if c.privileged() {
-            (c.uid, c.euid, c.suid, c.fsuid) = (uid, uid, uid, uid);
-        } else if uid == c.uid || uid == c.suid {
-            (c.euid, c.fsuid) = (uid, uid);
-        } else {
-            return Err(Errno::EPERM);
-        }
-        Ok(())
-    })
+    set_id(sc, uid, false)
 }
 
 /// setgid(2).
 pub fn sys_setgid(sc: &mut SyscallContext<'_>, gid: u32) -> SysResult {
-    if gid == UNCHANGED {
-        return Err(Errno::EINVAL);
-    }
-    update(sc, |c| {
-        if c.privileged() {
-            (c.gid, c.egid, c.sgid, c.fsgid) = (gid, gid, gid, gid);
-        } else if gid == c.gid || gid == c.sgid {
-            (c.egid, c.fsgid) = (gid, gid);
-        } else {
-            return Err(Errno::EPERM);
-        }
-        Ok(())
-    })
+    set_id(sc, gid, true)
 }
 
-/// setfsuid(2): returns the previous fsuid; changes it only when allowed.
-pub fn sys_setfsuid(sc: &mut SyscallContext<'_>, uid: u32) -> SysResult {
+/// setfsuid(2)/setfsgid(2): returns the previous filesystem id; changes it
+/// only to one of the caller's ids (or anything, when privileged).
+fn set_fs(sc: &SyscallContext<'_>, id: u32, group: bool) -> SysResult {
     let mut c = sc.thread.process.creds.lock();
-    let old = c.fsuid;
-    if uid != UNCHANGED && (c.privileged() || [c.uid, c.euid, c.suid, c.fsuid].contains(&uid)) {
-        c.fsuid = uid;
+    let privileged = c.privileged();
+    let [real, eff, saved, fs] = ids(&mut c, group);
+    let old = *fs;
+    if id != UNCHANGED && (privileged || [*real, *eff, *saved, old].contains(&id)) {
+        *fs = id;
     }
     Ok(old as usize)
+}
+
+/// setfsuid(2).
+pub fn sys_setfsuid(sc: &mut SyscallContext<'_>, uid: u32) -> SysResult {
+    set_fs(sc, uid, false)
 }
 
 /// setfsgid(2).
 pub fn sys_setfsgid(sc: &mut SyscallContext<'_>, gid: u32) -> SysResult {
-    let mut c = sc.thread.process.creds.lock();
-    let old = c.fsgid;
-    if gid != UNCHANGED && (c.privileged() || [c.gid, c.egid, c.sgid, c.fsgid].contains(&gid)) {
-        c.fsgid = gid;
-    }
-    Ok(old as usize)
+    set_fs(sc, gid, true)
 }
 
 /// getgroups(2).
