@@ -250,3 +250,31 @@ TEST(large_mapping_on_demand)
 		CHECK_EQ(p[off], (char)(off >> 20));
 	CHECK_RET(syscall(SYS_munmap, p, len), 0);
 }
+
+/* MAP_PRIVATE of a file: the mapping shows the file's bytes, bytes past the
+ * end of the file read as zero within the last page, and stores stay
+ * private to the mapping (the file is unchanged). */
+TEST(private_file_mapping)
+{
+	const char *path = t_make_file("mapped", "hello mapping", 0600);
+	int fd = (int)CHECK_OK(open(path, O_RDONLY));
+	char *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	CHECK(p != MAP_FAILED);
+	CHECK(memcmp(p, "hello mapping", 13) == 0);
+	CHECK_EQ(p[13], 0);
+	CHECK_EQ(p[PAGE - 1], 0);
+	p[0] = 'J';
+	char buf[16] = { 0 };
+	CHECK_RET(pread(fd, buf, 13, 0), 13);
+	CHECK_STREQ(buf, "hello mapping");
+	CHECK_RET(munmap(p, PAGE), 0);
+	/* An offset that is not a page multiple is EINVAL. */
+	CHECK(mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE, fd, 1) == MAP_FAILED);
+	CHECK_EQ(errno, EINVAL);
+	close(fd);
+	/* A write-only descriptor cannot back a mapping (EACCES). */
+	fd = (int)CHECK_OK(open(path, O_WRONLY));
+	CHECK(mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED);
+	CHECK_EQ(errno, EACCES);
+	close(fd);
+}

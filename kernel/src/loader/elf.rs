@@ -97,6 +97,7 @@ pub fn load_segments(file: &File, aspace: &mut AddrSpace) -> KResult<Loaded> {
         warn!("execve: dynamically linked executables are not supported yet");
         return Err(Errno::ENOEXEC);
     }
+    let file_len = file.location().len()?;
     let base = if etype == ET_DYN {
         arch::ET_DYN_BASE
     } else {
@@ -107,7 +108,7 @@ pub fn load_segments(file: &File, aspace: &mut AddrSpace) -> KResult<Loaded> {
     let mut mapped_end = 0usize;
     let mut phdr_addr = None;
     for p in phdrs.iter().filter(|p| p.kind == PT_LOAD) {
-        if p.filesz > p.memsz {
+        if p.filesz > p.memsz || p.offset.checked_add(p.filesz).is_none_or(|end| end > file_len) {
             return Err(Errno::ENOEXEC);
         }
         let vaddr = base.checked_add(p.vaddr as usize).ok_or(Errno::ENOEXEC)?;
@@ -130,10 +131,14 @@ pub fn load_segments(file: &File, aspace: &mut AddrSpace) -> KResult<Loaded> {
             aspace.map(req)?;
             mapped_end = stop;
         }
-        if p.filesz > 0 {
-            let mut data = vec![0u8; p.filesz as usize];
-            read_exact(file, &mut data, p.offset)?;
-            aspace.write_bytes(vaddr, &data)?;
+        // Copy the file part a chunk at a time; the rest stays zero-filled.
+        let mut chunk = vec![0u8; (p.filesz as usize).min(64 * 1024)];
+        let mut done = 0u64;
+        while done < p.filesz {
+            let n = (p.filesz - done).min(chunk.len() as u64) as usize;
+            read_exact(file, &mut chunk[..n], p.offset + done)?;
+            aspace.write_bytes(vaddr + done as usize, &chunk[..n])?;
+            done += n as u64;
         }
         if phoff >= p.offset && phoff + (phent * phnum) as u64 <= p.offset + p.filesz {
             phdr_addr = Some(vaddr + (phoff - p.offset) as usize);

@@ -100,7 +100,7 @@ pub fn sys_mmap(
     } else {
         Placement::Hint
     };
-    let mut content = None;
+    let mut source = None;
     if !anonymous {
         let file = file_of(sc.thread, fd)?;
         if shared {
@@ -113,17 +113,7 @@ pub fn sys_mmap(
         if !file.file().seekable() {
             return Err(Errno::ENODEV);
         }
-        let mut data = vec![0u8; len];
-        let mut done = 0;
-        while done < len {
-            let n = file.read_at(&mut data[done..], offset as u64 + done as u64)?;
-            if n == 0 {
-                break;
-            }
-            done += n;
-        }
-        data.truncate(done);
-        content = Some(data);
+        source = Some(file);
     }
     let mut req = MapRequest::anonymous(addr, len, p);
     req.placement = placement;
@@ -140,8 +130,21 @@ pub fn sys_mmap(
     let mm = sc.thread.process.mm().ok_or(Errno::ENOMEM)?;
     let mut aspace = mm.aspace.lock();
     let start = aspace.map(req)?;
-    if let Some(data) = content {
-        aspace.write_bytes(start, &data)?;
+    drop(aspace);
+    if let Some(file) = source {
+        // Fill the private pages from the file, a chunk at a time (the
+        // address-space lock is taken per chunk, never across file I/O).
+        let mut chunk = vec![0u8; 64 * 1024];
+        let mut done = 0;
+        while done < len {
+            let want = chunk.len().min(len - done);
+            let n = file.read_at(&mut chunk[..want], offset as u64 + done as u64)?;
+            if n == 0 {
+                break;
+            }
+            mm.aspace.lock().write_bytes(start + done, &chunk[..n])?;
+            done += n;
+        }
     }
     Ok(start)
 }
