@@ -84,10 +84,11 @@ static LOGGED: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
 /// The answer for a syscall Starling does not implement: ENOSYS, logged
 /// once per number with its Linux name.
 pub fn unimplemented(nr: usize) -> SysResult {
-    let (word, bit) = (nr / 64, nr % 64);
-    let first = LOGGED
-        .get(word)
-        .is_none_or(|w| w.fetch_or(1 << bit, Ordering::Relaxed) & (1 << bit) == 0);
+    // Numbers past the bitmap (no Linux syscall is that high) share its
+    // last bit, so a program probing them cannot flood the log.
+    let slot = nr.min(LOGGED.len() * 64 - 1);
+    let (word, bit) = (slot / 64, slot % 64);
+    let first = LOGGED[word].fetch_or(1 << bit, Ordering::Relaxed) & (1 << bit) == 0;
     if first {
         warn!(
             "syscall {} ({nr}) is not implemented: ENOSYS",
