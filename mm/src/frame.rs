@@ -7,7 +7,8 @@
 //! Keeping the common count-one case out of the table keeps the table small.
 
 use ax_alloc::{UsageKind, global_allocator};
-use ax_hal::mem::{PhysAddr, phys_to_virt, virt_to_phys};
+pub use ax_hal::mem::PhysAddr;
+use ax_hal::mem::{phys_to_virt, virt_to_phys};
 use ax_sync::SpinLock;
 use hashbrown::HashMap;
 
@@ -87,4 +88,70 @@ pub fn is_shared(frame: PhysAddr) -> bool {
 /// Number of user frames allocated right now.
 pub fn allocated() -> usize {
     ALLOCATED.load(core::sync::atomic::Ordering::Relaxed)
+}
+
+/// An owned reference to a user frame: dropping it drops the reference.
+///
+/// Memory objects (tmpfs pages, shared anonymous memory) keep their pages as
+/// `FrameRef`s; every page-table entry that maps the frame holds a reference
+/// of its own ([`FrameRef::share`]), so a page outlives the object's copy
+/// while it is still mapped. Contents are accessed only through copies by
+/// raw pointer, since user space may write the frame at any time.
+pub struct FrameRef(PhysAddr);
+
+impl FrameRef {
+    /// Allocates a zero-filled frame.
+    pub fn alloc_zeroed() -> Option<Self> {
+        alloc_zeroed().map(Self)
+    }
+
+    /// Physical address of the frame.
+    pub fn paddr(&self) -> PhysAddr {
+        self.0
+    }
+
+    /// A new reference for one more mapping of the frame; whoever maps it
+    /// releases it with [`put`].
+    pub fn share(&self) -> PhysAddr {
+        get(self.0);
+        self.0
+    }
+
+    fn range_ptr(&self, offset: usize, len: usize) -> *mut u8 {
+        assert!(
+            offset.checked_add(len).is_some_and(|end| end <= PAGE_SIZE),
+            "frame access out of bounds"
+        );
+        // SAFETY: `offset + len <= PAGE_SIZE` was checked, so the pointer
+        // stays inside this frame's linear-map page.
+        unsafe { phys_to_virt(self.0).as_mut_ptr().add(offset) }
+    }
+
+    /// Copies `dst.len()` bytes starting at `offset` out of the frame.
+    pub fn read(&self, offset: usize, dst: &mut [u8]) {
+        let src = self.range_ptr(offset, dst.len());
+        // SAFETY: `src` covers `dst.len()` bytes of this frame, which stays
+        // allocated while `self` holds a reference; the regions are distinct.
+        unsafe { core::ptr::copy_nonoverlapping(src, dst.as_mut_ptr(), dst.len()) };
+    }
+
+    /// Copies `src` into the frame at `offset`.
+    pub fn write(&self, offset: usize, src: &[u8]) {
+        let dst = self.range_ptr(offset, src.len());
+        // SAFETY: as in `read`, with the roles swapped.
+        unsafe { core::ptr::copy_nonoverlapping(src.as_ptr(), dst, src.len()) };
+    }
+
+    /// Sets `len` bytes at `offset` to zero.
+    pub fn zero(&self, offset: usize, len: usize) {
+        let dst = self.range_ptr(offset, len);
+        // SAFETY: `dst` covers `len` bytes of this frame.
+        unsafe { core::ptr::write_bytes(dst, 0, len) };
+    }
+}
+
+impl Drop for FrameRef {
+    fn drop(&mut self) {
+        put(self.0);
+    }
 }

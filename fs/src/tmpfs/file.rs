@@ -65,6 +65,26 @@ enum ReadSource {
 }
 
 impl TmpFile {
+    /// The frame of page `index` of this regular file for a shared mapping,
+    /// with a reference the mapping owns (see `SparseData::frame_for_mapping`).
+    /// `InvalidInput` past the end of the file, `StorageFull` over the limit.
+    #[cfg(feature = "kernel")]
+    pub fn frame_for_mapping(&self, index: u64) -> VfsResult<starling_mm::frame::PhysAddr> {
+        let mut state = self.inode.state.lock();
+        let Content::Regular(data) = &mut state.content else {
+            return Err(VfsError::OperationNotSupported);
+        };
+        data.frame_for_mapping(index, &*self.inode.sb)
+    }
+
+    /// Size of the regular file's data, for mappings (0 for other nodes).
+    pub fn data_len(&self) -> u64 {
+        match &self.inode.state.lock().content {
+            Content::Regular(data) => data.len(),
+            _ => 0,
+        }
+    }
+
     pub(super) fn fs(&self) -> &Arc<TmpFs> {
         &self.fs
     }
@@ -292,4 +312,20 @@ pub(super) fn is_special(node_type: NodeType) -> bool {
         node_type,
         NodeType::Fifo | NodeType::Socket | NodeType::CharacterDevice | NodeType::BlockDevice
     )
+}
+
+/// A tmpfs regular file is a memory object: a shared mapping maps the very
+/// pages read(2) and write(2) use.
+#[cfg(feature = "kernel")]
+impl starling_mm::aspace::MemObject for TmpFile {
+    fn frame(
+        &self,
+        index: u64,
+    ) -> Result<starling_mm::frame::PhysAddr, starling_mm::aspace::ObjectFault> {
+        use starling_mm::aspace::ObjectFault;
+        self.frame_for_mapping(index).map_err(|e| match e {
+            VfsError::InvalidInput => ObjectFault::Beyond,
+            _ => ObjectFault::NoMemory,
+        })
+    }
 }

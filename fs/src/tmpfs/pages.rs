@@ -14,7 +14,9 @@
 //! is allocated and released when it leaves the map. The store itself holds
 //! no lock; its owner (the file inode) serializes access.
 
-use alloc::{boxed::Box, collections::BTreeMap, vec::Vec};
+#[cfg(not(feature = "kernel"))]
+use alloc::boxed::Box;
+use alloc::{collections::BTreeMap, vec::Vec};
 
 use axfs_ng_vfs::{VfsError, VfsResult};
 
@@ -34,23 +36,45 @@ pub trait PageBudget {
     fn release(&self, pages: u64);
 }
 
-/// One page of file data, page-aligned so that a later mmap path can hand
-/// the frame out directly.
-#[repr(C, align(4096))]
-pub struct Page([u8; PAGE_SIZE]);
+/// One page of file data. In the kernel it is a reference-counted user
+/// frame, so mmap can map the very page read() and write() use; on the
+/// host (unit tests) it is a heap page with the same interface.
+#[cfg(feature = "kernel")]
+type PageBox = starling_mm::frame::FrameRef;
 
-/// An owned, page-aligned heap page.
-type PageBox = Box<[Page; 1]>;
+#[cfg(feature = "kernel")]
+fn alloc_page() -> VfsResult<PageBox> {
+    starling_mm::frame::FrameRef::alloc_zeroed().ok_or(VfsError::NoMemory)
+}
+
+#[cfg(not(feature = "kernel"))]
+struct PageBox(Box<[u8; PAGE_SIZE]>);
+
+#[cfg(not(feature = "kernel"))]
+impl PageBox {
+    fn read(&self, offset: usize, dst: &mut [u8]) {
+        dst.copy_from_slice(&self.0[offset..offset + dst.len()]);
+    }
+
+    fn write(&mut self, offset: usize, src: &[u8]) {
+        self.0[offset..offset + src.len()].copy_from_slice(src);
+    }
+
+    fn zero(&mut self, offset: usize, len: usize) {
+        self.0[offset..offset + len].fill(0);
+    }
+}
 
 /// Allocates a zeroed page, reporting exhaustion instead of aborting.
+#[cfg(not(feature = "kernel"))]
 fn alloc_page() -> VfsResult<PageBox> {
-    let mut pages: Vec<Page> = Vec::new();
+    let mut pages: Vec<[u8; PAGE_SIZE]> = Vec::new();
     pages.try_reserve_exact(1).map_err(|_| VfsError::NoMemory)?;
-    pages.push(Page([0; PAGE_SIZE]));
-    pages
-        .into_boxed_slice()
-        .try_into()
-        .map_err(|_| VfsError::NoMemory)
+    pages.push([0; PAGE_SIZE]);
+    let b: Box<[[u8; PAGE_SIZE]]> = pages.into_boxed_slice();
+    let b: Box<[[u8; PAGE_SIZE]; 1]> = b.try_into().map_err(|_| VfsError::NoMemory)?;
+    let [page] = *b;
+    Ok(PageBox(Box::new(page)))
 }
 
 /// Splits a byte position into (page index, offset inside the page).
@@ -96,7 +120,7 @@ impl SparseData {
             let n = (PAGE_SIZE - in_page).min(total - done);
             let dst = &mut buf[done..done + n];
             match self.pages.get(&index) {
-                Some(page) => dst.copy_from_slice(&page[0].0[in_page..in_page + n]),
+                Some(page) => page.read(in_page, dst),
                 None => dst.fill(0),
             }
             done += n;
@@ -126,7 +150,7 @@ impl SparseData {
                 Err(_) if done > 0 => break,
                 Err(err) => return Err(err),
             };
-            page[0].0[in_page..in_page + n].copy_from_slice(&buf[done..done + n]);
+            page.write(in_page, &buf[done..done + n]);
             done += n;
         }
         self.len = self.len.max(offset + done as u64);
@@ -167,7 +191,7 @@ impl SparseData {
             if in_page != 0
                 && let Some(page) = self.pages.get_mut(&index)
             {
-                page[0].0[in_page..].fill(0);
+                page.zero(in_page, PAGE_SIZE - in_page);
             }
         }
         self.len = len;
@@ -195,7 +219,7 @@ impl SparseData {
             let (index, in_page) = split(pos);
             let n = (PAGE_SIZE - in_page).min((end - pos).try_into().unwrap_or(usize::MAX));
             if let Some(page) = self.pages.get_mut(&index) {
-                page[0].0[in_page..in_page + n].fill(0);
+                page.zero(in_page, n);
             }
             pos += n as u64;
         }
@@ -247,5 +271,22 @@ impl SparseData {
         budget.release(self.allocated_pages());
         self.pages.clear();
         self.len = 0;
+    }
+}
+
+#[cfg(feature = "kernel")]
+impl SparseData {
+    /// The frame of page `index` for a shared mapping, allocated if it is a
+    /// hole, with a new reference the mapping owns. Pages at or beyond the
+    /// end of the file do not exist (the mapping's access is SIGBUS).
+    pub fn frame_for_mapping(
+        &mut self,
+        index: u64,
+        budget: &dyn PageBudget,
+    ) -> VfsResult<starling_mm::frame::PhysAddr> {
+        if index >= pages_for(self.len) {
+            return Err(VfsError::InvalidInput);
+        }
+        Ok(self.page_mut_or_alloc(index, budget)?.share())
     }
 }

@@ -108,7 +108,11 @@ pub fn load_segments(file: &File, aspace: &mut AddrSpace) -> KResult<Loaded> {
     let mut mapped_end = 0usize;
     let mut phdr_addr = None;
     for p in phdrs.iter().filter(|p| p.kind == PT_LOAD) {
-        if p.filesz > p.memsz || p.offset.checked_add(p.filesz).is_none_or(|end| end > file_len) {
+        if p.filesz > p.memsz
+            || p.offset
+                .checked_add(p.filesz)
+                .is_none_or(|end| end > file_len)
+        {
             return Err(Errno::ENOEXEC);
         }
         let vaddr = base.checked_add(p.vaddr as usize).ok_or(Errno::ENOEXEC)?;

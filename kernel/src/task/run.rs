@@ -155,6 +155,11 @@ fn user_page_fault(thread: &Arc<Thread>, addr: usize, flags: PageFaultFlags) {
             exit::group_exit(thread, signal::SIGKILL);
             return;
         }
+        FaultOutcome::BeyondObject => {
+            // Past the end of the mapped file: SIGBUS (mmap(2)).
+            signal::send::force_fault(thread, SigInfo::fault(SIGBUS, signal::BUS_ADRERR, addr));
+            return;
+        }
     };
     debug!("tid {}: SIGSEGV at {addr:#x} ({flags:?})", thread.tid);
     signal::send::force_fault(thread, SigInfo::fault(SIGSEGV, code, addr));

@@ -21,6 +21,8 @@ pub enum FaultOutcome {
     AccessDenied,
     /// Out of memory while allocating a frame.
     OutOfMemory,
+    /// The page lies beyond the end of the mapped object (SIGBUS, BUS_ADRERR).
+    BeyondObject,
 }
 
 impl AddrSpace {
@@ -40,6 +42,10 @@ impl AddrSpace {
         }
         let flags = Self::pte_flags(prot);
         let va = VirtAddr::from(page);
+        if let Some(object) = vma.object.clone() {
+            let index = vma.object_index(page);
+            return self.fault_shared(va, &*object, index, access, prot, flags);
+        }
         match self.pt.query(va) {
             Err(_) => {
                 let Some(new) = frame::alloc_zeroed() else {
@@ -71,6 +77,44 @@ impl AddrSpace {
                     && prot.contains(Prot::WRITE)
                 {
                     // Last sharer of a copy-on-write frame: take it over.
+                    let _ = self.pt.protect_page(va, flags);
+                }
+                FaultOutcome::Handled
+            }
+        }
+    }
+}
+
+impl AddrSpace {
+    /// A fault in a shared mapping: map the object's page, or make a present
+    /// page writable. There is no copy-on-write: every mapping shares the page.
+    fn fault_shared(
+        &mut self,
+        va: VirtAddr,
+        object: &dyn super::MemObject,
+        index: u64,
+        access: Prot,
+        prot: Prot,
+        flags: ax_hal::paging::MappingFlags,
+    ) -> FaultOutcome {
+        match self.pt.query(va) {
+            Err(_) => {
+                let frame = match object.frame(index) {
+                    Ok(frame) => frame,
+                    Err(super::ObjectFault::Beyond) => return FaultOutcome::BeyondObject,
+                    Err(super::ObjectFault::NoMemory) => return FaultOutcome::OutOfMemory,
+                };
+                if self.pt.map_page(va, frame, PAGE_SIZE, flags).is_err() {
+                    frame::put(frame);
+                    return FaultOutcome::OutOfMemory;
+                }
+                FaultOutcome::Handled
+            }
+            Ok((_, cur, _)) => {
+                if access.contains(Prot::WRITE)
+                    && prot.contains(Prot::WRITE)
+                    && !cur.contains(ax_hal::paging::MappingFlags::WRITE)
+                {
                     let _ = self.pt.protect_page(va, flags);
                 }
                 FaultOutcome::Handled

@@ -18,7 +18,7 @@ pub enum Placement {
 }
 
 /// Parameters of one new anonymous mapping.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone)]
 pub struct MapRequest {
     /// Requested address (hint or exact, see `placement`).
     pub addr: usize,
@@ -36,6 +36,9 @@ pub struct MapRequest {
     pub placement: Placement,
     /// Fault every page in now (MAP_POPULATE).
     pub populate: bool,
+    /// The object a shared mapping maps, and the byte offset in it.
+    pub object: Option<alloc::sync::Arc<dyn super::MemObject>>,
+    pub offset: u64,
 }
 
 impl MapRequest {
@@ -50,6 +53,8 @@ impl MapRequest {
             kind: VmaKind::Anonymous,
             placement: Placement::Hint,
             populate: false,
+            object: None,
+            offset: 0,
         }
     }
 }
@@ -99,7 +104,8 @@ impl AddrSpace {
             may: req.may,
             flags: req.flags,
             kind: req.kind,
-            offset: 0,
+            offset: req.offset,
+            object: req.object,
         };
         self.vmas.insert(vma).map_err(|_| MmError::AlreadyExists)?;
         self.vmas.merge_around(start, end);

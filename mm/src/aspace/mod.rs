@@ -27,6 +27,7 @@ mod brk;
 mod fault;
 mod fork;
 mod map;
+mod object;
 mod protect;
 mod tlb;
 mod unmap;
@@ -41,6 +42,7 @@ use ax_memory_addr::PAGE_SIZE_4K;
 pub use self::{
     fault::FaultOutcome,
     map::{MapRequest, Placement},
+    object::{AnonObject, MemObject, ObjectFault},
     tlb::TlbFlusher,
     vma::{Prot, UserVma, VmaFlags, VmaKind},
 };

@@ -2,7 +2,7 @@
 
 use ax_hal::mem::VirtAddr;
 
-use super::{AddrSpace, PAGE_SIZE, Prot, page_ceil};
+use super::{AddrSpace, PAGE_SIZE, Prot, VmaFlags, page_ceil};
 use crate::{MmError, MmResult, frame};
 
 impl AddrSpace {
@@ -36,17 +36,31 @@ impl AddrSpace {
         self.vmas.update_range(start, end, |vma| vma.prot = prot);
         let flags = Self::pte_flags(prot);
         let ro_flags = Self::pte_flags(prot - Prot::WRITE);
-        for page in (start..end).step_by(PAGE_SIZE) {
-            let va = VirtAddr::from(page);
-            if let Ok((paddr, _, _)) = self.pt.query(va) {
-                // A frame still shared copy-on-write stays read-only until
-                // the write fault that copies it.
-                let f = if frame::is_shared(paddr) {
-                    ro_flags
-                } else {
-                    flags
-                };
-                let _ = self.pt.protect_page(va, f);
+        let ranges: alloc::vec::Vec<(usize, usize, bool)> = self
+            .vmas
+            .overlapping(start, end)
+            .map(|v| {
+                (
+                    v.start.max(start),
+                    v.end.min(end),
+                    v.flags.contains(VmaFlags::SHARED),
+                )
+            })
+            .collect();
+        for (lo, hi, shared) in ranges {
+            for page in (lo..hi).step_by(PAGE_SIZE) {
+                let va = VirtAddr::from(page);
+                if let Ok((paddr, _, _)) = self.pt.query(va) {
+                    // A private frame still shared copy-on-write stays
+                    // read-only until the write fault that copies it; the
+                    // frames of a shared mapping are never copied.
+                    let f = if !shared && frame::is_shared(paddr) {
+                        ro_flags
+                    } else {
+                        flags
+                    };
+                    let _ = self.pt.protect_page(va, f);
+                }
             }
         }
         self.vmas.merge_around(start, end);

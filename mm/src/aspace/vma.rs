@@ -6,8 +6,12 @@
 //! checks that must ask "could this mapping ever write" (file seals) answer
 //! from the may-set, not from the current protection.
 
+use alloc::sync::Arc;
+use core::fmt;
+
 use bitflags::bitflags;
 
+use super::object::MemObject;
 use crate::vma_set::Vma;
 
 bitflags! {
@@ -47,7 +51,7 @@ pub enum VmaKind {
 }
 
 /// One user VMA.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct UserVma {
     /// First address (page aligned).
     pub start: usize,
@@ -64,6 +68,23 @@ pub struct UserVma {
     /// Offset (in bytes) of `start` inside the backing object, kept across
     /// splits; zero for anonymous memory.
     pub offset: u64,
+    /// The object a shared mapping maps (None: private anonymous pages).
+    pub object: Option<Arc<dyn MemObject>>,
+}
+
+impl fmt::Debug for UserVma {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserVma")
+            .field("start", &format_args!("{:#x}", self.start))
+            .field("end", &format_args!("{:#x}", self.end))
+            .field("prot", &self.prot)
+            .field("may", &self.may)
+            .field("flags", &self.flags)
+            .field("kind", &self.kind)
+            .field("offset", &self.offset)
+            .field("object", &self.object.is_some())
+            .finish()
+    }
 }
 
 impl UserVma {
@@ -77,7 +98,13 @@ impl UserVma {
             flags: VmaFlags::empty(),
             kind,
             offset: 0,
+            object: None,
         }
+    }
+
+    /// The page index inside the object for address `addr` of this VMA.
+    pub fn object_index(&self, addr: usize) -> u64 {
+        (self.offset + (addr - self.start) as u64) / 4096
     }
 
     /// Length in bytes.
@@ -114,8 +141,16 @@ impl Vma for UserVma {
             && self.may == next.may
             && self.flags == next.flags
             && self.kind == next.kind
-            && (self.kind == VmaKind::Anonymous
-                || self.offset + (self.end - self.start) as u64 == next.offset)
+            && match (&self.object, &next.object) {
+                (None, None) => {
+                    self.kind == VmaKind::Anonymous
+                        || self.offset + (self.end - self.start) as u64 == next.offset
+                }
+                (Some(a), Some(b)) => {
+                    Arc::ptr_eq(a, b) && self.offset + (self.end - self.start) as u64 == next.offset
+                }
+                _ => false,
+            }
     }
 
     fn merge(&mut self, next: Self) {

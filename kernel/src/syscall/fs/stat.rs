@@ -156,3 +156,37 @@ pub fn sys_faccessat2(
     };
     if ok { Ok(0) } else { Err(Errno::EACCES) }
 }
+
+/// ftruncate(2).
+pub fn sys_ftruncate(sc: &mut SyscallContext<'_>, fd: i32, length: i64) -> SysResult {
+    let file = file_of(sc.thread, fd)?;
+    if length < 0 {
+        return Err(Errno::EINVAL);
+    }
+    // Linux: EINVAL unless a regular file open for writing.
+    if !file.writable() || file.is_path() || file.file().stat()?.mode & 0o170000 != 0o100000 {
+        return Err(Errno::EINVAL);
+    }
+    file.file().truncate(length as u64)?;
+    Ok(0)
+}
+
+/// truncate(2).
+pub fn sys_truncate(sc: &mut SyscallContext<'_>, path: usize, length: i64) -> SysResult {
+    let path = usercopy::read_path(path)?;
+    if length < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let file = super::open_path(
+        sc,
+        super::AT_FDCWD,
+        &path,
+        starling_fs::file::flags::O_WRONLY,
+        0,
+    )?;
+    if file.file().stat()?.mode & 0o170000 != 0o100000 {
+        return Err(Errno::EINVAL);
+    }
+    file.file().truncate(length as u64)?;
+    Ok(0)
+}

@@ -1,13 +1,20 @@
 //! mmap, munmap, mprotect.
 //!
-//! Anonymous private and shared mappings, and private file mappings, whose
-//! pages are read from the file at mmap time (a later write to the file is
-//! not seen through the mapping, which mmap(2) leaves unspecified for
-//! MAP_PRIVATE). Shared file mappings come with the page cache.
+//! Anonymous private and shared mappings; shared mappings of tmpfs files
+//! (/dev/shm, /tmp), which map the file's own pages; private file mappings,
+//! whose pages are read from the file at mmap time (a later write to the
+//! file is not seen through the mapping, which mmap(2) leaves unspecified
+//! for MAP_PRIVATE). Shared mappings of ext4 files come with the page cache.
 
-use alloc::vec;
+use alloc::{sync::Arc, vec};
 
-use starling_mm::aspace::{MapRequest, Placement, Prot, VmaFlags, VmaKind, page_ceil};
+use starling_fs::{
+    file::{OpenFile, vfs::VfsFile},
+    tmpfs::TmpFile,
+};
+use starling_mm::aspace::{
+    AnonObject, MapRequest, MemObject, Placement, Prot, VmaFlags, VmaKind, page_ceil,
+};
 
 use crate::{
     error::{Errno, KResult},
@@ -101,27 +108,40 @@ pub fn sys_mmap(
         Placement::Hint
     };
     let mut source = None;
+    let mut object: Option<Arc<dyn MemObject>> = None;
+    let mut may = Prot::all();
     if !anonymous {
         let file = file_of(sc.thread, fd)?;
-        if shared {
-            warn!("mmap: shared file mappings are not supported yet");
-            return Err(Errno::ENODEV);
-        }
-        if !file.readable() {
+        if !file.readable() || file.is_path() {
             return Err(Errno::EACCES);
         }
-        if !file.file().seekable() {
-            return Err(Errno::ENODEV);
+        if shared {
+            // mmap(2): a writable shared mapping needs a descriptor open for
+            // writing; a read-only one may never become writable (VM_MAYWRITE).
+            if !file.writable() {
+                if p.contains(Prot::WRITE) {
+                    return Err(Errno::EACCES);
+                }
+                may.remove(Prot::WRITE);
+            }
+            object = Some(shared_object(&file)?);
+        } else {
+            if !file.file().seekable() {
+                return Err(Errno::ENODEV);
+            }
+            source = Some(file);
         }
-        source = Some(file);
+    } else if shared {
+        object = Some(AnonObject::new((len / 4096) as u64));
     }
     let mut req = MapRequest::anonymous(addr, len, p);
     req.placement = placement;
-    req.populate = flags & MAP_POPULATE != 0 || (shared && anonymous);
+    req.populate = flags & MAP_POPULATE != 0;
+    req.may = may;
     if shared {
-        // Shared anonymous memory is populated now so that fork shares every
-        // page (there is no shared object to fault pages in from yet).
         req.flags |= VmaFlags::SHARED;
+        req.offset = if anonymous { 0 } else { offset as u64 };
+        req.object = object;
     }
     if flags & MAP_GROWSDOWN != 0 {
         req.flags |= VmaFlags::GROWSDOWN;
@@ -147,6 +167,24 @@ pub fn sys_mmap(
         }
     }
     Ok(start)
+}
+
+/// The memory object a shared file mapping maps: the file's own pages.
+fn shared_object(file: &OpenFile) -> KResult<Arc<dyn MemObject>> {
+    let Some(vfs) = file.file().as_any().downcast_ref::<VfsFile>() else {
+        // Devices, pipes and sockets cannot be mapped.
+        return Err(Errno::ENODEV);
+    };
+    match vfs.location().entry().downcast::<TmpFile>() {
+        Ok(tmp) => Ok(tmp),
+        Err(_) => {
+            warn!(
+                "mmap: shared mappings of {} files are not supported yet",
+                vfs.location().filesystem().name()
+            );
+            Err(Errno::ENODEV)
+        }
+    }
 }
 
 /// munmap(2).

@@ -29,6 +29,8 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         36 => sys_symlinkat(sc, a[0], i(1), a[2]),
         37 => sys_linkat(sc, i(0), a[1], i(2), a[3], u(4)),
         38 => sys_renameat2(sc, i(0), a[1], i(2), a[3], 0),
+        45 => sys_truncate(sc, a[0], a[1] as i64),
+        46 => sys_ftruncate(sc, i(0), a[1] as i64),
         48 => sys_faccessat2(sc, i(0), a[1], u(2), 0),
         49 => sys_chdir(sc, a[0]),
         50 => sys_fchdir(sc, i(0)),

@@ -57,6 +57,8 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         63 => sys_uname(sc, a[0]),
         72 => sys_fcntl(sc, i(0), i(1), a[2]),
         74 | 75 => sys_fsync(sc, i(0)),
+        76 => sys_truncate(sc, a[0], a[1] as i64),
+        77 => sys_ftruncate(sc, i(0), a[1] as i64),
         79 => sys_getcwd(sc, a[0], a[1]),
         80 => sys_chdir(sc, a[0]),
         81 => sys_fchdir(sc, i(0)),

@@ -55,6 +55,7 @@ pub const ILL_ILLOPC: i32 = 1;
 pub const FPE_INTDIV: i32 = 1;
 pub const TRAP_BRKPT: i32 = 1;
 pub const BUS_ADRALN: i32 = 1;
+pub const BUS_ADRERR: i32 = 2;
 pub const CLD_EXITED: i32 = 1;
 pub const CLD_KILLED: i32 = 2;
 pub const CLD_DUMPED: i32 = 3;
