@@ -27,7 +27,7 @@ TEST_TIMEOUT := $(if $(filter command line environment%,$(origin TIMEOUT)),$(TIM
 # None of these may reach the kernel build: ax-runtime reads SMP from the
 # environment at build time, and the rest only concern QEMU. Changing them
 # must never rebuild anything.
-unexport ARCH SMP MEM ACCEL TIMEOUT CPU QEMU HOSTDIR CMD
+unexport ARCH SMP MEM ACCEL TIMEOUT CPU QEMU HOSTDIR CMD LTP_DIR TESTS
 
 ifeq ($(filter $(ARCH),$(ARCHES)),)
 $(error ARCH=$(ARCH) is not supported; use one of: $(ARCHES))
@@ -66,7 +66,7 @@ RUN_ARGS = --arch $(ARCH) --kernel $(KERNEL_IMAGE) --elf $(KERNEL_ELF) \
 	--run-dir $(RUN_DIR) --smp $(SMP) --mem $(MEM) --accel $(ACCEL) \
 	$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
 
-.PHONY: help setup kernel rootfs run exec test bench clean FORCE
+.PHONY: help setup kernel rootfs run exec test ltp bench clean FORCE
 FORCE:
 
 help:
@@ -151,6 +151,17 @@ test:
 	platforms/tools/run-tests --make $(call shquote,$(MAKE)) --arches "$(ARCHES)" \
 		--timeout $(TEST_TIMEOUT) --smp $(SMP) --mem $(MEM) --accel $(ACCEL) \
 		$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
+
+# LTP from a host directory (an LTP install's testcases/bin). TIMEOUT is per
+# test here (default 300 s).
+LTP_TEST_TIMEOUT = $(if $(filter command line environment,$(origin TIMEOUT)),$(TIMEOUT),300)
+
+ltp:
+	@[ -n "$(LTP_DIR)" ] || { echo "make ltp: give LTP_DIR=/path/to/ltp/testcases/bin" >&2; exit 2; }
+	@platforms/tools/run-ltp --make $(call shquote,$(MAKE)) --arch $(ARCH) \
+		--ltp-dir $(call shquote,$(LTP_DIR)) --tests $(call shquote,$(TESTS)) \
+		--timeout $(LTP_TEST_TIMEOUT) -- SMP=$(call shquote,$(SMP)) MEM=$(call shquote,$(MEM)) \
+		ACCEL=$(call shquote,$(ACCEL)) $(if $(CPU),CPU=$(call shquote,$(CPU))) $(if $(QEMU),QEMU=$(call shquote,$(QEMU)))
 
 bench:
 	@echo "==> bench $(ARCH): /opt/starling-tests/run-bench" >&2

@@ -166,6 +166,11 @@ impl DeviceNode {
     pub fn inner(&self) -> &Arc<dyn FileLike> {
         &self.inner
     }
+
+    /// The node it was opened through.
+    pub fn node(&self) -> &axfs_ng_vfs::Location {
+        &self.node
+    }
 }
 
 impl FileLike for DeviceNode {

@@ -28,44 +28,161 @@ pub const PIPE_CAPACITY: usize = 65536;
 pub const PIPE_BUF: usize = 4096;
 
 struct Shared {
+    /// The user whose pipe-page allowance the buffer counts against.
+    owner: u32,
     buf: SpinLock<VecDeque<u8>>,
+    /// Capacity in bytes (F_GETPIPE_SZ / F_SETPIPE_SZ).
+    capacity: AtomicUsize,
     readers: AtomicUsize,
     writers: AtomicUsize,
     /// Woken when data arrives or the last writer leaves.
     readable: PollSet,
     /// Woken when space frees up or the last reader leaves.
     writable: PollSet,
+    /// Woken when an end of a FIFO is opened or closed.
+    opened: PollSet,
+    /// A writer has existed (a FIFO's reader sees end of file, and POLLHUP,
+    /// only after one came and went).
+    had_writer: core::sync::atomic::AtomicBool,
     ino: u64,
 }
 
 static NEXT_PIPE_INO: AtomicUsize = AtomicUsize::new(1);
 
-/// Creates a pipe and returns (read end, write end).
-pub fn new_pipe() -> (Arc<dyn FileLike>, Arc<dyn FileLike>) {
+/// /proc/sys/fs/pipe-user-pages-soft: past this many pipe pages a user's
+/// new pipes get two pages instead of sixteen (0: no limit).
+pub static PIPE_USER_PAGES_SOFT: AtomicUsize = AtomicUsize::new(16384);
+/// /proc/sys/fs/pipe-user-pages-hard (0: no limit).
+pub static PIPE_USER_PAGES_HARD: AtomicUsize = AtomicUsize::new(0);
+/// Pipe buffer pages in use per user.
+static USER_PAGES: SpinLock<alloc::collections::BTreeMap<u32, usize>> =
+    SpinLock::new(alloc::collections::BTreeMap::new());
+/// Pages of a pipe created past the soft limit (PIPE_MIN_DEF_BUFFERS).
+const MIN_PAGES: usize = 2;
+
+/// Charges `pages` to `uid`; returns the user's previous total.
+fn charge(uid: u32, pages: usize) -> usize {
+    let mut m = USER_PAGES.lock();
+    let total = m.entry(uid).or_insert(0);
+    let before = *total;
+    *total += pages;
+    before
+}
+
+fn uncharge(uid: u32, pages: usize) {
+    let mut m = USER_PAGES.lock();
+    if let Some(total) = m.get_mut(&uid) {
+        *total = total.saturating_sub(pages);
+        if *total == 0 {
+            m.remove(&uid);
+        }
+    }
+}
+
+/// The capacity of a new pipe for `uid` (fs/pipe.c alloc_pipe_info).
+fn initial_capacity(uid: u32) -> usize {
+    let soft = PIPE_USER_PAGES_SOFT.load(Ordering::Relaxed);
+    let used = USER_PAGES.lock().get(&uid).copied().unwrap_or(0);
+    let pages = if soft != 0 && used >= soft {
+        MIN_PAGES
+    } else {
+        PIPE_CAPACITY / 4096
+    };
+    charge(uid, pages);
+    pages * 4096
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        uncharge(self.owner, self.capacity.load(Ordering::Relaxed) / 4096);
+    }
+}
+
+/// Creates a pipe for user `uid` and returns (read end, write end).
+pub fn new_pipe(uid: u32) -> (Arc<dyn FileLike>, Arc<dyn FileLike>) {
     let shared = Arc::new(Shared {
+        owner: uid,
         buf: SpinLock::new(VecDeque::new()),
+        capacity: AtomicUsize::new(initial_capacity(uid)),
         readers: AtomicUsize::new(1),
         writers: AtomicUsize::new(1),
         readable: PollSet::new(),
         writable: PollSet::new(),
+        opened: PollSet::new(),
+        had_writer: core::sync::atomic::AtomicBool::new(true),
         ino: NEXT_PIPE_INO.fetch_add(1, Ordering::Relaxed) as u64,
     });
     (
         Arc::new(PipeEnd {
             shared: shared.clone(),
+            reads: true,
             write_end: false,
         }),
         Arc::new(PipeEnd {
             shared,
+            reads: false,
             write_end: true,
         }),
     )
 }
 
-/// One end of a pipe.
+/// One end of a pipe (or both, for a FIFO opened O_RDWR).
 pub struct PipeEnd {
     shared: Arc<Shared>,
+    reads: bool,
     write_end: bool,
+}
+
+/// Largest capacity an unprivileged F_SETPIPE_SZ may ask for
+/// (/proc/sys/fs/pipe-max-size).
+pub static PIPE_MAX_SIZE: AtomicUsize = AtomicUsize::new(1 << 20);
+
+impl PipeEnd {
+    /// F_GETPIPE_SZ.
+    pub fn capacity(&self) -> usize {
+        self.shared.capacity.load(Ordering::Acquire)
+    }
+
+    /// F_SETPIPE_SZ: rounds `size` up to a power-of-two number of pages
+    /// (at least one); EPERM above PIPE_MAX_SIZE unless `privileged`, EBUSY
+    /// if the pipe holds more data than the new size. Returns the new size.
+    pub fn set_capacity(&self, size: usize, privileged: bool) -> KResult<usize> {
+        let pages = size.div_ceil(4096).max(1);
+        let new = pages
+            .checked_next_power_of_two()
+            .and_then(|p| p.checked_mul(4096))
+            .ok_or(Errno::EINVAL)?;
+        if new > PIPE_MAX_SIZE.load(Ordering::Relaxed) && !privileged {
+            return Err(Errno::EPERM);
+        }
+        if new > (1 << 31) {
+            return Err(Errno::EINVAL);
+        }
+        let q = self.shared.buf.lock();
+        if q.len() > new {
+            return Err(Errno::EBUSY);
+        }
+        let old = self.shared.capacity.load(Ordering::Acquire);
+        let hard = PIPE_USER_PAGES_HARD.load(Ordering::Relaxed);
+        let soft = PIPE_USER_PAGES_SOFT.load(Ordering::Relaxed);
+        if new > old && !privileged {
+            let used = USER_PAGES
+                .lock()
+                .get(&self.shared.owner)
+                .copied()
+                .unwrap_or(0);
+            let after = used + (new - old) / 4096;
+            if (hard != 0 && after > hard) || (soft != 0 && after > soft) {
+                return Err(Errno::EPERM);
+            }
+        }
+        uncharge(self.shared.owner, old / 4096);
+        charge(self.shared.owner, new / 4096);
+        self.shared.capacity.store(new, Ordering::Release);
+        drop(q);
+        wake(&self.shared.writable, IoEvents::OUT);
+        Ok(new)
+    }
 }
 
 fn wake(set: &PollSet, events: IoEvents) {
@@ -76,7 +193,7 @@ fn wake(set: &PollSet, events: IoEvents) {
 
 impl FileLike for PipeEnd {
     fn read(&self, buf: &mut [u8], _pos: Option<u64>) -> KResult<usize> {
-        if self.write_end {
+        if !self.reads {
             return Err(Errno::EBADF);
         }
         if buf.is_empty() {
@@ -113,7 +230,11 @@ impl FileLike for PipeEnd {
         }
         let n = {
             let mut q = self.shared.buf.lock();
-            let free = PIPE_CAPACITY - q.len();
+            let free = self
+                .shared
+                .capacity
+                .load(Ordering::Acquire)
+                .saturating_sub(q.len());
             let n = if buf.len() <= PIPE_BUF {
                 if free < buf.len() {
                     return Err(Errno::EAGAIN);
@@ -149,14 +270,23 @@ impl FileLike for PipeEnd {
             if self.shared.readers.load(Ordering::Acquire) == 0 {
                 ev |= IoEvents::ERR;
             }
-            if PIPE_CAPACITY - len >= PIPE_BUF {
+            if self
+                .shared
+                .capacity
+                .load(Ordering::Acquire)
+                .saturating_sub(len)
+                >= PIPE_BUF
+            {
                 ev |= IoEvents::OUT | IoEvents::WRNORM;
             }
-        } else {
+        }
+        if self.reads {
             if len > 0 {
                 ev |= IoEvents::IN | IoEvents::RDNORM;
             }
-            if self.shared.writers.load(Ordering::Acquire) == 0 {
+            if self.shared.writers.load(Ordering::Acquire) == 0
+                && self.shared.had_writer.load(Ordering::Acquire)
+            {
                 ev |= IoEvents::HUP;
             }
         }
@@ -164,13 +294,34 @@ impl FileLike for PipeEnd {
     }
 
     unsafe fn register_poll(&self, sink: &mut dyn SharedRegistrationSink, events: IoEvents) {
-        let set: &PollSet = if self.write_end {
-            &self.shared.writable
-        } else {
-            &self.shared.readable
-        };
-        // SAFETY: forwarded contract: the registration is dropped before the pipe.
-        unsafe { sink.register_shared(set as &dyn PollSource, events | IoEvents::ALWAYS_POLL) };
+        if self.write_end {
+            // SAFETY: forwarded contract: the registration is dropped before the pipe.
+            unsafe {
+                sink.register_shared(
+                    &self.shared.writable as &dyn PollSource,
+                    events | IoEvents::ALWAYS_POLL,
+                )
+            };
+        }
+        if self.reads {
+            // SAFETY: as above.
+            unsafe {
+                sink.register_shared(
+                    &self.shared.readable as &dyn PollSource,
+                    events | IoEvents::ALWAYS_POLL,
+                )
+            };
+        }
+    }
+
+    fn ioctl(&self, cmd: u32, arg: usize, user: &dyn super::UserAccess) -> KResult<usize> {
+        const FIONREAD: u32 = 0x541b;
+        if cmd != FIONREAD {
+            return Err(Errno::ENOTTY);
+        }
+        let n = self.shared.buf.lock().len() as i32;
+        user.write(arg, &n.to_ne_bytes())?;
+        Ok(0)
     }
 
     fn path(&self) -> String {
@@ -178,16 +329,91 @@ impl FileLike for PipeEnd {
     }
 
     fn release(&self) {
-        if self.write_end {
-            if self.shared.writers.fetch_sub(1, Ordering::AcqRel) == 1 {
-                wake(&self.shared.readable, IoEvents::HUP | IoEvents::IN);
-            }
-        } else if self.shared.readers.fetch_sub(1, Ordering::AcqRel) == 1 {
+        if self.write_end && self.shared.writers.fetch_sub(1, Ordering::AcqRel) == 1 {
+            wake(&self.shared.readable, IoEvents::HUP | IoEvents::IN);
+        }
+        if self.reads && self.shared.readers.fetch_sub(1, Ordering::AcqRel) == 1 {
             wake(&self.shared.writable, IoEvents::ERR | IoEvents::OUT);
         }
+        wake(&self.shared.opened, IoEvents::IN | IoEvents::OUT);
     }
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+}
+
+/// The pipe behind a FIFO node, shared by every open of the node.
+pub struct Fifo {
+    shared: Arc<Shared>,
+}
+
+impl Default for Fifo {
+    fn default() -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                owner: 0,
+                buf: SpinLock::new(VecDeque::new()),
+                capacity: AtomicUsize::new(initial_capacity(0)),
+                readers: AtomicUsize::new(0),
+                writers: AtomicUsize::new(0),
+                readable: PollSet::new(),
+                writable: PollSet::new(),
+                opened: PollSet::new(),
+                had_writer: core::sync::atomic::AtomicBool::new(false),
+                ino: NEXT_PIPE_INO.fetch_add(1, Ordering::Relaxed) as u64,
+            }),
+        }
+    }
+}
+
+impl Fifo {
+    /// Opens an end (fifo(7)): counts it immediately so the other side can
+    /// see it; the caller then waits with [`Fifo::peer_present`] unless
+    /// O_NONBLOCK. A non-blocking writer with no reader fails with ENXIO.
+    pub fn open(&self, read: bool, write: bool, nonblock: bool) -> KResult<Arc<PipeEnd>> {
+        if write && !read && nonblock && self.shared.readers.load(Ordering::Acquire) == 0 {
+            return Err(Errno::ENXIO);
+        }
+        if read {
+            self.shared.readers.fetch_add(1, Ordering::AcqRel);
+        }
+        if write {
+            self.shared.writers.fetch_add(1, Ordering::AcqRel);
+            self.shared.had_writer.store(true, Ordering::Release);
+        }
+        if read && !write && self.shared.writers.load(Ordering::Acquire) == 0 {
+            // pipe_poll: a reader sees POLLHUP only after a writer came and
+            // went since it opened.
+            self.shared.had_writer.store(false, Ordering::Release);
+        }
+        wake(&self.shared.opened, IoEvents::IN | IoEvents::OUT);
+        wake(&self.shared.readable, IoEvents::IN);
+        wake(&self.shared.writable, IoEvents::OUT);
+        Ok(Arc::new(PipeEnd {
+            shared: self.shared.clone(),
+            reads: read,
+            write_end: write,
+        }))
+    }
+
+    /// Whether the other side of an open in this mode is present.
+    pub fn peer_present(&self, read: bool) -> bool {
+        if read {
+            self.shared.writers.load(Ordering::Acquire) > 0
+        } else {
+            self.shared.readers.load(Ordering::Acquire) > 0
+        }
+    }
+
+    /// Subscribes a waiter to opens and closes of the FIFO.
+    pub fn register_open(&self, sink: &mut dyn SharedRegistrationSink) {
+        // SAFETY: the caller drops the registration before the FIFO.
+        unsafe {
+            sink.register_shared(
+                &self.shared.opened as &dyn PollSource,
+                IoEvents::IN | IoEvents::OUT,
+            )
+        };
     }
 }

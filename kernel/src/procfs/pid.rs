@@ -30,11 +30,14 @@ const ENTRIES: &[(&str, NodeType)] = &[
     ("stat", NodeType::RegularFile),
     ("status", NodeType::RegularFile),
     ("fd", NodeType::Directory),
+    ("oom_score_adj", NodeType::RegularFile),
 ];
 
 fn state_char(p: &Process) -> char {
     match p.tree.lock().state {
-        ProcState::Running => 'R',
+        ProcState::Running => p.threads.lock().first().map_or('R', |t| {
+            t.state.load(core::sync::atomic::Ordering::Acquire) as char
+        }),
         ProcState::Stopped { .. } => 'T',
         ProcState::Zombie { .. } => 'Z',
     }
@@ -133,6 +136,31 @@ impl GeneratedDir for PidDir {
                 )
             }),
             "fd" => GeneratedNode::dir(0o500, Arc::new(FdDir { pid })),
+            "oom_score_adj" => GeneratedNode::file(
+                0o644,
+                Arc::new(move || {
+                    let v = table::process(pid).map_or(0, |p| {
+                        p.oom_score_adj.load(core::sync::atomic::Ordering::Relaxed)
+                    });
+                    format!("{v}\n").into_bytes()
+                }),
+                Some(Arc::new(move |data: &[u8]| {
+                    let text = core::str::from_utf8(data)
+                        .map_err(|_| axfs_ng_vfs::VfsError::InvalidInput)?;
+                    let v: i32 = text
+                        .trim()
+                        .parse()
+                        .map_err(|_| axfs_ng_vfs::VfsError::InvalidInput)?;
+                    if !(-1000..=1000).contains(&v) {
+                        return Err(axfs_ng_vfs::VfsError::InvalidInput);
+                    }
+                    if let Some(p) = table::process(pid) {
+                        p.oom_score_adj
+                            .store(v, core::sync::atomic::Ordering::Relaxed);
+                    }
+                    Ok(())
+                })),
+            ),
             _ => return None,
         };
         let uid = p.creds.lock().uid;

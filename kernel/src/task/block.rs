@@ -123,7 +123,14 @@ pub fn wait_event<T>(
             }
             None => None,
         };
+        let shown = if interruptible == Interruptible::No {
+            b'D'
+        } else {
+            b'S'
+        };
+        thread.state.store(shown, Ordering::Release);
         thread.waiter.sleep(timeout);
+        thread.state.store(b'R', Ordering::Release);
         drop(registrar);
     }
 }

@@ -15,6 +15,7 @@ pub mod cputime;
 pub mod creds;
 pub mod exit;
 pub mod futex;
+pub mod itimer;
 pub mod jobs;
 pub mod mm;
 pub mod process;

@@ -83,6 +83,10 @@ pub struct Process {
     /// (including their reaped descendants), for getrusage and times.
     pub exited_cpu_ns: AtomicU64,
     pub children_cpu_ns: AtomicU64,
+    /// /proc/PID/oom_score_adj (recorded; there is no OOM killer).
+    pub oom_score_adj: core::sync::atomic::AtomicI32,
+    /// ITIMER_REAL (alarm, setitimer).
+    pub real_timer: super::itimer::RealTimer,
     /// PR_SET_DUMPABLE value.
     pub dumpable: AtomicU32,
     /// Set by the first successful execve (setpgid on a child fails with
@@ -166,6 +170,8 @@ impl Process {
             cmdline: SpinLock::new(Vec::new()),
             exited_cpu_ns: AtomicU64::new(0),
             children_cpu_ns: AtomicU64::new(0),
+            oom_score_adj: core::sync::atomic::AtomicI32::new(0),
+            real_timer: super::itimer::RealTimer::default(),
             dumpable: AtomicU32::new(1),
             did_exec: AtomicBool::new(false),
             exit_signal: SpinLock::new(super::signal::SIGCHLD),

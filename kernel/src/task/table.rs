@@ -11,8 +11,27 @@ use ax_sync::SpinLock;
 
 use super::{Pid, Process, Thread};
 
-/// Highest pid before wrapping (/proc/sys/kernel/pid_max default).
-pub const PID_MAX: Pid = 32768;
+/// Default of /proc/sys/kernel/pid_max.
+pub const PID_MAX_DEFAULT: Pid = 32768;
+/// Largest value pid_max accepts (PID_MAX_LIMIT on 64-bit Linux).
+pub const PID_MAX_LIMIT: Pid = 4 * 1024 * 1024;
+
+/// Pids wrap before reaching this (/proc/sys/kernel/pid_max).
+static PID_MAX: AtomicI32 = AtomicI32::new(PID_MAX_DEFAULT);
+
+/// Current pid_max.
+pub fn pid_max() -> Pid {
+    PID_MAX.load(Ordering::Relaxed)
+}
+
+/// Sets pid_max; false if out of Linux's range (301..=PID_MAX_LIMIT).
+pub fn set_pid_max(v: Pid) -> bool {
+    if !(301..=PID_MAX_LIMIT).contains(&v) {
+        return false;
+    }
+    PID_MAX.store(v, Ordering::Relaxed);
+    true
+}
 
 static NEXT_PID: AtomicI32 = AtomicI32::new(1);
 
@@ -27,7 +46,7 @@ pub fn alloc_pid() -> Pid {
     let threads = THREADS.lock();
     loop {
         let pid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
-        if pid >= PID_MAX {
+        if pid >= pid_max() {
             NEXT_PID.store(300, Ordering::Relaxed);
             continue;
         }

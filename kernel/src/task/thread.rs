@@ -23,6 +23,8 @@ pub struct Thread {
     pub pending: SpinLock<Pending>,
     /// Woken by I/O readiness, timers and signals while the thread blocks.
     pub waiter: Arc<Waiter>,
+    /// What /proc shows: b'R' running, b'S' sleeping, b'D' uninterruptible.
+    pub state: core::sync::atomic::AtomicU8,
     /// CPU time consumed so far.
     pub cpu: Arc<super::cputime::CpuClock>,
     /// The name prctl(PR_SET_NAME) sets (comm), NUL padded.
@@ -54,6 +56,7 @@ impl Thread {
             mask: AtomicU64::new(mask.0),
             pending: SpinLock::new(Pending::default()),
             waiter: Waiter::new(),
+            state: core::sync::atomic::AtomicU8::new(b'R'),
             cpu: super::cputime::CpuClock::new(),
             name: SpinLock::new([0; 16]),
             pdeathsig: AtomicI32::new(0),

@@ -20,11 +20,8 @@ impl AddrSpace {
             let shared = vma.flags.contains(VmaFlags::SHARED);
             let flags = Self::pte_flags(vma.prot);
             let ro = Self::pte_flags(vma.prot - Prot::WRITE);
-            for page in (vma.start..vma.end).step_by(PAGE_SIZE) {
+            for (page, paddr) in self.present_pages(vma.start, vma.end) {
                 let va = VirtAddr::from(page);
-                let Ok((paddr, _, _)) = self.pt.query(va) else {
-                    continue;
-                };
                 frame::get(paddr);
                 let child_flags = if shared {
                     flags

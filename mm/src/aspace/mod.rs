@@ -35,7 +35,7 @@ mod vma;
 
 use ax_hal::{
     mem::{PhysAddr, VirtAddr},
-    paging::{MappingFlags, PageTable, PagingAllocator},
+    paging::{MappingFlags, PageTable, PageTableEntry, PagingAllocator},
 };
 use ax_memory_addr::PAGE_SIZE_4K;
 
@@ -246,16 +246,23 @@ impl AddrSpace {
         self.heap_end = 0;
     }
 
+    /// The present pages of `[start, end)` and their frames, found by
+    /// walking only the page-table paths that exist (a sparse 1 GiB mapping
+    /// costs its touched pages, not 262,144 lookups).
+    fn present_pages(&self, start: usize, end: usize) -> alloc::vec::Vec<(usize, PhysAddr)> {
+        self.pt
+            .walk_occupied_range(VirtAddr::from(start), VirtAddr::from(end))
+            .filter(|p| p.pte.present() && p.vaddr.as_usize() >= start && p.vaddr.as_usize() < end)
+            .map(|p| (p.vaddr.as_usize(), p.pte.paddr(false)))
+            .collect()
+    }
+
     /// Unmaps the pages of `[start, end)` and drops their frame references.
     /// The caller flushes remote TLBs afterwards.
     fn release_pages(&mut self, start: usize, end: usize) {
-        let mut va = start;
-        while va < end {
-            if let Ok((paddr, _, size)) = self.pt.unmap_page(VirtAddr::from(va)) {
+        for (va, _) in self.present_pages(start, end) {
+            if let Ok((paddr, _, _)) = self.pt.unmap_page(VirtAddr::from(va)) {
                 frame::put(paddr);
-                va += size.max(PAGE_SIZE);
-            } else {
-                va += PAGE_SIZE;
             }
         }
     }

@@ -20,6 +20,8 @@ const F_GETLK: i32 = 5;
 const F_SETLK: i32 = 6;
 const F_SETLKW: i32 = 7;
 const F_DUPFD_CLOEXEC: i32 = 1030;
+const F_SETPIPE_SZ: i32 = 1031;
+const F_GETPIPE_SZ: i32 = 1032;
 const FD_CLOEXEC: usize = 1;
 
 /// Installs `file` at the lowest free descriptor.
@@ -98,6 +100,20 @@ pub fn sys_fcntl(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) -> 
             file_of(sc.thread, fd)?.set_status_flags(arg as u32);
             Ok(0)
         }
+        F_GETPIPE_SZ | F_SETPIPE_SZ => {
+            let file = file_of(sc.thread, fd)?;
+            let pipe = file
+                .file()
+                .as_any()
+                .downcast_ref::<pipe::PipeEnd>()
+                .ok_or(Errno::EBADF)?;
+            if cmd == F_GETPIPE_SZ {
+                return Ok(pipe.capacity());
+            }
+            let privileged = sc.thread.process.creds.lock().euid == 0;
+            let size = usize::try_from(arg as u32 as i32).map_err(|_| Errno::EINVAL)?;
+            pipe.set_capacity(size, privileged)
+        }
         F_GETLK | F_SETLK | F_SETLKW => {
             file_of(sc.thread, fd)?;
             warn!("fcntl: record locks (cmd {cmd}) are not implemented yet");
@@ -115,7 +131,8 @@ pub fn sys_pipe2(sc: &mut SyscallContext<'_>, fds: usize, flags: u32) -> SysResu
     if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT) != 0 {
         return Err(Errno::EINVAL);
     }
-    let (r, w) = pipe::new_pipe();
+    let uid = sc.thread.process.creds.lock().uid;
+    let (r, w) = pipe::new_pipe(uid);
     let status = flags & O_NONBLOCK;
     let r = OpenFile::new(r, O_RDONLY | status);
     let w = OpenFile::new(w, O_WRONLY | status);

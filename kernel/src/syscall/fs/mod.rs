@@ -4,6 +4,7 @@
 //! calls, and the blocking loop that turns non-blocking file operations
 //! into blocking reads and writes.
 
+mod attr;
 mod dir;
 mod fd;
 mod ioctl;
@@ -19,7 +20,7 @@ use axfs_ng_vfs::MutationCredentials;
 use axpoll::IoEvents;
 use starling_fs::file::{OpenFile, vfs::VfsDir};
 
-pub use self::{dir::*, fd::*, ioctl::*, open::*, poll::*, rw::*, stat::*};
+pub use self::{attr::*, dir::*, fd::*, ioctl::*, open::*, poll::*, rw::*, stat::*};
 use super::SyscallContext;
 use crate::{
     error::{Errno, KResult},

@@ -8,6 +8,7 @@ use starling_fs::file::{
     FileLike, OpenFile,
     device::DeviceNode,
     flags::*,
+    pipe::Fifo,
     vfs::{VfsDir, VfsFile},
 };
 
@@ -121,10 +122,7 @@ pub fn open_in(
                     dev::open_device(meta.rdev.major(), meta.rdev.minor())?,
                     f.location().clone(),
                 ),
-                NodeType::Fifo if flags & O_PATH == 0 => {
-                    warn!("open: FIFOs are not supported yet ({shown})");
-                    return Err(Errno::ENXIO);
-                }
+                NodeType::Fifo if flags & O_PATH == 0 => open_fifo(f.location(), flags)?,
                 _ => {
                     if flags & O_TRUNC != 0
                         && acc != O_RDONLY
@@ -138,6 +136,33 @@ pub fn open_in(
         }
     };
     Ok(OpenFile::new(file, flags))
+}
+
+/// Opens a FIFO node (fifo(7)): the pipe lives in the node's data and
+/// every open shares it. A blocking open for reading waits for a writer and
+/// vice versa; O_RDWR never waits.
+fn open_fifo(loc: &axfs_ng_vfs::Location, flags: u32) -> KResult<Arc<dyn FileLike>> {
+    let fifo = loc.user_data().get_or_insert_with(Fifo::default);
+    let acc = flags & O_ACCMODE;
+    let (read, write) = (acc != O_WRONLY, acc != O_RDONLY);
+    let nonblock = flags & O_NONBLOCK != 0;
+    let end = fifo.open(read, write, nonblock)?;
+    if read != write && !nonblock {
+        let thread = crate::task::current().ok_or(Errno::EINTR)?;
+        let waited = crate::task::block::wait_event(
+            &thread,
+            None,
+            crate::task::block::Interruptible::Restart,
+            |sink| fifo.register_open(sink),
+            || fifo.peer_present(read).then_some(Ok(())),
+        );
+        if let Err(e) = waited {
+            // The end was counted; dropping it undoes that.
+            end.release();
+            return Err(e);
+        }
+    }
+    Ok(DeviceNode::wrap(end, loc.clone()))
 }
 
 /// openat(2).
@@ -280,5 +305,69 @@ pub fn sys_linkat(
         new_abs.as_str(),
         &super::credentials(sc.thread),
     )?;
+    Ok(0)
+}
+
+/// creat(2) (x86_64).
+#[cfg(target_arch = "x86_64")]
+pub fn sys_creat(sc: &mut SyscallContext<'_>, path: usize, mode: u32) -> SysResult {
+    sys_openat(
+        sc,
+        super::AT_FDCWD,
+        path,
+        O_CREAT | O_WRONLY | O_TRUNC,
+        mode,
+    )
+}
+
+/// mknodat(2): FIFOs, sockets and regular files for anyone; device nodes
+/// for root (CAP_MKNOD).
+pub fn sys_mknodat(
+    sc: &mut SyscallContext<'_>,
+    dirfd: i32,
+    path: usize,
+    mode: u32,
+    dev: u64,
+) -> SysResult {
+    use starling_fs::file::mode::*;
+    let path = usercopy::read_path(path)?;
+    let kind = match mode & S_IFMT {
+        0 | S_IFREG => NodeType::RegularFile,
+        S_IFIFO => NodeType::Fifo,
+        S_IFSOCK => NodeType::Socket,
+        S_IFCHR => NodeType::CharacterDevice,
+        S_IFBLK => NodeType::BlockDevice,
+        _ => return Err(Errno::EINVAL),
+    };
+    if matches!(kind, NodeType::CharacterDevice | NodeType::BlockDevice)
+        && sc.thread.process.creds.lock().euid != 0
+    {
+        return Err(Errno::EPERM);
+    }
+    let ctx = at_context(sc.thread, dirfd, &path)?;
+    let umask = sc
+        .thread
+        .process
+        .umask
+        .load(core::sync::atomic::Ordering::Relaxed);
+    let perm = NodePermission::from_bits_truncate((mode & !umask & 0o7777) as u16);
+    let (uid, gid) = super::owner(sc.thread);
+    let node = ctx.create_node(
+        path.as_str(),
+        kind,
+        perm,
+        uid,
+        gid,
+        &super::credentials(sc.thread),
+    )?;
+    if matches!(kind, NodeType::CharacterDevice | NodeType::BlockDevice) {
+        // Linux's new_decode_dev: major in bits 8..20, minor in 0..8 and 20..32.
+        let major = ((dev >> 8) & 0xfff) as u32;
+        let minor = ((dev & 0xff) | ((dev >> 12) & 0xfff00)) as u32;
+        node.update_metadata(axfs_ng_vfs::MetadataUpdate {
+            rdev: Some(axfs_ng_vfs::DeviceId::new(major, minor)),
+            ..Default::default()
+        })?;
+    }
     Ok(0)
 }

@@ -190,3 +190,69 @@ pub fn sys_truncate(sc: &mut SyscallContext<'_>, path: usize, length: i64) -> Sy
     file.file().truncate(length as u64)?;
     Ok(0)
 }
+
+/// `struct statfs` (64-bit layout shared by x86_64 and riscv64).
+fn statfs_bytes(fs: &axfs_ng_vfs::StatFs) -> [u8; 120] {
+    let mut b = [0u8; 120];
+    let mut put = |off: usize, v: u64| b[off..off + 8].copy_from_slice(&v.to_ne_bytes());
+    put(0, u64::from(fs.fs_type));
+    put(8, u64::from(fs.block_size));
+    put(16, fs.blocks);
+    put(24, fs.blocks_free);
+    put(32, fs.blocks_available);
+    put(40, fs.file_count);
+    put(48, fs.free_file_count);
+    put(64, u64::from(fs.name_length));
+    put(
+        72,
+        u64::from(if fs.fragment_size == 0 {
+            fs.block_size
+        } else {
+            fs.fragment_size
+        }),
+    );
+    put(80, u64::from(fs.mount_flags));
+    b
+}
+
+/// statfs(2).
+pub fn sys_statfs(sc: &mut SyscallContext<'_>, path: usize, buf: usize) -> SysResult {
+    let path = usercopy::read_path(path)?;
+    let ctx = at_context(sc.thread, super::AT_FDCWD, &path)?;
+    let loc = ctx.resolve(path.as_str())?;
+    let st = loc.filesystem().stat()?;
+    usercopy::copy_to_user(buf, &statfs_bytes(&st))?;
+    Ok(0)
+}
+
+/// fstatfs(2).
+pub fn sys_fstatfs(sc: &mut SyscallContext<'_>, fd: i32, buf: usize) -> SysResult {
+    let file = file_of(sc.thread, fd)?;
+    let any = file.file().as_any();
+    let loc = if let Some(f) = any.downcast_ref::<starling_fs::file::vfs::VfsFile>() {
+        f.location().clone()
+    } else if let Some(d) = any.downcast_ref::<starling_fs::file::vfs::VfsDir>() {
+        d.location().clone()
+    } else if let Some(d) = any.downcast_ref::<starling_fs::file::device::DeviceNode>() {
+        d.node().clone()
+    } else {
+        // pipefs and friends: report an in-memory filesystem.
+        let st = axfs_ng_vfs::StatFs {
+            fs_type: 0x5049_5045,
+            block_size: 4096,
+            blocks: 0,
+            blocks_free: 0,
+            blocks_available: 0,
+            file_count: 0,
+            free_file_count: 0,
+            name_length: 255,
+            fragment_size: 4096,
+            mount_flags: 0,
+        };
+        usercopy::copy_to_user(buf, &statfs_bytes(&st))?;
+        return Ok(0);
+    };
+    let st = loc.filesystem().stat()?;
+    usercopy::copy_to_user(buf, &statfs_bytes(&st))?;
+    Ok(0)
+}

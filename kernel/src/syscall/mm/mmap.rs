@@ -204,3 +204,28 @@ pub fn sys_mprotect(sc: &mut SyscallContext<'_>, addr: usize, len: usize, prot: 
     mm.aspace.lock().protect(addr, len, p)?;
     Ok(0)
 }
+
+/// msync(2). Anonymous and tmpfs memory has no backing store to write back
+/// (its pages are the data), so after validating the arguments and the
+/// range there is nothing to do.
+pub fn sys_msync(sc: &mut SyscallContext<'_>, addr: usize, len: usize, flags: u32) -> SysResult {
+    const MS_ASYNC: u32 = 1;
+    const MS_INVALIDATE: u32 = 2;
+    const MS_SYNC: u32 = 4;
+    if !addr.is_multiple_of(4096)
+        || flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
+        || flags & (MS_ASYNC | MS_SYNC) == (MS_ASYNC | MS_SYNC)
+    {
+        return Err(Errno::EINVAL);
+    }
+    let len = page_ceil(len).ok_or(Errno::ENOMEM)?;
+    let mm = sc.thread.process.mm().ok_or(Errno::ENOMEM)?;
+    let aspace = mm.aspace.lock();
+    let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
+    let mut cursor = addr;
+    while cursor < end {
+        let vma = aspace.find_vma(cursor).ok_or(Errno::ENOMEM)?;
+        cursor = vma.end;
+    }
+    Ok(0)
+}

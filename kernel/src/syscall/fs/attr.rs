@@ -1,0 +1,206 @@
+//! Changing attributes: chmod, chown and utimensat families.
+
+use core::time::Duration;
+
+use axfs_ng_vfs::{Location, MetadataUpdate, NodePermission};
+
+use super::{AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, at_context, file_of};
+use crate::{
+    error::{Errno, KResult},
+    syscall::{SysResult, SyscallContext},
+    usercopy,
+};
+
+/// The node `path` names relative to `dirfd` (or `dirfd` itself with
+/// AT_EMPTY_PATH and an empty path).
+fn node_at(sc: &SyscallContext<'_>, dirfd: i32, path: usize, flags: u32) -> KResult<Location> {
+    let path = if path == 0 {
+        alloc::string::String::new()
+    } else {
+        usercopy::read_path(path)?
+    };
+    if path.is_empty() {
+        if flags & AT_EMPTY_PATH == 0 {
+            return Err(Errno::ENOENT);
+        }
+        return node_of_fd(sc, dirfd);
+    }
+    let ctx = at_context(sc.thread, dirfd, &path)?;
+    Ok(if flags & AT_SYMLINK_NOFOLLOW != 0 {
+        ctx.resolve_no_follow(path.as_str())?
+    } else {
+        ctx.resolve(path.as_str())?
+    })
+}
+
+fn node_of_fd(sc: &SyscallContext<'_>, fd: i32) -> KResult<Location> {
+    if fd == AT_FDCWD {
+        return Ok(sc.thread.process.fs().lock().current_dir().clone());
+    }
+    let file = file_of(sc.thread, fd)?;
+    let any = file.file().as_any();
+    if let Some(f) = any.downcast_ref::<starling_fs::file::vfs::VfsFile>() {
+        return Ok(f.location().clone());
+    }
+    if let Some(d) = any.downcast_ref::<starling_fs::file::vfs::VfsDir>() {
+        return Ok(d.location().clone());
+    }
+    if let Some(d) = any.downcast_ref::<starling_fs::file::device::DeviceNode>() {
+        return Ok(d.node().clone());
+    }
+    // Pipes and other anonymous objects have no node to change.
+    Err(Errno::EPERM)
+}
+
+fn chmod(sc: &SyscallContext<'_>, node: &Location, mode: u32) -> SysResult {
+    let meta = node.metadata()?;
+    let creds = sc.thread.process.creds.lock().clone();
+    if creds.fsuid != 0 && creds.fsuid != meta.uid {
+        return Err(Errno::EPERM);
+    }
+    let mut mode = mode & 0o7777;
+    // chmod(2): a non-root caller outside the file's group loses set-gid.
+    if creds.fsuid != 0 && meta.gid != creds.fsgid && !creds.groups.contains(&meta.gid) {
+        mode &= !0o2000;
+    }
+    node.update_metadata(MetadataUpdate {
+        mode: Some(NodePermission::from_bits_truncate(mode as u16)),
+        ..Default::default()
+    })?;
+    Ok(0)
+}
+
+/// fchmodat(2) / fchmodat2 (flags: AT_SYMLINK_NOFOLLOW is EOPNOTSUPP for
+/// symlinks, as Linux).
+pub fn sys_fchmodat(
+    sc: &mut SyscallContext<'_>,
+    dirfd: i32,
+    path: usize,
+    mode: u32,
+    flags: u32,
+) -> SysResult {
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let node = node_at(sc, dirfd, path, flags)?;
+    if flags & AT_SYMLINK_NOFOLLOW != 0 && node.node_type() == axfs_ng_vfs::NodeType::Symlink {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    chmod(sc, &node, mode)
+}
+
+/// fchmod(2).
+pub fn sys_fchmod(sc: &mut SyscallContext<'_>, fd: i32, mode: u32) -> SysResult {
+    let node = node_of_fd(sc, fd)?;
+    chmod(sc, &node, mode)
+}
+
+fn chown(sc: &SyscallContext<'_>, node: &Location, uid: u32, gid: u32) -> SysResult {
+    let meta = node.metadata()?;
+    let creds = sc.thread.process.creds.lock().clone();
+    let new_uid = if uid == u32::MAX { meta.uid } else { uid };
+    let new_gid = if gid == u32::MAX { meta.gid } else { gid };
+    if creds.fsuid != 0 {
+        // chown(2): only root changes the owner; the owner may change the
+        // group to one it belongs to.
+        let owner_ok = new_uid == meta.uid;
+        let group_ok =
+            new_gid == meta.gid || new_gid == creds.fsgid || creds.groups.contains(&new_gid);
+        if !owner_ok || creds.fsuid != meta.uid || !group_ok {
+            return Err(Errno::EPERM);
+        }
+    }
+    let mut update = MetadataUpdate {
+        owner: Some((new_uid, new_gid)),
+        ..Default::default()
+    };
+    // A regular file loses set-uid, and set-gid with group execute, on chown.
+    if meta.node_type == axfs_ng_vfs::NodeType::RegularFile {
+        let mut mode = meta.mode.bits();
+        mode &= !0o4000;
+        if mode & 0o010 != 0 {
+            mode &= !0o2000;
+        }
+        if mode != meta.mode.bits() {
+            update.mode = Some(NodePermission::from_bits_truncate(mode));
+        }
+    }
+    node.update_metadata(update)?;
+    Ok(0)
+}
+
+/// fchownat(2) (chown, lchown).
+pub fn sys_fchownat(
+    sc: &mut SyscallContext<'_>,
+    dirfd: i32,
+    path: usize,
+    uid: u32,
+    gid: u32,
+    flags: u32,
+) -> SysResult {
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let node = node_at(sc, dirfd, path, flags)?;
+    chown(sc, &node, uid, gid)
+}
+
+/// fchown(2).
+pub fn sys_fchown(sc: &mut SyscallContext<'_>, fd: i32, uid: u32, gid: u32) -> SysResult {
+    let node = node_of_fd(sc, fd)?;
+    chown(sc, &node, uid, gid)
+}
+
+/// utimensat(2).
+pub fn sys_utimensat(
+    sc: &mut SyscallContext<'_>,
+    dirfd: i32,
+    path: usize,
+    times: usize,
+    flags: u32,
+) -> SysResult {
+    const UTIME_NOW: i64 = (1 << 30) - 1;
+    const UTIME_OMIT: i64 = (1 << 30) - 2;
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let now = ax_hal::time::wall_time();
+    let parse = |addr: usize| -> KResult<Option<Duration>> {
+        let sec = usercopy::read_u64(addr)? as i64;
+        let nsec = usercopy::read_u64(addr + 8)? as i64;
+        match nsec {
+            UTIME_NOW => Ok(Some(now)),
+            UTIME_OMIT => Ok(None),
+            n if (0..1_000_000_000).contains(&n) && sec >= 0 => {
+                Ok(Some(Duration::new(sec as u64, n as u32)))
+            }
+            _ => Err(Errno::EINVAL),
+        }
+    };
+    let (atime, mtime) = if times == 0 {
+        (Some(now), Some(now))
+    } else {
+        (parse(times)?, parse(times + 16)?)
+    };
+    // utimensat with a NULL path operates on dirfd (Linux extension).
+    let node = if path == 0 {
+        node_of_fd(sc, dirfd)?
+    } else {
+        node_at(sc, dirfd, path, flags)?
+    };
+    let meta = node.metadata()?;
+    let creds = sc.thread.process.creds.lock().clone();
+    if creds.fsuid != 0 && creds.fsuid != meta.uid {
+        return Err(if times == 0 {
+            Errno::EACCES
+        } else {
+            Errno::EPERM
+        });
+    }
+    node.update_metadata(MetadataUpdate {
+        atime,
+        mtime,
+        ..Default::default()
+    })?;
+    Ok(0)
+}
