@@ -37,6 +37,9 @@ struct Waiter {
     thread: Arc<Thread>,
     bitset: u32,
     woken: AtomicBool,
+    /// The queue the waiter is on now (FUTEX_REQUEUE moves it); only
+    /// read and written under the `QUEUES` lock.
+    key: SpinLock<Key>,
 }
 
 static QUEUES: SpinLock<BTreeMap<Key, Vec<Arc<Waiter>>>> = SpinLock::new(BTreeMap::new());
@@ -87,6 +90,7 @@ pub fn wait(
         thread: thread.clone(),
         bitset,
         woken: AtomicBool::new(false),
+        key: SpinLock::new(key),
     });
     loop {
         let mut queues = QUEUES.lock();
@@ -111,6 +115,7 @@ pub fn wait(
     );
     if result.is_err() {
         let mut queues = QUEUES.lock();
+        let key = *waiter.key.lock();
         if let Some(q) = queues.get_mut(&key) {
             q.retain(|w| !Arc::ptr_eq(w, &waiter));
             if q.is_empty() {
@@ -124,32 +129,166 @@ pub fn wait(
     result
 }
 
+/// Takes up to `count` waiters of `key` whose bitset matches, marking them
+/// woken. Called with the queues locked.
+fn take(
+    queues: &mut BTreeMap<Key, Vec<Arc<Waiter>>>,
+    key: Key,
+    count: usize,
+    bitset: u32,
+) -> Vec<Arc<Waiter>> {
+    let mut woken = Vec::new();
+    if let Some(q) = queues.get_mut(&key) {
+        let mut i = 0;
+        while i < q.len() && woken.len() < count {
+            if q[i].bitset & bitset != 0 {
+                let w = q.remove(i);
+                w.woken.store(true, Ordering::Release);
+                woken.push(w);
+            } else {
+                i += 1;
+            }
+        }
+        if q.is_empty() {
+            queues.remove(&key);
+        }
+    }
+    woken
+}
+
+fn wake_all(woken: &[Arc<Waiter>]) {
+    for w in woken {
+        w.thread.waiter.wake();
+    }
+}
+
 /// FUTEX_WAKE(_BITSET): wakes up to `count` waiters whose bitset matches.
 pub fn wake(key: Key, count: usize, bitset: u32) -> KResult<usize> {
     if bitset == 0 {
         return Err(Errno::EINVAL);
     }
-    let mut woken = Vec::new();
-    {
+    let woken = take(&mut QUEUES.lock(), key, count, bitset);
+    wake_all(&woken);
+    Ok(woken.len())
+}
+
+/// FUTEX_(CMP_)REQUEUE: wakes up to `wake_count` waiters of `from` and moves
+/// up to `requeue_count` more to `to`. With `expected`, the word at `addr`
+/// must still hold it (EAGAIN otherwise), checked under the queue lock.
+pub fn requeue(
+    addr: usize,
+    from: Key,
+    to: Key,
+    wake_count: usize,
+    requeue_count: usize,
+    expected: Option<u32>,
+) -> KResult<usize> {
+    let woken;
+    let mut moved = 0;
+    loop {
         let mut queues = QUEUES.lock();
-        if let Some(q) = queues.get_mut(&key) {
-            let mut i = 0;
-            while i < q.len() && woken.len() < count {
-                if q[i].bitset & bitset != 0 {
-                    let w = q.remove(i);
-                    w.woken.store(true, Ordering::Release);
-                    woken.push(w);
-                } else {
-                    i += 1;
+        if let Some(expected) = expected {
+            match read_nofault(addr) {
+                Some(v) if v != expected => return Err(Errno::EAGAIN),
+                Some(_) => {}
+                None => {
+                    drop(queues);
+                    usercopy::read_u32(addr)?;
+                    continue;
                 }
             }
-            if q.is_empty() {
-                queues.remove(&key);
+        }
+        woken = take(&mut queues, from, wake_count, u32::MAX);
+        if from != to && requeue_count > 0 {
+            let mut rest = queues.remove(&from).unwrap_or_default();
+            let n = rest.len().min(requeue_count);
+            let tail = rest.split_off(n);
+            for w in &rest {
+                *w.key.lock() = to;
+            }
+            moved = rest.len();
+            queues.entry(to).or_default().extend(rest);
+            if !tail.is_empty() {
+                queues.insert(from, tail);
             }
         }
+        break;
     }
-    for w in &woken {
-        w.thread.waiter.wake();
+    wake_all(&woken);
+    Ok(woken.len() + moved)
+}
+
+/// FUTEX_WAKE_OP: applies `op` to the word at `addr2` atomically, wakes up
+/// to `count` waiters of `key1`, and, if the old value of the word passes
+/// the comparison in `op`, up to `count2` waiters of `key2`.
+pub fn wake_op(
+    key1: Key,
+    addr2: usize,
+    key2: Key,
+    count: usize,
+    count2: usize,
+    op: u32,
+) -> KResult<usize> {
+    use ax_hal::cpu::user::{UserAtomicError, UserAtomicU32Op, user_atomic_u32};
+    let mut oparg = ((op >> 12) & 0xfff) as i32;
+    oparg = (oparg << 20) >> 20;
+    let mut cmparg = (op & 0xfff) as i32;
+    cmparg = (cmparg << 20) >> 20;
+    let kind = (op >> 28) & 0x7;
+    let shift = op & (8 << 28) != 0;
+    let cmp = (op >> 24) & 0xf;
+    if shift {
+        if !(0..32).contains(&oparg) {
+            return Err(Errno::EINVAL);
+        }
+        oparg = 1 << oparg;
     }
+    let atomic_op = match kind {
+        0 => UserAtomicU32Op::Set,
+        1 => UserAtomicU32Op::Add,
+        2 => UserAtomicU32Op::Or,
+        3 => UserAtomicU32Op::AndNot,
+        4 => UserAtomicU32Op::Xor,
+        _ => return Err(Errno::ENOSYS),
+    };
+    if !addr2.is_multiple_of(4)
+        || addr2
+            .checked_add(4)
+            .is_none_or(|e| e > usercopy::user_end())
+    {
+        return Err(Errno::EFAULT);
+    }
+    let mut woken;
+    loop {
+        let mut queues = QUEUES.lock();
+        // SAFETY: `addr2` is aligned and in the user half (checked above);
+        // the access is fault-tolerant and does not sleep.
+        let old = match unsafe { user_atomic_u32(addr2 as *mut u32, atomic_op, oparg as u32) } {
+            Ok(old) => old as i32,
+            Err(UserAtomicError::Retry) => continue,
+            Err(UserAtomicError::Fault) => {
+                drop(queues);
+                // Fault the page in writably, then retry.
+                let v = usercopy::read_u32(addr2)?;
+                usercopy::write_u32(addr2, v)?;
+                continue;
+            }
+        };
+        let hit = match cmp {
+            0 => old == cmparg,
+            1 => old != cmparg,
+            2 => old < cmparg,
+            3 => old <= cmparg,
+            4 => old > cmparg,
+            5 => old >= cmparg,
+            _ => return Err(Errno::ENOSYS),
+        };
+        woken = take(&mut queues, key1, count, u32::MAX);
+        if hit {
+            woken.extend(take(&mut queues, key2, count2, u32::MAX));
+        }
+        break;
+    }
+    wake_all(&woken);
     Ok(woken.len())
 }

@@ -8,6 +8,9 @@ use crate::{
 
 const FUTEX_WAIT: u32 = 0;
 const FUTEX_WAKE: u32 = 1;
+const FUTEX_REQUEUE: u32 = 3;
+const FUTEX_CMP_REQUEUE: u32 = 4;
+const FUTEX_WAKE_OP: u32 = 5;
 const FUTEX_WAIT_BITSET: u32 = 9;
 const FUTEX_WAKE_BITSET: u32 = 10;
 const FUTEX_PRIVATE_FLAG: u32 = 128;
@@ -21,7 +24,7 @@ pub fn sys_futex(
     op: u32,
     val: u32,
     timeout: usize,
-    _addr2: usize,
+    addr2: usize,
     val3: u32,
 ) -> SysResult {
     let private = op & FUTEX_PRIVATE_FLAG != 0;
@@ -60,6 +63,27 @@ pub fn sys_futex(
             };
             let key = futex::key_of(sc.thread, addr, private)?;
             futex::wake(key, val as usize, bitset)
+        }
+        FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
+            // The timeout slot carries the requeue count for these.
+            let requeue = i32::try_from(timeout as u32).map_err(|_| Errno::EINVAL)?;
+            let wake = i32::try_from(val).map_err(|_| Errno::EINVAL)?;
+            let from = futex::key_of(sc.thread, addr, private)?;
+            let to = futex::key_of(sc.thread, addr2, private)?;
+            let expected = (cmd == FUTEX_CMP_REQUEUE).then_some(val3);
+            futex::requeue(addr, from, to, wake as usize, requeue as usize, expected)
+        }
+        FUTEX_WAKE_OP => {
+            let key1 = futex::key_of(sc.thread, addr, private)?;
+            let key2 = futex::key_of(sc.thread, addr2, private)?;
+            futex::wake_op(
+                key1,
+                addr2,
+                key2,
+                val as usize,
+                timeout as u32 as usize,
+                val3,
+            )
         }
         _ => {
             warn!("futex: operation {cmd} is not implemented yet");
