@@ -34,7 +34,7 @@ pub fn populate(root: &DirEntry) -> VfsResult<()> {
         Arc::new(|| {
             task::current().map_or_else(
                 || String::from("1/task/1"),
-                |t| format!("{}/task/{}", t.process.pid, t.tid),
+                |t| format!("{}/task/{}", t.process.pid, t.tid()),
             )
         }),
     )?;

@@ -63,7 +63,7 @@ pub fn handle(thread: &Arc<Thread>, uctx: &mut UserExecutionContext) -> Interrup
     };
     trace!(
         "tid {} syscall {} {:x?} = {:#x}",
-        thread.tid,
+        thread.tid(),
         table::name(nr).unwrap_or("?"),
         args,
         ret

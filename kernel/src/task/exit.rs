@@ -39,6 +39,7 @@ pub fn group_exit(thread: &Arc<Thread>, status: i32) {
 pub fn thread_exit(thread: &Arc<Thread>) {
     let process = thread.process.clone();
     let status = thread.exit_requested().unwrap_or(0);
+    super::futex::exit_robust_list(thread);
     let clear_tid = thread
         .clear_child_tid
         .load(core::sync::atomic::Ordering::Acquire);
@@ -51,7 +52,7 @@ pub fn thread_exit(thread: &Arc<Thread>) {
     if let Err(e) = ax_runtime::thread::detach_current_address_space() {
         warn!(
             "exit: detaching the address space of tid {} failed: {e:?}",
-            thread.tid
+            thread.tid()
         );
     }
     process
@@ -62,7 +63,11 @@ pub fn thread_exit(thread: &Arc<Thread>) {
         threads.retain(|t| !Arc::ptr_eq(t, thread));
         threads.is_empty()
     };
-    table::remove_thread(thread.tid);
+    table::remove_thread(thread.tid());
+    let exec_waiter = process.exec_waiter.lock().clone();
+    if let Some(waiter) = exec_waiter {
+        waiter.waiter.wake();
+    }
     if let Ok(id) = ax_task::thread::current::current_thread_id() {
         super::thread::unbind_task(id.as_u64());
     }
@@ -90,9 +95,18 @@ fn process_exit(process: &Arc<Process>, status: i32) {
         && let Some(init) = table::init_process().filter(|i| !Arc::ptr_eq(i, process))
     {
         let mut zombie = false;
+        let uid = process.creds.lock().uid;
         for child in &children {
             child.tree.lock().parent = Arc::downgrade(&init);
             zombie |= child.is_zombie();
+            // PR_SET_PDEATHSIG: the child asked to hear of its parent's death.
+            let threads = child.threads.lock().clone();
+            for t in threads {
+                let sig = t.pdeathsig.load(core::sync::atomic::Ordering::Acquire);
+                if sig != 0 {
+                    send::send_to_process(child, SigInfo::user(sig, process.pid, uid));
+                }
+            }
         }
         init.tree.lock().children.extend(children);
         if zombie {

@@ -292,3 +292,111 @@ pub fn wake_op(
     wake_all(&woken);
     Ok(woken.len())
 }
+
+/// Bits of a robust futex word (futex(2), "Robust futexes").
+const FUTEX_WAITERS: u32 = 0x8000_0000;
+const FUTEX_OWNER_DIED: u32 = 0x4000_0000;
+const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
+/// Linux's bound on the list walk (ROBUST_LIST_LIMIT), against cycles.
+const ROBUST_LIST_LIMIT: usize = 2048;
+
+/// Marks one robust futex of an exiting owner (handle_futex_death): a word
+/// still owned by `tid` gets FUTEX_OWNER_DIED and one waiter is woken; a
+/// pending operation's unowned word wakes a waiter too.
+fn futex_death(thread: &Thread, addr: usize, tid: u32, pi: bool, pending: bool) {
+    use ax_hal::cpu::user::{UserAtomicError, user_cmpxchg_u32};
+    if !addr.is_multiple_of(4)
+        || addr
+            .checked_add(4)
+            .is_none_or(|e| e > usercopy::user_end())
+    {
+        return;
+    }
+    let wake_one = || {
+        if let Ok(key) = key_of(thread, addr, false) {
+            let _ = wake(key, 1, u32::MAX);
+        }
+    };
+    for _ in 0..ROBUST_LIST_LIMIT {
+        let Ok(val) = usercopy::read_u32(addr) else {
+            return;
+        };
+        if pending && !pi && val == 0 {
+            wake_one();
+            return;
+        }
+        if val & FUTEX_TID_MASK != tid {
+            return;
+        }
+        let new = (val & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+        // SAFETY: `addr` is aligned and in the user half (checked above);
+        // the access is fault-tolerant and no lock is held.
+        match unsafe { user_cmpxchg_u32(addr as *mut u32, val, new) } {
+            Ok(seen) if seen == val => {
+                if !pi && val & FUTEX_WAITERS != 0 {
+                    wake_one();
+                }
+                return;
+            }
+            Ok(_) | Err(UserAtomicError::Retry) => continue,
+            Err(UserAtomicError::Fault) => {
+                // Make the page writable (copy-on-write), then retry.
+                if usercopy::write_u32(addr, val).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Walks the exiting thread's robust futex list (set_robust_list) and
+/// releases every lock it still holds with FUTEX_OWNER_DIED, as Linux's
+/// exit_robust_list does. Runs in the thread's own address space.
+pub fn exit_robust_list(thread: &Thread) {
+    let head = thread.robust_list.swap(0, Ordering::AcqRel);
+    if head == 0 {
+        return;
+    }
+    // struct robust_list_head { next; long futex_offset; list_op_pending; }
+    let (Ok(first), Ok(offset), Ok(pending)) = (
+        usercopy::read_usize(head),
+        usercopy::read_usize(head + 8),
+        usercopy::read_usize(head + 16),
+    ) else {
+        return;
+    };
+    let offset = offset as isize;
+    let tid = thread.tid() as u32;
+    let pending_entry = pending & !1;
+    let mut entry = first;
+    for _ in 0..ROBUST_LIST_LIMIT {
+        let node = entry & !1;
+        if node == head {
+            break;
+        }
+        // Fetch the successor first: the lock may be freed once released.
+        let next = usercopy::read_usize(node);
+        if node != pending_entry {
+            futex_death(
+                thread,
+                node.wrapping_add_signed(offset),
+                tid,
+                entry & 1 != 0,
+                false,
+            );
+        }
+        match next {
+            Ok(n) => entry = n,
+            Err(_) => return,
+        }
+    }
+    if pending_entry != 0 {
+        futex_death(
+            thread,
+            pending_entry.wrapping_add_signed(offset),
+            tid,
+            pending & 1 != 0,
+            true,
+        );
+    }
+}

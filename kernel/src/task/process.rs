@@ -96,6 +96,9 @@ pub struct Process {
     pub exit_signal: SpinLock<i32>,
     /// Released when a vfork child execs or exits.
     pub vfork_done: Arc<VforkDone>,
+    /// The thread running a multi-threaded execve, woken as the other
+    /// threads exit (de_thread).
+    pub exec_waiter: SpinLock<Option<Arc<Thread>>>,
 }
 
 /// The event a vfork parent waits for.
@@ -176,6 +179,7 @@ impl Process {
             did_exec: AtomicBool::new(false),
             exit_signal: SpinLock::new(super::signal::SIGCHLD),
             vfork_done: VforkDone::new(),
+            exec_waiter: SpinLock::new(None),
         })
     }
 

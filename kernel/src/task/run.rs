@@ -48,7 +48,7 @@ pub fn spawn(thread: Arc<Thread>, uctx: UserContext, mm: &Arc<Mm>, fp: FpInit) -
         FpInit::InheritCurrent(Some(state)) => options.with_fp_state(*state),
         _ => options,
     };
-    let builder = ax_runtime::thread::builder(format!("user-{}", thread.tid))
+    let builder = ax_runtime::thread::builder(format!("user-{}", thread.tid()))
         .extension(thread.cpu.extension());
     let body_thread = thread.clone();
     // SAFETY: the entry closure enters user mode only through
@@ -64,7 +64,7 @@ pub fn spawn(thread: Arc<Thread>, uctx: UserContext, mm: &Arc<Mm>, fp: FpInit) -
     .map_err(|e| {
         warn!(
             "spawn: cannot prepare the task of tid {}: {e:?}",
-            thread.tid
+            thread.tid()
         );
         crate::error::Errno::EAGAIN
     })?;
@@ -72,13 +72,13 @@ pub fn spawn(thread: Arc<Thread>, uctx: UserContext, mm: &Arc<Mm>, fp: FpInit) -
     table::insert_thread(&thread);
     thread.process.threads.lock().push(thread.clone());
     if let Err(e) = prepared.publish() {
-        warn!("spawn: cannot start tid {}: {e:?}", thread.tid);
+        warn!("spawn: cannot start tid {}: {e:?}", thread.tid());
         thread
             .process
             .threads
             .lock()
             .retain(|t| !Arc::ptr_eq(t, &thread));
-        table::remove_thread(thread.tid);
+        table::remove_thread(thread.tid());
         return Err(crate::error::Errno::EAGAIN);
     }
     Ok(())
@@ -88,7 +88,7 @@ fn user_main(thread: Arc<Thread>, uctx: UserContext) {
     let mut ctx = match UserExecutionContext::bind(uctx) {
         Ok(ctx) => ctx,
         Err(e) => {
-            error!("tid {}: cannot bind the user context: {e:?}", thread.tid);
+            error!("tid {}: cannot bind the user context: {e:?}", thread.tid());
             exit::group_exit(&thread, SIGSEGV);
             exit::thread_exit(&thread);
             return;
@@ -113,7 +113,7 @@ fn user_main(thread: Arc<Thread>, uctx: UserContext) {
                 let ip = ctx.ip();
                 info!(
                     "tid {}: exception {:?} at ip {ip:#x}: {}",
-                    thread.tid,
+                    thread.tid(),
                     info.kind(),
                     sig
                 );
@@ -124,7 +124,7 @@ fn user_main(thread: Arc<Thread>, uctx: UserContext) {
             }
             Ok(ReturnReason::Interrupt) | Ok(ReturnReason::Unknown) => {}
             Err(e) => {
-                error!("tid {}: user entry failed: {e:?}", thread.tid);
+                error!("tid {}: user entry failed: {e:?}", thread.tid());
                 exit::group_exit(&thread, SIGSEGV);
             }
         }
@@ -151,7 +151,7 @@ fn user_page_fault(thread: &Arc<Thread>, addr: usize, flags: PageFaultFlags) {
         FaultOutcome::NoMapping => SEGV_MAPERR,
         FaultOutcome::AccessDenied => SEGV_ACCERR,
         FaultOutcome::OutOfMemory => {
-            warn!("tid {}: out of memory at {addr:#x}", thread.tid);
+            warn!("tid {}: out of memory at {addr:#x}", thread.tid());
             exit::group_exit(thread, signal::SIGKILL);
             return;
         }
@@ -161,7 +161,7 @@ fn user_page_fault(thread: &Arc<Thread>, addr: usize, flags: PageFaultFlags) {
             return;
         }
     };
-    debug!("tid {}: SIGSEGV at {addr:#x} ({flags:?})", thread.tid);
+    debug!("tid {}: SIGSEGV at {addr:#x} ({flags:?})", thread.tid());
     signal::send::force_fault(thread, SigInfo::fault(SIGSEGV, code, addr));
 }
 

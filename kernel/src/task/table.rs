@@ -68,7 +68,7 @@ pub fn remove_process(pid: Pid) {
 
 /// Registers a thread.
 pub fn insert_thread(t: &Arc<Thread>) {
-    THREADS.lock().insert(t.tid, Arc::downgrade(t));
+    THREADS.lock().insert(t.tid(), Arc::downgrade(t));
 }
 
 /// Removes an exited thread.

@@ -8,13 +8,14 @@ use ax_sync::SpinLock;
 use super::{
     Pid, Process,
     block::Waiter,
-    signal::{Pending, SigSet},
+    signal::{Pending, SigSet, altstack::AltStack},
 };
 
 /// One user thread.
 pub struct Thread {
-    /// Thread id (the process id for the main thread).
-    pub tid: Pid,
+    /// Thread id (the process id for the main thread; an execve from
+    /// another thread makes that thread the leader and gives it the pid).
+    tid: AtomicI32,
     /// The thread group.
     pub process: Arc<Process>,
     /// Blocked signals.
@@ -45,13 +46,15 @@ pub struct Thread {
     /// The mask to restore after the next signal delivery (sigsuspend,
     /// ppoll): handlers run under the temporary mask, the frame saves this.
     saved_mask: SpinLock<Option<SigSet>>,
+    /// The alternate signal stack (sigaltstack).
+    pub altstack: SpinLock<AltStack>,
 }
 
 impl Thread {
     /// Creates a thread of `process` with signal mask `mask`.
     pub fn new(tid: Pid, process: Arc<Process>, mask: SigSet) -> Arc<Self> {
         Arc::new(Self {
-            tid,
+            tid: AtomicI32::new(tid),
             process,
             mask: AtomicU64::new(mask.0),
             pending: SpinLock::new(Pending::default()),
@@ -66,7 +69,18 @@ impl Thread {
             exit_status: AtomicI32::new(0),
             restart: SpinLock::new(None),
             saved_mask: SpinLock::new(None),
+            altstack: SpinLock::new(AltStack::DISABLED),
         })
+    }
+
+    /// The thread id.
+    pub fn tid(&self) -> Pid {
+        self.tid.load(Ordering::Acquire)
+    }
+
+    /// Takes over `tid` (exec from a non-leader thread, de_thread).
+    pub fn set_tid(&self, tid: Pid) {
+        self.tid.store(tid, Ordering::Release);
     }
 
     /// The blocked-signal mask.

@@ -11,12 +11,13 @@ use ax_hal::cpu::user::UserContext;
 
 use crate::{
     error::{Errno, KResult},
-    task::signal::{SigInfo, SigSet},
+    task::signal::{SigInfo, SigSet, altstack::AltStack},
     usercopy::{copy_from_user, copy_to_user},
 };
 
 const FRAME_SIZE: usize = 128 + 960;
 const UC: usize = 128;
+const UC_STACK: usize = UC + 16;
 const SIGMASK: usize = UC + 40;
 const MCONTEXT: usize = UC + 176;
 const FPREGS: usize = MCONTEXT + 256;
@@ -40,11 +41,13 @@ pub fn setup_frame(
     trampoline: usize,
     old_mask: SigSet,
     stack_top: Option<usize>,
+    uc_stack: AltStack,
 ) -> KResult<()> {
     let sp = stack_top.unwrap_or(ctx.regs.sp);
     let frame = (sp - FRAME_SIZE) & !15;
     let mut f = alloc::vec![0u8; FRAME_SIZE];
     f[0..128].copy_from_slice(&info.to_user());
+    f[UC_STACK..UC_STACK + 24].copy_from_slice(&uc_stack.to_user());
     f[SIGMASK..SIGMASK + 8].copy_from_slice(&old_mask.0.to_ne_bytes());
     for (i, v) in gregs(ctx).iter().enumerate() {
         let off = MCONTEXT + i * 8;
@@ -66,8 +69,9 @@ pub fn setup_frame(
     Ok(())
 }
 
-/// Undoes [`setup_frame`] at rt_sigreturn; returns the mask to restore.
-pub fn restore_frame(ctx: &mut UserContext) -> KResult<SigSet> {
+/// Undoes [`setup_frame`] at rt_sigreturn; returns the mask to restore
+/// and the `uc_stack` the frame holds.
+pub fn restore_frame(ctx: &mut UserContext) -> KResult<(SigSet, AltStack)> {
     let frame = ctx.regs.sp;
     let mut f = alloc::vec![0u8; FRAME_SIZE];
     copy_from_user(&mut f, frame).map_err(|_| Errno::EFAULT)?;
@@ -112,7 +116,13 @@ pub fn restore_frame(ctx: &mut UserContext) -> KResult<SigSet> {
     }
     let fcsr = u32::from_ne_bytes(f[FPREGS + 256..FPREGS + 260].try_into().unwrap_or([0; 4]));
     super::fp::restore(ctx, &fp, fcsr as usize);
-    Ok(SigSet(word(SIGMASK) as u64))
+    let stack: [u8; 24] = f[UC_STACK..UC_STACK + 24].try_into().unwrap_or([0; 24]);
+    Ok((SigSet(word(SIGMASK) as u64), AltStack::from_user(&stack)))
+}
+
+/// The user stack pointer of an interrupted context.
+pub fn stack_pointer(ctx: &UserContext) -> usize {
+    ctx.regs.sp
 }
 
 /// Machine code of the signal-return trampoline: `li a7, 139; ecall`.

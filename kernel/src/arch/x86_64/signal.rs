@@ -7,12 +7,13 @@ use ax_hal::cpu::user::UserContext;
 
 use crate::{
     error::{Errno, KResult},
-    task::signal::{SigInfo, SigSet},
+    task::signal::{SigInfo, SigSet, altstack::AltStack},
     usercopy::{copy_from_user, copy_to_user},
 };
 
 const FRAME_SIZE: usize = 440;
 const UC: usize = 8;
+const UC_STACK: usize = UC + 16;
 const MCONTEXT: usize = UC + 40;
 const SIGMASK: usize = UC + 296;
 const INFO: usize = 312;
@@ -43,7 +44,10 @@ pub fn setup_frame(
     restorer: usize,
     old_mask: SigSet,
     stack_top: Option<usize>,
+    uc_stack: AltStack,
 ) -> KResult<()> {
+    // The handler's frame goes below the red zone of the interrupted code,
+    // or at the top of the alternate stack.
     let sp = stack_top.unwrap_or(ctx.rsp as usize - REDZONE);
     let fp_addr = (sp - FXSAVE_SIZE) & !63;
     let frame = ((fp_addr - FRAME_SIZE) & !15) - 8;
@@ -54,6 +58,7 @@ pub fn setup_frame(
     let mut f = [0u8; FRAME_SIZE];
     f[0..8].copy_from_slice(&(restorer as u64).to_ne_bytes());
     f[UC..UC + 8].copy_from_slice(&UC_FLAGS.to_ne_bytes());
+    f[UC_STACK..UC_STACK + 24].copy_from_slice(&uc_stack.to_user());
     for (i, v) in gregs(ctx).iter().enumerate() {
         let off = MCONTEXT + i * 8;
         f[off..off + 8].copy_from_slice(&v.to_ne_bytes());
@@ -79,8 +84,9 @@ pub fn setup_frame(
     Ok(())
 }
 
-/// Undoes [`setup_frame`] at rt_sigreturn; returns the mask to restore.
-pub fn restore_frame(ctx: &mut UserContext) -> KResult<SigSet> {
+/// Undoes [`setup_frame`] at rt_sigreturn; returns the mask to restore
+/// and the `uc_stack` the frame holds.
+pub fn restore_frame(ctx: &mut UserContext) -> KResult<(SigSet, AltStack)> {
     let frame = (ctx.rsp as usize).checked_sub(8).ok_or(Errno::EFAULT)?;
     let mut f = [0u8; FRAME_SIZE];
     copy_from_user(&mut f, frame)?;
@@ -114,5 +120,11 @@ pub fn restore_frame(ctx: &mut UserContext) -> KResult<SigSet> {
             let _ = ax_runtime::thread::replace_current_user_fp_state(state);
         }
     }
-    Ok(SigSet(word(SIGMASK)))
+    let stack: [u8; 24] = f[UC_STACK..UC_STACK + 24].try_into().unwrap_or([0; 24]);
+    Ok((SigSet(word(SIGMASK)), AltStack::from_user(&stack)))
+}
+
+/// The user stack pointer of an interrupted context.
+pub fn stack_pointer(ctx: &UserContext) -> usize {
+    ctx.rsp as usize
 }

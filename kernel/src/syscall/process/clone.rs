@@ -149,6 +149,11 @@ pub fn do_clone(sc: &mut SyscallContext<'_>, args: CloneArgs) -> SysResult {
     };
 
     let thread = Thread::new(tid, process.clone(), parent_thread.sigmask());
+    // A child that does not share the parent's memory keeps its alternate
+    // signal stack (fork, vfork); a new thread starts without one.
+    if flags & (CLONE_VM | CLONE_VFORK) != CLONE_VM {
+        *thread.altstack.lock() = *parent_thread.altstack.lock();
+    }
     let mut uctx = **sc.uctx;
     uctx.set_retval(0);
     if args.stack != 0 {

@@ -1,6 +1,6 @@
 //! execve(2).
 
-use alloc::{string::String, vec::Vec};
+use alloc::{string::String, sync::Arc, vec::Vec};
 
 use ax_hal::cpu::user::UserContext;
 
@@ -9,9 +9,10 @@ use crate::{
     loader,
     syscall::{SysResult, SyscallContext, fs::at_context},
     task::{
-        Thread,
+        Process, Thread, block,
         mm::Mm,
-        signal::{SIG_DFL, SIG_IGN, SigAction},
+        signal::{SIG_DFL, SIG_IGN, SigAction, altstack::AltStack},
+        table,
     },
     usercopy,
 };
@@ -28,15 +29,16 @@ pub fn exec(
 ) -> KResult<()> {
     let thread = sc.thread;
     let process = &thread.process;
-    if process.threads.lock().len() > 1 {
-        warn!("execve: multi-threaded exec is not supported yet");
-        return Err(Errno::EAGAIN);
-    }
     let ctx = at_context(thread, super::super::fs::AT_FDCWD, path)?;
     let creds = process.creds.lock().clone();
     let image = loader::load(&ctx, path, argv, envp, &creds)?;
 
     // Point of no return: the new image exists; switch to it.
+    if process.threads.lock().len() > 1 {
+        de_thread(thread)?;
+    }
+    crate::task::futex::exit_robust_list(thread);
+    unshare_files(process);
     let mm = Mm::new(image.aspace);
     let token = mm.task_token()?;
     let old = process.mm.lock().replace(mm);
@@ -54,6 +56,56 @@ pub fn exec(
 
     finish_exec(thread, image.path, image.argv);
     Ok(())
+}
+
+/// Makes the calling thread the only one of its process, as Linux's
+/// de_thread: every other thread is asked to exit (its robust futexes and
+/// clear-tid word are handled as at any thread exit) and the caller waits
+/// for them; a non-leader caller then takes over the process id.
+fn de_thread(thread: &Arc<Thread>) -> KResult<()> {
+    let process = &thread.process;
+    {
+        let mut waiter = process.exec_waiter.lock();
+        // Another thread is already exec'ing and will kill this one.
+        if waiter.is_some() || process.tree.lock().group_exit.is_some() {
+            return Err(Errno::EAGAIN);
+        }
+        *waiter = Some(thread.clone());
+    }
+    let others: Vec<_> = process
+        .threads
+        .lock()
+        .iter()
+        .filter(|t| !Arc::ptr_eq(t, thread))
+        .cloned()
+        .collect();
+    for t in &others {
+        t.request_exit(0);
+    }
+    drop(others);
+    let waited = block::wait_event(thread, None, block::Interruptible::No, |_| {}, || {
+        (process.threads.lock().len() == 1).then_some(Ok(()))
+    });
+    *process.exec_waiter.lock() = None;
+    // Interrupted only by a group exit (SIGKILL): the caller leaves too.
+    waited?;
+    let old_tid = thread.tid();
+    if old_tid != process.pid {
+        table::remove_thread(old_tid);
+        thread.set_tid(process.pid);
+        table::insert_thread(thread);
+    }
+    Ok(())
+}
+
+/// Gives the process a private copy of a descriptor table it shares with
+/// another process (CLONE_FILES), as execve's unshare_files.
+fn unshare_files(process: &Process) {
+    let files = process.files();
+    if Arc::strong_count(&files) > 2 {
+        let copy = files.lock().clone();
+        *process.files.lock() = Arc::new(ax_sync::Mutex::new(copy));
+    }
 }
 
 /// The process-wide effects of a successful exec.
@@ -78,6 +130,7 @@ fn finish_exec(thread: &Thread, path: String, argv: Vec<Vec<u8>>) {
     thread
         .clear_child_tid
         .store(0, core::sync::atomic::Ordering::Release);
+    *thread.altstack.lock() = AltStack::DISABLED;
     process
         .did_exec
         .store(true, core::sync::atomic::Ordering::Release);

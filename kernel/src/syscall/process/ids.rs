@@ -18,7 +18,7 @@ pub fn sys_getppid(sc: &mut SyscallContext<'_>) -> SysResult {
 }
 
 pub fn sys_gettid(sc: &mut SyscallContext<'_>) -> SysResult {
-    Ok(sc.thread.tid as usize)
+    Ok(sc.thread.tid() as usize)
 }
 
 pub fn sys_getuid(sc: &mut SyscallContext<'_>) -> SysResult {
@@ -60,7 +60,7 @@ pub fn sys_getresid(
 /// set_tid_address(2).
 pub fn sys_set_tid_address(sc: &mut SyscallContext<'_>, addr: usize) -> SysResult {
     sc.thread.clear_child_tid.store(addr, Ordering::Release);
-    Ok(sc.thread.tid as usize)
+    Ok(sc.thread.tid() as usize)
 }
 
 /// umask(2).

@@ -6,7 +6,7 @@ use crate::{
     arch,
     error::Errno,
     syscall::{SysResult, SyscallContext},
-    task::signal::{SIGKILL, SIGSTOP, SigAction, SigSet, valid},
+    task::signal::{SIGKILL, SIGSTOP, SigAction, SigSet, altstack::AltStack, valid},
     usercopy,
 };
 
@@ -91,8 +91,18 @@ pub fn sys_rt_sigaction(
 /// The dispatcher leaves the return register alone for this call.
 pub fn sys_rt_sigreturn(sc: &mut SyscallContext<'_>) -> SysResult {
     match arch::signal::restore_frame(sc.uctx) {
-        Ok(mask) => {
+        Ok((mask, uc_stack)) => {
             sc.thread.set_sigmask(mask);
+            // restore_altstack: reinstate the stack the frame recorded
+            // (this re-arms an SS_AUTODISARM stack); refused, as
+            // sigaltstack would be, while still running on the stack.
+            let sp = arch::signal::stack_pointer(sc.uctx);
+            let mut alt = sc.thread.altstack.lock();
+            if !alt.contains(sp) {
+                if let Ok(new) = AltStack::validate(uc_stack) {
+                    *alt = new;
+                }
+            }
             Ok(0)
         }
         Err(_) => {
@@ -100,4 +110,29 @@ pub fn sys_rt_sigreturn(sc: &mut SyscallContext<'_>) -> SysResult {
             Ok(0)
         }
     }
+}
+
+/// sigaltstack(2).
+pub fn sys_sigaltstack(sc: &mut SyscallContext<'_>, ss: usize, old_ss: usize) -> SysResult {
+    let sp = arch::signal::stack_pointer(sc.uctx);
+    let new = if ss != 0 {
+        let mut b = [0u8; 24];
+        usercopy::copy_from_user(&mut b, ss)?;
+        Some(AltStack::from_user(&b))
+    } else {
+        None
+    };
+    let mut alt = sc.thread.altstack.lock();
+    let old = alt.report(sp);
+    if let Some(new) = new {
+        if alt.contains(sp) {
+            return Err(Errno::EPERM);
+        }
+        *alt = AltStack::validate(new)?;
+    }
+    drop(alt);
+    if old_ss != 0 {
+        usercopy::copy_to_user(old_ss, &old.to_user())?;
+    }
+    Ok(0)
 }

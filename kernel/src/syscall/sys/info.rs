@@ -1,6 +1,7 @@
 //! uname, sysinfo, getrandom, sched_yield, sched_getaffinity, rlimits,
-//! arch_prctl, set_robust_list.
+//! arch_prctl, set/get_robust_list.
 
+use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
 
 use crate::{
@@ -154,13 +155,39 @@ pub fn sys_prlimit64(
     Ok(0)
 }
 
-/// set_robust_list(2): records the list head; walking it at exit arrives
-/// with futexes.
+/// set_robust_list(2): records the list head, walked at thread exit and
+/// execve ([`crate::task::futex::exit_robust_list`]).
 pub fn sys_set_robust_list(sc: &mut SyscallContext<'_>, head: usize, len: usize) -> SysResult {
     if len != 24 {
         return Err(Errno::EINVAL);
     }
     sc.thread.robust_list.store(head, Ordering::Release);
+    Ok(0)
+}
+
+/// get_robust_list(2): the list head of thread `tid` (0: the caller).
+/// Another thread's head needs the caller to be root or share its uid.
+pub fn sys_get_robust_list(
+    sc: &mut SyscallContext<'_>,
+    tid: i32,
+    head_ptr: usize,
+    len_ptr: usize,
+) -> SysResult {
+    let target = if tid == 0 {
+        sc.thread.clone()
+    } else {
+        crate::task::table::thread(tid).ok_or(Errno::ESRCH)?
+    };
+    if !Arc::ptr_eq(&target.process, &sc.thread.process) {
+        let me = sc.thread.process.creds.lock().clone();
+        let them = target.process.creds.lock().clone();
+        if me.euid != 0 && (me.uid != them.uid || me.uid != them.euid) {
+            return Err(Errno::EPERM);
+        }
+    }
+    let head = target.robust_list.load(Ordering::Acquire);
+    usercopy::copy_to_user(len_ptr, &24usize.to_ne_bytes())?;
+    usercopy::copy_to_user(head_ptr, &head.to_ne_bytes())?;
     Ok(0)
 }
 

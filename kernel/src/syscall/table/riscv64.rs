@@ -65,6 +65,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         96 => sys_set_tid_address(sc, a[0]),
         98 => sys_futex(sc, a[0], u(1), u(2), a[3], a[4], u(5)),
         99 => sys_set_robust_list(sc, a[0], a[1]),
+        100 => sys_get_robust_list(sc, i(0), a[1], a[2]),
         101 => sys_nanosleep(sc, a[0], a[1]),
         102 => sys_getitimer(sc, i(0), a[1]),
         103 => sys_setitimer(sc, i(0), a[1], a[2]),
@@ -76,6 +77,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         129 => sys_kill(sc, i(0), i(1)),
         130 => sys_tgkill(sc, -1, i(0), i(1)),
         131 => sys_tgkill(sc, i(0), i(1), i(2)),
+        132 => sys_sigaltstack(sc, a[0], a[1]),
         133 => sys_rt_sigsuspend(sc, a[0], a[1]),
         134 => sys_rt_sigaction(sc, i(0), a[1], a[2], a[3]),
         135 => sys_rt_sigprocmask(sc, i(0), a[1], a[2], a[3]),
@@ -130,6 +132,8 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         291 => sys_statx(sc, i(0), a[1], u(2), u(3), a[4]),
         439 => sys_faccessat2(sc, i(0), a[1], u(2), u(3)),
         452 => sys_fchmodat(sc, i(0), a[1], u(2), u(3)),
+        138 => sys_rt_sigqueueinfo(sc, i(0), i(1), a[2]),
+        240 => sys_rt_tgsigqueueinfo(sc, i(0), i(1), i(2), a[3]),
         _ => unimplemented(nr),
     }
 }

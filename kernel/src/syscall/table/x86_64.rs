@@ -80,6 +80,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         93 => sys_fchown(sc, i(0), u(1), u(2)),
         94 => sys_fchownat(sc, AT_FDCWD, a[0], u(1), u(2), AT_SYMLINK_NOFOLLOW),
         95 => sys_umask(sc, u(0)),
+        131 => sys_sigaltstack(sc, a[0], a[1]),
         133 => sys_mknodat(sc, AT_FDCWD, a[0], u(1), a[2] as u64),
         96 => sys_gettimeofday(sc, a[0], a[1]),
         98 => sys_getrusage(sc, i(0), a[1]),
@@ -145,6 +146,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         271 => sys_ppoll(sc, a[0], a[1], a[2], a[3], a[4]),
         280 => sys_utimensat(sc, i(0), a[1], a[2], u(3)),
         273 => sys_set_robust_list(sc, a[0], a[1]),
+        274 => sys_get_robust_list(sc, i(0), a[1], a[2]),
         292 => sys_dup3(sc, i(0), i(1), u(2)),
         293 => sys_pipe2(sc, a[0], u(1)),
         306 => sys_sync(sc),
@@ -155,6 +157,8 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         332 => sys_statx(sc, i(0), a[1], u(2), u(3), a[4]),
         439 => sys_faccessat2(sc, i(0), a[1], u(2), u(3)),
         452 => sys_fchmodat(sc, i(0), a[1], u(2), u(3)),
+        129 => sys_rt_sigqueueinfo(sc, i(0), i(1), a[2]),
+        297 => sys_rt_tgsigqueueinfo(sc, i(0), i(1), i(2), a[3]),
         _ => unimplemented(nr),
     }
 }

@@ -5,8 +5,10 @@ use alloc::sync::Arc;
 use ax_hal::cpu::user::UserContext;
 
 use super::{
-    DefaultAction, SA_NODEFER, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN, SIGKILL, SIGSEGV,
-    SIGSTOP, SigAction, SigInfo, SigSet, default_action,
+    DefaultAction, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN, SIGKILL, SIGSEGV,
+    SIGSTOP, SigAction, SigInfo, SigSet,
+    altstack::{AltStack, SS_AUTODISARM},
+    default_action,
 };
 use crate::{
     arch,
@@ -87,7 +89,24 @@ pub fn deliver_pending(thread: &Arc<Thread>, ctx: &mut UserContext, interrupted:
             }
         }
         let trampoline = arch::sigreturn_address(act.restorer, act.flags);
-        if arch::signal::setup_frame(ctx, sig, &info, handler, trampoline, old_mask, None).is_err()
+        // SA_ONSTACK switches to the alternate stack unless the thread
+        // already runs on it; the frame records the stack as it was, and
+        // SS_AUTODISARM disarms it while the handler runs.
+        let sp = arch::signal::stack_pointer(ctx);
+        let (stack_top, uc_stack) = {
+            let mut alt = thread.altstack.lock();
+            let saved = alt.report(sp);
+            let top = (act.flags & SA_ONSTACK != 0 && alt.usable() && !alt.contains(sp))
+                .then_some(alt.sp + alt.size);
+            if alt.flags & SS_AUTODISARM != 0 {
+                *alt = AltStack::DISABLED;
+            }
+            (top, saved)
+        };
+        if arch::signal::setup_frame(
+            ctx, sig, &info, handler, trampoline, old_mask, stack_top, uc_stack,
+        )
+        .is_err()
         {
             // The stack is unusable: Linux forces SIGSEGV with the default action.
             exit::group_exit(thread, SIGSEGV);

@@ -8,6 +8,7 @@
 //! user stack built by the architecture's `arch::signal` code, and `rt_sigreturn`
 //! undoes it.
 
+pub mod altstack;
 mod consts;
 pub mod deliver;
 pub mod send;
