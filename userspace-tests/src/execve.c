@@ -8,6 +8,8 @@
  */
 #include "test.h"
 
+#include <pthread.h>
+
 extern char **environ;
 
 static const char *self(void)
@@ -118,6 +120,17 @@ static int child_signals(void)
 	return 0;
 }
 
+/* Child side of altstack_reset: no alternate signal stack after exec. */
+static int child_altstack(void)
+{
+	stack_t ss;
+	if (syscall(SYS_sigaltstack, NULL, &ss) != 0)
+		return child_fail(10, "sigaltstack failed");
+	if (ss.ss_flags != SS_DISABLE)
+		return child_fail(11, "alternate stack survived exec");
+	return 0;
+}
+
 int t_child_main(int argc, char **argv)
 {
 	if (argc < 1)
@@ -130,6 +143,8 @@ int t_child_main(int argc, char **argv)
 		return child_pid(argv);
 	if (strcmp(argv[0], "signals") == 0)
 		return child_signals();
+	if (strcmp(argv[0], "altstack") == 0)
+		return child_altstack();
 	return 2;
 }
 
@@ -292,4 +307,81 @@ TEST(exec_failure_keeps_process)
 	char *envp[] = { NULL };
 	CHECK_ERR(execve("/nonexistent-dir/x", argv, envp), ENOENT);
 	CHECK_EQ(marker, 1234);
+}
+
+/* Arguments for a thread that execs "--child pid <pid> <ppid>". */
+static char *exec_argv[6];
+static char exec_pid[16], exec_ppid[16];
+
+static void prepare_pid_exec(pid_t parent)
+{
+	snprintf(exec_pid, sizeof(exec_pid), "%d", getpid());
+	snprintf(exec_ppid, sizeof(exec_ppid), "%d", parent);
+	exec_argv[0] = (char *)self();
+	exec_argv[1] = "--child";
+	exec_argv[2] = "pid";
+	exec_argv[3] = exec_pid;
+	exec_argv[4] = exec_ppid;
+	exec_argv[5] = NULL;
+}
+
+static void *exec_in_thread(void *arg)
+{
+	(void)arg;
+	execve(exec_argv[0], exec_argv, environ);
+	_exit(127);
+}
+
+static void *spin_forever(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+TEST(exec_from_non_leader_thread)
+{
+	/* execve(2): the exec'ing thread takes over the process id, the
+	 * other threads (the leader too) are gone, the parent is kept. */
+	pid_t parent = getpid();
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		prepare_pid_exec(parent);
+		pthread_t th, other;
+		pthread_create(&other, NULL, spin_forever, NULL);
+		pthread_create(&th, NULL, exec_in_thread, NULL);
+		for (;;)
+			pause();
+	}
+	t_wait_exit(pid, 0);
+}
+
+TEST(exec_from_leader_kills_other_threads)
+{
+	pid_t parent = getpid();
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		prepare_pid_exec(parent);
+		pthread_t th[3];
+		for (int i = 0; i < 3; i++)
+			pthread_create(&th[i], NULL, spin_forever, NULL);
+		execve(exec_argv[0], exec_argv, environ);
+		_exit(127);
+	}
+	t_wait_exit(pid, 0);
+}
+
+TEST(altstack_reset)
+{
+	static char alt[65536];
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		stack_t ss = { .ss_sp = alt, .ss_size = sizeof(alt), .ss_flags = 0 };
+		CHECK_OK(syscall(SYS_sigaltstack, &ss, NULL));
+		char *argv[] = { (char *)self(), "--child", "altstack", NULL };
+		execve(argv[0], argv, environ);
+		_exit(127);
+	}
+	t_wait_exit(pid, 0);
 }

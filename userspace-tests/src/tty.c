@@ -1,6 +1,8 @@
 /*
  * ioctl(2) on the console terminal: TCGETS, TCSETS, TIOCGWINSZ,
- * TIOCGPGRP, TIOCSPGRP (ioctl_tty(2)), and ENOTTY on non-terminals.
+ * TIOCGPGRP, TIOCSPGRP (ioctl_tty(2)), and ENOTTY on non-terminals; job
+ * control: SIGTTIN/SIGTTOU for background readers, writers (TOSTOP) and
+ * settings changes, EIO when ignored or orphaned.
  *
  * The terminal is $STARLING_TTY if set, else standard input if it is a
  * terminal, else /dev/console.  TIOCSPGRP needs a session whose controlling
@@ -208,6 +210,188 @@ TEST(tiocspgrp_foreground_group)
 	}
 	close(hold[1]);
 	t_wait_exit(outside, 0);
+	t_wait_exit(pid, 0);
+	close(fd);
+}
+
+/* In a forked child: become a session leader controlling the terminal
+ * (taking it over when STARLING_TTY_STEAL=1), as the foreground group. */
+static void take_terminal(int fd)
+{
+	CHECK_RET(setsid(), getpid());
+	if (ioctl(fd, TIOCSCTTY, 0) != 0) {
+		const char *steal = getenv("STARLING_TTY_STEAL");
+		CHECK_MSG(errno == EPERM, "TIOCSCTTY: %s", t_errname(errno));
+		if (!steal || strcmp(steal, "1") != 0)
+			t_skip("the terminal belongs to another session "
+			       "(STARLING_TTY_STEAL=1 takes it)");
+		CHECK_RET(ioctl(fd, TIOCSCTTY, 1), 0);
+	}
+}
+
+static void give_terminal_back(int fd)
+{
+	signal(SIGHUP, SIG_IGN);
+	ioctl(fd, TIOCNOTTY);
+}
+
+/* Runs `job` in a background process group of a session that controls
+ * the terminal and returns its wait status (WUNTRACED). */
+static int run_background(int fd, void (*job)(int fd))
+{
+	int status = 0;
+	pid_t gc = fork();
+	if (gc == 0) {
+		setpgid(0, 0);
+		job(fd);
+		_exit(0);
+	}
+	CHECK(gc > 0);
+	CHECK_RET(setpgid(gc, gc), 0);
+	CHECK_RET(waitpid(gc, &status, WUNTRACED), gc);
+	if (WIFSTOPPED(status)) {
+		kill(gc, SIGKILL);
+		waitpid(gc, NULL, 0);
+	}
+	return status;
+}
+
+static void read_one(int fd)
+{
+	char c;
+	ssize_t r = read(fd, &c, 1);
+	_exit(r < 0 && errno == EIO ? 5 : 6);
+}
+
+static void write_one(int fd)
+{
+	/* A bare newline: harmless between the result lines. */
+	ssize_t r = write(fd, "\n", 1);
+	_exit(r == 1 ? 7 : 8);
+}
+
+TEST(background_read_stops_with_sigttin)
+{
+	int fd = open_tty();
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		take_terminal(fd);
+		int st = run_background(fd, read_one);
+		CHECK_MSG(WIFSTOPPED(st) && WSTOPSIG(st) == SIGTTIN, "status %#x", st);
+		give_terminal_back(fd);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+	close(fd);
+}
+
+static void read_ignoring_sigttin(int fd)
+{
+	signal(SIGTTIN, SIG_IGN);
+	read_one(fd);
+}
+
+TEST(background_read_eio_when_sigttin_ignored)
+{
+	int fd = open_tty();
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		take_terminal(fd);
+		int st = run_background(fd, read_ignoring_sigttin);
+		CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 5, "status %#x", st);
+		give_terminal_back(fd);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+	close(fd);
+}
+
+TEST(background_write_stops_with_sigttou_under_tostop)
+{
+	int fd = open_tty();
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		take_terminal(fd);
+		/* Without TOSTOP background output is allowed. */
+		struct termios t;
+		CHECK_RET(tcgetattr(fd, &t), 0);
+		struct termios saved = t;
+		t.c_lflag &= ~TOSTOP;
+		CHECK_RET(tcsetattr(fd, TCSANOW, &t), 0);
+		int st = run_background(fd, write_one);
+		CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 7, "status %#x", st);
+		t.c_lflag |= TOSTOP;
+		CHECK_RET(tcsetattr(fd, TCSANOW, &t), 0);
+		st = run_background(fd, write_one);
+		CHECK_MSG(WIFSTOPPED(st) && WSTOPSIG(st) == SIGTTOU, "status %#x", st);
+		CHECK_RET(tcsetattr(fd, TCSANOW, &saved), 0);
+		give_terminal_back(fd);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+	close(fd);
+}
+
+static void set_attr_from_background(int fd)
+{
+	struct termios t;
+	if (tcgetattr(fd, &t) != 0)
+		_exit(9);
+	tcsetattr(fd, TCSANOW, &t);
+	_exit(10);
+}
+
+TEST(background_tcsetattr_stops_with_sigttou)
+{
+	int fd = open_tty();
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		take_terminal(fd);
+		int st = run_background(fd, set_attr_from_background);
+		CHECK_MSG(WIFSTOPPED(st) && WSTOPSIG(st) == SIGTTOU, "status %#x", st);
+		give_terminal_back(fd);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+	close(fd);
+}
+
+TEST(orphaned_background_read_eio)
+{
+	int fd = open_tty();
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		take_terminal(fd);
+		int p[2];
+		CHECK_RET(pipe(p), 0);
+		pid_t mid = fork();
+		if (mid == 0) {
+			/* A new group whose only member's parent leaves: once
+			 * orphaned, a read from the terminal fails with EIO. */
+			setpgid(0, 0);
+			pid_t gc = fork();
+			if (gc == 0) {
+				pid_t orig = getppid();
+				for (int i = 0; i < 500 && getppid() == orig; i++)
+					usleep(10000);
+				char c;
+				ssize_t r = read(fd, &c, 1);
+				char res = (r < 0 && errno == EIO) ? 'E' : 'X';
+				if (write(p[1], &res, 1) != 1)
+					_exit(3);
+				_exit(0);
+			}
+			_exit(0);
+		}
+		close(p[1]);
+		int st;
+		waitpid(mid, &st, 0);
+		char res = 0;
+		CHECK_RET(read(p[0], &res, 1), 1);
+		CHECK_EQ(res, 'E');
+		give_terminal_back(fd);
+		_exit(0);
+	}
 	t_wait_exit(pid, 0);
 	close(fd);
 }

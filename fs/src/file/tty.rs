@@ -133,6 +133,11 @@ pub trait JobControl: Send + Sync {
     fn group_in_session(&self, pgrp: i32, sid: i32) -> bool;
     /// Whether any process belongs to process group `pgrp`.
     fn group_exists(&self, pgrp: i32) -> bool;
+    /// Whether the calling thread ignores or blocks `sig`.
+    fn caller_ignores(&self, sig: i32) -> bool;
+    /// Whether process group `pgrp` is orphaned: no member has a parent in
+    /// another group of the same session (job control cannot resume it).
+    fn group_orphaned(&self, pgrp: i32) -> bool;
 }
 
 struct State {
@@ -158,6 +163,9 @@ pub struct Tty {
 
 const SIGINT: i32 = 2;
 const SIGQUIT: i32 = 3;
+const SIGTTIN: i32 = 21;
+const SIGTTOU: i32 = 22;
+const TOSTOP: u32 = 0o400;
 const SIGTSTP: i32 = 20;
 
 // ioctl numbers (asm-generic/ioctls.h; x86_64 and riscv64 share them).
@@ -223,6 +231,31 @@ impl Tty {
 
     fn jobs(&self) -> Option<Arc<dyn JobControl>> {
         self.jobs.lock().clone()
+    }
+
+    /// Linux's tty_check_change: a process of the terminal's session that
+    /// is not in the foreground group gets `sig` (SIGTTIN for reads,
+    /// SIGTTOU for writes under TOSTOP and for settings changes) sent to
+    /// its group and the call restarts once the group is resumed. If the
+    /// caller ignores or blocks the signal, reads fail with EIO and the
+    /// rest proceeds; an orphaned group gets EIO.
+    fn check_background(&self, sig: i32) -> KResult<()> {
+        let Some(jobs) = self.jobs() else {
+            return Ok(());
+        };
+        let (_, pgrp, sid) = jobs.caller();
+        let fg = self.fg_pgrp.load(Ordering::Acquire);
+        if sid == 0 || sid != self.session() || fg == 0 || pgrp == fg {
+            return Ok(());
+        }
+        if jobs.caller_ignores(sig) {
+            return if sig == SIGTTIN { Err(Errno::EIO) } else { Ok(()) };
+        }
+        if jobs.group_orphaned(pgrp) {
+            return Err(Errno::EIO);
+        }
+        jobs.signal_group(pgrp, sig);
+        Err(Errno::ERESTARTSYS)
     }
 
     fn emit(&self, bytes: &[u8]) {
@@ -452,6 +485,7 @@ impl TtyFile {
 
 impl FileLike for TtyFile {
     fn read(&self, buf: &mut [u8], _pos: Option<u64>) -> KResult<usize> {
+        self.tty.check_background(SIGTTIN)?;
         if buf.is_empty() {
             return Ok(0);
         }
@@ -459,6 +493,9 @@ impl FileLike for TtyFile {
     }
 
     fn write(&self, buf: &[u8], _pos: Option<u64>) -> KResult<usize> {
+        if self.tty.state.lock().termios.lflag & TOSTOP != 0 {
+            self.tty.check_background(SIGTTOU)?;
+        }
         let oflag = self.tty.state.lock().termios.oflag;
         if oflag & OPOST != 0 && oflag & ONLCR != 0 && buf.contains(&b'\n') {
             self.tty.emit(&onlcr(buf));
@@ -492,6 +529,7 @@ impl FileLike for TtyFile {
                 Ok(0)
             }
             TCSETS | TCSETSW | TCSETSF => {
+                tty.check_background(SIGTTOU)?;
                 let mut b = [0u8; 36];
                 user.read(arg, &mut b)?;
                 tty.set_termios(Termios::from_bytes(&b), cmd == TCSETSF);
@@ -507,6 +545,7 @@ impl FileLike for TtyFile {
                 Ok(0)
             }
             TIOCSWINSZ => {
+                tty.check_background(SIGTTOU)?;
                 let mut b = [0u8; 8];
                 user.read(arg, &mut b)?;
                 let mut ws = [0u16; 4];
@@ -528,6 +567,10 @@ impl FileLike for TtyFile {
                 Ok(0)
             }
             TIOCSPGRP => {
+                match tty.check_background(SIGTTOU) {
+                    Err(Errno::EIO) => return Err(Errno::ENOTTY),
+                    other => other?,
+                }
                 let mut b = [0u8; 4];
                 user.read(arg, &mut b)?;
                 let pgrp = i32::from_ne_bytes(b);
@@ -578,6 +621,7 @@ impl FileLike for TtyFile {
                 Ok(0)
             }
             TCFLSH => {
+                tty.check_background(SIGTTOU)?;
                 let mut st = tty.state.lock();
                 if arg == 0 || arg == 2 {
                     st.line.clear();

@@ -196,6 +196,7 @@ fn spawn_init(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> KResult<()>
     table::insert_process(&process);
     dev::console().attach_session(pid, pid);
     let thread = Thread::new(pid, process, SigSet::EMPTY);
+    thread.set_comm_from_path(path);
     let uctx = UserContext::new(image.entry, image.stack_pointer.into(), 0);
     run::spawn(thread, uctx, &mm, FpInit::Fresh)
 }

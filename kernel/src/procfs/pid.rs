@@ -44,9 +44,7 @@ fn state_char(p: &Process) -> char {
 }
 
 fn comm(p: &Process) -> String {
-    let exe = p.exe.lock().clone();
-    let base = exe.rsplit('/').next().unwrap_or("");
-    String::from(&base[..base.len().min(15)])
+    p.comm()
 }
 
 impl GeneratedDir for PidDir {

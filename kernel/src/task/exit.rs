@@ -43,7 +43,9 @@ pub fn thread_exit(thread: &Arc<Thread>) {
     let clear_tid = thread
         .clear_child_tid
         .load(core::sync::atomic::Ordering::Acquire);
-    if clear_tid != 0 && crate::usercopy::write_i32(clear_tid, 0).is_ok() {
+    // As Linux's mm_release: only while another thread still uses the
+    // address space (a lone process's last thread leaves the word alone).
+    if clear_tid != 0 && mm_shared(thread) && crate::usercopy::write_i32(clear_tid, 0).is_ok() {
         // set_tid_address(2): wake one waiter on the word (pthread_join).
         if let Ok(key) = super::futex::key_of(thread, clear_tid, false) {
             let _ = super::futex::wake(key, 1, u32::MAX);
@@ -77,6 +79,21 @@ pub fn thread_exit(thread: &Arc<Thread>) {
     }
 }
 
+/// Whether a thread other than `thread` uses its address space: a thread
+/// of the same process, or a process sharing the memory (CLONE_VM).
+fn mm_shared(thread: &Arc<Thread>) -> bool {
+    let process = &thread.process;
+    if process.threads.lock().len() > 1 {
+        return true;
+    }
+    let Some(mm) = process.mm() else {
+        return false;
+    };
+    table::all_processes().iter().any(|p| {
+        !Arc::ptr_eq(p, process) && p.mm().is_some_and(|other| Arc::ptr_eq(&other, &mm))
+    })
+}
+
 fn process_exit(process: &Arc<Process>, status: i32) {
     process.vfork_done.complete();
     process.real_timer.cancel();
@@ -89,15 +106,15 @@ fn process_exit(process: &Arc<Process>, status: i32) {
     let mm = process.mm.lock().take();
     drop(mm);
 
-    // Hand the children to init.
+    // Hand the children to their new reaper (a subreaper or init).
     let children = core::mem::take(&mut process.tree.lock().children);
     if !children.is_empty()
-        && let Some(init) = table::init_process().filter(|i| !Arc::ptr_eq(i, process))
+        && let Some(reaper) = find_reaper(process)
     {
         let mut zombie = false;
         let uid = process.creds.lock().uid;
         for child in &children {
-            child.tree.lock().parent = Arc::downgrade(&init);
+            child.tree.lock().parent = Arc::downgrade(&reaper);
             zombie |= child.is_zombie();
             // PR_SET_PDEATHSIG: the child asked to hear of its parent's death.
             let threads = child.threads.lock().clone();
@@ -108,9 +125,9 @@ fn process_exit(process: &Arc<Process>, status: i32) {
                 }
             }
         }
-        init.tree.lock().children.extend(children);
+        reaper.tree.lock().children.extend(children);
         if zombie {
-            init.notify_child_event();
+            reaper.notify_child_event();
         }
     }
 
@@ -156,6 +173,22 @@ fn process_exit(process: &Arc<Process>, status: i32) {
         }
     }
     parent.notify_child_event();
+}
+
+/// Where the orphans of `process` go: the nearest living ancestor that
+/// set PR_SET_CHILD_SUBREAPER, else init (find_new_reaper).
+fn find_reaper(process: &Arc<Process>) -> Option<Arc<Process>> {
+    let mut cursor = process.tree.lock().parent.upgrade();
+    while let Some(p) = cursor {
+        if p.pid == 1 {
+            break;
+        }
+        if p.subreaper.load(core::sync::atomic::Ordering::Acquire) && !p.is_zombie() {
+            return Some(p);
+        }
+        cursor = p.tree.lock().parent.upgrade();
+    }
+    table::init_process().filter(|i| !Arc::ptr_eq(i, process))
 }
 
 /// Tells the parent that `process` stopped with `sig` (SIGCHLD unless the

@@ -4,7 +4,7 @@ use starling_fs::file::tty::JobControl;
 
 use super::{
     current,
-    signal::{SigInfo, send},
+    signal::{SIG_IGN, SigInfo, send},
     table,
 };
 
@@ -31,5 +31,24 @@ impl JobControl for ProcessJobs {
 
     fn group_exists(&self, pgrp: i32) -> bool {
         !table::group_members(pgrp).is_empty()
+    }
+
+    fn caller_ignores(&self, sig: i32) -> bool {
+        current().is_some_and(|t| {
+            let handler = t.process.actions.lock()[(sig - 1) as usize].handler;
+            handler == SIG_IGN || t.sigmask().has(sig)
+        })
+    }
+
+    fn group_orphaned(&self, pgrp: i32) -> bool {
+        // POSIX: orphaned unless some member's parent is in a different
+        // group of the same session.
+        !table::group_members(pgrp).iter().any(|p| {
+            let sid = p.sid();
+            p.tree.lock().parent.upgrade().is_some_and(|parent| {
+                let (ppg, psid) = (parent.pgid(), parent.sid());
+                ppg != pgrp && psid == sid
+            })
+        })
     }
 }

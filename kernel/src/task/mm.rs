@@ -7,6 +7,7 @@
 //! it the page-table root) alive until the last CPU stops using it.
 
 use alloc::sync::Arc;
+use core::sync::atomic::AtomicU32;
 
 use ax_runtime::thread::{AddressSpaceCpuState, TaskAddressSpace};
 use ax_sync::Mutex;
@@ -19,6 +20,9 @@ pub struct Mm {
     /// The address space; never held across a user-memory access.
     pub aspace: Mutex<AddrSpace>,
     cpu_state: Arc<AddressSpaceCpuState>,
+    /// membarrier(2) registrations of this address space (the
+    /// MEMBARRIER_CMD_REGISTER_* bits); a new image starts with none.
+    pub membarrier: AtomicU32,
 }
 
 impl Mm {
@@ -30,6 +34,7 @@ impl Mm {
         Arc::new(Self {
             aspace: Mutex::new(aspace),
             cpu_state,
+            membarrier: AtomicU32::new(0),
         })
     }
 

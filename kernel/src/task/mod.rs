@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod mm;
 pub mod process;
 pub mod run;
+pub mod sched;
 pub mod signal;
 pub mod table;
 pub mod thread;

@@ -96,6 +96,9 @@ pub struct Process {
     pub exit_signal: SpinLock<i32>,
     /// Released when a vfork child execs or exits.
     pub vfork_done: Arc<VforkDone>,
+    /// PR_SET_CHILD_SUBREAPER: orphaned descendants are reparented here
+    /// rather than to init.
+    pub subreaper: AtomicBool,
     /// The thread running a multi-threaded execve, woken as the other
     /// threads exit (de_thread).
     pub exec_waiter: SpinLock<Option<Arc<Thread>>>,
@@ -179,8 +182,22 @@ impl Process {
             did_exec: AtomicBool::new(false),
             exit_signal: SpinLock::new(super::signal::SIGCHLD),
             vfork_done: VforkDone::new(),
+            subreaper: AtomicBool::new(false),
             exec_waiter: SpinLock::new(None),
         })
+    }
+
+    /// The command name (comm) of the group leader, or of the first live
+    /// thread once the leader exited.
+    pub fn comm(&self) -> String {
+        let threads = self.threads.lock();
+        let leader = threads
+            .iter()
+            .find(|t| t.tid() == self.pid)
+            .or(threads.first());
+        let name = leader.map(|t| *t.name.lock()).unwrap_or([0; 16]);
+        let len = name.iter().position(|&b| b == 0).unwrap_or(16);
+        String::from_utf8_lossy(&name[..len]).into_owned()
     }
 
     /// Process group id.

@@ -94,6 +94,7 @@ fn user_main(thread: Arc<Thread>, uctx: UserContext) {
             return;
         }
     };
+    super::sched::apply_inherited(&thread);
     loop {
         let mut interrupted = Interrupted::No;
         match ctx.enter() {

@@ -40,10 +40,11 @@ static PROCESSES: SpinLock<BTreeMap<Pid, Weak<Process>>> = SpinLock::new(BTreeMa
 /// Live threads by tid.
 static THREADS: SpinLock<BTreeMap<Pid, Weak<Thread>>> = SpinLock::new(BTreeMap::new());
 
-/// Allocates an unused pid.
+/// Allocates an unused pid and reserves it (an empty entry in the thread
+/// table) until [`insert_thread`] fills it or [`release_pid`] frees it.
 pub fn alloc_pid() -> Pid {
     let procs = PROCESSES.lock();
-    let threads = THREADS.lock();
+    let mut threads = THREADS.lock();
     loop {
         let pid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
         if pid >= pid_max() {
@@ -51,9 +52,34 @@ pub fn alloc_pid() -> Pid {
             continue;
         }
         if !procs.contains_key(&pid) && !threads.contains_key(&pid) {
+            threads.insert(pid, Weak::new());
             return pid;
         }
     }
+}
+
+/// Frees a reserved pid whose thread never started.
+pub fn release_pid(pid: Pid) {
+    let mut threads = THREADS.lock();
+    if threads.get(&pid).is_some_and(|t| t.upgrade().is_none()) {
+        threads.remove(&pid);
+    }
+}
+
+/// Reserves the specific pid `pid` (clone3's set_tid) like [`alloc_pid`]:
+/// EINVAL outside 1..pid_max, EEXIST when taken.
+pub fn claim_pid(pid: Pid) -> crate::error::KResult<Pid> {
+    use crate::error::Errno;
+    if pid <= 0 || pid >= pid_max() {
+        return Err(Errno::EINVAL);
+    }
+    let procs = PROCESSES.lock();
+    let mut threads = THREADS.lock();
+    if procs.contains_key(&pid) || threads.contains_key(&pid) {
+        return Err(Errno::EEXIST);
+    }
+    threads.insert(pid, Weak::new());
+    Ok(pid)
 }
 
 /// Registers a process.

@@ -11,6 +11,9 @@ use super::{
     signal::{Pending, SigSet, altstack::AltStack},
 };
 
+/// The default timer slack of a thread in nanoseconds (PR_SET_TIMERSLACK).
+pub const TIMERSLACK_DEFAULT: usize = 50_000;
+
 /// One user thread.
 pub struct Thread {
     /// Thread id (the process id for the main thread; an execve from
@@ -48,6 +51,14 @@ pub struct Thread {
     saved_mask: SpinLock<Option<SigSet>>,
     /// The alternate signal stack (sigaltstack).
     pub altstack: SpinLock<AltStack>,
+    /// PR_SET_NO_NEW_PRIVS (inherited by children, kept across execve).
+    pub no_new_privs: AtomicBool,
+    /// PR_SET_TIMERSLACK value in nanoseconds.
+    pub timer_slack_ns: AtomicUsize,
+    /// Scheduling policy, priority, nice value and affinity.
+    pub sched: SpinLock<super::sched::SchedAttr>,
+    /// The scheduler's id of the kernel task running this thread.
+    task: AtomicU64,
 }
 
 impl Thread {
@@ -70,6 +81,10 @@ impl Thread {
             restart: SpinLock::new(None),
             saved_mask: SpinLock::new(None),
             altstack: SpinLock::new(AltStack::DISABLED),
+            no_new_privs: AtomicBool::new(false),
+            timer_slack_ns: AtomicUsize::new(TIMERSLACK_DEFAULT),
+            sched: SpinLock::new(super::sched::SchedAttr::initial()),
+            task: AtomicU64::new(0),
         })
     }
 
@@ -81,6 +96,21 @@ impl Thread {
     /// Takes over `tid` (exec from a non-leader thread, de_thread).
     pub fn set_tid(&self, tid: Pid) {
         self.tid.store(tid, Ordering::Release);
+    }
+
+    /// Sets comm to the last component of the path execve was given (not
+    /// the resolved file: a busybox applet link gives the applet's name).
+    pub fn set_comm_from_path(&self, path: &str) {
+        let base = path.rsplit('/').next().unwrap_or("").as_bytes();
+        let mut comm = [0u8; 16];
+        let n = base.len().min(15);
+        comm[..n].copy_from_slice(&base[..n]);
+        *self.name.lock() = comm;
+    }
+
+    /// The scheduler's id of the task running this thread.
+    pub fn task_id(&self) -> u64 {
+        self.task.load(Ordering::Acquire)
     }
 
     /// The blocked-signal mask.
@@ -137,6 +167,7 @@ static BY_TASK: SpinLock<BTreeMap<u64, Arc<Thread>>> = SpinLock::new(BTreeMap::n
 
 /// Records that scheduler thread `task` runs `thread`.
 pub fn bind_task(task: u64, thread: &Arc<Thread>) {
+    thread.task.store(task, Ordering::Release);
     BY_TASK.lock().insert(task, thread.clone());
 }
 

@@ -36,12 +36,16 @@ pub struct WaitResult {
     pub cpu_ns: u64,
 }
 
-fn matches(child: &Process, target: WaitTarget) -> bool {
-    match target {
+fn matches(child: &Process, target: WaitTarget, options: u32) -> bool {
+    let selected = match target {
         WaitTarget::Any => true,
         WaitTarget::Pid(pid) => child.pid == pid,
         WaitTarget::Group(pgid) => child.pgid() == pgid,
-    }
+    };
+    // A "clone" child reports its exit with a signal other than SIGCHLD
+    // (or none): only __WCLONE waits for those, only __WALL for both.
+    let clone_child = *child.exit_signal.lock() != super::signal::SIGCHLD;
+    selected && (options & WALL != 0 || clone_child == (options & WCLONE != 0))
 }
 
 fn poll_children(
@@ -52,7 +56,7 @@ fn poll_children(
     let children = me.tree.lock().children.clone();
     let mut any = false;
     for child in &children {
-        if !matches(child, target) {
+        if !matches(child, target, options) {
             continue;
         }
         any = true;

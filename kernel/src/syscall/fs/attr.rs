@@ -6,6 +6,7 @@ use axfs_ng_vfs::{Location, MetadataUpdate, NodePermission};
 
 use super::{AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, at_context, file_of};
 use crate::{
+    task::creds::{CAP_CHOWN, CAP_FOWNER, CAP_FSETID},
     error::{Errno, KResult},
     syscall::{SysResult, SyscallContext},
     usercopy,
@@ -55,12 +56,13 @@ fn node_of_fd(sc: &SyscallContext<'_>, fd: i32) -> KResult<Location> {
 fn chmod(sc: &SyscallContext<'_>, node: &Location, mode: u32) -> SysResult {
     let meta = node.metadata()?;
     let creds = sc.thread.process.creds.lock().clone();
-    if creds.fsuid != 0 && creds.fsuid != meta.uid {
+    if !creds.capable(CAP_FOWNER) && creds.fsuid != meta.uid {
         return Err(Errno::EPERM);
     }
     let mut mode = mode & 0o7777;
-    // chmod(2): a non-root caller outside the file's group loses set-gid.
-    if creds.fsuid != 0 && meta.gid != creds.fsgid && !creds.groups.contains(&meta.gid) {
+    // chmod(2): an unprivileged caller outside the file's group loses set-gid.
+    if !creds.capable(CAP_FSETID) && meta.gid != creds.fsgid && !creds.groups.contains(&meta.gid)
+    {
         mode &= !0o2000;
     }
     node.update_metadata(MetadataUpdate {
@@ -100,8 +102,8 @@ fn chown(sc: &SyscallContext<'_>, node: &Location, uid: u32, gid: u32) -> SysRes
     let creds = sc.thread.process.creds.lock().clone();
     let new_uid = if uid == u32::MAX { meta.uid } else { uid };
     let new_gid = if gid == u32::MAX { meta.gid } else { gid };
-    if creds.fsuid != 0 {
-        // chown(2): only root changes the owner; the owner may change the
+    if !creds.capable(CAP_CHOWN) {
+        // chown(2): only CAP_CHOWN changes the owner; the owner may change the
         // group to one it belongs to.
         let owner_ok = new_uid == meta.uid;
         let group_ok =
@@ -190,7 +192,7 @@ pub fn sys_utimensat(
     };
     let meta = node.metadata()?;
     let creds = sc.thread.process.creds.lock().clone();
-    if creds.fsuid != 0 && creds.fsuid != meta.uid {
+    if !creds.capable(CAP_FOWNER) && creds.fsuid != meta.uid {
         return Err(if times == 0 {
             Errno::EACCES
         } else {

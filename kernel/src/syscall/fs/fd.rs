@@ -110,7 +110,12 @@ pub fn sys_fcntl(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) -> 
             if cmd == F_GETPIPE_SZ {
                 return Ok(pipe.capacity());
             }
-            let privileged = sc.thread.process.creds.lock().euid == 0;
+            let privileged = sc
+                .thread
+                .process
+                .creds
+                .lock()
+                .capable(crate::task::creds::CAP_SYS_RESOURCE);
             let size = usize::try_from(arg as u32 as i32).map_err(|_| Errno::EINVAL)?;
             pipe.set_capacity(size, privileged)
         }

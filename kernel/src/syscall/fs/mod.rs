@@ -66,14 +66,14 @@ pub fn at_context(thread: &Thread, dirfd: i32, path: &str) -> KResult<FsContext>
 /// The caller's credentials for permission checks in the VFS.
 pub fn credentials(thread: &Thread) -> MutationCredentials<'static> {
     let c = thread.process.creds.lock();
-    let root = c.fsuid == 0;
+    use crate::task::creds::{CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER};
     MutationCredentials {
         fsuid: c.fsuid,
         fsgid: c.fsgid,
         supplementary_gids: &[],
-        cap_dac_override: root,
-        cap_dac_read_search: root,
-        cap_fowner: root,
+        cap_dac_override: c.capable(CAP_DAC_OVERRIDE),
+        cap_dac_read_search: c.capable(CAP_DAC_READ_SEARCH),
+        cap_fowner: c.capable(CAP_FOWNER),
     }
 }
 

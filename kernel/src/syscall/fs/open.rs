@@ -340,7 +340,12 @@ pub fn sys_mknodat(
         _ => return Err(Errno::EINVAL),
     };
     if matches!(kind, NodeType::CharacterDevice | NodeType::BlockDevice)
-        && sc.thread.process.creds.lock().euid != 0
+        && !sc
+            .thread
+            .process
+            .creds
+            .lock()
+            .capable(crate::task::creds::CAP_MKNOD)
     {
         return Err(Errno::EPERM);
     }

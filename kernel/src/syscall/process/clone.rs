@@ -34,13 +34,22 @@ const CSIGNAL: u64 = 0xff;
 /// CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET.
 const NAMESPACE_FLAGS: u64 = 0x7e02_0000;
 
+pub const CLONE_DETACHED: u64 = 0x400000;
+/// clone3 only: reset every handled signal to SIG_DFL in the child.
+pub const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
+/// clone3 only: start the child in the cgroup `cgroup` names.
+pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
 /// The arguments of one clone, architecture independent.
+#[derive(Default)]
 pub struct CloneArgs {
     pub flags: u64,
     pub stack: usize,
     pub parent_tid: usize,
     pub child_tid: usize,
     pub tls: usize,
+    /// clone3's set_tid: the pid the child must get.
+    pub set_tid: Option<i32>,
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -54,6 +63,7 @@ pub fn sys_fork(sc: &mut SyscallContext<'_>) -> SysResult {
             parent_tid: 0,
             child_tid: 0,
             tls: 0,
+            set_tid: None,
         },
     )
 }
@@ -69,6 +79,7 @@ pub fn sys_vfork(sc: &mut SyscallContext<'_>) -> SysResult {
             parent_tid: 0,
             child_tid: 0,
             tls: 0,
+            set_tid: None,
         },
     )
 }
@@ -97,9 +108,26 @@ pub fn do_clone(sc: &mut SyscallContext<'_>, args: CloneArgs) -> SysResult {
         warn!("clone: CLONE_PIDFD is not supported yet");
         return Err(Errno::EINVAL);
     }
+    if flags & CLONE_CLEAR_SIGHAND != 0 && flags & CLONE_SIGHAND != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let tid = match args.set_tid {
+        Some(want) => table::claim_pid(want)?,
+        None => table::alloc_pid(),
+    };
+    let result = clone_as(sc, &args, tid);
+    if result.is_err() {
+        table::release_pid(tid);
+    }
+    result
+}
+
+/// The rest of clone once the child's id `tid` is reserved.
+fn clone_as(sc: &mut SyscallContext<'_>, args: &CloneArgs, tid: i32) -> SysResult {
+    let flags = args.flags;
+    let exit_signal = (flags & CSIGNAL) as i32;
     let parent_thread = sc.thread;
     let parent = &parent_thread.process;
-    let tid = table::alloc_pid();
 
     let (process, mm) = if flags & CLONE_THREAD != 0 {
         (parent.clone(), parent.mm().ok_or(Errno::ENOMEM)?)
@@ -134,6 +162,14 @@ pub fn do_clone(sc: &mut SyscallContext<'_>, args: CloneArgs) -> SysResult {
         };
         let child = Process::new(tid, real_parent.clone(), pgid, sid, mm.clone(), files, fs);
         *child.actions.lock() = *parent.actions.lock();
+        if flags & CLONE_CLEAR_SIGHAND != 0 {
+            // Handlers go back to SIG_DFL; ignored signals stay ignored.
+            for act in child.actions.lock().iter_mut() {
+                if act.handler != crate::task::signal::SIG_IGN {
+                    *act = crate::task::signal::SigAction::default();
+                }
+            }
+        }
         *child.creds.lock() = parent.creds.lock().clone();
         child
             .umask
@@ -149,6 +185,16 @@ pub fn do_clone(sc: &mut SyscallContext<'_>, args: CloneArgs) -> SysResult {
     };
 
     let thread = Thread::new(tid, process.clone(), parent_thread.sigmask());
+    *thread.sched.lock() = parent_thread.sched.lock().for_child();
+    *thread.name.lock() = *parent_thread.name.lock();
+    thread.no_new_privs.store(
+        parent_thread.no_new_privs.load(Ordering::Acquire),
+        Ordering::Release,
+    );
+    thread.timer_slack_ns.store(
+        parent_thread.timer_slack_ns.load(Ordering::Acquire),
+        Ordering::Release,
+    );
     // A child that does not share the parent's memory keeps its alternate
     // signal stack (fork, vfork); a new thread starts without one.
     if flags & (CLONE_VM | CLONE_VFORK) != CLONE_VM {
@@ -228,6 +274,7 @@ pub fn sys_clone_x86(
             parent_tid: ptid,
             child_tid: ctid,
             tls,
+            set_tid: None,
         },
     )
 }
@@ -251,6 +298,79 @@ pub fn sys_clone_generic(
             parent_tid: ptid,
             child_tid: ctid,
             tls,
+            set_tid: None,
+        },
+    )
+}
+
+/// Size of clone3's `struct clone_args` (CLONE_ARGS_SIZE_VER2) and of its
+/// first version (VER0).
+const CLONE_ARGS_SIZE: usize = 88;
+const CLONE_ARGS_SIZE_VER0: usize = 64;
+/// Flags clone3 accepts (clone's, minus CSIGNAL and CLONE_DETACHED, plus
+/// the clone3-only ones).
+const CLONE3_FLAGS: u64 = (u32::MAX as u64 & !CSIGNAL & !CLONE_DETACHED)
+    | CLONE_CLEAR_SIGHAND
+    | CLONE_INTO_CGROUP;
+
+/// clone3(2): `struct clone_args` of `size` bytes (any known version; a
+/// larger struct from a newer C library is accepted if the extra bytes are
+/// zero).
+pub fn sys_clone3(sc: &mut SyscallContext<'_>, uargs: usize, size: usize) -> SysResult {
+    if size < CLONE_ARGS_SIZE_VER0 {
+        return Err(Errno::EINVAL);
+    }
+    if size > 4096 {
+        return Err(Errno::E2BIG);
+    }
+    let mut raw = alloc::vec![0u8; size.max(CLONE_ARGS_SIZE)];
+    usercopy::copy_from_user(&mut raw[..size], uargs)?;
+    if raw[CLONE_ARGS_SIZE..].iter().any(|&b| b != 0) {
+        return Err(Errno::E2BIG);
+    }
+    let w = |i: usize| u64::from_ne_bytes(raw[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+    let (flags, pidfd, child_tid, parent_tid, exit_signal) = (w(0), w(1), w(2), w(3), w(4));
+    let (stack, stack_size, tls, set_tid, set_tid_size) = (w(5), w(6), w(7), w(8), w(9));
+    if flags & !CLONE3_FLAGS != 0 || exit_signal & !CSIGNAL != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if (stack == 0) != (stack_size == 0) {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_INTO_CGROUP != 0 {
+        warn!("clone3: CLONE_INTO_CGROUP is not supported (there are no cgroups)");
+        return Err(Errno::EINVAL);
+    }
+    let _ = pidfd;
+    // set_tid: one entry per pid-namespace level; without namespaces, one.
+    let set_tid = match (set_tid, set_tid_size) {
+        (0, 0) => None,
+        (_, 0) | (0, _) => return Err(Errno::EINVAL),
+        (_, n) if n > 1 => return Err(Errno::EINVAL),
+        (addr, _) => {
+            let want = usercopy::read_i32(addr as usize)?;
+            if !sc
+                .thread
+                .process
+                .creds
+                .lock()
+                .capable(crate::task::creds::CAP_SYS_ADMIN)
+            {
+                return Err(Errno::EPERM);
+            }
+            Some(want)
+        }
+    };
+    do_clone(
+        sc,
+        CloneArgs {
+            flags: flags | exit_signal,
+            // The stack grows down on both architectures: start at its top.
+            stack: stack.wrapping_add(stack_size) as usize,
+            parent_tid: parent_tid as usize,
+            child_tid: child_tid as usize,
+            tls: tls as usize,
+            set_tid,
         },
     )
 }

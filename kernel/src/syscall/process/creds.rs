@@ -1,13 +1,14 @@
 //! Changing credentials: setuid, setgid, setreuid, setregid, setresuid,
 //! setresgid, setfsuid, setfsgid, getgroups, setgroups (credentials(7)).
-//! Privilege (CAP_SETUID, CAP_SETGID) is held by euid 0.
+//! Privilege is CAP_SETUID (uids) or CAP_SETGID (gids); changing uids
+//! adjusts the capability sets ([`Creds::fix_caps_after_setuid`]).
 
 use alloc::vec::Vec;
 
 use crate::{
     error::Errno,
     syscall::{SysResult, SyscallContext},
-    task::creds::Creds,
+    task::creds::{CAP_SETGID, CAP_SETUID, Creds},
     usercopy,
 };
 
@@ -19,8 +20,14 @@ fn update(sc: &SyscallContext<'_>, f: impl FnOnce(&mut Creds) -> Result<(), Errn
     let mut creds = sc.thread.process.creds.lock();
     let mut new = creds.clone();
     f(&mut new)?;
+    new.fix_caps_after_setuid(&creds);
     *creds = new;
     Ok(0)
+}
+
+/// The capability that allows changing the uids or the gids.
+fn setid_privileged(c: &Creds, group: bool) -> bool {
+    c.capable(if group { CAP_SETGID } else { CAP_SETUID })
 }
 
 /// The uid or gid quadruple (real, effective, saved, filesystem).
@@ -36,7 +43,7 @@ fn ids(c: &mut Creds, group: bool) -> [&mut u32; 4] {
 /// their current real, effective and saved ids.
 fn set_res(sc: &SyscallContext<'_>, r: u32, e: u32, s: u32, group: bool) -> SysResult {
     update(sc, |c| {
-        let privileged = c.privileged();
+        let privileged = setid_privileged(c, group);
         let [real, eff, saved, fs] = ids(c, group);
         let current = [*real, *eff, *saved];
         let allowed = |v: u32| v == UNCHANGED || privileged || current.contains(&v);
@@ -68,7 +75,7 @@ pub fn sys_setresgid(sc: &mut SyscallContext<'_>, r: u32, e: u32, s: u32) -> Sys
 /// the old real id.
 fn set_re(sc: &SyscallContext<'_>, r: u32, e: u32, group: bool) -> SysResult {
     update(sc, |c| {
-        let privileged = c.privileged();
+        let privileged = setid_privileged(c, group);
         let [real, eff, saved, fs] = ids(c, group);
         if r != UNCHANGED && !privileged && r != *real && r != *eff {
             return Err(Errno::EPERM);
@@ -108,7 +115,7 @@ fn set_id(sc: &SyscallContext<'_>, id: u32, group: bool) -> SysResult {
         return Err(Errno::EINVAL);
     }
     update(sc, |c| {
-        let privileged = c.privileged();
+        let privileged = setid_privileged(c, group);
         let [real, eff, saved, fs] = ids(c, group);
         if privileged {
             (*real, *saved) = (id, id);
@@ -134,12 +141,14 @@ pub fn sys_setgid(sc: &mut SyscallContext<'_>, gid: u32) -> SysResult {
 /// only to one of the caller's ids (or anything, when privileged).
 fn set_fs(sc: &SyscallContext<'_>, id: u32, group: bool) -> SysResult {
     let mut c = sc.thread.process.creds.lock();
-    let privileged = c.privileged();
+    let before = c.clone();
+    let privileged = setid_privileged(&c, group);
     let [real, eff, saved, fs] = ids(&mut c, group);
     let old = *fs;
     if id != UNCHANGED && (privileged || [*real, *eff, *saved, old].contains(&id)) {
         *fs = id;
     }
+    c.fix_caps_after_setuid(&before);
     Ok(old as usize)
 }
 
@@ -182,7 +191,7 @@ pub fn sys_setgroups(sc: &mut SyscallContext<'_>, size: usize, list: usize) -> S
         .map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
     update(sc, |c| {
-        if !c.privileged() {
+        if !c.capable(CAP_SETGID) {
             return Err(Errno::EPERM);
         }
         c.groups = groups;

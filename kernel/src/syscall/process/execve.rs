@@ -54,6 +54,7 @@ pub fn exec(
     **sc.uctx = UserContext::new(image.entry, image.stack_pointer.into(), 0);
     let _ = ax_runtime::thread::reset_current_user_fp_state();
 
+    thread.set_comm_from_path(path);
     finish_exec(thread, image.path, image.argv);
     Ok(())
 }
@@ -122,6 +123,7 @@ fn finish_exec(thread: &Thread, path: String, argv: Vec<Vec<u8>>) {
             act.mask = Default::default();
         }
     }
+    process.creds.lock().caps_for_exec();
     *process.exe.lock() = path;
     *process.cmdline.lock() = argv
         .into_iter()

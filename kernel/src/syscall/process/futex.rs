@@ -1,4 +1,5 @@
-//! futex(2): WAIT, WAKE and their BITSET forms.
+//! futex(2): WAIT, WAKE, their BITSET forms, REQUEUE, CMP_REQUEUE and
+//! WAKE_OP; private and shared keys.
 
 use crate::{
     error::Errno,
@@ -29,11 +30,12 @@ pub fn sys_futex(
 ) -> SysResult {
     let private = op & FUTEX_PRIVATE_FLAG != 0;
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+    // FUTEX_CLOCK_REALTIME means something only to the waiting operations.
+    if op & FUTEX_CLOCK_REALTIME != 0 && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET {
+        return Err(Errno::ENOSYS);
+    }
     match cmd {
         FUTEX_WAIT | FUTEX_WAIT_BITSET => {
-            if op & FUTEX_CLOCK_REALTIME != 0 && cmd == FUTEX_WAIT {
-                return Err(Errno::ENOSYS);
-            }
             let deadline = if timeout == 0 {
                 None
             } else {

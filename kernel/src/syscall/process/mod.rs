@@ -1,5 +1,6 @@
 //! Process syscalls: clone/fork/vfork, execve, exit, wait4, ids, groups.
 
+mod caps;
 mod clone;
 mod creds;
 mod execve;
@@ -9,4 +10,4 @@ mod ids;
 mod usage;
 mod wait;
 
-pub use self::{clone::*, creds::*, execve::*, exit::*, futex::*, ids::*, usage::*, wait::*};
+pub use self::{caps::*, clone::*, creds::*, execve::*, exit::*, futex::*, ids::*, usage::*, wait::*};

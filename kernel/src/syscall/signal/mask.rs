@@ -68,8 +68,10 @@ pub fn sys_rt_sigsuspend(sc: &mut SyscallContext<'_>, mask: usize, sigsetsize: u
         || None::<Result<(), Errno>>,
     );
     // Deliver under the temporary mask; the frame saves `old` for sigreturn.
+    // EINTR once a handler ran; restarted if the signal only stopped and
+    // continued the process.
     sc.thread.set_saved_sigmask(old);
-    Err(Errno::EINTR)
+    Err(crate::syscall::ERESTARTNOHAND)
 }
 
 /// rt_sigtimedwait(2): dequeues a pending signal from `set`, waiting up to
@@ -118,4 +120,19 @@ pub fn sys_rt_sigtimedwait(
         usercopy::copy_to_user(info, &taken.to_user())?;
     }
     Ok(taken.signo as usize)
+}
+
+#[cfg(target_arch = "x86_64")]
+/// pause(2): sleeps until a signal is delivered; returns EINTR after a
+/// handler ran, and restarts if the signal only stopped and continued the
+/// process.
+pub fn sys_pause(sc: &mut SyscallContext<'_>) -> SysResult {
+    let _ = block::wait_event(
+        sc.thread,
+        None,
+        block::Interruptible::Eintr,
+        |_| {},
+        || None::<Result<(), Errno>>,
+    );
+    Err(crate::syscall::ERESTARTNOHAND)
 }

@@ -1,4 +1,4 @@
-//! uname, sysinfo, getrandom, sched_yield, sched_getaffinity, rlimits,
+//! uname, sysinfo, getrandom, rlimits,
 //! arch_prctl, set/get_robust_list.
 
 use alloc::sync::Arc;
@@ -39,7 +39,16 @@ pub fn sys_uname(_sc: &mut SyscallContext<'_>, buf: usize) -> SysResult {
 }
 
 /// sethostname(2).
-pub fn sys_sethostname(_sc: &mut SyscallContext<'_>, name: usize, len: usize) -> SysResult {
+pub fn sys_sethostname(sc: &mut SyscallContext<'_>, name: usize, len: usize) -> SysResult {
+    if !sc
+        .thread
+        .process
+        .creds
+        .lock()
+        .capable(crate::task::creds::CAP_SYS_ADMIN)
+    {
+        return Err(Errno::EPERM);
+    }
     if len > 64 {
         return Err(Errno::EINVAL);
     }
@@ -74,38 +83,6 @@ pub fn sys_getrandom(
         done += n;
     }
     Ok(done)
-}
-
-/// sched_yield(2).
-pub fn sys_sched_yield(_sc: &mut SyscallContext<'_>) -> SysResult {
-    let _ = ax_task::thread::current::yield_current_cpu();
-    Ok(0)
-}
-
-/// sched_getaffinity(2): every online CPU.
-pub fn sys_sched_getaffinity(
-    _sc: &mut SyscallContext<'_>,
-    pid: i32,
-    len: usize,
-    mask: usize,
-) -> SysResult {
-    if pid < 0 {
-        return Err(Errno::ESRCH);
-    }
-    if pid > 0 && crate::task::table::thread(pid).is_none() {
-        return Err(Errno::ESRCH);
-    }
-    let n = ax_hal::cpu_num();
-    let bytes = n.div_ceil(64) * 8;
-    if len < bytes || !len.is_multiple_of(8) {
-        return Err(Errno::EINVAL);
-    }
-    let mut b = alloc::vec![0u8; bytes];
-    for cpu in 0..n {
-        b[cpu / 8] |= 1 << (cpu % 8);
-    }
-    usercopy::copy_to_user(mask, &b)?;
-    Ok(bytes)
 }
 
 /// prlimit64(2) for the calling process (limits are reported, RLIMIT_NOFILE
@@ -146,7 +123,14 @@ pub fn sys_prlimit64(
             return Err(Errno::EINVAL);
         }
         if resource == RLIMIT_NOFILE {
-            if hard > 4096 && sc.thread.process.creds.lock().euid != 0 {
+            if hard > 4096
+                && !sc
+                    .thread
+                    .process
+                    .creds
+                    .lock()
+                    .capable(crate::task::creds::CAP_SYS_RESOURCE)
+            {
                 return Err(Errno::EPERM);
             }
             files.lock().set_limit(soft.min(1 << 20) as usize);
@@ -181,7 +165,9 @@ pub fn sys_get_robust_list(
     if !Arc::ptr_eq(&target.process, &sc.thread.process) {
         let me = sc.thread.process.creds.lock().clone();
         let them = target.process.creds.lock().clone();
-        if me.euid != 0 && (me.uid != them.uid || me.uid != them.euid) {
+        if !me.capable(crate::task::creds::CAP_SYS_PTRACE)
+            && (me.uid != them.uid || me.uid != them.euid)
+        {
             return Err(Errno::EPERM);
         }
     }

@@ -1,7 +1,9 @@
 //! System-wide calls: uname, reboot, arch_prctl, getrandom, sched_*, limits.
 
 mod info;
+mod membarrier;
 mod power;
 mod prctl;
+mod sched;
 
-pub use self::{info::*, power::*, prctl::*};
+pub use self::{info::*, membarrier::*, power::*, prctl::*, sched::*};

@@ -25,7 +25,13 @@ pub fn sys_reboot(
     if magic1 != MAGIC1 || !MAGIC2.contains(&magic2) {
         return Err(Errno::EINVAL);
     }
-    if sc.thread.process.creds.lock().euid != 0 {
+    if !sc
+        .thread
+        .process
+        .creds
+        .lock()
+        .capable(crate::task::creds::CAP_SYS_BOOT)
+    {
         return Err(Errno::EPERM);
     }
     match cmd {
