@@ -19,6 +19,7 @@ pub mod itimer;
 pub mod jobs;
 pub mod mm;
 pub mod process;
+pub mod rlimit;
 pub mod run;
 pub mod sched;
 pub mod signal;

@@ -96,6 +96,8 @@ pub struct Process {
     pub exit_signal: SpinLock<i32>,
     /// Released when a vfork child execs or exits.
     pub vfork_done: Arc<VforkDone>,
+    /// Resource limits (prlimit64).
+    pub rlimits: SpinLock<super::rlimit::Rlimits>,
     /// PR_SET_CHILD_SUBREAPER: orphaned descendants are reparented here
     /// rather than to init.
     pub subreaper: AtomicBool,
@@ -182,6 +184,9 @@ impl Process {
             did_exec: AtomicBool::new(false),
             exit_signal: SpinLock::new(super::signal::SIGCHLD),
             vfork_done: VforkDone::new(),
+            rlimits: SpinLock::new(super::rlimit::defaults(
+                crate::arch::user_layout().stack_size as u64,
+            )),
             subreaper: AtomicBool::new(false),
             exec_waiter: SpinLock::new(None),
         })

@@ -5,7 +5,7 @@
 use alloc::{format, sync::Arc};
 
 use ax_hal::{
-    cpu::user::{ExceptionKind, ReturnReason, UserContext},
+    cpu::user::{ReturnReason, UserContext},
     trap::PageFaultFlags,
 };
 use ax_runtime::thread::{UserContextOptions, UserExecutionContext};
@@ -15,8 +15,7 @@ use super::{
     Thread, exit,
     mm::Mm,
     signal::{
-        self, BUS_ADRALN, FPE_INTDIV, ILL_ILLOPC, SEGV_ACCERR, SEGV_MAPERR, SIGBUS, SIGFPE, SIGILL,
-        SIGSEGV, SIGTRAP, SigInfo, TRAP_BRKPT, deliver::Interrupted,
+        self, SEGV_ACCERR, SEGV_MAPERR, SIGBUS, SIGSEGV, SigInfo, deliver::Interrupted,
     },
     table, thread,
 };
@@ -103,25 +102,16 @@ fn user_main(thread: Arc<Thread>, uctx: UserContext) {
                 user_page_fault(&thread, addr.as_usize(), flags)
             }
             Ok(ReturnReason::Exception(info)) => {
-                let addr = info.fault_addr().unwrap_or(0);
-                let (sig, code) = match info.kind() {
-                    ExceptionKind::IllegalInstruction => (SIGILL, ILL_ILLOPC),
-                    ExceptionKind::Breakpoint => (SIGTRAP, TRAP_BRKPT),
-                    ExceptionKind::ArithmeticError => (SIGFPE, FPE_INTDIV),
-                    ExceptionKind::Misaligned => (SIGBUS, BUS_ADRALN),
-                    _ => (SIGSEGV, SEGV_MAPERR),
-                };
                 let ip = ctx.ip();
+                let si = crate::arch::exception_signal(info.kind(), info.fault_addr(), ip);
                 info!(
-                    "tid {}: exception {:?} at ip {ip:#x}: {}",
+                    "tid {}: exception {:?} at ip {ip:#x}: signal {} code {:#x}",
                     thread.tid(),
                     info.kind(),
-                    sig
+                    si.signo,
+                    si.code
                 );
-                signal::send::force_fault(
-                    &thread,
-                    SigInfo::fault(sig, code, if sig == SIGSEGV { addr } else { ip }),
-                );
+                signal::send::force_fault(&thread, si);
             }
             Ok(ReturnReason::Interrupt) | Ok(ReturnReason::Unknown) => {}
             Err(e) => {

@@ -165,3 +165,24 @@ pub fn stat_bytes(st: &starling_fs::file::Kstat) -> [u8; 128] {
 
 /// Size of the kernel `struct sigaction` (handler, flags, mask).
 pub const KSIGACTION_SIZE: usize = 24;
+
+/// The signal a user exception raises, as arch/riscv/kernel/traps.c sends
+/// it: illegal instructions SIGILL/ILL_ILLOPC and ebreak SIGTRAP/TRAP_BRKPT
+/// at the pc, misaligned accesses SIGBUS/BUS_ADRALN at the address
+/// (riscv never traps on integer division).
+pub fn exception_signal(
+    kind: ax_hal::cpu::user::ExceptionKind,
+    fault_addr: Option<usize>,
+    ip: usize,
+) -> crate::task::signal::SigInfo {
+    use ax_hal::cpu::user::ExceptionKind as K;
+
+    use crate::task::signal::*;
+    match kind {
+        K::IllegalInstruction => SigInfo::fault(SIGILL, ILL_ILLOPC, ip),
+        K::Breakpoint => SigInfo::fault(SIGTRAP, TRAP_BRKPT, ip),
+        K::Misaligned => SigInfo::fault(SIGBUS, BUS_ADRALN, fault_addr.unwrap_or(ip)),
+        K::ArithmeticError => SigInfo::fault(SIGFPE, FPE_INTDIV, ip),
+        _ => SigInfo::fault(SIGSEGV, SEGV_MAPERR, fault_addr.unwrap_or(ip)),
+    }
+}

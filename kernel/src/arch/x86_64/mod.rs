@@ -157,3 +157,26 @@ pub fn stat_bytes(st: &starling_fs::file::Kstat) -> [u8; 144] {
 
 /// Size of the kernel `struct sigaction` (handler, flags, restorer, mask).
 pub const KSIGACTION_SIZE: usize = 32;
+
+/// The signal a user exception raises, as arch/x86/kernel/traps.c sends
+/// it: #UD is SIGILL/ILL_ILLOPN and #DE SIGFPE/FPE_INTDIV at the faulting
+/// instruction, int3 SIGTRAP/SI_KERNEL, a single step SIGTRAP/TRAP_TRACE,
+/// and #GP (privileged instructions, non-canonical addresses)
+/// SIGSEGV/SI_KERNEL without an address.
+pub fn exception_signal(
+    kind: ax_hal::cpu::user::ExceptionKind,
+    _fault_addr: Option<usize>,
+    ip: usize,
+) -> crate::task::signal::SigInfo {
+    use ax_hal::cpu::user::ExceptionKind as K;
+
+    use crate::task::signal::*;
+    match kind {
+        K::IllegalInstruction => SigInfo::fault(SIGILL, ILL_ILLOPN, ip),
+        K::ArithmeticError => SigInfo::fault(SIGFPE, FPE_INTDIV, ip),
+        K::Breakpoint => SigInfo::kernel(SIGTRAP),
+        K::Debug => SigInfo::fault(SIGTRAP, TRAP_TRACE, ip),
+        K::Misaligned => SigInfo::fault(SIGBUS, BUS_ADRALN, ip),
+        _ => SigInfo::kernel(SIGSEGV),
+    }
+}

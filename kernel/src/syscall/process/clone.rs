@@ -128,6 +128,7 @@ fn clone_as(sc: &mut SyscallContext<'_>, args: &CloneArgs, tid: i32) -> SysResul
     let exit_signal = (flags & CSIGNAL) as i32;
     let parent_thread = sc.thread;
     let parent = &parent_thread.process;
+    check_nproc(parent)?;
 
     let (process, mm) = if flags & CLONE_THREAD != 0 {
         (parent.clone(), parent.mm().ok_or(Errno::ENOMEM)?)
@@ -162,6 +163,7 @@ fn clone_as(sc: &mut SyscallContext<'_>, args: &CloneArgs, tid: i32) -> SysResul
         };
         let child = Process::new(tid, real_parent.clone(), pgid, sid, mm.clone(), files, fs);
         *child.actions.lock() = *parent.actions.lock();
+        *child.rlimits.lock() = *parent.rlimits.lock();
         if flags & CLONE_CLEAR_SIGHAND != 0 {
             // Handlers go back to SIG_DFL; ignored signals stay ignored.
             for act in child.actions.lock().iter_mut() {
@@ -242,6 +244,29 @@ fn clone_as(sc: &mut SyscallContext<'_>, args: &CloneArgs, tid: i32) -> SysResul
         wait_vfork(sc, &done);
     }
     Ok(tid as usize)
+}
+
+/// RLIMIT_NPROC: a user (other than root) may not have more threads than
+/// its soft limit, unless it holds CAP_SYS_RESOURCE or CAP_SYS_ADMIN.
+fn check_nproc(parent: &Process) -> Result<(), Errno> {
+    use crate::task::{
+        creds::{CAP_SYS_ADMIN, CAP_SYS_RESOURCE},
+        rlimit::RLIMIT_NPROC,
+    };
+    let creds = parent.creds.lock().clone();
+    if creds.uid == 0 || creds.capable(CAP_SYS_RESOURCE) || creds.capable(CAP_SYS_ADMIN) {
+        return Ok(());
+    }
+    let limit = parent.rlimits.lock()[RLIMIT_NPROC as usize].cur;
+    let used: usize = table::all_processes()
+        .iter()
+        .filter(|p| !p.is_zombie() && p.creds.lock().uid == creds.uid)
+        .map(|p| p.threads.lock().len())
+        .sum();
+    if used as u64 >= limit {
+        return Err(Errno::EAGAIN);
+    }
+    Ok(())
 }
 
 /// Blocks the vfork parent until the child execs or exits.

@@ -85,8 +85,9 @@ pub fn sys_getrandom(
     Ok(done)
 }
 
-/// prlimit64(2) for the calling process (limits are reported, RLIMIT_NOFILE
-/// is the descriptor table's limit).
+/// prlimit64(2): reads and/or sets a limit of process `pid` (0: the
+/// caller). Raising a hard limit needs CAP_SYS_RESOURCE; another process's
+/// limits need matching real, effective and saved ids (or the capability).
 pub fn sys_prlimit64(
     sc: &mut SyscallContext<'_>,
     pid: i32,
@@ -94,49 +95,72 @@ pub fn sys_prlimit64(
     new: usize,
     old: usize,
 ) -> SysResult {
-    const RLIMIT_STACK: u32 = 3;
-    const RLIMIT_NOFILE: u32 = 7;
-    const RLIM_NLIMITS: u32 = 16;
-    const INFINITY: u64 = u64::MAX;
-    if resource >= RLIM_NLIMITS {
+    use crate::task::{
+        creds::CAP_SYS_RESOURCE,
+        rlimit::{NR_OPEN, RLIMIT_NLIMITS, RLIMIT_NOFILE, Rlimit},
+    };
+    if resource >= RLIMIT_NLIMITS || pid < 0 {
         return Err(Errno::EINVAL);
     }
-    if pid != 0 && pid != sc.thread.process.pid {
-        crate::task::table::process(pid).ok_or(Errno::ESRCH)?;
-    }
-    let files = sc.thread.process.files();
-    let cur = match resource {
-        RLIMIT_STACK => (arch::user_layout().stack_size as u64, INFINITY),
-        RLIMIT_NOFILE => (files.lock().limit() as u64, 4096),
-        _ => (INFINITY, INFINITY),
-    };
-    if old != 0 {
+    let new = if new != 0 {
         let mut b = [0u8; 16];
-        b[..8].copy_from_slice(&cur.0.to_ne_bytes());
-        b[8..].copy_from_slice(&cur.1.to_ne_bytes());
-        usercopy::copy_to_user(old, &b)?;
-    }
-    if new != 0 {
-        let soft = usercopy::read_u64(new)?;
-        let hard = usercopy::read_u64(new + 8)?;
-        if soft > hard {
+        usercopy::copy_from_user(&mut b, new)?;
+        let lim = Rlimit::from_user(&b);
+        if lim.cur > lim.max {
             return Err(Errno::EINVAL);
         }
-        if resource == RLIMIT_NOFILE {
-            if hard > 4096
-                && !sc
-                    .thread
-                    .process
-                    .creds
-                    .lock()
-                    .capable(crate::task::creds::CAP_SYS_RESOURCE)
-            {
-                return Err(Errno::EPERM);
-            }
-            files.lock().set_limit(soft.min(1 << 20) as usize);
+        Some(lim)
+    } else {
+        None
+    };
+    let target = if pid == 0 || pid == sc.thread.process.pid {
+        sc.thread.process.clone()
+    } else {
+        crate::task::table::process(pid).ok_or(Errno::ESRCH)?
+    };
+    let me = sc.thread.process.creds.lock().clone();
+    if !Arc::ptr_eq(&target, &sc.thread.process) && !me.capable(CAP_SYS_RESOURCE) {
+        let them = target.creds.lock().clone();
+        let uids = me.uid == them.euid && me.uid == them.suid && me.uid == them.uid;
+        let gids = me.gid == them.egid && me.gid == them.sgid && me.gid == them.gid;
+        if !(uids && gids) {
+            return Err(Errno::EPERM);
         }
     }
+    let current = {
+        let mut limits = target.rlimits.lock();
+        let slot = &mut limits[resource as usize];
+        let current = *slot;
+        if let Some(lim) = new {
+            if lim.max > current.max && !me.capable(CAP_SYS_RESOURCE) {
+                return Err(Errno::EPERM);
+            }
+            if resource == RLIMIT_NOFILE && lim.max > NR_OPEN {
+                return Err(Errno::EPERM);
+            }
+            *slot = lim;
+        }
+        current
+    };
+    if let Some(lim) = new
+        && resource == RLIMIT_NOFILE
+    {
+        target.files().lock().set_limit(lim.cur.min(NR_OPEN) as usize);
+    }
+    if old != 0 {
+        usercopy::copy_to_user(old, &current.to_user())?;
+    }
     Ok(0)
+}
+
+/// getrlimit(2) (the legacy entry point): prlimit64 on the caller.
+pub fn sys_getrlimit(sc: &mut SyscallContext<'_>, resource: u32, old: usize) -> SysResult {
+    sys_prlimit64(sc, 0, resource, 0, old)
+}
+
+/// setrlimit(2) (the legacy entry point): prlimit64 on the caller.
+pub fn sys_setrlimit(sc: &mut SyscallContext<'_>, resource: u32, new: usize) -> SysResult {
+    sys_prlimit64(sc, 0, resource, new, 0)
 }
 
 /// set_robust_list(2): records the list head, walked at thread exit and

@@ -148,6 +148,8 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         141 => sys_getpriority(sc, i(0), i(1)),
         283 => sys_membarrier(sc, i(0), u(1), i(2)),
         435 => sys_clone3(sc, a[0], a[1]),
+        163 => sys_getrlimit(sc, u(0), a[1]),
+        164 => sys_setrlimit(sc, u(0), a[1]),
         _ => unimplemented(nr),
     }
 }

@@ -174,6 +174,8 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         324 => sys_membarrier(sc, i(0), u(1), i(2)),
         435 => sys_clone3(sc, a[0], a[1]),
         34 => sys_pause(sc),
+        97 => sys_getrlimit(sc, u(0), a[1]),
+        160 => sys_setrlimit(sc, u(0), a[1]),
         _ => unimplemented(nr),
     }
 }
