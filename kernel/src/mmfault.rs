@@ -29,11 +29,7 @@ fn handle(addr: VirtAddr, flags: PageFaultFlags) -> bool {
             return false;
         };
         let access = task::run::access_of(flags);
-        return mm
-            .aspace
-            .lock()
-            .handle_fault(addr.as_usize(), access, false)
-            == FaultOutcome::Handled;
+        return mm.resolve_fault(addr.as_usize(), access) == FaultOutcome::Handled;
     }
     match RUNTIME_HANDLER.get() {
         Some(h) => h(addr, flags),

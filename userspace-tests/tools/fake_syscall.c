@@ -35,8 +35,9 @@ static const struct {
 } syscalls[] = {
 #define S(x) { #x, SYS_##x }
 	S(brk), S(clock_gettime), S(clock_nanosleep), S(close), S(dup3),
-	S(execve), S(fcntl), S(getcwd), S(getdents64), S(ioctl), S(kill),
-	S(lseek), S(mmap), S(munmap), S(nanosleep), S(newfstatat),
+	S(execve), S(fcntl), S(ftruncate), S(getcwd), S(getdents64),
+	S(ioctl), S(kill), S(lseek), S(mmap), S(mprotect), S(msync),
+	S(munmap), S(nanosleep), S(newfstatat),
 	S(openat), S(pipe2), S(poll), S(ppoll), S(read), S(rt_sigaction),
 	S(rt_sigprocmask), S(setpgid), S(setsid), S(uname), S(wait4),
 	S(write),
@@ -51,7 +52,7 @@ static const struct {
 	E(EPERM), E(ENOENT), E(ESRCH), E(EINTR), E(EBADF), E(ECHILD),
 	E(EAGAIN), E(ENOMEM), E(EACCES), E(EFAULT), E(EEXIST), E(ENOTDIR),
 	E(EISDIR), E(EINVAL), E(ENOTTY), E(ESPIPE), E(EPIPE), E(ERANGE),
-	E(ENOSYS), E(ENOEXEC),
+	E(ENOSYS), E(ENOEXEC), E(ENODEV),
 #undef E
 };
 

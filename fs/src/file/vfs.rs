@@ -1,14 +1,23 @@
 //! Regular files and directories of the mounted filesystems (ext4 root,
 //! tmpfs, devfs, procfs) through the ArceOS VFS.
+//!
+//! The page cache answers `ResourceBusy` while a file's layout is changing
+//! under a mapping (truncate against a racing fault, a cache full of mapped
+//! pages); file I/O retries then ([`VfsFile`]'s `retry_busy`), as Linux's
+//! read, write and truncate never fail with EBUSY.
 
 use alloc::{string::String, sync::Arc};
 use core::any::Any;
 
-use ax_fs_ng::vfs::File;
-use axfs_ng_vfs::{DirectoryCursor, Location, Metadata, NodeType};
+use ax_fs_ng::vfs::{CachedFile, File, FileBackend};
+use axfs_ng_vfs::{DirectoryCursor, Location, Metadata, NodeType, VfsError, VfsResult};
 use axpoll::IoEvents;
 
-use super::{DirEntryInfo, FileLike, Kstat, mode};
+use super::{
+    DirEntryInfo, FileLike, Kstat,
+    mapped::{self, BUSY_ATTEMPTS, RELIEVE_AFTER},
+    mode,
+};
 use crate::{Errno, KResult};
 
 /// The `Kstat` of a VFS node.
@@ -71,15 +80,48 @@ impl VfsFile {
     pub fn location(&self) -> &Location {
         self.file.location()
     }
+
+    /// The file's page cache, if its I/O goes through one (ext4 files do;
+    /// Starling's tmpfs, devices and procfs files do not).
+    pub fn page_cache(&self) -> Option<&CachedFile> {
+        match self.file.backend() {
+            Ok(FileBackend::Cached(cache)) => Some(cache),
+            _ => None,
+        }
+    }
+
+    /// Runs `op` until the page cache stops answering `ResourceBusy`, asking
+    /// it to make room if that persists, for at most [`BUSY_ATTEMPTS`] tries.
+    /// Files without a page cache get their answer as it is.
+    fn retry_busy<T>(&self, mut op: impl FnMut() -> VfsResult<T>) -> VfsResult<T> {
+        let Some(cache) = self.page_cache() else {
+            return op();
+        };
+        let mut attempt = 0;
+        loop {
+            match op() {
+                Err(VfsError::ResourceBusy) if attempt < BUSY_ATTEMPTS => {
+                    if attempt == RELIEVE_AFTER {
+                        mapped::relieve(cache);
+                    }
+                    mapped::back_off(attempt);
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
 }
 
 impl FileLike for VfsFile {
     fn read(&self, buf: &mut [u8], pos: Option<u64>) -> KResult<usize> {
-        Ok(self.file.read_at(buf, pos.unwrap_or(0))?)
+        let pos = pos.unwrap_or(0);
+        Ok(self.retry_busy(|| self.file.read_at(&mut *buf, pos))?)
     }
 
     fn write(&self, buf: &[u8], pos: Option<u64>) -> KResult<usize> {
-        Ok(self.file.write_at(buf, pos.unwrap_or(0))?)
+        let pos = pos.unwrap_or(0);
+        Ok(self.retry_busy(|| self.file.write_at(buf, pos))?)
     }
 
     fn seekable(&self) -> bool {
@@ -99,11 +141,11 @@ impl FileLike for VfsFile {
     }
 
     fn truncate(&self, len: u64) -> KResult<()> {
-        Ok(self.file.set_len(len)?)
+        Ok(self.retry_busy(|| self.file.set_len(len))?)
     }
 
     fn sync(&self) -> KResult<()> {
-        Ok(self.file.sync(false)?)
+        Ok(self.retry_busy(|| self.file.sync(false))?)
     }
 
     fn path(&self) -> String {

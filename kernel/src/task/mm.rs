@@ -5,13 +5,18 @@
 //! may cache its translations. Every thread of the process holds a scheduler
 //! token created by [`Mm::task_token`]; the tokens keep the `Mm` (and with
 //! it the page-table root) alive until the last CPU stops using it.
+//!
+//! An `Mm` is also the [`MappingSpace`] that memory objects (page-cache
+//! files) lock to take their pages back; it registers with every object it
+//! maps when it is created (fork) and before each shared mapping (mmap).
 
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
 use core::sync::atomic::AtomicU32;
 
 use ax_runtime::thread::{AddressSpaceCpuState, TaskAddressSpace};
 use ax_sync::Mutex;
-use starling_mm::aspace::{AddrSpace, TlbFlusher};
+use starling_fs::file::mapped::{BUSY_ATTEMPTS, RELIEVE_AFTER, back_off};
+use starling_mm::aspace::{AddrSpace, FaultOutcome, MappingSpace, MemObject, Prot, TlbFlusher};
 
 use crate::error::{Errno, KResult};
 
@@ -31,11 +36,49 @@ impl Mm {
         let cpu_state = Arc::new(AddressSpaceCpuState::new(aspace.root_paddr()));
         let mask = cpu_state.clone();
         aspace.set_tlb_flusher(TlbFlusher::with_mask(Arc::new(move || mask.active_mask())));
-        Arc::new(Self {
+        let objects = aspace.objects();
+        let mm = Arc::new(Self {
             aspace: Mutex::new(aspace),
             cpu_state,
             membarrier: AtomicU32::new(0),
-        })
+        });
+        for object in objects {
+            mm.attach(&*object);
+        }
+        mm
+    }
+
+    /// Registers this address space with an object it is about to map.
+    pub fn attach(self: &Arc<Self>, object: &dyn MemObject) {
+        let weak: Weak<dyn MappingSpace> = Arc::downgrade(self) as Weak<dyn MappingSpace>;
+        object.attach(weak);
+    }
+
+    /// Resolves a fault at `addr`, retrying while a mapped object is busy
+    /// (a truncate or writeback of a mapped file needs this address space's
+    /// lock, so the lock is released between attempts). An object that
+    /// stays busy gets asked to make room once; past [`BUSY_ATTEMPTS`] the
+    /// access fails as a page that cannot be read (SIGBUS).
+    pub fn resolve_fault(&self, addr: usize, access: Prot) -> FaultOutcome {
+        for attempt in 0..BUSY_ATTEMPTS {
+            let outcome = self.aspace.lock().handle_fault(addr, access, false);
+            if outcome != FaultOutcome::Retry {
+                return outcome;
+            }
+            if attempt == RELIEVE_AFTER {
+                let object = self
+                    .aspace
+                    .lock()
+                    .find_vma(addr)
+                    .and_then(|vma| vma.object.clone());
+                if let Some(object) = object {
+                    object.relieve();
+                }
+            }
+            back_off(attempt);
+        }
+        warn!("mm: fault at {addr:#x}: the mapped object stayed busy");
+        FaultOutcome::BeyondObject
     }
 
     /// A scheduler token for one thread running in this address space.
@@ -46,5 +89,11 @@ impl Mm {
                 warn!("mm: cannot create the scheduler token: {e:?}");
                 Errno::ENOMEM
             })
+    }
+}
+
+impl MappingSpace for Mm {
+    fn with_aspace(&self, f: &mut dyn FnMut(&mut AddrSpace)) {
+        f(&mut self.aspace.lock());
     }
 }

@@ -134,7 +134,7 @@ fn user_main(thread: Arc<Thread>, uctx: UserContext) {
 fn user_page_fault(thread: &Arc<Thread>, addr: usize, flags: PageFaultFlags) {
     let access = access_of(flags);
     let outcome = match thread.process.mm() {
-        Some(mm) => mm.aspace.lock().handle_fault(addr, access, false),
+        Some(mm) => mm.resolve_fault(addr, access),
         None => FaultOutcome::NoMapping,
     };
     let code = match outcome {
@@ -146,7 +146,7 @@ fn user_page_fault(thread: &Arc<Thread>, addr: usize, flags: PageFaultFlags) {
             exit::group_exit(thread, signal::SIGKILL);
             return;
         }
-        FaultOutcome::BeyondObject => {
+        FaultOutcome::BeyondObject | FaultOutcome::Retry => {
             // Past the end of the mapped file: SIGBUS (mmap(2)).
             signal::send::force_fault(thread, SigInfo::fault(SIGBUS, signal::BUS_ADRERR, addr));
             return;

@@ -1,13 +1,16 @@
-//! Page faults: demand-zero fill and copy-on-write.
+//! Page faults: demand-zero fill, copy-on-write and shared object pages.
 //!
 //! Called for user-mode faults and for kernel-mode faults on user addresses
 //! (a `copy_to_user` touching a page not yet present). The outcome tells the
 //! caller which signal a user fault becomes: no VMA at the address is
-//! `SEGV_MAPERR`, a VMA that forbids the access is `SEGV_ACCERR`.
+//! `SEGV_MAPERR`, a VMA that forbids the access is `SEGV_ACCERR`, a page past
+//! the end of a mapped object is `SIGBUS`. [`FaultOutcome::Retry`] asks the
+//! caller to release the address space and fault again: the object is in the
+//! middle of a truncate or writeback that needs this address space's lock.
 
-use ax_hal::mem::VirtAddr;
+use ax_hal::{mem::VirtAddr, paging::MappingFlags};
 
-use super::{AddrSpace, PAGE_SIZE, Prot, page_floor};
+use super::{AddrSpace, MemObject, ObjectFault, PAGE_SIZE, Prot, page_floor};
 use crate::frame;
 
 /// Result of resolving a fault.
@@ -21,8 +24,11 @@ pub enum FaultOutcome {
     AccessDenied,
     /// Out of memory while allocating a frame.
     OutOfMemory,
-    /// The page lies beyond the end of the mapped object (SIGBUS, BUS_ADRERR).
+    /// The page lies beyond the end of the mapped object, or its backing
+    /// store failed to read it (SIGBUS, BUS_ADRERR).
     BeyondObject,
+    /// The mapped object is busy; unlock the address space and retry.
+    Retry,
 }
 
 impl AddrSpace {
@@ -73,9 +79,7 @@ impl AddrSpace {
                     }
                     self.flusher.flush_page_remote(page);
                     frame::put(old);
-                } else if !cur.contains(ax_hal::paging::MappingFlags::WRITE)
-                    && prot.contains(Prot::WRITE)
-                {
+                } else if !cur.contains(MappingFlags::WRITE) && prot.contains(Prot::WRITE) {
                     // Last sharer of a copy-on-write frame: take it over.
                     let _ = self.pt.protect_page(va, flags);
                 }
@@ -88,37 +92,65 @@ impl AddrSpace {
 impl AddrSpace {
     /// A fault in a shared mapping: map the object's page, or make a present
     /// page writable. There is no copy-on-write: every mapping shares the page.
+    ///
+    /// An object that tracks dirty pages gets read-only entries until the
+    /// first write, which it hears of through `mark_dirty` before the entry
+    /// becomes writable (the order matters: writeback write-protects the
+    /// entries of a page it is about to clean, under this address space's
+    /// lock, so a write can never slip in unrecorded).
     fn fault_shared(
         &mut self,
         va: VirtAddr,
-        object: &dyn super::MemObject,
+        object: &dyn MemObject,
         index: u64,
         access: Prot,
         prot: Prot,
-        flags: ax_hal::paging::MappingFlags,
+        flags: MappingFlags,
     ) -> FaultOutcome {
+        let tracked = object.tracks_dirty();
+        let writes = access.contains(Prot::WRITE);
         match self.pt.query(va) {
             Err(_) => {
                 let frame = match object.frame(index) {
                     Ok(frame) => frame,
-                    Err(super::ObjectFault::Beyond) => return FaultOutcome::BeyondObject,
-                    Err(super::ObjectFault::NoMemory) => return FaultOutcome::OutOfMemory,
+                    Err(fault) => return outcome_of(fault),
                 };
+                let flags = if tracked && !writes {
+                    Self::pte_flags(prot - Prot::WRITE)
+                } else {
+                    flags
+                };
+                if tracked
+                    && writes
+                    && let Err(fault) = object.mark_dirty(index)
+                {
+                    object.release_frame(index, frame);
+                    return outcome_of(fault);
+                }
                 if self.pt.map_page(va, frame, PAGE_SIZE, flags).is_err() {
-                    frame::put(frame);
+                    object.release_frame(index, frame);
                     return FaultOutcome::OutOfMemory;
                 }
                 FaultOutcome::Handled
             }
             Ok((_, cur, _)) => {
-                if access.contains(Prot::WRITE)
-                    && prot.contains(Prot::WRITE)
-                    && !cur.contains(ax_hal::paging::MappingFlags::WRITE)
-                {
+                if writes && prot.contains(Prot::WRITE) && !cur.contains(MappingFlags::WRITE) {
+                    if tracked && let Err(fault) = object.mark_dirty(index) {
+                        return outcome_of(fault);
+                    }
                     let _ = self.pt.protect_page(va, flags);
                 }
                 FaultOutcome::Handled
             }
         }
+    }
+}
+
+/// What an object's refusal means for the faulting access.
+fn outcome_of(fault: ObjectFault) -> FaultOutcome {
+    match fault {
+        ObjectFault::Beyond | ObjectFault::Io => FaultOutcome::BeyondObject,
+        ObjectFault::NoMemory => FaultOutcome::OutOfMemory,
+        ObjectFault::Busy => FaultOutcome::Retry,
     }
 }

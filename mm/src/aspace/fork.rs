@@ -8,25 +8,40 @@ use crate::{MmResult, frame};
 impl AddrSpace {
     /// Creates the child's copy of this address space.
     ///
-    /// Shared VMAs share frames outright. Private pages are shared
-    /// copy-on-write: both page tables map the frame read-only and its
-    /// reference count goes up; the first write in either process copies it.
+    /// Shared VMAs share frames outright; the child's entry takes its own
+    /// reference through the object, and starts read-only when the object
+    /// tracks dirty pages (the child's first store must be recorded too).
+    /// Private pages are shared copy-on-write: both page tables map the frame
+    /// read-only and its reference count goes up; the first write in either
+    /// process copies it.
+    ///
+    /// The owner registers the child with the objects it maps
+    /// ([`AddrSpace::objects`]) once it can be locked; until then an object
+    /// that needs these entries back sees them in its reference counts and
+    /// waits.
     pub fn fork(&mut self) -> MmResult<AddrSpace> {
         let mut child = AddrSpace::new(self.layout)?;
         child.heap_start = self.heap_start;
         child.heap_end = self.heap_end;
         let vmas: alloc::vec::Vec<_> = self.vmas.iter().cloned().collect();
         for vma in vmas {
+            // In the child's set first: if a later page fails, dropping the
+            // child gives back the references of the pages mapped so far.
+            let _ = child.vmas.insert(vma.clone());
             let shared = vma.flags.contains(VmaFlags::SHARED);
             let flags = Self::pte_flags(vma.prot);
             let ro = Self::pte_flags(vma.prot - Prot::WRITE);
+            let tracked = vma.object.as_ref().is_some_and(|o| o.tracks_dirty());
             for (page, paddr) in self.present_pages(vma.start, vma.end) {
                 let va = VirtAddr::from(page);
-                frame::get(paddr);
-                let child_flags = if shared {
+                match &vma.object {
+                    Some(object) => object.share_frame(vma.object_index(page), paddr),
+                    None => frame::get(paddr),
+                }
+                let child_flags = if shared && !tracked {
                     flags
                 } else {
-                    if vma.prot.contains(Prot::WRITE) {
+                    if !shared && vma.prot.contains(Prot::WRITE) {
                         let _ = self.pt.protect_page(va, ro);
                     }
                     ro
@@ -36,11 +51,13 @@ impl AddrSpace {
                     .map_page(va, paddr, PAGE_SIZE, child_flags)
                     .is_err()
                 {
-                    frame::put(paddr);
+                    match &vma.object {
+                        Some(object) => object.release_frame(vma.object_index(page), paddr),
+                        None => frame::put(paddr),
+                    }
                     return Err(crate::MmError::NoMemory);
                 }
             }
-            let _ = child.vmas.insert(vma);
         }
         self.flusher.flush_all_remote();
         Ok(child)

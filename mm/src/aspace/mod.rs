@@ -4,7 +4,8 @@
 //! from the global kernel address space) and the [`VmaSet`] of its user VMAs.
 //! Each user operation lives in its own file: [`map`](self::map) (mmap and the
 //! ELF loader's segments), [`unmap`](self::unmap), [`protect`](self::protect),
-//! [`fork`](self::fork), [`fault`](self::fault) and [`brk`](self::brk).
+//! [`fork`](self::fork), [`fault`](self::fault), [`brk`](self::brk), and
+//! [`reclaim`](self::reclaim) (a memory object taking one of its pages back).
 //!
 //! # Invariants
 //!
@@ -13,6 +14,10 @@
 //! - A private page mapped writable has a frame reference count of one; a frame
 //!   shared between address spaces (after fork) is mapped read-only everywhere
 //!   until the write fault that copies it ([`crate::frame`]).
+//! - Every present entry of a shared VMA holds one reference on its object's
+//!   page, given back through the object ([`MemObject::release_frame`]).
+//! - A page of an object that tracks dirty pages is mapped writable only
+//!   after the object recorded the write ([`MemObject::mark_dirty`]).
 //! - VMAs never cover the kernel half; all user ranges are page aligned.
 //!
 //! # Locking
@@ -21,7 +26,11 @@
 //! accessed through user virtual addresses while that mutex is held: the page
 //! fault handler takes it to resolve demand-paging faults. Code that fills a
 //! new address space (execve) writes through the kernel's linear map instead
-//! ([`AddrSpace::write_bytes`]).
+//! ([`AddrSpace::write_bytes`]). A memory object that takes a page back
+//! locks each address space mapping it ([`MappingSpace`]); it does so only
+//! from paths that hold no address-space lock (truncate, writeback), and the
+//! fault path never waits for such an object while holding this lock (it
+//! returns [`FaultOutcome::Retry`] instead).
 
 mod brk;
 mod fault;
@@ -29,6 +38,7 @@ mod fork;
 mod map;
 mod object;
 mod protect;
+mod reclaim;
 mod tlb;
 mod unmap;
 mod vma;
@@ -42,7 +52,7 @@ use ax_memory_addr::PAGE_SIZE_4K;
 pub use self::{
     fault::FaultOutcome,
     map::{MapRequest, Placement},
-    object::{AnonObject, MemObject, ObjectFault},
+    object::{AnonObject, MappingSpace, MemObject, ObjectFault},
     tlb::TlbFlusher,
     vma::{Prot, UserVma, VmaFlags, VmaKind},
 };
@@ -239,7 +249,7 @@ impl AddrSpace {
     pub fn clear(&mut self) {
         let all: alloc::vec::Vec<_> = self.vmas.remove_range(0, self.layout.end);
         for vma in &all {
-            self.release_pages(vma.start, vma.end);
+            self.release_pages(vma);
         }
         self.flusher.flush_all_remote();
         self.heap_start = 0;
@@ -257,12 +267,16 @@ impl AddrSpace {
             .collect()
     }
 
-    /// Unmaps the pages of `[start, end)` and drops their frame references.
-    /// The caller flushes remote TLBs afterwards.
-    fn release_pages(&mut self, start: usize, end: usize) {
-        for (va, _) in self.present_pages(start, end) {
+    /// Unmaps the pages of a VMA just removed from the set and drops their
+    /// frame references (through the VMA's object for shared mappings). The
+    /// caller flushes remote TLBs afterwards.
+    fn release_pages(&mut self, vma: &UserVma) {
+        for (va, _) in self.present_pages(vma.start, vma.end) {
             if let Ok((paddr, _, _)) = self.pt.unmap_page(VirtAddr::from(va)) {
-                frame::put(paddr);
+                match &vma.object {
+                    Some(object) => object.release_frame(vma.object_index(va), paddr),
+                    None => frame::put(paddr),
+                }
             }
         }
     }

@@ -2,16 +2,41 @@
 //!
 //! A shared VMA maps pages of a [`MemObject`]: a tmpfs file (its pages are
 //! the file's data, so read(2), write(2) and every mapping see the same
-//! bytes), or the [`AnonObject`] behind a `MAP_SHARED | MAP_ANONYMOUS`
-//! mapping. Each page-table entry holds its own reference on the frame it
-//! maps, so a page the object drops (truncate) stays valid while mapped.
+//! bytes), a file's page-cache pages (ext4 and the other file systems behind
+//! ax-fs-ng's page cache), or the [`AnonObject`] behind a
+//! `MAP_SHARED | MAP_ANONYMOUS` mapping.
+//!
+//! # Frame references
+//!
+//! Each page-table entry that maps an object's page holds one reference,
+//! taken by [`MemObject::frame`] (a fault) or [`MemObject::share_frame`]
+//! (fork) and given back with [`MemObject::release_frame`] (unmap, exit).
+//! Objects whose pages are user frames ([`crate::frame`]) count them in the
+//! frame table, so a page the object drops (truncate) stays valid while
+//! mapped. Objects whose pages belong to someone else (the page cache) keep
+//! their own count instead and never let [`crate::frame::put`] free them.
+//!
+//! # Taking pages back
+//!
+//! An object that must take a page back from its mappings (the page cache
+//! evicting or truncating a page, or write-protecting it before writeback)
+//! visits every address space that maps it: each registers itself with
+//! [`MemObject::attach`] as a [`MappingSpace`], and the object calls
+//! [`AddrSpace::unmap_object_page`] or [`AddrSpace::protect_object_page`]
+//! with that address space locked. Objects that track dirty pages
+//! ([`MemObject::tracks_dirty`]) are mapped read-only until the first write
+//! fault, which reports the write through [`MemObject::mark_dirty`].
 
-use alloc::{collections::BTreeMap, sync::Arc};
+use alloc::{
+    collections::BTreeMap,
+    sync::{Arc, Weak},
+};
 
 use ax_hal::mem::PhysAddr;
 use ax_sync::SpinLock;
 
-use crate::frame::FrameRef;
+use super::AddrSpace;
+use crate::frame::{self, FrameRef};
 
 /// Why an object has no page for a mapping.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,14 +45,64 @@ pub enum ObjectFault {
     Beyond,
     /// No memory (or the object's size limit) for a new page.
     NoMemory,
+    /// The object is changing its layout (truncate, eviction, writeback):
+    /// release the address space and try again.
+    Busy,
+    /// Reading the page from its backing store failed (SIGBUS, as Linux's
+    /// `VM_FAULT_SIGBUS` for a failed read in filemap_fault).
+    Io,
+}
+
+/// An address space as the objects it maps see it: something they can lock
+/// to take their pages back.
+pub trait MappingSpace: Send + Sync {
+    /// Runs `f` with the address space locked.
+    fn with_aspace(&self, f: &mut dyn FnMut(&mut AddrSpace));
 }
 
 /// Something a shared mapping maps.
 pub trait MemObject: Send + Sync {
     /// The frame of page `index`, allocating it if the object has a hole
-    /// there, with a new reference that the caller's mapping owns (released
-    /// with [`crate::frame::put`] when the page is unmapped).
+    /// there, with a new reference that the caller's mapping owns (given back
+    /// with [`MemObject::release_frame`] when the page is unmapped).
     fn frame(&self, index: u64) -> Result<PhysAddr, ObjectFault>;
+
+    /// One more mapping of `frame`, page `index` of this object (fork copies
+    /// a present page table entry).
+    fn share_frame(&self, _index: u64, frame: PhysAddr) {
+        frame::get(frame);
+    }
+
+    /// A mapping of `frame`, page `index`, went away.
+    fn release_frame(&self, _index: u64, frame: PhysAddr) {
+        frame::put(frame);
+    }
+
+    /// Whether the object must hear of the first write to each page: its
+    /// pages are then mapped read-only until a write fault calls
+    /// [`MemObject::mark_dirty`].
+    fn tracks_dirty(&self) -> bool {
+        false
+    }
+
+    /// Records that page `index` is about to be written through a mapping.
+    fn mark_dirty(&self, _index: u64) -> Result<(), ObjectFault> {
+        Ok(())
+    }
+
+    /// Registers an address space that maps (or is about to map) this
+    /// object, for objects that take pages back.
+    fn attach(&self, _space: Weak<dyn MappingSpace>) {}
+
+    /// Writes the dirty pages of `[first, end)` back to the backing store
+    /// (msync). Called without any address-space lock held.
+    fn writeback(&self, _first: u64, _end: u64) -> Result<(), ObjectFault> {
+        Ok(())
+    }
+
+    /// Makes room for new pages after [`ObjectFault::Busy`] persisted.
+    /// Called without any address-space lock held.
+    fn relieve(&self) {}
 }
 
 /// The object behind a shared anonymous mapping: zero-filled pages that

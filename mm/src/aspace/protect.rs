@@ -1,6 +1,6 @@
 //! mprotect: changing the protection of a range, splitting VMAs at its ends.
 
-use ax_hal::mem::VirtAddr;
+use ax_hal::{mem::VirtAddr, paging::MappingFlags};
 
 use super::{AddrSpace, PAGE_SIZE, Prot, VmaFlags, page_ceil};
 use crate::{MmError, MmResult, frame};
@@ -36,7 +36,9 @@ impl AddrSpace {
         self.vmas.update_range(start, end, |vma| vma.prot = prot);
         let flags = Self::pte_flags(prot);
         let ro_flags = Self::pte_flags(prot - Prot::WRITE);
-        let ranges: alloc::vec::Vec<(usize, usize, bool)> = self
+        // Per VMA piece: whether private frames may still be shared
+        // copy-on-write, and whether the object must see each first write.
+        let ranges: alloc::vec::Vec<(usize, usize, bool, bool)> = self
             .vmas
             .overlapping(start, end)
             .map(|v| {
@@ -44,21 +46,25 @@ impl AddrSpace {
                     v.start.max(start),
                     v.end.min(end),
                     v.flags.contains(VmaFlags::SHARED),
+                    v.object.as_ref().is_some_and(|o| o.tracks_dirty()),
                 )
             })
             .collect();
-        for (lo, hi, shared) in ranges {
+        for (lo, hi, shared, tracked) in ranges {
             for page in (lo..hi).step_by(PAGE_SIZE) {
                 let va = VirtAddr::from(page);
-                if let Ok((paddr, _, _)) = self.pt.query(va) {
+                if let Ok((paddr, cur, _)) = self.pt.query(va) {
                     // A private frame still shared copy-on-write stays
                     // read-only until the write fault that copies it; the
-                    // frames of a shared mapping are never copied.
-                    let f = if !shared && frame::is_shared(paddr) {
-                        ro_flags
+                    // frames of a shared mapping are never copied, but a
+                    // page whose object tracks writes becomes writable only
+                    // through the fault that records the write.
+                    let keep_ro = if shared {
+                        tracked && !cur.contains(MappingFlags::WRITE)
                     } else {
-                        flags
+                        frame::is_shared(paddr)
                     };
+                    let f = if keep_ro { ro_flags } else { flags };
                     let _ = self.pt.protect_page(va, f);
                 }
             }

@@ -19,7 +19,7 @@ impl AddrSpace {
             return Ok(());
         }
         for vma in &removed {
-            self.release_pages(vma.start, vma.end);
+            self.release_pages(vma);
         }
         self.flusher.flush_range_remote(start, end);
         Ok(())

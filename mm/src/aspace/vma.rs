@@ -107,6 +107,21 @@ impl UserVma {
         (self.offset + (addr - self.start) as u64) / 4096
     }
 
+    /// The address at which this VMA maps page `index` of its object, if
+    /// the page lies inside the VMA.
+    pub fn address_of(&self, index: u64) -> Option<usize> {
+        let offset = index.checked_mul(4096)?.checked_sub(self.offset)?;
+        let addr = self.start.checked_add(usize::try_from(offset).ok()?)?;
+        (addr < self.end).then_some(addr)
+    }
+
+    /// Whether this VMA maps `object`.
+    pub fn maps(&self, object: &dyn MemObject) -> bool {
+        self.object
+            .as_ref()
+            .is_some_and(|mine| core::ptr::addr_eq(Arc::as_ptr(mine), object))
+    }
+
     /// Length in bytes.
     pub fn len(&self) -> usize {
         self.end - self.start

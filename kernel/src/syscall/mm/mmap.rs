@@ -1,15 +1,17 @@
 //! mmap, munmap, mprotect.
 //!
 //! Anonymous private and shared mappings; shared mappings of tmpfs files
-//! (/dev/shm, /tmp), which map the file's own pages; private file mappings,
-//! whose pages are read from the file at mmap time (a later write to the
-//! file is not seen through the mapping, which mmap(2) leaves unspecified
-//! for MAP_PRIVATE). Shared mappings of ext4 files come with the page cache.
+//! (/dev/shm, /tmp), which map the file's own pages, and of page-cache files
+//! (ext4), which map the cache's pages ([`CachedFileObject`]); private file
+//! mappings, whose pages are read from the file at mmap time (a later write
+//! to the file is not seen through the mapping, which mmap(2) leaves
+//! unspecified for MAP_PRIVATE). msync writes a shared file mapping's dirty
+//! pages back.
 
-use alloc::{sync::Arc, vec};
+use alloc::{sync::Arc, vec, vec::Vec};
 
 use starling_fs::{
-    file::{OpenFile, vfs::VfsFile},
+    file::{OpenFile, mapped::CachedFileObject, vfs::VfsFile},
     tmpfs::TmpFile,
 };
 use starling_mm::aspace::{
@@ -148,6 +150,10 @@ pub fn sys_mmap(
     }
     req.kind = VmaKind::Anonymous;
     let mm = sc.thread.process.mm().ok_or(Errno::ENOMEM)?;
+    if let Some(object) = &req.object {
+        // Before any page is mapped: the object may need them back at once.
+        mm.attach(&**object);
+    }
     let mut aspace = mm.aspace.lock();
     let start = aspace.map(req)?;
     drop(aspace);
@@ -175,11 +181,14 @@ fn shared_object(file: &OpenFile) -> KResult<Arc<dyn MemObject>> {
         // Devices, pipes and sockets cannot be mapped.
         return Err(Errno::ENODEV);
     };
-    match vfs.location().entry().downcast::<TmpFile>() {
-        Ok(tmp) => Ok(tmp),
-        Err(_) => {
+    if let Ok(tmp) = vfs.location().entry().downcast::<TmpFile>() {
+        return Ok(tmp);
+    }
+    match vfs.page_cache() {
+        Some(cache) => Ok(CachedFileObject::of(cache)?),
+        None => {
             warn!(
-                "mmap: shared mappings of {} files are not supported yet",
+                "mmap: shared mappings of uncached {} files are not supported",
                 vfs.location().filesystem().name()
             );
             Err(Errno::ENODEV)
@@ -205,9 +214,11 @@ pub fn sys_mprotect(sc: &mut SyscallContext<'_>, addr: usize, len: usize, prot: 
     Ok(0)
 }
 
-/// msync(2). Anonymous and tmpfs memory has no backing store to write back
-/// (its pages are the data), so after validating the arguments and the
-/// range there is nothing to do.
+/// msync(2). Anonymous and tmpfs memory has no backing store (its pages
+/// are the data); a shared mapping of a page-cache file has its dirty pages
+/// in the range written back, for MS_ASYNC as for MS_SYNC (writing at once
+/// is allowed for MS_ASYNC, which only schedules the writeback on Linux).
+/// MS_INVALIDATE has nothing to do: mappings and the cache share pages.
 pub fn sys_msync(sc: &mut SyscallContext<'_>, addr: usize, len: usize, flags: u32) -> SysResult {
     const MS_ASYNC: u32 = 1;
     const MS_INVALIDATE: u32 = 2;
@@ -219,13 +230,31 @@ pub fn sys_msync(sc: &mut SyscallContext<'_>, addr: usize, len: usize, flags: u3
         return Err(Errno::EINVAL);
     }
     let len = page_ceil(len).ok_or(Errno::ENOMEM)?;
-    let mm = sc.thread.process.mm().ok_or(Errno::ENOMEM)?;
-    let aspace = mm.aspace.lock();
     let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
-    let mut cursor = addr;
-    while cursor < end {
-        let vma = aspace.find_vma(cursor).ok_or(Errno::ENOMEM)?;
-        cursor = vma.end;
+    let mm = sc.thread.process.mm().ok_or(Errno::ENOMEM)?;
+    // The objects and page ranges to write back, collected under the lock;
+    // the writeback itself write-protects the pages, which takes it again.
+    let mut ranges: Vec<(Arc<dyn MemObject>, u64, u64)> = Vec::new();
+    {
+        let aspace = mm.aspace.lock();
+        let mut cursor = addr;
+        while cursor < end {
+            let vma = aspace.find_vma(cursor).ok_or(Errno::ENOMEM)?;
+            let hi = vma.end.min(end);
+            if vma.flags.contains(VmaFlags::SHARED)
+                && let Some(object) = &vma.object
+            {
+                let first = vma.object_index(cursor);
+                let last = vma.object_index(hi - 1);
+                ranges.push((object.clone(), first, last + 1));
+            }
+            cursor = vma.end;
+        }
+    }
+    if flags & (MS_ASYNC | MS_SYNC) != 0 {
+        for (object, first, end) in ranges {
+            object.writeback(first, end).map_err(|_| Errno::EIO)?;
+        }
     }
     Ok(0)
 }
