@@ -249,7 +249,11 @@ impl Tty {
             return Ok(());
         }
         if jobs.caller_ignores(sig) {
-            return if sig == SIGTTIN { Err(Errno::EIO) } else { Ok(()) };
+            return if sig == SIGTTIN {
+                Err(Errno::EIO)
+            } else {
+                Ok(())
+            };
         }
         if jobs.group_orphaned(pgrp) {
             return Err(Errno::EIO);

@@ -89,9 +89,9 @@ fn mm_shared(thread: &Arc<Thread>) -> bool {
     let Some(mm) = process.mm() else {
         return false;
     };
-    table::all_processes().iter().any(|p| {
-        !Arc::ptr_eq(p, process) && p.mm().is_some_and(|other| Arc::ptr_eq(&other, &mm))
-    })
+    table::all_processes()
+        .iter()
+        .any(|p| !Arc::ptr_eq(p, process) && p.mm().is_some_and(|other| Arc::ptr_eq(&other, &mm)))
 }
 
 fn process_exit(process: &Arc<Process>, status: i32) {

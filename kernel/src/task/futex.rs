@@ -305,11 +305,7 @@ const ROBUST_LIST_LIMIT: usize = 2048;
 /// pending operation's unowned word wakes a waiter too.
 fn futex_death(thread: &Thread, addr: usize, tid: u32, pi: bool, pending: bool) {
     use ax_hal::cpu::user::{UserAtomicError, user_cmpxchg_u32};
-    if !addr.is_multiple_of(4)
-        || addr
-            .checked_add(4)
-            .is_none_or(|e| e > usercopy::user_end())
-    {
+    if !addr.is_multiple_of(4) || addr.checked_add(4).is_none_or(|e| e > usercopy::user_end()) {
         return;
     }
     let wake_one = || {

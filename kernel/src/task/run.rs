@@ -14,9 +14,7 @@ use starling_mm::aspace::{FaultOutcome, Prot};
 use super::{
     Thread, exit,
     mm::Mm,
-    signal::{
-        self, SEGV_ACCERR, SEGV_MAPERR, SIGBUS, SIGSEGV, SigInfo, deliver::Interrupted,
-    },
+    signal::{self, SEGV_ACCERR, SEGV_MAPERR, SIGBUS, SIGSEGV, SigInfo, deliver::Interrupted},
     table, thread,
 };
 use crate::{error::KResult, syscall};

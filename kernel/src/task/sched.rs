@@ -116,7 +116,10 @@ pub fn apply(thread: &Thread, attr: SchedAttr) -> KResult<()> {
     let handle = handle_of(thread)?;
     let policy = attr.policy()?;
     handle.set_policy(policy).map_err(|e| {
-        warn!("sched: tid {}: policy {policy:?} refused: {e:?}", thread.tid());
+        warn!(
+            "sched: tid {}: policy {policy:?} refused: {e:?}",
+            thread.tid()
+        );
         Errno::EINVAL
     })?;
     let old = *thread.sched.lock();
@@ -127,7 +130,11 @@ pub fn apply(thread: &Thread, attr: SchedAttr) -> KResult<()> {
             set.insert(CpuId::new(cpu as u32));
         }
         handle.set_affinity_and_wait(set).map_err(|e| {
-            warn!("sched: tid {}: affinity {:#x} refused: {e:?}", thread.tid(), attr.affinity);
+            warn!(
+                "sched: tid {}: affinity {:#x} refused: {e:?}",
+                thread.tid(),
+                attr.affinity
+            );
             Errno::EINVAL
         })?;
     }

@@ -6,9 +6,9 @@ use axfs_ng_vfs::{Location, MetadataUpdate, NodePermission};
 
 use super::{AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, at_context, file_of};
 use crate::{
-    task::creds::{CAP_CHOWN, CAP_FOWNER, CAP_FSETID},
     error::{Errno, KResult},
     syscall::{SysResult, SyscallContext},
+    task::creds::{CAP_CHOWN, CAP_FOWNER, CAP_FSETID},
     usercopy,
 };
 
@@ -61,8 +61,7 @@ fn chmod(sc: &SyscallContext<'_>, node: &Location, mode: u32) -> SysResult {
     }
     let mut mode = mode & 0o7777;
     // chmod(2): an unprivileged caller outside the file's group loses set-gid.
-    if !creds.capable(CAP_FSETID) && meta.gid != creds.fsgid && !creds.groups.contains(&meta.gid)
-    {
+    if !creds.capable(CAP_FSETID) && meta.gid != creds.fsgid && !creds.groups.contains(&meta.gid) {
         mode &= !0o2000;
     }
     node.update_metadata(MetadataUpdate {

@@ -334,9 +334,8 @@ const CLONE_ARGS_SIZE: usize = 88;
 const CLONE_ARGS_SIZE_VER0: usize = 64;
 /// Flags clone3 accepts (clone's, minus CSIGNAL and CLONE_DETACHED, plus
 /// the clone3-only ones).
-const CLONE3_FLAGS: u64 = (u32::MAX as u64 & !CSIGNAL & !CLONE_DETACHED)
-    | CLONE_CLEAR_SIGHAND
-    | CLONE_INTO_CGROUP;
+const CLONE3_FLAGS: u64 =
+    (u32::MAX as u64 & !CSIGNAL & !CLONE_DETACHED) | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP;
 
 /// clone3(2): `struct clone_args` of `size` bytes (any known version; a
 /// larger struct from a newer C library is accepted if the extra bytes are

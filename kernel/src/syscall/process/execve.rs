@@ -84,9 +84,13 @@ fn de_thread(thread: &Arc<Thread>) -> KResult<()> {
         t.request_exit(0);
     }
     drop(others);
-    let waited = block::wait_event(thread, None, block::Interruptible::No, |_| {}, || {
-        (process.threads.lock().len() == 1).then_some(Ok(()))
-    });
+    let waited = block::wait_event(
+        thread,
+        None,
+        block::Interruptible::No,
+        |_| {},
+        || (process.threads.lock().len() == 1).then_some(Ok(())),
+    );
     *process.exec_waiter.lock() = None;
     // Interrupted only by a group exit (SIGKILL): the caller leaves too.
     waited?;

@@ -10,4 +10,6 @@ mod ids;
 mod usage;
 mod wait;
 
-pub use self::{caps::*, clone::*, creds::*, execve::*, exit::*, futex::*, ids::*, usage::*, wait::*};
+pub use self::{
+    caps::*, clone::*, creds::*, execve::*, exit::*, futex::*, ids::*, usage::*, wait::*,
+};

@@ -145,7 +145,10 @@ pub fn sys_prlimit64(
     if let Some(lim) = new
         && resource == RLIMIT_NOFILE
     {
-        target.files().lock().set_limit(lim.cur.min(NR_OPEN) as usize);
+        target
+            .files()
+            .lock()
+            .set_limit(lim.cur.min(NR_OPEN) as usize);
     }
     if old != 0 {
         usercopy::copy_to_user(old, &current.to_user())?;

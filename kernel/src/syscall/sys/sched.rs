@@ -106,7 +106,12 @@ pub fn sys_sched_getaffinity(
 
 /// Changes policy and priority (sched_setscheduler, and sched_setparam with
 /// `policy` None).
-fn set_scheduler(sc: &SyscallContext<'_>, pid: i32, policy: Option<i32>, param: usize) -> SysResult {
+fn set_scheduler(
+    sc: &SyscallContext<'_>,
+    pid: i32,
+    policy: Option<i32>,
+    param: usize,
+) -> SysResult {
     if param == 0 || pid < 0 {
         return Err(Errno::EINVAL);
     }
@@ -115,7 +120,10 @@ fn set_scheduler(sc: &SyscallContext<'_>, pid: i32, policy: Option<i32>, param: 
         None => (None, false),
     };
     if let Some(p) = policy
-        && !matches!(p, SCHED_OTHER | SCHED_FIFO | SCHED_RR | SCHED_BATCH | SCHED_IDLE)
+        && !matches!(
+            p,
+            SCHED_OTHER | SCHED_FIFO | SCHED_RR | SCHED_BATCH | SCHED_IDLE
+        )
     {
         return Err(Errno::EINVAL);
     }

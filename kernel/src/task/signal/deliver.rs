@@ -5,8 +5,8 @@ use alloc::sync::Arc;
 use ax_hal::cpu::user::UserContext;
 
 use super::{
-    DefaultAction, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN, SIGKILL, SIGSEGV,
-    SIGSTOP, SigAction, SigInfo, SigSet,
+    DefaultAction, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN, SIGKILL,
+    SIGSEGV, SIGSTOP, SigAction, SigInfo, SigSet,
     altstack::{AltStack, SS_AUTODISARM},
     default_action,
 };
