@@ -186,7 +186,9 @@ fn spawn_init(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> KResult<()>
         mm.clone(),
         alloc::sync::Arc::new(Mutex::new(fds)),
         fs,
+        crate::task::pidns::root(),
     );
+    crate::task::pidns::root().set_reaper(&process);
     *process.exe.lock() = image.path;
     *process.cmdline.lock() = image
         .argv

@@ -38,6 +38,30 @@ pub struct SyscallContext<'a> {
     pub uctx: &'a mut UserExecutionContext,
 }
 
+impl SyscallContext<'_> {
+    /// The process the caller calls `pid` (a number in its PID namespace).
+    pub fn process_by_pid(&self, pid: crate::task::Pid) -> Option<Arc<crate::task::Process>> {
+        let global = self.thread.process.resolve(pid)?;
+        crate::task::table::process(global)
+    }
+
+    /// The thread the caller calls `tid`.
+    pub fn thread_by_tid(&self, tid: crate::task::Pid) -> Option<Arc<Thread>> {
+        let global = self.thread.process.resolve(tid)?;
+        crate::task::table::thread(global)
+    }
+
+    /// The global id of the caller's number `id` (a pid, tid, pgid or sid).
+    pub fn global_id(&self, id: crate::task::Pid) -> Option<crate::task::Pid> {
+        self.thread.process.resolve(id)
+    }
+
+    /// The caller's number for global id `global` (0 if outside its view).
+    pub fn user_id(&self, global: crate::task::Pid) -> crate::task::Pid {
+        self.thread.process.view(global)
+    }
+}
+
 /// Result of a handler: the value for the return register.
 pub type SysResult = KResult<usize>;
 

@@ -105,6 +105,9 @@ fn process_exit(process: &Arc<Process>, status: i32) {
     drop(files);
     let mm = process.mm.lock().take();
     drop(mm);
+    if !process.pid_ns.is_root() && process.is_ns_init() {
+        zap_namespace(process);
+    }
 
     // Hand the children to their new reaper (a subreaper or init).
     let children = core::mem::take(&mut process.tree.lock().children);
@@ -175,12 +178,26 @@ fn process_exit(process: &Arc<Process>, status: i32) {
     parent.notify_child_event();
 }
 
-/// Where the orphans of `process` go: the nearest living ancestor that
-/// set PR_SET_CHILD_SUBREAPER, else init (find_new_reaper).
+/// Where the orphans of `process` go (find_new_reaper): the nearest living
+/// ancestor inside its PID namespace that set PR_SET_CHILD_SUBREAPER, else
+/// the namespace's init. The orphans of a namespace's init itself go to
+/// the init of the nearest enclosing namespace that still has one.
 fn find_reaper(process: &Arc<Process>) -> Option<Arc<Process>> {
+    let ns = &process.pid_ns;
+    let alive = |p: &Arc<Process>| !Arc::ptr_eq(p, process) && !p.is_zombie();
+    if process.is_ns_init() {
+        let mut outer = ns.parent().cloned();
+        while let Some(o) = outer {
+            if let Some(r) = o.reaper().filter(alive) {
+                return Some(r);
+            }
+            outer = o.parent().cloned();
+        }
+        return None;
+    }
     let mut cursor = process.tree.lock().parent.upgrade();
     while let Some(p) = cursor {
-        if p.pid == 1 {
+        if p.is_ns_init_of(ns) || ns.local(p.pid).is_none() {
             break;
         }
         if p.subreaper.load(core::sync::atomic::Ordering::Acquire) && !p.is_zombie() {
@@ -188,7 +205,35 @@ fn find_reaper(process: &Arc<Process>) -> Option<Arc<Process>> {
         }
         cursor = p.tree.lock().parent.upgrade();
     }
-    table::init_process().filter(|i| !Arc::ptr_eq(i, process))
+    ns.reaper()
+        .filter(alive)
+        .or_else(|| table::init_process().filter(alive))
+}
+
+/// The init of a nested PID namespace is exiting: every other process of
+/// the namespace gets SIGKILL, no new one can be created, and the init
+/// waits until they are all gone (zap_pid_ns_processes).
+fn zap_namespace(process: &Arc<Process>) {
+    let ns = &process.pid_ns;
+    ns.mark_dead();
+    let victims: alloc::vec::Vec<_> = table::all_processes()
+        .into_iter()
+        .filter(|p| !Arc::ptr_eq(p, process) && ns.local(p.pid).is_some())
+        .collect();
+    for v in &victims {
+        send::send_to_process(v, SigInfo::kernel(super::signal::SIGKILL));
+    }
+    let pause = ax_task::sync::WaitQueue::new();
+    for _ in 0..2000 {
+        if victims.iter().all(|v| v.is_zombie()) {
+            return;
+        }
+        pause.wait_timeout_until(core::time::Duration::from_millis(5), || false);
+    }
+    warn!(
+        "exit: pid {}: processes of its PID namespace outlived it",
+        process.pid
+    );
 }
 
 /// Tells the parent that `process` stopped with `sig` (SIGCHLD unless the

@@ -18,6 +18,7 @@ pub mod futex;
 pub mod itimer;
 pub mod jobs;
 pub mod mm;
+pub mod pidns;
 pub mod process;
 pub mod rlimit;
 pub mod run;

@@ -58,7 +58,13 @@ pub struct Tree {
 
 /// A process.
 pub struct Process {
+    /// The global id (the number the initial PID namespace shows).
     pub pid: Pid,
+    /// The PID namespace the process lives in.
+    pub pid_ns: Arc<super::pidns::PidNs>,
+    /// Where new children go: `pid_ns`, or a namespace made by
+    /// unshare(CLONE_NEWPID).
+    pub ns_for_children: SpinLock<Arc<super::pidns::PidNs>>,
     pub tree: SpinLock<Tree>,
     /// The address space; `None` once the process exited.
     pub mm: SpinLock<Option<Arc<Mm>>>,
@@ -153,9 +159,12 @@ impl Process {
         mm: Arc<Mm>,
         files: Arc<FileTable>,
         fs: Arc<Mutex<FsContext>>,
+        pid_ns: Arc<super::pidns::PidNs>,
     ) -> Arc<Self> {
         Arc::new(Self {
             pid,
+            ns_for_children: SpinLock::new(pid_ns.clone()),
+            pid_ns,
             tree: SpinLock::new(Tree {
                 parent,
                 children: Vec::new(),
@@ -215,9 +224,34 @@ impl Process {
         self.tree.lock().sid
     }
 
-    /// Parent pid (0 for init).
+    /// Parent's global id (0 for init).
     pub fn ppid(&self) -> Pid {
         self.tree.lock().parent.upgrade().map_or(0, |p| p.pid)
+    }
+
+    /// The number global id `global` has in this process's PID namespace
+    /// (0 when it lies outside: a parent beyond the namespace's init).
+    pub fn view(&self, global: Pid) -> Pid {
+        self.pid_ns.local_or_zero(global)
+    }
+
+    /// The global id of number `local` in this process's namespace.
+    pub fn resolve(&self, local: Pid) -> Option<Pid> {
+        self.pid_ns.global(local)
+    }
+
+    /// Whether this process is the init of its PID namespace (the initial
+    /// namespace's init is pid 1).
+    pub fn is_ns_init(&self) -> bool {
+        self.pid_ns
+            .reaper()
+            .is_some_and(|r| core::ptr::eq(Arc::as_ptr(&r), self))
+    }
+
+    /// Whether this process is the init of namespace `ns`.
+    pub fn is_ns_init_of(&self, ns: &super::pidns::PidNs) -> bool {
+        ns.reaper()
+            .is_some_and(|r| core::ptr::eq(Arc::as_ptr(&r), self))
     }
 
     /// The address space, unless the process already exited.

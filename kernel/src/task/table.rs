@@ -64,6 +64,8 @@ pub fn release_pid(pid: Pid) {
     if threads.get(&pid).is_some_and(|t| t.upgrade().is_none()) {
         threads.remove(&pid);
     }
+    drop(threads);
+    release_if_unused(pid);
 }
 
 /// Reserves the specific pid `pid` (clone3's set_tid) like [`alloc_pid`]:
@@ -90,6 +92,15 @@ pub fn insert_process(p: &Arc<Process>) {
 /// Removes a reaped process.
 pub fn remove_process(pid: Pid) {
     PROCESSES.lock().remove(&pid);
+    release_if_unused(pid);
+}
+
+/// Frees an id's PID-namespace numbers once neither table holds it.
+fn release_if_unused(id: Pid) {
+    let used = PROCESSES.lock().contains_key(&id) || THREADS.lock().contains_key(&id);
+    if !used {
+        super::pidns::release(id);
+    }
 }
 
 /// Registers a thread.
@@ -100,6 +111,7 @@ pub fn insert_thread(t: &Arc<Thread>) {
 /// Removes an exited thread.
 pub fn remove_thread(tid: Pid) {
     THREADS.lock().remove(&tid);
+    release_if_unused(tid);
 }
 
 /// Looks up a process by pid.

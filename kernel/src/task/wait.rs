@@ -28,6 +28,8 @@ pub const WCLONE: u32 = 0x8000_0000;
 /// A child state change that a wait reports.
 #[derive(Clone, Copy, Debug)]
 pub struct WaitResult {
+    /// The child's pid as the waiting process sees it (its PID namespace
+    /// numbers are gone once the child is reaped).
     pub pid: Pid,
     /// The wait status word.
     pub status: i32,
@@ -65,6 +67,7 @@ fn poll_children(
         match tree.state {
             ProcState::Zombie { status } if options & WEXITED != 0 => {
                 drop(tree);
+                let pid = me.view(child.pid);
                 let cpu_ns = child.cpu_ns()
                     + child
                         .children_cpu_ns
@@ -76,7 +79,7 @@ fn poll_children(
                     table::remove_process(child.pid);
                 }
                 return Some(Ok(Some(WaitResult {
-                    pid: child.pid,
+                    pid,
                     status,
                     uid,
                     cpu_ns,
@@ -90,7 +93,7 @@ fn poll_children(
                     };
                 }
                 return Some(Ok(Some(WaitResult {
-                    pid: child.pid,
+                    pid: me.view(child.pid),
                     status: (sig << 8) | 0x7f,
                     uid,
                     cpu_ns: 0,
@@ -101,7 +104,7 @@ fn poll_children(
                     tree.continued = false;
                 }
                 return Some(Ok(Some(WaitResult {
-                    pid: child.pid,
+                    pid: me.view(child.pid),
                     status: 0xffff,
                     uid,
                     cpu_ns: 0,

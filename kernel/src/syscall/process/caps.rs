@@ -3,10 +3,7 @@
 use crate::{
     error::Errno,
     syscall::{SysResult, SyscallContext},
-    task::{
-        creds::{CAP_SETPCAP, Caps},
-        table,
-    },
+    task::creds::{CAP_SETPCAP, Caps},
     usercopy,
 };
 
@@ -43,7 +40,7 @@ pub fn sys_capget(sc: &mut SyscallContext<'_>, hdr: usize, data: usize) -> SysRe
     let process = if pid == 0 {
         sc.thread.process.clone()
     } else {
-        table::thread(pid).ok_or(Errno::ESRCH)?.process.clone()
+        sc.thread_by_tid(pid).ok_or(Errno::ESRCH)?.process.clone()
     };
     if data == 0 {
         return Ok(0);
@@ -71,7 +68,7 @@ pub fn sys_capget(sc: &mut SyscallContext<'_>, hdr: usize, data: usize) -> SysRe
 pub fn sys_capset(sc: &mut SyscallContext<'_>, hdr: usize, data: usize) -> SysResult {
     let (words, pid) = header_words(hdr)?;
     let me = &sc.thread.process;
-    if pid != 0 && pid != sc.thread.tid() && pid != me.pid {
+    if pid != 0 && sc.global_id(pid) != Some(sc.thread.tid()) {
         return Err(Errno::EPERM);
     }
     let mut raw = [0u8; 24];

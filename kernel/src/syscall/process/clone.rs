@@ -11,6 +11,7 @@ use crate::{
     task::{
         Process, Thread, block,
         mm::Mm,
+        pidns::{self, PidNs},
         run::{self, FpInit},
         signal::NSIG,
         table,
@@ -31,8 +32,10 @@ pub const CLONE_PARENT_SETTID: u64 = 0x100000;
 pub const CLONE_CHILD_CLEARTID: u64 = 0x200000;
 pub const CLONE_CHILD_SETTID: u64 = 0x1000000;
 const CSIGNAL: u64 = 0xff;
-/// CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET.
-const NAMESPACE_FLAGS: u64 = 0x7e02_0000;
+pub const CLONE_NEWPID: u64 = 0x2000_0000;
+/// CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWNET: the
+/// namespaces Starling does not have.
+pub const UNSUPPORTED_NAMESPACES: u64 = 0x7e02_0000 & !CLONE_NEWPID;
 
 pub const CLONE_DETACHED: u64 = 0x400000;
 /// clone3 only: reset every handled signal to SIG_DFL in the child.
@@ -97,11 +100,14 @@ pub fn do_clone(sc: &mut SyscallContext<'_>, args: CloneArgs) -> SysResult {
     if exit_signal > NSIG {
         return Err(Errno::EINVAL);
     }
-    if flags & NAMESPACE_FLAGS != 0 {
+    if flags & UNSUPPORTED_NAMESPACES != 0 {
         warn!(
             "clone: namespaces ({:#x}) are not supported yet",
-            flags & NAMESPACE_FLAGS
+            flags & UNSUPPORTED_NAMESPACES
         );
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_NEWPID != 0 && flags & CLONE_THREAD != 0 {
         return Err(Errno::EINVAL);
     }
     if flags & CLONE_PIDFD != 0 {
@@ -111,19 +117,59 @@ pub fn do_clone(sc: &mut SyscallContext<'_>, args: CloneArgs) -> SysResult {
     if flags & CLONE_CLEAR_SIGHAND != 0 && flags & CLONE_SIGHAND != 0 {
         return Err(Errno::EINVAL);
     }
+    let ns = child_namespace(sc, flags)?;
+    if args.set_tid.is_some() && !ns.is_root() {
+        warn!("clone3: set_tid inside a PID namespace is not supported");
+        return Err(Errno::EINVAL);
+    }
     let tid = match args.set_tid {
         Some(want) => table::claim_pid(want)?,
         None => table::alloc_pid(),
     };
-    let result = clone_as(sc, &args, tid);
+    let result = pidns::assign(tid, &ns).and_then(|()| clone_as(sc, &args, tid, &ns));
     if result.is_err() {
         table::release_pid(tid);
     }
     result
 }
 
+/// The PID namespace the new task lives in: the caller's for a thread; for
+/// a process the namespace for children (its own unless unshared), or a
+/// new one below it with CLONE_NEWPID (CAP_SYS_ADMIN). A namespace whose
+/// init exited takes no new processes (ENOMEM).
+fn child_namespace(sc: &SyscallContext<'_>, flags: u64) -> Result<Arc<PidNs>, Errno> {
+    let parent = &sc.thread.process;
+    let for_children = parent.ns_for_children.lock().clone();
+    let ns = if flags & CLONE_THREAD != 0 {
+        if !Arc::ptr_eq(&for_children, &parent.pid_ns) {
+            return Err(Errno::EINVAL);
+        }
+        parent.pid_ns.clone()
+    } else if flags & CLONE_NEWPID != 0 {
+        if !parent
+            .creds
+            .lock()
+            .capable(crate::task::creds::CAP_SYS_ADMIN)
+        {
+            return Err(Errno::EPERM);
+        }
+        PidNs::new_child(&for_children)?
+    } else {
+        for_children
+    };
+    if ns.is_dead() {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(ns)
+}
+
 /// The rest of clone once the child's id `tid` is reserved.
-fn clone_as(sc: &mut SyscallContext<'_>, args: &CloneArgs, tid: i32) -> SysResult {
+fn clone_as(
+    sc: &mut SyscallContext<'_>,
+    args: &CloneArgs,
+    tid: i32,
+    ns: &Arc<PidNs>,
+) -> SysResult {
     let flags = args.flags;
     let exit_signal = (flags & CSIGNAL) as i32;
     let parent_thread = sc.thread;
@@ -161,7 +207,20 @@ fn clone_as(sc: &mut SyscallContext<'_>, args: &CloneArgs, tid: i32) -> SysResul
             let tree = parent.tree.lock();
             (tree.pgid, tree.sid)
         };
-        let child = Process::new(tid, real_parent.clone(), pgid, sid, mm.clone(), files, fs);
+        let child = Process::new(
+            tid,
+            real_parent.clone(),
+            pgid,
+            sid,
+            mm.clone(),
+            files,
+            fs,
+            ns.clone(),
+        );
+        // The first process of a new namespace is its init.
+        if !ns.is_root() && ns.reaper().is_none() {
+            ns.set_reaper(&child);
+        }
         *child.actions.lock() = *parent.actions.lock();
         *child.rlimits.lock() = *parent.rlimits.lock();
         if flags & CLONE_CLEAR_SIGHAND != 0 {
@@ -211,16 +270,22 @@ fn clone_as(sc: &mut SyscallContext<'_>, args: &CloneArgs, tid: i32) -> SysResul
         uctx.set_tls(args.tls);
     }
     uctx.prepare_clone_child_return_state();
+    // The parent sees the child's number in its own namespace, the child
+    // its number in the namespace it lives in. As on Linux, a bad address
+    // for either word does not fail the clone.
+    let parent_view = parent.view(tid);
+    let child_view = ns.local_or_zero(tid);
     if flags & CLONE_PARENT_SETTID != 0 {
-        usercopy::write_i32(args.parent_tid, tid)?;
+        let _ = usercopy::write_i32(args.parent_tid, parent_view);
     }
     if flags & CLONE_CHILD_SETTID != 0 {
         if flags & CLONE_VM != 0 {
-            usercopy::write_i32(args.child_tid, tid)?;
+            let _ = usercopy::write_i32(args.child_tid, child_view);
         } else {
-            mm.aspace
+            let _ = mm
+                .aspace
                 .lock()
-                .write_bytes(args.child_tid, &tid.to_ne_bytes())?;
+                .write_bytes(args.child_tid, &child_view.to_ne_bytes());
         }
     }
     if flags & CLONE_CHILD_CLEARTID != 0 {
@@ -243,7 +308,7 @@ fn clone_as(sc: &mut SyscallContext<'_>, args: &CloneArgs, tid: i32) -> SysResul
     if let Some(done) = vfork {
         wait_vfork(sc, &done);
     }
-    Ok(tid as usize)
+    Ok(parent_view as usize)
 }
 
 /// RLIMIT_NPROC: a user (other than root) may not have more threads than
@@ -397,4 +462,55 @@ pub fn sys_clone3(sc: &mut SyscallContext<'_>, uargs: usize, size: usize) -> Sys
             set_tid,
         },
     )
+}
+
+/// CLONE_SYSVSEM: with no System V semaphore undo lists, there is nothing
+/// to share or unshare.
+const CLONE_SYSVSEM: u64 = 0x40000;
+
+/// unshare(2): CLONE_FILES and CLONE_FS give the caller private copies;
+/// CLONE_NEWPID makes the caller's future children the first processes of
+/// a new PID namespace (CAP_SYS_ADMIN); CLONE_THREAD, CLONE_SIGHAND and
+/// CLONE_VM are accepted for a single-threaded caller, for which they
+/// change nothing.
+pub fn sys_unshare(sc: &mut SyscallContext<'_>, flags: u64) -> SysResult {
+    const KNOWN: u64 = CLONE_FILES
+        | CLONE_FS
+        | CLONE_NEWPID
+        | CLONE_SYSVSEM
+        | CLONE_THREAD
+        | CLONE_SIGHAND
+        | CLONE_VM
+        | UNSUPPORTED_NAMESPACES;
+    if flags & !KNOWN != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & UNSUPPORTED_NAMESPACES != 0 {
+        warn!(
+            "unshare: namespaces ({:#x}) are not supported yet",
+            flags & UNSUPPORTED_NAMESPACES
+        );
+        return Err(Errno::EINVAL);
+    }
+    let me = &sc.thread.process;
+    if flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM) != 0 && me.threads.lock().len() > 1 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_NEWPID != 0 {
+        if !me.creds.lock().capable(crate::task::creds::CAP_SYS_ADMIN) {
+            return Err(Errno::EPERM);
+        }
+        let base = me.ns_for_children.lock().clone();
+        let ns = PidNs::new_child(&base)?;
+        *me.ns_for_children.lock() = ns;
+    }
+    if flags & CLONE_FILES != 0 {
+        let copy = me.files().lock().clone();
+        *me.files.lock() = Arc::new(Mutex::new(copy));
+    }
+    if flags & CLONE_FS != 0 {
+        let ctx = me.fs().lock().clone();
+        *me.fs.lock() = ctx.into_shared();
+    }
+    Ok(0)
 }

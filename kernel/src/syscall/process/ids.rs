@@ -9,16 +9,19 @@ use crate::{
     task::{Pid, table},
 };
 
+// Ids are reported as numbers in the caller's PID namespace: the init of
+// a namespace is 1 there and its parent, outside, is 0.
+
 pub fn sys_getpid(sc: &mut SyscallContext<'_>) -> SysResult {
-    Ok(sc.thread.process.pid as usize)
+    Ok(sc.user_id(sc.thread.process.pid) as usize)
 }
 
 pub fn sys_getppid(sc: &mut SyscallContext<'_>) -> SysResult {
-    Ok(sc.thread.process.ppid() as usize)
+    Ok(sc.user_id(sc.thread.process.ppid()) as usize)
 }
 
 pub fn sys_gettid(sc: &mut SyscallContext<'_>) -> SysResult {
-    Ok(sc.thread.tid() as usize)
+    Ok(sc.user_id(sc.thread.tid()) as usize)
 }
 
 pub fn sys_getuid(sc: &mut SyscallContext<'_>) -> SysResult {
@@ -60,7 +63,7 @@ pub fn sys_getresid(
 /// set_tid_address(2).
 pub fn sys_set_tid_address(sc: &mut SyscallContext<'_>, addr: usize) -> SysResult {
     sc.thread.clear_child_tid.store(addr, Ordering::Release);
-    Ok(sc.thread.tid() as usize)
+    Ok(sc.user_id(sc.thread.tid()) as usize)
 }
 
 /// umask(2).
@@ -77,20 +80,18 @@ fn process_or_self(
     } else if pid < 0 {
         Err(Errno::ESRCH)
     } else {
-        table::process(pid)
-            .filter(|p| !p.is_zombie() || p.pid == pid)
-            .ok_or(Errno::ESRCH)
+        sc.process_by_pid(pid).ok_or(Errno::ESRCH)
     }
 }
 
 /// getpgid(2).
 pub fn sys_getpgid(sc: &mut SyscallContext<'_>, pid: Pid) -> SysResult {
-    Ok(process_or_self(sc, pid)?.pgid() as usize)
+    Ok(sc.user_id(process_or_self(sc, pid)?.pgid()) as usize)
 }
 
 /// getsid(2).
 pub fn sys_getsid(sc: &mut SyscallContext<'_>, pid: Pid) -> SysResult {
-    Ok(process_or_self(sc, pid)?.sid() as usize)
+    Ok(sc.user_id(process_or_self(sc, pid)?.sid()) as usize)
 }
 
 /// setpgid(2), with the checks setpgid(2) lists.
@@ -99,10 +100,10 @@ pub fn sys_setpgid(sc: &mut SyscallContext<'_>, pid: Pid, pgid: Pid) -> SysResul
         return Err(Errno::EINVAL);
     }
     let me = &sc.thread.process;
-    let target = if pid == 0 || pid == me.pid {
+    let target = if pid == 0 || sc.global_id(pid) == Some(me.pid) {
         me.clone()
     } else {
-        let t = table::process(pid).ok_or(Errno::ESRCH)?;
+        let t = sc.process_by_pid(pid).ok_or(Errno::ESRCH)?;
         if t.ppid() != me.pid {
             return Err(Errno::ESRCH);
         }
@@ -114,7 +115,11 @@ pub fn sys_setpgid(sc: &mut SyscallContext<'_>, pid: Pid, pgid: Pid) -> SysResul
         }
         t
     };
-    let pgid = if pgid == 0 { target.pid } else { pgid };
+    let pgid = if pgid == 0 {
+        target.pid
+    } else {
+        sc.global_id(pgid).ok_or(Errno::EPERM)?
+    };
     let sid = target.sid();
     if target.pid == sid {
         // A session leader cannot change its process group.
@@ -136,11 +141,12 @@ pub fn sys_setsid(sc: &mut SyscallContext<'_>) -> SysResult {
     let mut tree = me.tree.lock();
     tree.pgid = me.pid;
     tree.sid = me.pid;
-    Ok(me.pid as usize)
+    drop(tree);
+    Ok(sc.user_id(me.pid) as usize)
 }
 
 #[cfg(target_arch = "x86_64")]
 /// getpgrp(2).
 pub fn sys_getpgrp(sc: &mut SyscallContext<'_>) -> SysResult {
-    Ok(sc.thread.process.pgid() as usize)
+    Ok(sc.user_id(sc.thread.process.pgid()) as usize)
 }

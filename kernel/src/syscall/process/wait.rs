@@ -24,8 +24,13 @@ pub fn sys_wait4(
     let target = match pid {
         -1 => WaitTarget::Any,
         0 => WaitTarget::Group(sc.thread.process.pgid()),
-        p if p < -1 => WaitTarget::Group(p.checked_neg().ok_or(Errno::ESRCH)?),
-        p => WaitTarget::Pid(p),
+        // Ids are the caller's numbers; one it cannot name matches no child.
+        p if p < -1 => WaitTarget::Group(
+            p.checked_neg()
+                .and_then(|g| sc.global_id(g))
+                .unwrap_or(0),
+        ),
+        p => WaitTarget::Pid(sc.global_id(p).unwrap_or(0)),
     };
     match wait_child(sc.thread, target, options | WEXITED)? {
         None => Ok(0),
@@ -61,8 +66,8 @@ pub fn sys_waitid(
     }
     let target = match idtype {
         P_ALL => WaitTarget::Any,
-        P_PID if id > 0 => WaitTarget::Pid(id),
-        P_PGID if id > 0 => WaitTarget::Group(id),
+        P_PID if id > 0 => WaitTarget::Pid(sc.global_id(id).unwrap_or(0)),
+        P_PGID if id > 0 => WaitTarget::Group(sc.global_id(id).unwrap_or(0)),
         P_PGID if id == 0 => WaitTarget::Group(sc.thread.process.pgid()),
         _ => return Err(Errno::EINVAL),
     };
@@ -71,7 +76,7 @@ pub fn sys_waitid(
         let mut info = [0u8; 128];
         if let Some(r) = result {
             use crate::task::signal::{
-                CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SIGCHLD,
+                CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SIGCHLD,
             };
             let (code, st) = if r.status == 0xffff {
                 (CLD_CONTINUED, crate::task::signal::SIGCONT)
@@ -79,6 +84,8 @@ pub fn sys_waitid(
                 (CLD_STOPPED, (r.status >> 8) & 0xff)
             } else if r.status & 0x7f == 0 {
                 (CLD_EXITED, (r.status >> 8) & 0xff)
+            } else if r.status & 0x80 != 0 {
+                (CLD_DUMPED, r.status & 0x7f)
             } else {
                 (CLD_KILLED, r.status & 0x7f)
             };

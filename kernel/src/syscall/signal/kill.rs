@@ -24,6 +24,23 @@ fn may_signal(sender: &Process, target: &Process, sig: i32) -> bool {
     me.may_signal(&them)
 }
 
+/// Whether a signal to the init of a PID namespace is dropped: init only
+/// receives signals it installed a handler for, except SIGKILL and
+/// SIGSTOP sent from an ancestor namespace (pid_namespaces(7)). The
+/// sender's permission check still happened, so the call succeeds.
+fn init_protected(sender: &Process, target: &Process, sig: i32) -> bool {
+    use crate::task::signal::{SIG_DFL, SIGKILL, SIGSTOP};
+    if !target.is_ns_init() {
+        return false;
+    }
+    let from_ancestor = !core::ptr::eq(&*sender.pid_ns, &*target.pid_ns)
+        && sender.pid_ns.is_ancestor_of(&target.pid_ns);
+    if from_ancestor && (sig == SIGKILL || sig == SIGSTOP) {
+        return false;
+    }
+    target.actions.lock()[(sig - 1) as usize].handler == SIG_DFL
+}
+
 /// kill(2).
 pub fn sys_kill(sc: &mut SyscallContext<'_>, pid: i32, sig: i32) -> SysResult {
     if sig != 0 && !valid(sig) {
@@ -31,14 +48,19 @@ pub fn sys_kill(sc: &mut SyscallContext<'_>, pid: i32, sig: i32) -> SysResult {
     }
     let me = &sc.thread.process;
     let uid = me.creds.lock().uid;
+    let group = |pgid: Option<i32>| pgid.map(table::group_members).unwrap_or_default();
     let targets = match pid {
-        p if p > 0 => alloc::vec![table::process(p).ok_or(Errno::ESRCH)?],
+        p if p > 0 => alloc::vec![sc.process_by_pid(p).ok_or(Errno::ESRCH)?],
         0 => table::group_members(me.pgid()),
+        // Every process the caller's namespace can see, but its init and
+        // the caller.
         -1 => table::all_processes()
             .into_iter()
-            .filter(|p| p.pid != 1 && p.pid != me.pid)
+            .filter(|p| {
+                me.pid_ns.local(p.pid).is_some() && !p.is_ns_init_of(&me.pid_ns) && p.pid != me.pid
+            })
             .collect(),
-        p => table::group_members(p.checked_neg().ok_or(Errno::ESRCH)?),
+        p => group(p.checked_neg().and_then(|g| sc.global_id(g))),
     };
     let targets: alloc::vec::Vec<_> = targets
         .into_iter()
@@ -53,7 +75,7 @@ pub fn sys_kill(sc: &mut SyscallContext<'_>, pid: i32, sig: i32) -> SysResult {
             continue;
         }
         sent = true;
-        if sig != 0 {
+        if sig != 0 && !init_protected(me, t, sig) {
             send::send_to_process(t, SigInfo::user(sig, me.pid, uid));
         }
     }
@@ -65,11 +87,14 @@ pub fn sys_tgkill(sc: &mut SyscallContext<'_>, tgid: i32, tid: i32, sig: i32) ->
     if (sig != 0 && !valid(sig)) || tid <= 0 || (tgid != -1 && tgid <= 0) {
         return Err(Errno::EINVAL);
     }
-    let t = table::thread(tid).ok_or(Errno::ESRCH)?;
-    if tgid != -1 && t.process.pid != tgid {
+    let t = sc.thread_by_tid(tid).ok_or(Errno::ESRCH)?;
+    if tgid != -1 && Some(t.process.pid) != sc.global_id(tgid) {
         return Err(Errno::ESRCH);
     }
-    if sig != 0 {
+    if !may_signal(&sc.thread.process, &t.process, sig) {
+        return Err(Errno::EPERM);
+    }
+    if sig != 0 && !init_protected(&sc.thread.process, &t.process, sig) {
         let me = &sc.thread.process;
         let mut info = SigInfo::user(sig, me.pid, me.creds.lock().uid);
         info.code = SI_TKILL;
@@ -93,7 +118,9 @@ fn queued_info(sc: &SyscallContext<'_>, sig: i32, uinfo: usize, target: i32) -> 
         signo: sig,
         errno: word(4),
         code,
-        pid: word(16),
+        // The sender names a pid in its own namespace; queueing translates
+        // it for the receiver.
+        pid: sc.global_id(word(16)).unwrap_or(0),
         uid: word(20) as u32,
         value: usize::from_ne_bytes(b[24..32].try_into().unwrap_or([0; 8])),
         ..SigInfo::default()
@@ -114,11 +141,11 @@ pub fn sys_rt_sigqueueinfo(
     if pid <= 0 {
         return Err(Errno::ESRCH);
     }
-    let target = table::process(pid).ok_or(Errno::ESRCH)?;
+    let target = sc.process_by_pid(pid).ok_or(Errno::ESRCH)?;
     if !may_signal(&sc.thread.process, &target, sig) {
         return Err(Errno::EPERM);
     }
-    if sig != 0 {
+    if sig != 0 && !init_protected(&sc.thread.process, &target, sig) {
         send::send_to_process(&target, info);
     }
     Ok(0)
@@ -139,14 +166,14 @@ pub fn sys_rt_tgsigqueueinfo(
     if sig != 0 && !valid(sig) {
         return Err(Errno::EINVAL);
     }
-    let t = table::thread(tid).ok_or(Errno::ESRCH)?;
-    if t.process.pid != tgid {
+    let t = sc.thread_by_tid(tid).ok_or(Errno::ESRCH)?;
+    if Some(t.process.pid) != sc.global_id(tgid) {
         return Err(Errno::ESRCH);
     }
     if !may_signal(&sc.thread.process, &t.process, sig) {
         return Err(Errno::EPERM);
     }
-    if sig != 0 {
+    if sig != 0 && !init_protected(&sc.thread.process, &t.process, sig) {
         send::send_to_thread(&t, info);
     }
     Ok(0)

@@ -113,10 +113,10 @@ pub fn sys_prlimit64(
     } else {
         None
     };
-    let target = if pid == 0 || pid == sc.thread.process.pid {
+    let target = if pid == 0 {
         sc.thread.process.clone()
     } else {
-        crate::task::table::process(pid).ok_or(Errno::ESRCH)?
+        sc.process_by_pid(pid).ok_or(Errno::ESRCH)?
     };
     let me = sc.thread.process.creds.lock().clone();
     if !Arc::ptr_eq(&target, &sc.thread.process) && !me.capable(CAP_SYS_RESOURCE) {
@@ -187,7 +187,7 @@ pub fn sys_get_robust_list(
     let target = if tid == 0 {
         sc.thread.clone()
     } else {
-        crate::task::table::thread(tid).ok_or(Errno::ESRCH)?
+        sc.thread_by_tid(tid).ok_or(Errno::ESRCH)?
     };
     if !Arc::ptr_eq(&target.process, &sc.thread.process) {
         let me = sc.thread.process.creds.lock().clone();

@@ -25,7 +25,7 @@ fn target(sc: &SyscallContext<'_>, pid: i32) -> KResult<Arc<Thread>> {
     match pid {
         0 => Ok(sc.thread.clone()),
         p if p < 0 => Err(Errno::EINVAL),
-        p => table::thread(p).ok_or(Errno::ESRCH),
+        p => sc.thread_by_tid(p).ok_or(Errno::ESRCH),
     }
 }
 
@@ -241,13 +241,13 @@ fn prio_targets(sc: &SyscallContext<'_>, which: i32, who: i32) -> KResult<Vec<Ar
     Ok(match which {
         PRIO_PROCESS => match who {
             0 => alloc::vec![sc.thread.clone()],
-            w => table::thread(w).into_iter().collect(),
+            w => sc.thread_by_tid(w).into_iter().collect(),
         },
         PRIO_PGRP => {
             let pgid = if who == 0 {
                 sc.thread.process.pgid()
             } else {
-                who
+                sc.global_id(who).unwrap_or(0)
             };
             threads_of(table::group_members(pgid))
         }

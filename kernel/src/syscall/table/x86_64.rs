@@ -176,6 +176,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         34 => sys_pause(sc),
         97 => sys_getrlimit(sc, u(0), a[1]),
         160 => sys_setrlimit(sc, u(0), a[1]),
+        272 => sys_unshare(sc, a[0] as u64),
         _ => unimplemented(nr),
     }
 }

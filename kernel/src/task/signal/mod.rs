@@ -137,6 +137,17 @@ impl SigInfo {
         }
     }
 
+    /// The information as `receiver` sees it: the sender's (or child's)
+    /// global pid becomes its number in the receiver's PID namespace, 0 if
+    /// the sender is outside it. Applied when the signal is queued, while
+    /// the sender's numbers still exist.
+    pub fn for_receiver(mut self, receiver: &crate::task::Process) -> Self {
+        if self.pid != 0 {
+            self.pid = receiver.view(self.pid);
+        }
+        self
+    }
+
     /// The 128-byte user `siginfo_t`.
     pub fn to_user(self) -> [u8; 128] {
         let mut b = [0u8; 128];

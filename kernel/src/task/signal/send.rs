@@ -67,6 +67,7 @@ fn generate_side_effects(p: &Arc<Process>, sig: i32) {
 
 /// Sends a process-directed signal (kill(2)).
 pub fn send_to_process(p: &Arc<Process>, info: SigInfo) {
+    let info = info.for_receiver(p);
     let sig = info.signo;
     if p.is_zombie() {
         return;
@@ -89,6 +90,7 @@ pub fn send_to_process(p: &Arc<Process>, info: SigInfo) {
 
 /// Sends a thread-directed signal (tkill, synchronous faults).
 pub fn send_to_thread(t: &Arc<Thread>, info: SigInfo) {
+    let info = info.for_receiver(&t.process);
     let sig = info.signo;
     generate_side_effects(&t.process, sig);
     if is_ignored(&t.process, sig) && !t.sigmask().has(sig) {
