@@ -55,11 +55,17 @@ pub fn thread_exit(thread: &Arc<Thread>) {
             thread.tid()
         );
     }
-    process
-        .exited_cpu_ns
-        .fetch_add(thread.cpu.total_ns(), core::sync::atomic::Ordering::AcqRel);
     let last = {
+        // Under the thread list's lock, so that a reading of the process's
+        // CPU clocks counts this thread exactly once.
         let mut threads = process.threads.lock();
+        let cpu = thread.cpu.sample();
+        process
+            .exited_cpu_ns
+            .fetch_add(cpu.total, core::sync::atomic::Ordering::AcqRel);
+        process
+            .exited_user_ns
+            .fetch_add(cpu.user, core::sync::atomic::Ordering::AcqRel);
         threads.retain(|t| !Arc::ptr_eq(t, thread));
         threads.is_empty()
     };

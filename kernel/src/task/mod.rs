@@ -11,6 +11,7 @@
 //! never held across a user-memory access (see `starling_mm::aspace`).
 
 pub mod block;
+pub mod clock;
 pub mod cputime;
 pub mod creds;
 pub mod exit;

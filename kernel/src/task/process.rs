@@ -14,6 +14,7 @@ use starling_fs::{fdtable::FdTable, file::OpenFile};
 
 use super::{
     Thread,
+    cputime::CpuSample,
     creds::Creds,
     mm::Mm,
     signal::{NSIG, Pending, SigAction},
@@ -83,6 +84,8 @@ pub struct Process {
     /// (including their reaped descendants), for getrusage and times.
     pub exited_cpu_ns: AtomicU64,
     pub children_cpu_ns: AtomicU64,
+    /// The user-mode part of `exited_cpu_ns`.
+    pub exited_user_ns: AtomicU64,
     /// /proc/PID/oom_score_adj (recorded; there is no OOM killer).
     pub oom_score_adj: core::sync::atomic::AtomicI32,
     /// ITIMER_REAL (alarm, setitimer).
@@ -173,6 +176,7 @@ impl Process {
             cmdline: SpinLock::new(Vec::new()),
             exited_cpu_ns: AtomicU64::new(0),
             children_cpu_ns: AtomicU64::new(0),
+            exited_user_ns: AtomicU64::new(0),
             oom_score_adj: core::sync::atomic::AtomicI32::new(0),
             real_timer: super::itimer::RealTimer::default(),
             dumpable: AtomicU32::new(1),
@@ -220,8 +224,25 @@ impl Process {
 
     /// CPU time of the whole thread group so far.
     pub fn cpu_ns(&self) -> u64 {
-        let live: u64 = self.threads.lock().iter().map(|t| t.cpu.total_ns()).sum();
-        live + self.exited_cpu_ns.load(Ordering::Acquire)
+        self.cpu_sample().total
+    }
+
+    /// A reading of the process's CPU clocks (all its threads, live and
+    /// exited).
+    pub fn cpu_sample(&self) -> CpuSample {
+        // Exiting threads move their time to the `exited_*` counters under
+        // this lock (exit.rs).
+        let threads = self.threads.lock();
+        let mut sample = CpuSample {
+            total: self.exited_cpu_ns.load(Ordering::Acquire),
+            user: self.exited_user_ns.load(Ordering::Acquire),
+        };
+        for t in threads.iter() {
+            let s = t.cpu.sample();
+            sample.total += s.total;
+            sample.user += s.user;
+        }
+        sample
     }
 
     /// Whether the process has called execve since it was forked.

@@ -96,7 +96,11 @@ fn user_main(thread: Arc<Thread>, uctx: UserContext) {
     };
     loop {
         let mut interrupted = Interrupted::No;
-        match ctx.enter() {
+        // The CPU time until the thread is back in the kernel is user time.
+        let entered = thread.cpu.total_ns();
+        let reason = ctx.enter();
+        thread.cpu.charge_user_since(entered);
+        match reason {
             Ok(ReturnReason::Syscall) => interrupted = syscall::handle(&thread, &mut ctx),
             Ok(ReturnReason::PageFault(addr, flags)) => {
                 user_page_fault(&thread, addr.as_usize(), flags)
