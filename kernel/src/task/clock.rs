@@ -119,3 +119,10 @@ pub fn realtime_to_monotonic(t: Duration) -> Duration {
     let mono = ax_hal::time::monotonic_time();
     t.saturating_sub(wall.saturating_sub(mono))
 }
+
+/// `d` in nanoseconds, saturating at Linux's KTIME_MAX as
+/// timespec64_to_ktime does.
+pub fn ktime_ns(d: Duration) -> u64 {
+    const KTIME_MAX: u64 = i64::MAX as u64;
+    u64::try_from(d.as_nanos()).map_or(KTIME_MAX, |n| n.min(KTIME_MAX))
+}

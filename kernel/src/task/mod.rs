@@ -13,6 +13,7 @@
 pub mod block;
 pub mod clock;
 pub mod cputime;
+pub mod cputimer;
 pub mod creds;
 pub mod exit;
 pub mod futex;

@@ -90,6 +90,8 @@ pub struct Process {
     pub oom_score_adj: core::sync::atomic::AtomicI32,
     /// ITIMER_REAL (alarm, setitimer).
     pub real_timer: super::itimer::RealTimer,
+    /// ITIMER_VIRTUAL and ITIMER_PROF, on this process's CPU clocks.
+    pub cpu_timers: super::cputimer::CpuTimers,
     /// PR_SET_DUMPABLE value.
     pub dumpable: AtomicU32,
     /// Set by the first successful execve (setpgid on a child fails with
@@ -179,6 +181,7 @@ impl Process {
             exited_user_ns: AtomicU64::new(0),
             oom_score_adj: core::sync::atomic::AtomicI32::new(0),
             real_timer: super::itimer::RealTimer::default(),
+            cpu_timers: super::cputimer::CpuTimers::default(),
             dumpable: AtomicU32::new(1),
             did_exec: AtomicBool::new(false),
             exit_signal: SpinLock::new(super::signal::SIGCHLD),

@@ -12,7 +12,7 @@ use ax_runtime::thread::{UserContextOptions, UserExecutionContext};
 use starling_mm::aspace::{FaultOutcome, Prot};
 
 use super::{
-    Thread, exit,
+    Thread, cputimer, exit,
     mm::Mm,
     signal::{
         self, BUS_ADRALN, FPE_INTDIV, ILL_ILLOPC, SEGV_ACCERR, SEGV_MAPERR, SIGBUS, SIGFPE, SIGILL,
@@ -135,6 +135,7 @@ fn user_main(thread: Arc<Thread>, uctx: UserContext) {
         if thread.is_exiting() {
             break;
         }
+        cputimer::run_expired(&thread);
         signal::deliver::deliver_pending(&thread, &mut ctx, interrupted);
         if thread.is_exiting() {
             break;

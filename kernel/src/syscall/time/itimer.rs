@@ -1,11 +1,14 @@
-//! getitimer(2), setitimer(2), alarm(2): ITIMER_REAL
-//! (`task::itimer::RealTimer`).
+//! getitimer(2), setitimer(2), alarm(2).
+//!
+//! ITIMER_REAL is `task::itimer::RealTimer`; ITIMER_VIRTUAL and ITIMER_PROF
+//! count the process's CPU time (`task::cputimer`).
 
 use core::time::Duration;
 
 use crate::{
     error::{Errno, KResult},
     syscall::{SysResult, SyscallContext},
+    task::{Process, cputimer::CpuItimer},
     usercopy,
 };
 
@@ -13,16 +16,47 @@ const ITIMER_REAL: i32 = 0;
 const ITIMER_VIRTUAL: i32 = 1;
 const ITIMER_PROF: i32 = 2;
 
-fn read_timeval(addr: usize) -> KResult<Duration> {
-    let sec = usercopy::read_u64(addr)? as i64;
-    let usec = usercopy::read_u64(addr + 8)? as i64;
+enum Which {
+    Real,
+    Cpu(CpuItimer),
+}
+
+fn which_of(which: i32) -> KResult<Which> {
+    match which {
+        ITIMER_REAL => Ok(Which::Real),
+        ITIMER_VIRTUAL => Ok(Which::Cpu(CpuItimer::Virtual)),
+        ITIMER_PROF => Ok(Which::Cpu(CpuItimer::Prof)),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// A `struct timeval`; EINVAL unless 0 <= tv_usec < 1000000 and tv_sec >= 0
+/// (timeval_valid).
+fn timeval(b: &[u8]) -> KResult<Duration> {
+    let sec = i64::from_ne_bytes(b[0..8].try_into().map_err(|_| Errno::EFAULT)?);
+    let usec = i64::from_ne_bytes(b[8..16].try_into().map_err(|_| Errno::EFAULT)?);
     if sec < 0 || !(0..1_000_000).contains(&usec) {
         return Err(Errno::EINVAL);
     }
     Ok(Duration::new(sec as u64, usec as u32 * 1000))
 }
 
+/// Reads a `struct itimerval` as (interval, value): the whole structure is
+/// copied (EFAULT) before either field is checked (EINVAL).
+fn read_itimerval(addr: usize) -> KResult<(Duration, Duration)> {
+    let mut b = [0u8; 32];
+    usercopy::copy_from_user(&mut b, addr)?;
+    Ok((timeval(&b[0..16])?, timeval(&b[16..32])?))
+}
+
+/// Writes a `struct itimerval`; microseconds are truncated, except that a
+/// running timer with less than 1 µs left reads 1 µs, never disarmed.
 fn write_itimerval(addr: usize, value: Duration, interval: Duration) -> KResult<()> {
+    let value = if value > Duration::ZERO && value < Duration::from_micros(1) {
+        Duration::from_micros(1)
+    } else {
+        value
+    };
     let mut b = [0u8; 32];
     b[0..8].copy_from_slice(&interval.as_secs().to_ne_bytes());
     b[8..16].copy_from_slice(&u64::from(interval.subsec_micros()).to_ne_bytes());
@@ -31,35 +65,47 @@ fn write_itimerval(addr: usize, value: Duration, interval: Duration) -> KResult<
     usercopy::copy_to_user(addr, &b)
 }
 
-fn check_which(which: i32) -> KResult<()> {
-    match which {
-        ITIMER_REAL => Ok(()),
-        ITIMER_VIRTUAL | ITIMER_PROF => {
-            warn!("setitimer: ITIMER_VIRTUAL and ITIMER_PROF are not implemented yet");
-            Err(Errno::EINVAL)
-        }
-        _ => Err(Errno::EINVAL),
-    }
+fn ns(d: Duration) -> u64 {
+    crate::task::clock::ktime_ns(d)
+}
+
+/// The (remaining, interval) of a CPU itimer.
+fn get_cpu(process: &Process, which: CpuItimer) -> (Duration, Duration) {
+    let (left, interval) = process.cpu_timers.get_itimer(which, process.cpu_sample());
+    (Duration::from_nanos(left), Duration::from_nanos(interval))
 }
 
 /// getitimer(2).
 pub fn sys_getitimer(sc: &mut SyscallContext<'_>, which: i32, value: usize) -> SysResult {
-    check_which(which)?;
-    let (left, interval) = sc.thread.process.real_timer.get();
+    let process = &sc.thread.process;
+    let (left, interval) = match which_of(which)? {
+        Which::Real => process.real_timer.get(),
+        Which::Cpu(w) => get_cpu(process, w),
+    };
     write_itimerval(value, left, interval)?;
     Ok(0)
 }
 
-/// setitimer(2).
+/// setitimer(2). A NULL new value disarms the timer (Linux still accepts
+/// it). The old value is written after the timer was changed, so a bad `old`
+/// pointer fails with EFAULT with the new setting in force, as on Linux.
 pub fn sys_setitimer(sc: &mut SyscallContext<'_>, which: i32, new: usize, old: usize) -> SysResult {
-    check_which(which)?;
     let (interval, value) = if new == 0 {
         (Duration::ZERO, Duration::ZERO)
     } else {
-        (read_timeval(new)?, read_timeval(new + 16)?)
+        read_itimerval(new)?
     };
     let process = sc.thread.process.clone();
-    let (old_left, old_interval) = process.real_timer.set(&process, value, interval)?;
+    let (old_left, old_interval) = match which_of(which)? {
+        Which::Real => process.real_timer.set(&process, value, interval)?,
+        Which::Cpu(w) => {
+            let (left, iv) =
+                process
+                    .cpu_timers
+                    .set_itimer(w, process.cpu_sample(), ns(value), ns(interval));
+            (Duration::from_nanos(left), Duration::from_nanos(iv))
+        }
+    };
     if old != 0 {
         write_itimerval(old, old_left, old_interval)?;
     }

@@ -3,7 +3,7 @@
 //! (getitimer, setitimer, alarm).
 //!
 //! The handlers convert user structures (`timespec`, `timeval`,
-//! `itimerval`) and call `task::clock` or `task::itimer`.
+//! `itimerval`) and call `task::clock`, `task::itimer` or `task::cputimer`.
 
 mod clock;
 mod itimer;
