@@ -39,7 +39,8 @@ static const struct {
 	S(ioctl), S(kill), S(lseek), S(mmap), S(munmap), S(nanosleep),
 	S(newfstatat), S(openat), S(pipe2), S(poll), S(ppoll), S(read),
 	S(rt_sigaction), S(rt_sigprocmask), S(setitimer), S(setpgid),
-	S(setsid), S(uname), S(wait4), S(write),
+	S(setsid), S(timer_create), S(timer_getoverrun), S(timer_settime),
+	S(uname), S(wait4), S(write),
 #undef S
 };
 

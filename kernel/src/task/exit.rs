@@ -86,6 +86,7 @@ pub fn thread_exit(thread: &Arc<Thread>) {
 fn process_exit(process: &Arc<Process>, status: i32) {
     process.vfork_done.complete();
     process.real_timer.cancel();
+    super::posix_timer::delete_all(process);
     process.cpu_timers.clear();
     // Close every descriptor and drop the memory before announcing the exit.
     let files = core::mem::replace(

@@ -9,6 +9,8 @@
 //! Lock order (outer first): `table::PROCESSES` → `Process::tree` →
 //! `Thread::pending`/`Process::shared_pending`. The address-space mutex is
 //! never held across a user-memory access (see `starling_mm::aspace`).
+//! Timer state locks are leaves under `Process::posix_timers` or a
+//! `CpuTimers` list, never held while sending a signal (see `posix_timer`).
 
 pub mod block;
 pub mod clock;
@@ -20,6 +22,7 @@ pub mod futex;
 pub mod itimer;
 pub mod jobs;
 pub mod mm;
+pub mod posix_timer;
 pub mod process;
 pub mod run;
 pub mod signal;

@@ -90,8 +90,11 @@ pub struct Process {
     pub oom_score_adj: core::sync::atomic::AtomicI32,
     /// ITIMER_REAL (alarm, setitimer).
     pub real_timer: super::itimer::RealTimer,
-    /// ITIMER_VIRTUAL and ITIMER_PROF, on this process's CPU clocks.
+    /// Timers on this process's CPU clocks: ITIMER_VIRTUAL, ITIMER_PROF and
+    /// POSIX timers on them (whoever owns those).
     pub cpu_timers: super::cputimer::CpuTimers,
+    /// The POSIX timers this process created (timer_create).
+    pub posix_timers: super::posix_timer::TimerTable,
     /// PR_SET_DUMPABLE value.
     pub dumpable: AtomicU32,
     /// Set by the first successful execve (setpgid on a child fails with
@@ -182,6 +185,7 @@ impl Process {
             oom_score_adj: core::sync::atomic::AtomicI32::new(0),
             real_timer: super::itimer::RealTimer::default(),
             cpu_timers: super::cputimer::CpuTimers::default(),
+            posix_timers: super::posix_timer::TimerTable::default(),
             dumpable: AtomicU32::new(1),
             did_exec: AtomicBool::new(false),
             exit_signal: SpinLock::new(super::signal::SIGCHLD),

@@ -122,6 +122,7 @@ fn finish_exec(thread: &Thread, path: String, argv: Vec<Vec<u8>>) {
             act.mask = Default::default();
         }
     }
+    crate::task::posix_timer::exec(process);
     *process.exe.lock() = path;
     *process.cmdline.lock() = argv
         .into_iter()

@@ -1,17 +1,19 @@
 //! Time syscalls: clocks (clock_gettime, clock_getres, gettimeofday, time),
-//! sleeping (nanosleep, clock_nanosleep) and the interval timers
-//! (getitimer, setitimer, alarm).
+//! sleeping (nanosleep, clock_nanosleep), the interval timers (getitimer,
+//! setitimer, alarm) and POSIX timers (timer_create and friends).
 //!
 //! The handlers convert user structures (`timespec`, `timeval`,
-//! `itimerval`) and call `task::clock`, `task::itimer` or `task::cputimer`.
+//! `itimerspec`, `itimerval`, `sigevent`) and call `task::clock`,
+//! `task::itimer`, `task::cputimer` or `task::posix_timer`.
 
 mod clock;
 mod itimer;
 mod sleep;
+mod timer;
 
 use core::time::Duration;
 
-pub use self::{clock::*, itimer::*, sleep::*};
+pub use self::{clock::*, itimer::*, sleep::*, timer::*};
 use crate::{error::KResult, usercopy};
 
 /// Writes a `struct timespec`.
