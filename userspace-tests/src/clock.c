@@ -7,7 +7,18 @@
  */
 #include "test.h"
 
+#include <pthread.h>
+
 #define MS (1000000LL)
+
+/* CPU clock ids (include/linux/posix-timers.h). */
+#define CPUCLOCK_PROF 0
+#define CPUCLOCK_VIRT 1
+#define CPUCLOCK_SCHED 2
+#define MAKE_PROCESS_CPUCLOCK(pid, clock) \
+	((clockid_t)(~(unsigned)(pid) << 3 | (unsigned)(clock)))
+#define MAKE_THREAD_CPUCLOCK(tid, clock) \
+	(MAKE_PROCESS_CPUCLOCK(tid, clock) | 4)
 
 static long raw_gettime(clockid_t c, struct timespec *ts)
 {
@@ -223,4 +234,128 @@ TEST(clock_nanosleep_errors)
 	CHECK_ERR(raw_clock_nanosleep(CLOCK_MONOTONIC, 0, &bad, NULL), EINVAL);
 	CHECK_ERR(raw_clock_nanosleep(CLOCK_MONOTONIC, 0, (struct timespec *)1,
 				      NULL), EFAULT);
+}
+
+TEST(clock_nanosleep_flags_and_clocks)
+{
+	struct timespec req = { 0, MS };
+	/* Linux ignores flag bits other than TIMER_ABSTIME. */
+	long long t0 = now(CLOCK_MONOTONIC);
+	CHECK_RET(raw_clock_nanosleep(CLOCK_MONOTONIC, 0x100, &req, NULL), 0);
+	CHECK(now(CLOCK_MONOTONIC) - t0 >= MS);
+	CHECK_RET(raw_clock_nanosleep(CLOCK_BOOTTIME, 0, &req, NULL), 0);
+	/* Clocks without sleeping. */
+	CHECK_ERR(raw_clock_nanosleep(CLOCK_MONOTONIC_RAW, 0, &req, NULL),
+		  EOPNOTSUPP);
+	CHECK_ERR(raw_clock_nanosleep(CLOCK_REALTIME_COARSE, 0, &req, NULL),
+		  EOPNOTSUPP);
+	/* The caller's own thread clock by pid-encoded id. */
+	CHECK_ERR(raw_clock_nanosleep(MAKE_THREAD_CPUCLOCK(0, CPUCLOCK_SCHED), 0,
+				      &req, NULL),
+		  EINVAL);
+}
+
+TEST(cpu_clock_ids)
+{
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	clockid_t c = 0;
+	/* The caller's own clocks: through libc, by pid and by pid 0. */
+	CHECK_RET(clock_getcpuclockid(getpid(), &c), 0);
+	CHECK_EQ(c, MAKE_PROCESS_CPUCLOCK(getpid(), CPUCLOCK_SCHED));
+	long long a = now(CLOCK_PROCESS_CPUTIME_ID);
+	CHECK(now(c) >= a);
+	CHECK(now(MAKE_PROCESS_CPUCLOCK(0, CPUCLOCK_SCHED)) >= a);
+	CHECK_RET(pthread_getcpuclockid(pthread_self(), &c), 0);
+	a = now(CLOCK_THREAD_CPUTIME_ID);
+	CHECK(now(c) >= a);
+	CHECK(now(MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED)) >= a);
+	CHECK(now(MAKE_THREAD_CPUCLOCK(0, CPUCLOCK_SCHED)) >= a);
+	/* User time read first never exceeds user + system time read after. */
+	long long v = now(MAKE_PROCESS_CPUCLOCK(0, CPUCLOCK_VIRT));
+	long long p = now(MAKE_PROCESS_CPUCLOCK(0, CPUCLOCK_PROF));
+	CHECK_MSG(v <= p, "VIRT %lld ns > PROF %lld ns", v, p);
+	v = now(MAKE_THREAD_CPUCLOCK(0, CPUCLOCK_VIRT));
+	p = now(MAKE_THREAD_CPUCLOCK(0, CPUCLOCK_PROF));
+	CHECK_MSG(v <= p, "thread VIRT %lld ns > PROF %lld ns", v, p);
+	struct timespec r = { -1, -1 };
+	CHECK_RET(syscall(SYS_clock_getres,
+			  MAKE_PROCESS_CPUCLOCK(getpid(), CPUCLOCK_SCHED), &r),
+		  0);
+	CHECK(r.tv_sec == 0 && r.tv_nsec > 0);
+	/* Bad ids: no such process, clock number 3. */
+	struct timespec ts;
+	CHECK_ERR(raw_gettime(MAKE_PROCESS_CPUCLOCK(0x3ffffff0, CPUCLOCK_SCHED),
+			      &ts),
+		  EINVAL);
+	CHECK_ERR(syscall(SYS_clock_getres,
+			  MAKE_PROCESS_CPUCLOCK(0x3ffffff0, CPUCLOCK_SCHED), &r),
+		  EINVAL);
+	CHECK_ERR(raw_gettime(MAKE_THREAD_CPUCLOCK(tid, 3), &ts), EINVAL);
+}
+
+TEST(cpu_clock_of_another_process)
+{
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		/* Uses CPU time, then idles until killed. */
+		long long c0 = now(CLOCK_PROCESS_CPUTIME_ID);
+		long long end = now(CLOCK_MONOTONIC) + 20000 * MS;
+		volatile unsigned long spin = 0;
+		while (now(CLOCK_PROCESS_CPUTIME_ID) < c0 + 60 * MS &&
+		       now(CLOCK_MONOTONIC) < end)
+			for (int i = 0; i < 100000; i++)
+				spin += (unsigned long)i;
+		for (;;)
+			t_sleep_ms(1000);
+	}
+	/* No checks until the child is gone: it would idle forever. */
+	clockid_t c = MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED);
+	long long end = t_now_ns() + 20000 * MS;
+	long long seen = 0;
+	long got = 0;
+	int got_errno = 0;
+	struct timespec ts;
+	while (t_now_ns() < end) {
+		got = raw_gettime(c, &ts);
+		got_errno = errno;
+		if (got != 0)
+			break;
+		seen = ns_of(&ts);
+		if (seen >= 50 * MS)
+			break;
+		t_sleep_ms(10);
+	}
+	/* Another process's thread clocks are not the caller's to read. */
+	long r = raw_gettime(MAKE_THREAD_CPUCLOCK(pid, CPUCLOCK_SCHED), &ts);
+	int e = errno;
+	kill(pid, SIGKILL);
+	t_wait_signal(pid, SIGKILL);
+	CHECK_MSG(got == 0, "reading the child's CPU clock: %ld (errno %s)",
+		  got, t_errname(got_errno));
+	CHECK_MSG(seen >= 50 * MS, "the child's CPU clock read %lld ns", seen);
+	CHECK_MSG(r == -1 && e == EINVAL,
+		  "another process's thread clock: %ld (errno %s)", r,
+		  t_errname(e));
+}
+
+/* A stop and SIGCONT run no handler: an absolute sleep goes on to its
+ * deadline instead of failing with EINTR (Linux restarts it). */
+TEST(clock_nanosleep_absolute_survives_stop)
+{
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		long long target = now(CLOCK_REALTIME) + 400 * MS;
+		struct timespec ts = { target / 1000000000LL,
+				       target % 1000000000LL };
+		CHECK_RET(raw_clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME,
+					      &ts, NULL),
+			  0);
+		CHECK(now(CLOCK_REALTIME) >= target);
+		_exit(0);
+	}
+	t_sleep_ms(100);
+	CHECK_RET(kill(pid, SIGSTOP), 0);
+	t_sleep_ms(50);
+	CHECK_RET(kill(pid, SIGCONT), 0);
+	t_wait_exit(pid, 0);
 }

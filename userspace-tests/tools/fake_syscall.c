@@ -36,11 +36,12 @@ static const struct {
 #define S(x) { #x, SYS_##x }
 	S(brk), S(clock_gettime), S(clock_nanosleep), S(close), S(dup3),
 	S(execve), S(fcntl), S(ftruncate), S(getcwd), S(getdents64),
-	S(ioctl), S(kill), S(lseek), S(mmap), S(mprotect), S(msync),
-	S(munmap), S(nanosleep), S(newfstatat),
-	S(openat), S(pipe2), S(poll), S(ppoll), S(read), S(rt_sigaction),
-	S(rt_sigprocmask), S(setpgid), S(setsid), S(uname), S(wait4),
-	S(write),
+	S(getitimer), S(ioctl), S(kill), S(lseek), S(mmap), S(mprotect),
+	S(msync), S(munmap), S(nanosleep), S(newfstatat), S(openat),
+	S(pipe2), S(poll), S(ppoll), S(read), S(rt_sigaction),
+	S(rt_sigprocmask), S(setitimer), S(setpgid), S(setsid),
+	S(timer_create), S(timer_getoverrun), S(timer_settime), S(uname),
+	S(wait4), S(write),
 #undef S
 };
 

@@ -3,8 +3,12 @@
 //! Each user thread's kernel task carries a [`CpuClock`] as its scheduler
 //! extension. At switch-in the scheduler reports the runtime it has charged
 //! the thread so far; at switch-out the clock adds the interval that just
-//! ended. The split between user and system time is not measured: all CPU
-//! time is reported as user time (docs/syscalls.md lists this).
+//! ended. The run loop (`task/run.rs`) brackets every stay in user mode with
+//! [`CpuClock::total_ns`] readings and charges the CPU time in between as
+//! user time ([`CpuClock::charge_user_since`]); the rest is system time.
+//! The user time feeds ITIMER_VIRTUAL and the CPUCLOCK_VIRT clock ids;
+//! getrusage and times still report all CPU time as user time
+//! (docs/syscalls.md lists this).
 
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -20,6 +24,8 @@ pub struct CpuClock {
     charged_ns: AtomicU64,
     /// Monotonic time of the last switch-in, 0 while not running.
     running_since: AtomicU64,
+    /// The part of the CPU time spent in user mode.
+    user_ns: AtomicU64,
 }
 
 impl CpuClock {
@@ -39,6 +45,30 @@ impl CpuClock {
         }
     }
 
+    /// CPU time spent in user mode so far (never more than [`Self::total_ns`]
+    /// read afterwards).
+    pub fn user_ns(&self) -> u64 {
+        self.user_ns.load(Ordering::Acquire)
+    }
+
+    /// Charges the CPU time since `mark`, a [`Self::total_ns`] reading taken
+    /// when the thread entered user mode, as user time. Only the thread
+    /// itself calls this, on its way back from user mode.
+    pub fn charge_user_since(&self, mark: u64) {
+        let ran = self.total_ns().saturating_sub(mark);
+        self.user_ns.fetch_add(ran, Ordering::AcqRel);
+    }
+
+    /// A reading of this thread's clock.
+    pub fn sample(&self) -> CpuSample {
+        // User time first: it only grows, and never past the total read after it.
+        let user = self.user_ns();
+        CpuSample {
+            total: self.total_ns().max(user),
+            user,
+        }
+    }
+
     /// The scheduler extension that keeps this clock.
     pub fn extension(self: &Arc<Self>) -> ThreadExtension {
         let data = Arc::into_raw(self.clone()) as usize;
@@ -46,6 +76,48 @@ impl CpuClock {
         // callbacks only touch its atomics (no allocation, blocking or
         // scheduler re-entry) and `drop_clock` releases it exactly once.
         unsafe { ThreadExtension::new(data, &OPS) }
+    }
+}
+
+/// Which reading of a CPU clock a clock id or timer uses (Linux's
+/// CPUCLOCK_PROF, CPUCLOCK_VIRT and CPUCLOCK_SCHED, in that encoding).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpuWhich {
+    /// User + system time (ITIMER_PROF).
+    Prof,
+    /// User time (ITIMER_VIRTUAL).
+    Virt,
+    /// Scheduler runtime (CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID).
+    Sched,
+}
+
+impl CpuWhich {
+    /// The low two bits of a CPU clock id; 3 is not a clock.
+    pub const fn from_bits(bits: i32) -> Option<Self> {
+        match bits {
+            0 => Some(Self::Prof),
+            1 => Some(Self::Virt),
+            2 => Some(Self::Sched),
+            _ => None,
+        }
+    }
+}
+
+/// One reading of a thread's or process's CPU clocks, in nanoseconds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CpuSample {
+    /// User + system time; also the scheduler runtime (one clock measures both).
+    pub total: u64,
+    pub user: u64,
+}
+
+impl CpuSample {
+    /// The value of clock `which` in this reading.
+    pub const fn of(self, which: CpuWhich) -> u64 {
+        match which {
+            CpuWhich::Prof | CpuWhich::Sched => self.total,
+            CpuWhich::Virt => self.user,
+        }
     }
 }
 

@@ -57,11 +57,17 @@ pub fn thread_exit(thread: &Arc<Thread>) {
             thread.tid()
         );
     }
-    process
-        .exited_cpu_ns
-        .fetch_add(thread.cpu.total_ns(), core::sync::atomic::Ordering::AcqRel);
     let last = {
+        // Under the thread list's lock, so that a reading of the process's
+        // CPU clocks counts this thread exactly once.
         let mut threads = process.threads.lock();
+        let cpu = thread.cpu.sample();
+        process
+            .exited_cpu_ns
+            .fetch_add(cpu.total, core::sync::atomic::Ordering::AcqRel);
+        process
+            .exited_user_ns
+            .fetch_add(cpu.user, core::sync::atomic::Ordering::AcqRel);
         threads.retain(|t| !Arc::ptr_eq(t, thread));
         threads.is_empty()
     };
@@ -97,6 +103,8 @@ fn mm_shared(thread: &Arc<Thread>) -> bool {
 fn process_exit(process: &Arc<Process>, status: i32) {
     process.vfork_done.complete();
     process.real_timer.cancel();
+    super::posix_timer::delete_all(process);
+    process.cpu_timers.clear();
     // Close every descriptor and drop the memory before announcing the exit.
     let files = core::mem::replace(
         &mut *process.files.lock(),

@@ -1,10 +1,12 @@
 //! ITIMER_REAL: the per-process real-time interval timer behind alarm(2)
-//! and setitimer(2).
+//! and setitimer(2). (ITIMER_VIRTUAL and ITIMER_PROF count CPU time and live
+//! in `cputimer`.)
 //!
 //! The timer is a restartable kernel timer whose callback runs in the
-//! runtime's timer service thread and sends SIGALRM to the process. A
-//! generation number makes a callback that raced with a later setitimer
-//! finish without effect.
+//! runtime's timer service thread and sends SIGALRM to the process, with
+//! si_code SI_KERNEL as Linux's it_real_fn (SEND_SIG_PRIV). A generation
+//! number makes a callback that raced with a later setitimer finish without
+//! effect.
 
 use alloc::{boxed::Box, sync::Arc};
 use core::time::Duration;
@@ -23,9 +25,6 @@ use super::{
     signal::{SIGALRM, SigInfo, send},
 };
 use crate::error::{Errno, KResult};
-
-/// `si_code` of a timer expiry.
-const SI_TIMER: i32 = -2;
 
 #[derive(Default)]
 struct State {
@@ -97,9 +96,7 @@ impl RealTimer {
                     Some(next)
                 }
             };
-            let mut info = SigInfo::kernel(SIGALRM);
-            info.code = SI_TIMER;
-            send::send_to_process(&process, info);
+            send::send_to_process(&process, SigInfo::kernel(SIGALRM));
             match next {
                 Some(n) => KernelTimerAction::Rearm(MonotonicDeadline::from_duration(n)),
                 None => KernelTimerAction::Complete,

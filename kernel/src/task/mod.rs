@@ -9,9 +9,13 @@
 //! Lock order (outer first): `table::PROCESSES` → `Process::tree` →
 //! `Thread::pending`/`Process::shared_pending`. The address-space mutex is
 //! never held across a user-memory access (see `starling_mm::aspace`).
+//! Timer state locks are leaves under `Process::posix_timers` or a
+//! `CpuTimers` list, never held while sending a signal (see `posix_timer`).
 
 pub mod block;
+pub mod clock;
 pub mod cputime;
+pub mod cputimer;
 pub mod creds;
 pub mod exit;
 pub mod futex;
@@ -19,6 +23,7 @@ pub mod itimer;
 pub mod jobs;
 pub mod mm;
 pub mod pidns;
+pub mod posix_timer;
 pub mod process;
 pub mod rlimit;
 pub mod run;

@@ -14,6 +14,7 @@ use starling_fs::{fdtable::FdTable, file::OpenFile};
 
 use super::{
     Thread,
+    cputime::CpuSample,
     creds::Creds,
     mm::Mm,
     signal::{NSIG, Pending, SigAction},
@@ -89,10 +90,17 @@ pub struct Process {
     /// (including their reaped descendants), for getrusage and times.
     pub exited_cpu_ns: AtomicU64,
     pub children_cpu_ns: AtomicU64,
+    /// The user-mode part of `exited_cpu_ns`.
+    pub exited_user_ns: AtomicU64,
     /// /proc/PID/oom_score_adj (recorded; there is no OOM killer).
     pub oom_score_adj: core::sync::atomic::AtomicI32,
     /// ITIMER_REAL (alarm, setitimer).
     pub real_timer: super::itimer::RealTimer,
+    /// Timers on this process's CPU clocks: ITIMER_VIRTUAL, ITIMER_PROF and
+    /// POSIX timers on them (whoever owns those).
+    pub cpu_timers: super::cputimer::CpuTimers,
+    /// The POSIX timers this process created (timer_create).
+    pub posix_timers: super::posix_timer::TimerTable,
     /// PR_SET_DUMPABLE value.
     pub dumpable: AtomicU32,
     /// Set by the first successful execve (setpgid on a child fails with
@@ -187,8 +195,11 @@ impl Process {
             cmdline: SpinLock::new(Vec::new()),
             exited_cpu_ns: AtomicU64::new(0),
             children_cpu_ns: AtomicU64::new(0),
+            exited_user_ns: AtomicU64::new(0),
             oom_score_adj: core::sync::atomic::AtomicI32::new(0),
             real_timer: super::itimer::RealTimer::default(),
+            cpu_timers: super::cputimer::CpuTimers::default(),
+            posix_timers: super::posix_timer::TimerTable::default(),
             dumpable: AtomicU32::new(1),
             did_exec: AtomicBool::new(false),
             exit_signal: SpinLock::new(super::signal::SIGCHLD),
@@ -276,8 +287,25 @@ impl Process {
 
     /// CPU time of the whole thread group so far.
     pub fn cpu_ns(&self) -> u64 {
-        let live: u64 = self.threads.lock().iter().map(|t| t.cpu.total_ns()).sum();
-        live + self.exited_cpu_ns.load(Ordering::Acquire)
+        self.cpu_sample().total
+    }
+
+    /// A reading of the process's CPU clocks (all its threads, live and
+    /// exited).
+    pub fn cpu_sample(&self) -> CpuSample {
+        // Exiting threads move their time to the `exited_*` counters under
+        // this lock (exit.rs).
+        let threads = self.threads.lock();
+        let mut sample = CpuSample {
+            total: self.exited_cpu_ns.load(Ordering::Acquire),
+            user: self.exited_user_ns.load(Ordering::Acquire),
+        };
+        for t in threads.iter() {
+            let s = t.cpu.sample();
+            sample.total += s.total;
+            sample.user += s.user;
+        }
+        sample
     }
 
     /// Whether the process has called execve since it was forked.

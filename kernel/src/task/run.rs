@@ -12,7 +12,7 @@ use ax_runtime::thread::{UserContextOptions, UserExecutionContext};
 use starling_mm::aspace::{FaultOutcome, Prot};
 
 use super::{
-    Thread, exit,
+    Thread, cputimer, exit,
     mm::Mm,
     signal::{self, SEGV_ACCERR, SEGV_MAPERR, SIGBUS, SIGSEGV, SigInfo, deliver::Interrupted},
     table, thread,
@@ -94,7 +94,11 @@ fn user_main(thread: Arc<Thread>, uctx: UserContext) {
     super::sched::apply_inherited(&thread);
     loop {
         let mut interrupted = Interrupted::No;
-        match ctx.enter() {
+        // The CPU time until the thread is back in the kernel is user time.
+        let entered = thread.cpu.total_ns();
+        let reason = ctx.enter();
+        thread.cpu.charge_user_since(entered);
+        match reason {
             Ok(ReturnReason::Syscall) => interrupted = syscall::handle(&thread, &mut ctx),
             Ok(ReturnReason::PageFault(addr, flags)) => {
                 user_page_fault(&thread, addr.as_usize(), flags)
@@ -120,6 +124,7 @@ fn user_main(thread: Arc<Thread>, uctx: UserContext) {
         if thread.is_exiting() {
             break;
         }
+        cputimer::run_expired(&thread);
         signal::deliver::deliver_pending(&thread, &mut ctx, interrupted);
         if thread.is_exiting() {
             break;

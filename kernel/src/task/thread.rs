@@ -31,6 +31,8 @@ pub struct Thread {
     pub state: core::sync::atomic::AtomicU8,
     /// CPU time consumed so far.
     pub cpu: Arc<super::cputime::CpuClock>,
+    /// POSIX timers on this thread's CPU clock.
+    pub cpu_timers: super::cputimer::CpuTimers,
     /// The name prctl(PR_SET_NAME) sets (comm), NUL padded.
     pub name: SpinLock<[u8; 16]>,
     /// Signal to receive when the parent dies (PR_SET_PDEATHSIG).
@@ -72,6 +74,7 @@ impl Thread {
             waiter: Waiter::new(),
             state: core::sync::atomic::AtomicU8::new(b'R'),
             cpu: super::cputime::CpuClock::new(),
+            cpu_timers: super::cputimer::CpuTimers::default(),
             name: SpinLock::new([0; 16]),
             pdeathsig: AtomicI32::new(0),
             robust_list: AtomicUsize::new(0),

@@ -128,6 +128,7 @@ fn finish_exec(thread: &Thread, path: String, argv: Vec<Vec<u8>>) {
         }
     }
     process.creds.lock().caps_for_exec();
+    crate::task::posix_timer::exec(process);
     *process.exe.lock() = path;
     *process.cmdline.lock() = argv
         .into_iter()

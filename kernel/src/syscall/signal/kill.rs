@@ -114,6 +114,8 @@ fn queued_info(sc: &SyscallContext<'_>, sig: i32, uinfo: usize, target: i32) -> 
     if (code >= 0 || code == SI_TKILL) && target != sc.thread.tid() {
         return Err(Errno::EPERM);
     }
+    // An SI_TIMER code selects the timer layout: the same two words are
+    // si_tid and si_overrun there, delivered as the caller wrote them.
     Ok(SigInfo {
         signo: sig,
         errno: word(4),
@@ -123,6 +125,8 @@ fn queued_info(sc: &SyscallContext<'_>, sig: i32, uinfo: usize, target: i32) -> 
         pid: sc.global_id(word(16)).unwrap_or(0),
         uid: word(20) as u32,
         value: usize::from_ne_bytes(b[24..32].try_into().unwrap_or([0; 8])),
+        timer_id: word(16),
+        overrun: word(20),
         ..SigInfo::default()
     })
 }

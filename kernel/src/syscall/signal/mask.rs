@@ -3,7 +3,10 @@
 use crate::{
     error::Errno,
     syscall::{SysResult, SyscallContext},
-    task::{block, signal::SigSet},
+    task::{
+        block,
+        signal::{self, SigSet},
+    },
     usercopy,
 };
 
@@ -103,10 +106,7 @@ pub fn sys_rt_sigtimedwait(
         block::Interruptible::No,
         |_| {},
         || {
-            if let Some(i) = thread.pending.lock().take(others) {
-                return Some(Ok(i));
-            }
-            if let Some(i) = thread.process.shared_pending.lock().take(others) {
+            if let Some(i) = signal::dequeue(thread, others) {
                 return Some(Ok(i));
             }
             thread.has_deliverable_signal().then_some(Err(Errno::EINTR))

@@ -6,7 +6,7 @@ use ax_hal::cpu::user::UserContext;
 
 use super::{
     DefaultAction, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN, SIGKILL,
-    SIGSEGV, SIGSTOP, SigAction, SigInfo, SigSet,
+    SIGSEGV, SIGSTOP, SigAction, SigSet,
     altstack::{AltStack, SS_AUTODISARM},
     default_action,
 };
@@ -27,14 +27,6 @@ pub enum Interrupted {
     RestartNoHandler,
 }
 
-fn take_next(thread: &Thread) -> Option<SigInfo> {
-    let blocked = thread.sigmask();
-    if let Some(info) = thread.pending.lock().take(blocked) {
-        return Some(info);
-    }
-    thread.process.shared_pending.lock().take(blocked)
-}
-
 fn rewind_syscall(thread: &Thread, ctx: &mut UserContext) {
     if let Some((sysno, arg0)) = *thread.restart.lock() {
         let len = ctx.syscall_insn_len();
@@ -49,7 +41,7 @@ fn rewind_syscall(thread: &Thread, ctx: &mut UserContext) {
 /// mode (or with the thread asked to exit).
 pub fn deliver_pending(thread: &Arc<Thread>, ctx: &mut UserContext, interrupted: Interrupted) {
     let mut handled_by_handler = None;
-    while let Some(info) = take_next(thread) {
+    while let Some(info) = super::dequeue(thread, thread.sigmask()) {
         let sig = info.signo;
         let act: SigAction = thread.process.actions.lock()[(sig - 1) as usize];
         let handler = if sig == SIGKILL || sig == SIGSTOP {

@@ -13,9 +13,10 @@ mod consts;
 pub mod deliver;
 pub mod send;
 
-use alloc::collections::VecDeque;
+use alloc::{collections::VecDeque, sync::Arc};
 
 pub use self::consts::*;
+use crate::task::Thread;
 
 /// `SIG_DFL` and `SIG_IGN` handler values.
 pub const SIG_DFL: usize = 0;
@@ -104,6 +105,13 @@ pub struct SigInfo {
     pub status: i32,
     pub addr: usize,
     pub value: usize,
+    /// `si_timerid` and `si_overrun` of an `SI_TIMER` signal.
+    pub timer_id: i32,
+    pub overrun: i32,
+    /// Kernel-only: the POSIX timer that queued this signal (its
+    /// [`crate::task::posix_timer`] key), 0 for every other signal. A
+    /// queued entry with a key is the timer's one preallocated signal.
+    pub timer_key: u64,
 }
 
 impl SigInfo {
@@ -155,6 +163,13 @@ impl SigInfo {
         b[4..8].copy_from_slice(&self.errno.to_ne_bytes());
         b[8..12].copy_from_slice(&self.code.to_ne_bytes());
         match self.signo {
+            // SIL_TIMER (kernel/signal.c siginfo_layout): si_tid at 16,
+            // si_overrun at 20, si_value at 24, whatever the signal.
+            _ if self.code == SI_TIMER => {
+                b[16..20].copy_from_slice(&self.timer_id.to_ne_bytes());
+                b[20..24].copy_from_slice(&self.overrun.to_ne_bytes());
+                b[24..32].copy_from_slice(&self.value.to_ne_bytes());
+            }
             SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP if self.code > 0 => {
                 b[16..24].copy_from_slice(&self.addr.to_ne_bytes());
             }
@@ -190,6 +205,36 @@ impl Pending {
         self.infos.push_back(info);
     }
 
+    /// Queues the signal of a POSIX timer (`info.timer_key` set). As Linux's
+    /// send_sigqueue, the timer has one preallocated entry: while it is still
+    /// queued nothing new is queued and its `si_overrun` grows by the
+    /// expirations this one stands for (`1 + info.overrun`) instead. Standard
+    /// signals do not coalesce with it. Returns true if a new entry was queued.
+    pub fn push_timer(&mut self, info: SigInfo) -> bool {
+        if let Some(queued) = self
+            .infos
+            .iter_mut()
+            .find(|i| i.timer_key == info.timer_key)
+        {
+            let more = info.overrun.saturating_add(1);
+            queued.overrun = queued.overrun.saturating_add(more);
+            return false;
+        }
+        self.set.add(info.signo);
+        self.infos.push_back(info);
+        true
+    }
+
+    /// Drops every queued POSIX timer signal (execve's flush_itimer_signals).
+    pub fn discard_timer_signals(&mut self) {
+        self.infos.retain(|i| i.timer_key == 0);
+        let mut set = SigSet::EMPTY;
+        for i in &self.infos {
+            set.add(i.signo);
+        }
+        self.set = set;
+    }
+
     /// The pending set.
     pub fn set(&self) -> SigSet {
         self.set
@@ -220,4 +265,17 @@ impl Pending {
         self.set.0 &= !which.0;
         self.infos.retain(|i| !which.has(i.signo));
     }
+}
+
+/// Takes the next signal for `thread` not in `blocked`: its own pending
+/// signals first, then the process's. A POSIX timer signal reports its
+/// overrun count to the timer as it leaves the queue (timer_getoverrun(2)
+/// returns the count of the last delivered signal).
+pub fn dequeue(thread: &Arc<Thread>, blocked: SigSet) -> Option<SigInfo> {
+    let own = thread.pending.lock().take(blocked);
+    let info = own.or_else(|| thread.process.shared_pending.lock().take(blocked))?;
+    if info.timer_key != 0 {
+        crate::task::posix_timer::delivered(&thread.process, &info);
+    }
+    Some(info)
 }

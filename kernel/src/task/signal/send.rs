@@ -77,7 +77,11 @@ pub fn send_to_process(p: &Arc<Process>, info: SigInfo) {
         return;
     }
     p.shared_pending.lock().push(info);
-    // Wake a thread that does not block the signal (or the first one).
+    wake_for(p, sig);
+}
+
+/// Wakes a thread of `p` that does not block `sig` (or the first one).
+fn wake_for(p: &Process, sig: i32) {
     let threads = p.threads.lock().clone();
     let target = threads
         .iter()
@@ -85,6 +89,41 @@ pub fn send_to_process(p: &Arc<Process>, info: SigInfo) {
         .or(threads.first());
     if let Some(t) = target {
         t.waiter.wake();
+    }
+}
+
+/// Sends the signal of a POSIX timer expiry (`info.timer_key` set) to
+/// process `p`, or to `thread` of it for SIGEV_THREAD_ID. While the
+/// timer's previous signal is still queued the expiry only raises that
+/// signal's overrun count (Linux's send_sigqueue). Returns true when a new
+/// signal was queued, false when it was ignored or merged into a queued one.
+pub fn send_timer(p: &Arc<Process>, thread: Option<&Arc<Thread>>, info: SigInfo) -> bool {
+    let sig = info.signo;
+    if p.is_zombie() {
+        return false;
+    }
+    generate_side_effects(p, sig);
+    match thread {
+        Some(t) => {
+            if is_ignored(p, sig) && !t.sigmask().has(sig) {
+                return false;
+            }
+            let queued = t.pending.lock().push_timer(info);
+            if queued {
+                t.waiter.wake();
+            }
+            queued
+        }
+        None => {
+            if is_ignored(p, sig) {
+                return false;
+            }
+            let queued = p.shared_pending.lock().push_timer(info);
+            if queued {
+                wake_for(p, sig);
+            }
+            queued
+        }
     }
 }
 
