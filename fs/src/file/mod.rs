@@ -184,12 +184,17 @@ pub struct OpenFile {
 }
 
 impl OpenFile {
-    /// Wraps an object with its open flags (O_CLOEXEC is not kept: it
-    /// belongs to the descriptor).
+    /// Wraps an object with its open flags. O_CLOEXEC is not kept (it
+    /// belongs to the descriptor), nor are the flags that only steer the
+    /// open itself: Linux clears O_CREAT, O_EXCL, O_NOCTTY and O_TRUNC from
+    /// `f_flags` (fs/open.c `do_dentry_open`), so F_GETFL and
+    /// /proc/PID/fdinfo never show them.
     pub fn new(file: Arc<dyn FileLike>, open_flags: u32) -> Arc<Self> {
+        const OPEN_ONLY: u32 =
+            flags::O_CLOEXEC | flags::O_CREAT | flags::O_EXCL | flags::O_NOCTTY | flags::O_TRUNC;
         Arc::new(Self {
             file,
-            flags: AtomicU32::new(open_flags & !flags::O_CLOEXEC),
+            flags: AtomicU32::new(open_flags & !OPEN_ONLY),
             pos: Mutex::new(0),
         })
     }
