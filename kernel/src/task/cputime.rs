@@ -4,10 +4,11 @@
 //! extension. At switch-in the scheduler reports the runtime it has charged
 //! the thread so far; at switch-out the clock adds the interval that just
 //! ended. The split between user and system time is not measured: all CPU
-//! time is reported as user time (docs/syscalls.md lists this).
+//! time is reported as user time (docs/syscalls.md lists this). The same
+//! hooks feed the per-CPU times of /proc/stat ([`super::stats`]).
 
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use ax_task::{
     sched::SchedulePolicy,
@@ -20,6 +21,8 @@ pub struct CpuClock {
     charged_ns: AtomicU64,
     /// Monotonic time of the last switch-in, 0 while not running.
     running_since: AtomicU64,
+    /// The CPU the thread last ran on (/proc/PID/stat `processor`).
+    last_cpu: AtomicUsize,
 }
 
 impl CpuClock {
@@ -37,6 +40,11 @@ impl CpuClock {
         } else {
             charged + ax_hal::time::monotonic_time_nanos().saturating_sub(since)
         }
+    }
+
+    /// The CPU the thread runs on or last ran on.
+    pub fn last_cpu(&self) -> usize {
+        self.last_cpu.load(Ordering::Relaxed)
     }
 
     /// The scheduler extension that keeps this clock.
@@ -63,10 +71,12 @@ unsafe fn on_switch_in(data: usize, _thread: ThreadId, _policy: SchedulePolicy, 
     // SAFETY: see the function contract; the Arc is alive until `drop_clock`.
     let clock = unsafe { &*(data as *const CpuClock) };
     clock.charged_ns.store(charged, Ordering::Release);
-    clock.running_since.store(
-        ax_hal::time::monotonic_time_nanos().max(1),
-        Ordering::Release,
-    );
+    let now = ax_hal::time::monotonic_time_nanos().max(1);
+    clock.running_since.store(now, Ordering::Release);
+    clock
+        .last_cpu
+        .store(ax_hal::percpu::this_cpu_id(), Ordering::Relaxed);
+    super::stats::user_switch_in(now);
 }
 
 /// # Safety
@@ -75,10 +85,13 @@ unsafe fn on_switch_out(data: usize, _thread: ThreadId, _reason: SwitchReason) {
     // SAFETY: see the function contract.
     let clock = unsafe { &*(data as *const CpuClock) };
     let since = clock.running_since.swap(0, Ordering::AcqRel);
+    let now = ax_hal::time::monotonic_time_nanos();
     if since != 0 {
-        let ran = ax_hal::time::monotonic_time_nanos().saturating_sub(since);
-        clock.charged_ns.fetch_add(ran, Ordering::AcqRel);
+        clock
+            .charged_ns
+            .fetch_add(now.saturating_sub(since), Ordering::AcqRel);
     }
+    super::stats::user_switch_out(now);
 }
 
 /// # Safety

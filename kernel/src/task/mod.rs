@@ -21,6 +21,7 @@ pub mod mm;
 pub mod process;
 pub mod run;
 pub mod signal;
+pub mod stats;
 pub mod table;
 pub mod thread;
 pub mod wait;

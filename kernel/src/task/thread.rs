@@ -48,6 +48,8 @@ pub struct Thread {
     saved_mask: SpinLock<Option<SigSet>>,
     /// The alternate signal stack (sigaltstack).
     pub altstack: SpinLock<AltStack>,
+    /// Monotonic time the thread was created (/proc/PID/stat starttime).
+    pub start_ns: u64,
 }
 
 impl Thread {
@@ -70,7 +72,24 @@ impl Thread {
             restart: SpinLock::new(None),
             saved_mask: SpinLock::new(None),
             altstack: SpinLock::new(AltStack::DISABLED),
+            start_ns: ax_hal::time::monotonic_time_nanos(),
         })
+    }
+
+    /// The command name (`comm`): what execve or PR_SET_NAME set, at most
+    /// 15 bytes.
+    pub fn comm(&self) -> alloc::string::String {
+        let name = *self.name.lock();
+        let len = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+        alloc::string::String::from_utf8_lossy(&name[..len]).into_owned()
+    }
+
+    /// Sets the command name, cut to 15 bytes (TASK_COMM_LEN - 1).
+    pub fn set_comm(&self, name: &[u8]) {
+        let mut comm = [0u8; 16];
+        let n = name.len().min(15);
+        comm[..n].copy_from_slice(&name[..n]);
+        *self.name.lock() = comm;
     }
 
     /// The thread id.

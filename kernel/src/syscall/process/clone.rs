@@ -99,6 +99,10 @@ pub fn do_clone(sc: &mut SyscallContext<'_>, args: CloneArgs) -> SysResult {
     }
     let parent_thread = sc.thread;
     let parent = &parent_thread.process;
+    if table::thread_count() >= table::threads_max() as usize {
+        // kernel/fork.c copy_process: no new task past threads-max.
+        return Err(Errno::EAGAIN);
+    }
     let tid = table::alloc_pid();
 
     let (process, mm) = if flags & CLONE_THREAD != 0 {
@@ -109,7 +113,9 @@ pub fn do_clone(sc: &mut SyscallContext<'_>, args: CloneArgs) -> SysResult {
         } else {
             let old = parent.mm().ok_or(Errno::ENOMEM)?;
             let child_space = old.aspace.lock().fork()?;
-            Mm::new(child_space)
+            let mm = Mm::new(child_space);
+            *mm.info.lock() = *old.info.lock();
+            mm
         };
         let files = if flags & CLONE_FILES != 0 {
             parent.files()
@@ -149,6 +155,7 @@ pub fn do_clone(sc: &mut SyscallContext<'_>, args: CloneArgs) -> SysResult {
     };
 
     let thread = Thread::new(tid, process.clone(), parent_thread.sigmask());
+    *thread.name.lock() = *parent_thread.name.lock();
     // A child that does not share the parent's memory keeps its alternate
     // signal stack (fork, vfork); a new thread starts without one.
     if flags & (CLONE_VM | CLONE_VFORK) != CLONE_VM {
@@ -192,6 +199,7 @@ pub fn do_clone(sc: &mut SyscallContext<'_>, args: CloneArgs) -> SysResult {
         }
         return Err(e);
     }
+    crate::task::stats::note_fork();
     if let Some(done) = vfork {
         wait_vfork(sc, &done);
     }

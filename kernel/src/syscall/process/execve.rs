@@ -40,6 +40,7 @@ pub fn exec(
     crate::task::futex::exit_robust_list(thread);
     unshare_files(process);
     let mm = Mm::new(image.aspace);
+    *mm.info.lock() = image.info;
     let token = mm.task_token()?;
     let old = process.mm.lock().replace(mm);
     ax_runtime::thread::switch_current_address_space(token).map_err(|e| {
@@ -54,6 +55,9 @@ pub fn exec(
     **sc.uctx = UserContext::new(image.entry, image.stack_pointer.into(), 0);
     let _ = ax_runtime::thread::reset_current_user_fp_state();
 
+    // fs/exec.c begin_new_exec: comm is the last component of the name
+    // passed to execve (not of the file a symlink or `#!` led to).
+    thread.set_comm(path.rsplit('/').next().unwrap_or(path).as_bytes());
     finish_exec(thread, image.path, image.argv);
     Ok(())
 }
@@ -83,9 +87,13 @@ fn de_thread(thread: &Arc<Thread>) -> KResult<()> {
         t.request_exit(0);
     }
     drop(others);
-    let waited = block::wait_event(thread, None, block::Interruptible::No, |_| {}, || {
-        (process.threads.lock().len() == 1).then_some(Ok(()))
-    });
+    let waited = block::wait_event(
+        thread,
+        None,
+        block::Interruptible::No,
+        |_| {},
+        || (process.threads.lock().len() == 1).then_some(Ok(())),
+    );
     *process.exec_waiter.lock() = None;
     // Interrupted only by a group exit (SIGKILL): the caller leaves too.
     waited?;

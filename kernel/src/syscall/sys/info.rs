@@ -118,7 +118,9 @@ pub fn sys_prlimit64(
     old: usize,
 ) -> SysResult {
     const RLIMIT_STACK: u32 = 3;
+    const RLIMIT_NPROC: u32 = 6;
     const RLIMIT_NOFILE: u32 = 7;
+    const RLIMIT_SIGPENDING: u32 = 11;
     const RLIM_NLIMITS: u32 = 16;
     const INFINITY: u64 = u64::MAX;
     if resource >= RLIM_NLIMITS {
@@ -131,6 +133,10 @@ pub fn sys_prlimit64(
     let cur = match resource {
         RLIMIT_STACK => (arch::user_layout().stack_size as u64, INFINITY),
         RLIMIT_NOFILE => (files.lock().limit() as u64, 4096),
+        RLIMIT_NPROC | RLIMIT_SIGPENDING => {
+            let limit = crate::task::table::task_rlimit();
+            (limit, limit)
+        }
         _ => (INFINITY, INFINITY),
     };
     if old != 0 {
@@ -146,10 +152,12 @@ pub fn sys_prlimit64(
             return Err(Errno::EINVAL);
         }
         if resource == RLIMIT_NOFILE {
-            if hard > 4096 && sc.thread.process.creds.lock().euid != 0 {
+            // kernel/sys.c do_prlimit: never above fs.nr_open.
+            let nr_open = crate::task::process::nr_open() as u64;
+            if hard > nr_open || (hard > 4096 && sc.thread.process.creds.lock().euid != 0) {
                 return Err(Errno::EPERM);
             }
-            files.lock().set_limit(soft.min(1 << 20) as usize);
+            files.lock().set_limit(soft as usize);
         }
     }
     Ok(0)
