@@ -2,7 +2,9 @@
 //!
 //! The pure, host-testable logic builds everywhere: the Linux errno type
 //! shared by all layers ([`errno`]), the per-process descriptor table
-//! ([`fdtable`]) and path parsing ([`path`]). With the `kernel` feature the
+//! ([`fdtable`]), path parsing ([`path`]), and two helpers of procfs: the
+//! parsing rules of /proc/sys writes ([`sysctl`]) and the stored-block gzip
+//! writer behind /proc/config.gz ([`gzip`]). With the `kernel` feature the
 //! crate also provides the file objects behind descriptors ([`file`]: regular
 //! files and directories over the ArceOS VFS, pipes, the console tty and the
 //! simple character devices) and the in-memory filesystem used for /tmp,
@@ -15,7 +17,9 @@ extern crate alloc;
 
 pub mod errno;
 pub mod fdtable;
+pub mod gzip;
 pub mod path;
+pub mod sysctl;
 
 #[cfg(feature = "kernel")]
 pub mod file;

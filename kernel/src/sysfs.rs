@@ -1,7 +1,8 @@
 //! /sys: the few attributes user space reads at startup.
 //!
 //! sysfs is a tmpfs instance with generated files: the CPU masks under
-//! /sys/devices/system/cpu and the active console under
+//! /sys/devices/system/cpu (online, possible, present: every CPU the
+//! runtime started; offline: none; kernel_max) and the active console under
 //! /sys/class/tty/console (busybox cttyhack finds the console's real tty
 //! there).
 
@@ -34,6 +35,10 @@ pub fn populate(root: &DirEntry) -> VfsResult<()> {
     for name in ["online", "possible", "present"] {
         tmpfs::add_generated_file(&cpu, name, 0o444, line(range), None)?;
     }
+    // No CPU is ever offline; kernel_max is NR_CPUS - 1 (see
+    // /proc/config.gz).
+    tmpfs::add_generated_file(&cpu, "offline", 0o444, line(String::new), None)?;
+    tmpfs::add_generated_file(&cpu, "kernel_max", 0o444, line(|| String::from("15")), None)?;
     let class = tmpfs::add_dir(root, "class", 0o755)?;
     let tty = tmpfs::add_dir(&class, "tty", 0o755)?;
     let console = tmpfs::add_dir(&tty, "console", 0o755)?;

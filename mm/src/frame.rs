@@ -90,6 +90,15 @@ pub fn allocated() -> usize {
     ALLOCATED.load(core::sync::atomic::Ordering::Relaxed)
 }
 
+/// Number of pages memory objects hold (tmpfs file data, shared anonymous
+/// memory): /proc/meminfo's Shmem.
+static OBJECT_PAGES: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// Pages held by memory objects right now (each [`FrameRef`] is one).
+pub fn object_pages() -> usize {
+    OBJECT_PAGES.load(core::sync::atomic::Ordering::Relaxed)
+}
+
 /// An owned reference to a user frame: dropping it drops the reference.
 ///
 /// Memory objects (tmpfs pages, shared anonymous memory) keep their pages as
@@ -102,7 +111,9 @@ pub struct FrameRef(PhysAddr);
 impl FrameRef {
     /// Allocates a zero-filled frame.
     pub fn alloc_zeroed() -> Option<Self> {
-        alloc_zeroed().map(Self)
+        let frame = alloc_zeroed().map(Self)?;
+        OBJECT_PAGES.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        Some(frame)
     }
 
     /// Physical address of the frame.
@@ -152,6 +163,7 @@ impl FrameRef {
 
 impl Drop for FrameRef {
     fn drop(&mut self) {
+        OBJECT_PAGES.fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
         put(self.0);
     }
 }

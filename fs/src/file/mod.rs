@@ -20,7 +20,7 @@ pub mod vfs;
 use alloc::{string::String, sync::Arc};
 use core::{
     any::Any,
-    sync::atomic::{AtomicU32, Ordering},
+    sync::atomic::{AtomicU32, AtomicU64, Ordering},
 };
 
 use ax_sync::Mutex;
@@ -181,17 +181,29 @@ pub trait FileLike: Send + Sync + Any {
 pub struct OpenFile {
     file: Arc<dyn FileLike>,
     flags: AtomicU32,
+    /// The position; held across a read or write so that concurrent
+    /// calls on one description do not use the same offset.
     pos: Mutex<u64>,
+    /// A copy of `pos` for readers that must not wait for a read in
+    /// progress: /proc/PID/fdinfo can be read through the very description
+    /// it describes, whose `pos` lock that read holds.
+    pos_copy: AtomicU64,
 }
 
 impl OpenFile {
-    /// Wraps an object with its open flags (O_CLOEXEC is not kept: it
-    /// belongs to the descriptor).
+    /// Wraps an object with its open flags. O_CLOEXEC is not kept (it
+    /// belongs to the descriptor), nor are the flags that only steer the
+    /// open itself: Linux clears O_CREAT, O_EXCL, O_NOCTTY and O_TRUNC from
+    /// `f_flags` (fs/open.c `do_dentry_open`), so F_GETFL and
+    /// /proc/PID/fdinfo never show them.
     pub fn new(file: Arc<dyn FileLike>, open_flags: u32) -> Arc<Self> {
+        const OPEN_ONLY: u32 =
+            flags::O_CLOEXEC | flags::O_CREAT | flags::O_EXCL | flags::O_NOCTTY | flags::O_TRUNC;
         Arc::new(Self {
             file,
-            flags: AtomicU32::new(open_flags & !flags::O_CLOEXEC),
+            flags: AtomicU32::new(open_flags & !OPEN_ONLY),
             pos: Mutex::new(0),
+            pos_copy: AtomicU64::new(0),
         })
     }
 
@@ -245,6 +257,7 @@ impl OpenFile {
             let mut pos = self.pos.lock();
             let n = self.file.read(buf, Some(*pos))?;
             *pos += n as u64;
+            self.pos_copy.store(*pos, Ordering::Release);
             Ok(n)
         } else {
             self.file.read(buf, None)
@@ -261,9 +274,11 @@ impl OpenFile {
             let mut pos = self.pos.lock();
             if self.flags() & flags::O_APPEND != 0 {
                 *pos = self.file.size()?;
+                self.pos_copy.store(*pos, Ordering::Release);
             }
             let n = self.file.write(buf, Some(*pos))?;
             *pos += n as u64;
+            self.pos_copy.store(*pos, Ordering::Release);
             Ok(n)
         } else {
             self.file.write(buf, None)
@@ -308,17 +323,22 @@ impl OpenFile {
             return Err(Errno::EINVAL);
         }
         *pos = new as u64;
+        self.pos_copy.store(*pos, Ordering::Release);
         Ok(*pos)
     }
 
-    /// Current position (for getdents cursors and /proc fdinfo).
+    /// Current position (for getdents cursors and /proc fdinfo); never
+    /// waits for a read or write in progress, whose start position it
+    /// returns.
     pub fn position(&self) -> u64 {
-        *self.pos.lock()
+        self.pos_copy.load(Ordering::Acquire)
     }
 
     /// Sets the position (getdents advances it to the next cursor).
     pub fn set_position(&self, pos: u64) {
-        *self.pos.lock() = pos;
+        let mut p = self.pos.lock();
+        *p = pos;
+        self.pos_copy.store(pos, Ordering::Release);
     }
 }
 

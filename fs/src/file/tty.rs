@@ -223,6 +223,11 @@ impl Tty {
         self.session.load(Ordering::Acquire)
     }
 
+    /// The foreground process group (0 if none), as /proc/PID/stat's tpgid.
+    pub fn foreground(&self) -> i32 {
+        self.fg_pgrp.load(Ordering::Acquire)
+    }
+
     /// Replaces the output flags (`make exec` runs without ONLCR so the
     /// command's output reaches the host byte for byte).
     pub fn set_output_flags(&self, oflag: u32) {

@@ -5,11 +5,19 @@
 //! under a mapping (truncate against a racing fault, a cache full of mapped
 //! pages); file I/O retries then ([`VfsFile`]'s `retry_busy`), as Linux's
 //! read, write and truncate never fail with EBUSY.
+//!
+//! A procfs or sysfs file is generated: its whole text is computed by a
+//! closure. Like Linux's `seq_file`, an open file description computes the
+//! text when it reads at offset 0 (or first reads at all) and serves later
+//! reads at other offsets from that snapshot, so `dd bs=1` or `head -c`
+//! sees one consistent text even when the values change between reads
+//! (fs/seq_file.c `seq_read_iter` restarts only at position 0).
 
-use alloc::{string::String, sync::Arc};
+use alloc::{string::String, sync::Arc, vec::Vec};
 use core::any::Any;
 
 use ax_fs_ng::vfs::{CachedFile, File, FileBackend};
+use ax_sync::Mutex;
 use axfs_ng_vfs::{DirectoryCursor, Location, Metadata, NodeType, VfsError, VfsResult};
 use axpoll::IoEvents;
 
@@ -18,7 +26,10 @@ use super::{
     mapped::{self, BUSY_ATTEMPTS, RELIEVE_AFTER},
     mode,
 };
-use crate::{Errno, KResult};
+use crate::{
+    Errno, KResult,
+    tmpfs::{ReadFn, TmpFile},
+};
 
 /// The `Kstat` of a VFS node.
 pub fn kstat_of(meta: &Metadata) -> Kstat {
@@ -64,16 +75,59 @@ pub fn dtype_of(t: NodeType) -> u8 {
     }
 }
 
+/// The text of a generated file as one open file description saw it.
+struct Generated {
+    read: ReadFn,
+    snapshot: Mutex<Option<Arc<Vec<u8>>>>,
+}
+
+impl Generated {
+    fn read(&self, buf: &mut [u8], pos: u64) -> usize {
+        let text = {
+            let mut snapshot = self.snapshot.lock();
+            match &*snapshot {
+                Some(text) if pos != 0 => text.clone(),
+                _ => {
+                    let text = Arc::new((self.read)());
+                    *snapshot = Some(text.clone());
+                    text
+                }
+            }
+        };
+        let Some(rest) = usize::try_from(pos).ok().and_then(|p| text.get(p..)) else {
+            return 0;
+        };
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        n
+    }
+}
+
 /// A regular file (or other non-directory node opened through the VFS).
 pub struct VfsFile {
     file: File,
     path: String,
+    generated: Option<Generated>,
 }
 
 impl VfsFile {
     /// Wraps an opened VFS file.
     pub fn new(file: File, path: String) -> Arc<Self> {
-        Arc::new(Self { file, path })
+        let generated = file
+            .location()
+            .entry()
+            .downcast::<TmpFile>()
+            .ok()
+            .and_then(|tmp| tmp.generated_reader())
+            .map(|read| Generated {
+                read,
+                snapshot: Mutex::new(None),
+            });
+        Arc::new(Self {
+            file,
+            path,
+            generated,
+        })
     }
 
     /// The file's VFS location.
@@ -115,13 +169,21 @@ impl VfsFile {
 
 impl FileLike for VfsFile {
     fn read(&self, buf: &mut [u8], pos: Option<u64>) -> KResult<usize> {
+        if let Some(generated) = &self.generated {
+            return Ok(generated.read(buf, pos.unwrap_or(0)));
+        }
         let pos = pos.unwrap_or(0);
         Ok(self.retry_busy(|| self.file.read_at(&mut *buf, pos))?)
     }
 
     fn write(&self, buf: &[u8], pos: Option<u64>) -> KResult<usize> {
         let pos = pos.unwrap_or(0);
-        Ok(self.retry_busy(|| self.file.write_at(buf, pos))?)
+        let written = self.retry_busy(|| self.file.write_at(buf, pos))?;
+        if let Some(generated) = &self.generated {
+            // The next read shows the effect of the write.
+            *generated.snapshot.lock() = None;
+        }
+        Ok(written)
     }
 
     fn seekable(&self) -> bool {

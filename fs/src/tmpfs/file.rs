@@ -85,6 +85,16 @@ impl TmpFile {
         }
     }
 
+    /// The generator of a procfs/sysfs file (`None` for every other node):
+    /// an open file description keeps what it returns as the snapshot its
+    /// reads are served from (see `file::vfs::VfsFile`).
+    pub fn generated_reader(&self) -> Option<ReadFn> {
+        match &self.inode.state.lock().content {
+            Content::Generated { read, .. } => Some(read.clone()),
+            _ => None,
+        }
+    }
+
     pub(super) fn fs(&self) -> &Arc<TmpFs> {
         &self.fs
     }

@@ -23,7 +23,7 @@ use starling_fs::{
     file::{OpenFile, flags::O_RDWR, tty::TtyFile},
 };
 
-pub use self::mounts::mounts_text;
+pub use self::mounts::mount_options;
 use crate::{
     dev,
     error::{Errno, KResult},
@@ -112,6 +112,8 @@ pub fn start() {
         error!("boot: console setup failed: {e:?}");
     }
     mounts::mount_all();
+    table::init_threads_max(memory_totals().0);
+    crate::task::stats::start_load_sampler();
 
     let command = cmdline::exec_command();
     let (argv, exec_mode): (Vec<Vec<u8>>, bool) = match command {
@@ -178,6 +180,7 @@ fn spawn_init(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> KResult<()>
         fds.alloc(console.clone(), false)?;
     }
     let mm = Mm::new(image.aspace);
+    *mm.info.lock() = image.info;
     let process = Process::new(
         pid,
         Weak::new(),

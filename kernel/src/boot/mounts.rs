@@ -2,9 +2,10 @@
 //! procfs on /proc, sysfs on /sys, tmpfs on /tmp and /dev/shm.
 //!
 //! A failure is logged and the system still boots (a minimal image may lack
-//! a mount point).
+//! a mount point). The mount options of each mount are recorded by mount id
+//! for /proc/mounts ([`mount_options`]).
 
-use alloc::{format, string::String, vec::Vec};
+use alloc::{collections::BTreeMap, string::String};
 
 use ax_sync::SpinLock;
 use axfs_ng_vfs::{DeviceId, Location, MetadataUpdate, NodePermission, NodeType};
@@ -12,16 +13,12 @@ use starling_fs::tmpfs::{self, TmpfsOptions};
 
 use crate::{dev, error::KResult};
 
-/// What /proc/mounts lists: (source, target, type, options).
-static MOUNTS: SpinLock<Vec<(String, String, String, String)>> = SpinLock::new(Vec::new());
+/// The option text of the mounts the kernel made, by mount id.
+static OPTIONS: SpinLock<BTreeMap<u64, String>> = SpinLock::new(BTreeMap::new());
 
-/// /proc/mounts contents.
-pub fn mounts_text() -> String {
-    let mut s = String::from("/dev/root / ext4 rw,relatime 0 0\n");
-    for (src, target, kind, opts) in MOUNTS.lock().iter() {
-        s.push_str(&format!("{src} {target} {kind} {opts} 0 0\n"));
-    }
-    s
+/// The options /proc/mounts shows for mount `id`, if the kernel made it.
+pub fn mount_options(id: u64) -> Option<String> {
+    OPTIONS.lock().get(&id).cloned()
 }
 
 fn resolve(path: &str) -> KResult<Location> {
@@ -46,13 +43,8 @@ fn mount(
             ..TmpfsOptions::default()
         },
     );
-    loc.mount_with_source(&fs, name)?;
-    MOUNTS.lock().push((
-        String::from(name),
-        String::from(path),
-        String::from(name),
-        String::from(opts),
-    ));
+    let mount = loc.mount_with_source(&fs, name)?;
+    OPTIONS.lock().insert(mount.mount_id(), String::from(opts));
     resolve(path)
 }
 

@@ -2,10 +2,12 @@
 //! PT_INTERP). Dynamically linked programs are a later issue: they fail with
 //! ENOEXEC and a log line.
 
-use alloc::vec;
+use alloc::{sync::Arc, vec};
 
 use ax_fs_ng::vfs::File;
-use starling_mm::aspace::{AddrSpace, MapRequest, Placement, Prot, VmaKind, page_ceil, page_floor};
+use starling_mm::aspace::{
+    AddrSpace, MapRequest, MappedFile, Placement, Prot, VmaKind, page_ceil, page_floor,
+};
 
 use crate::{
     arch,
@@ -27,6 +29,13 @@ pub struct Loaded {
     pub phdr: usize,
     pub phent: usize,
     pub phnum: usize,
+    /// Code and data bounds as Linux's `load_elf_binary` computes them.
+    pub start_code: usize,
+    pub end_code: usize,
+    pub start_data: usize,
+    pub end_data: usize,
+    /// The first program break.
+    pub start_brk: usize,
 }
 
 struct Phdr {
@@ -63,7 +72,12 @@ fn read_exact(file: &File, buf: &mut [u8], off: u64) -> KResult<()> {
 }
 
 /// Maps the PT_LOAD segments of `file` into `aspace` and sets the heap start.
-pub fn load_segments(file: &File, aspace: &mut AddrSpace) -> KResult<Loaded> {
+/// The segments' VMAs are named after `name` in /proc/PID/maps.
+pub fn load_segments(
+    file: &File,
+    aspace: &mut AddrSpace,
+    name: &Arc<MappedFile>,
+) -> KResult<Loaded> {
     let mut eh = [0u8; 64];
     read_exact(file, &mut eh, 0)?;
     if &eh[0..4] != b"\x7fELF" || eh[4] != 2 || eh[5] != 1 {
@@ -107,6 +121,8 @@ pub fn load_segments(file: &File, aspace: &mut AddrSpace) -> KResult<Loaded> {
     let mut image_end = 0usize;
     let mut mapped_end = 0usize;
     let mut phdr_addr = None;
+    let (mut start_code, mut end_code) = (usize::MAX, 0usize);
+    let (mut start_data, mut end_data) = (0usize, 0usize);
     for p in phdrs.iter().filter(|p| p.kind == PT_LOAD) {
         if p.filesz > p.memsz
             || p.offset
@@ -132,9 +148,20 @@ pub fn load_segments(file: &File, aspace: &mut AddrSpace) -> KResult<Loaded> {
             let mut req = MapRequest::anonymous(start, stop - start, prot);
             req.placement = Placement::FixedNoReplace;
             req.kind = VmaKind::Image;
+            req.file = Some(name.clone());
+            // The file offset that `start` corresponds to (segments are
+            // congruent to their file offsets modulo the page size).
+            req.offset = page_floor(p.offset as usize) as u64 + (start - page_floor(vaddr)) as u64;
             aspace.map(req)?;
             mapped_end = stop;
         }
+        let file_end = vaddr + p.filesz as usize;
+        if p.flags & PF_X != 0 {
+            start_code = start_code.min(vaddr);
+            end_code = end_code.max(file_end);
+        }
+        start_data = start_data.max(vaddr);
+        end_data = end_data.max(file_end);
         // Copy the file part a chunk at a time; the rest stays zero-filled.
         let mut chunk = vec![0u8; (p.filesz as usize).min(64 * 1024)];
         let mut done = 0u64;
@@ -155,11 +182,21 @@ pub fn load_segments(file: &File, aspace: &mut AddrSpace) -> KResult<Loaded> {
     if let Some(p) = phdrs.iter().find(|p| p.kind == PT_PHDR) {
         phdr_addr = Some(base + p.vaddr as usize);
     }
-    aspace.init_heap(page_ceil(image_end).ok_or(Errno::ENOEXEC)?);
+    let start_brk = page_ceil(image_end).ok_or(Errno::ENOEXEC)?;
+    aspace.init_heap(start_brk);
     Ok(Loaded {
         entry: base + entry as usize,
         phdr: phdr_addr.unwrap_or(0),
         phent,
         phnum,
+        start_code: if start_code == usize::MAX {
+            0
+        } else {
+            start_code
+        },
+        end_code,
+        start_data,
+        end_data,
+        start_brk,
     })
 }

@@ -8,15 +8,15 @@
 mod elf;
 mod stack;
 
-use alloc::{string::String, vec::Vec};
+use alloc::{string::String, sync::Arc, vec::Vec};
 
 use ax_fs_ng::vfs::{FsContext, OpenOptions, OpenResult};
-use starling_mm::aspace::AddrSpace;
+use starling_mm::aspace::{AddrSpace, MappedFile};
 
 use crate::{
     arch,
     error::{Errno, KResult},
-    task::creds::Creds,
+    task::{creds::Creds, mm::ImageInfo},
 };
 
 /// A loaded program, ready to run.
@@ -27,6 +27,8 @@ pub struct Image {
     /// Absolute path of the executable that finally ran (after `#!`).
     pub path: String,
     pub argv: Vec<Vec<u8>>,
+    /// Where the program's parts are, for /proc/PID/stat.
+    pub info: ImageInfo,
 }
 
 /// Maximum `#!` nesting (Linux's BINPRM_MAX_RECURSION).
@@ -105,17 +107,36 @@ fn load_depth(
         new_argv.extend(argv);
         return load_depth(ctx, interp, new_argv, envp, creds, depth + 1);
     }
+    let meta = file.location().metadata()?;
+    let name = Arc::new(MappedFile {
+        path: abs.clone(),
+        dev: meta.device,
+        ino: meta.inode,
+    });
     let mut aspace = AddrSpace::new(arch::user_layout())?;
-    let loaded = elf::load_segments(&file, &mut aspace)?;
+    let loaded = elf::load_segments(&file, &mut aspace, &name)?;
     if let Some((addr, code)) = arch::SIGRETURN_PAGE {
         stack::map_trampoline(&mut aspace, addr, code)?;
     }
-    let sp = stack::build(&mut aspace, &loaded, &argv, &envp, abs.as_bytes(), creds)?;
+    let (sp, strings) = stack::build(&mut aspace, &loaded, &argv, &envp, abs.as_bytes(), creds)?;
+    let info = ImageInfo {
+        start_code: loaded.start_code,
+        end_code: loaded.end_code,
+        start_data: loaded.start_data,
+        end_data: loaded.end_data,
+        start_brk: loaded.start_brk,
+        start_stack: sp,
+        arg_start: strings.arg_start,
+        arg_end: strings.arg_end,
+        env_start: strings.env_start,
+        env_end: strings.env_end,
+    };
     Ok(Image {
         aspace,
         entry: loaded.entry,
         stack_pointer: sp,
         path: abs,
         argv,
+        info,
     })
 }

@@ -42,8 +42,17 @@ pub fn map_trampoline(aspace: &mut AddrSpace, addr: usize, code: &[u8]) -> KResu
     Ok(())
 }
 
+/// Where the argv and envp strings ended up.
+pub struct Strings {
+    pub arg_start: usize,
+    pub arg_end: usize,
+    pub env_start: usize,
+    pub env_end: usize,
+}
+
 /// Maps the stack and writes the initial process stack; returns the
-/// initial stack pointer (pointing at argc, 16-byte aligned).
+/// initial stack pointer (pointing at argc, 16-byte aligned) and where the
+/// argument and environment strings are.
 pub fn build(
     aspace: &mut AddrSpace,
     loaded: &Loaded,
@@ -51,7 +60,7 @@ pub fn build(
     envp: &[Vec<u8>],
     execfn: &[u8],
     creds: &Creds,
-) -> KResult<usize> {
+) -> KResult<(usize, Strings)> {
     let layout = *aspace.layout();
     let mut req = MapRequest::anonymous(
         layout.stack_top - layout.stack_size,
@@ -75,16 +84,24 @@ pub fn build(
         Ok(sp)
     };
     let execfn_addr = push_bytes(aspace, execfn, true)?;
+    let env_end = execfn_addr;
     let mut env_ptrs = Vec::with_capacity(envp.len());
     for e in envp.iter().rev() {
         env_ptrs.push(push_bytes(aspace, e, true)?);
     }
     env_ptrs.reverse();
+    let env_start = env_ptrs.first().copied().unwrap_or(env_end);
     let mut arg_ptrs = Vec::with_capacity(argv.len());
     for a in argv.iter().rev() {
         arg_ptrs.push(push_bytes(aspace, a, true)?);
     }
     arg_ptrs.reverse();
+    let strings = Strings {
+        arg_start: arg_ptrs.first().copied().unwrap_or(env_start),
+        arg_end: env_start,
+        env_start,
+        env_end,
+    };
     let platform_addr = push_bytes(aspace, arch::PLATFORM.as_bytes(), true)?;
     let mut random = [0u8; 16];
     starling_fs::file::device::fill_random(&mut random);
@@ -128,5 +145,5 @@ pub fn build(
         push(v);
     }
     aspace.write_bytes(sp, &table)?;
-    Ok(sp)
+    Ok((sp, strings))
 }

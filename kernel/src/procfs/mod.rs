@@ -1,10 +1,26 @@
 //! /proc: files generated from kernel state at read time.
 //!
 //! procfs is a tmpfs instance whose files are generated (see
-//! `starling_fs::tmpfs::generated`): static entries are added at mount time,
-//! and the root's generator lists one directory per live process
-//! ([`pid`]). /proc/self is a symlink computed for the reader.
+//! `starling_fs::tmpfs::generated`): the system-wide files are added at
+//! mount time, and the root's generator lists one directory per live
+//! process ([`pid`]). /proc/self and /proc/thread-self are symlinks computed
+//! for the reader; /proc/mounts is a symlink to self/mounts, as on Linux.
+//!
+//! Every file's text is built whole by a closure; an open file keeps the
+//! text it saw at offset 0 and serves later offsets from it (see
+//! `starling_fs::file::vfs`), so small reads, `lseek` and `pread` see one
+//! consistent text. docs/procfs.md lists every file and where its values
+//! come from.
+//!
+//! Layout: [`meminfo`], [`kstat`] (/proc/stat, loadavg, uptime),
+//! [`mounts`] (mounts, filesystems), [`config`] (config.gz), cpuinfo in
+//! `arch::cpuinfo`, [`pid`] (the per-process directories) and [`sys`]
+//! (/proc/sys).
 
+mod config;
+mod kstat;
+mod meminfo;
+mod mounts;
 mod pid;
 mod sys;
 
@@ -15,8 +31,18 @@ use starling_fs::tmpfs::{self, GeneratedDir, GeneratedNode};
 
 use crate::task::{self, table};
 
+/// A generated file whose text `f` builds.
 fn text(f: impl Fn() -> String + Send + Sync + 'static) -> tmpfs::ReadFn {
     Arc::new(move || f().into_bytes())
+}
+
+/// Adds a read-only (0444) generated text file.
+fn add_text(
+    dir: &DirEntry,
+    name: &str,
+    f: impl Fn() -> String + Send + Sync + 'static,
+) -> VfsResult<()> {
+    tmpfs::add_generated_file(dir, name, 0o444, text(f), None).map(|_| ())
 }
 
 /// Populates a freshly created procfs root.
@@ -38,31 +64,21 @@ pub fn populate(root: &DirEntry) -> VfsResult<()> {
             )
         }),
     )?;
-    tmpfs::add_generated_file(
-        root,
-        "uptime",
-        0o444,
-        text(|| {
-            let up = task::block::now();
-            format!("{}.{:02} 0.00\n", up.as_secs(), up.subsec_millis() / 10)
-        }),
-        None,
-    )?;
-    tmpfs::add_generated_file(root, "meminfo", 0o444, text(meminfo), None)?;
-    tmpfs::add_generated_file(
-        root,
-        "version",
-        0o444,
-        text(|| {
-            format!(
-                "Linux version {} (starling) {}\n",
-                crate::syscall::RELEASE,
-                crate::syscall::VERSION
-            )
-        }),
-        None,
-    )?;
-    tmpfs::add_generated_file(root, "mounts", 0o444, text(crate::boot::mounts_text), None)?;
+    tmpfs::add_generated_symlink(root, "mounts", Arc::new(|| String::from("self/mounts")))?;
+    add_text(root, "uptime", kstat::uptime)?;
+    add_text(root, "loadavg", kstat::loadavg)?;
+    add_text(root, "stat", kstat::stat)?;
+    add_text(root, "meminfo", meminfo::meminfo)?;
+    add_text(root, "cpuinfo", crate::arch::cpuinfo)?;
+    add_text(root, "filesystems", mounts::filesystems)?;
+    add_text(root, "version", || {
+        format!(
+            "Linux version {} (starling) {}\n",
+            crate::syscall::RELEASE,
+            crate::syscall::VERSION
+        )
+    })?;
+    tmpfs::add_generated_file(root, "config.gz", 0o444, Arc::new(config::config_gz), None)?;
     tmpfs::add_generated_file(
         root,
         "sysrq-trigger",
@@ -83,27 +99,9 @@ pub fn populate(root: &DirEntry) -> VfsResult<()> {
     )?;
     sys::populate(root)?;
     let starling = tmpfs::add_dir(root, "starling", 0o555)?;
-    tmpfs::add_generated_file(
-        &starling,
-        "ipi",
-        0o444,
-        text(crate::selftest::ipi_round_trip),
-        None,
-    )?;
+    add_text(&starling, "ipi", crate::selftest::ipi_round_trip)?;
     tmpfs::set_dir_generator(root, Some(Arc::new(Pids)))?;
     Ok(())
-}
-
-fn meminfo() -> String {
-    let (total, free) = crate::boot::memory_totals();
-    let user = starling_mm::frame::allocated() * 4;
-    format!(
-        "MemTotal:       {:8} kB\nMemFree:        {:8} kB\nMemAvailable:   {:8} kB\nBuffers:               0 kB\nCached:                0 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\nAnonPages:      {:8} kB\n",
-        total / 1024,
-        free / 1024,
-        free / 1024,
-        user
-    )
 }
 
 /// The process directories of the /proc root.
@@ -117,9 +115,18 @@ impl GeneratedDir for Pids {
             .collect()
     }
 
+    /// A process id names its directory; so does the id of any other
+    /// thread, which Linux resolves without listing it (fs/proc/base.c
+    /// `proc_pid_lookup` finds any task), showing that thread.
     fn lookup(&self, name: &str) -> Option<GeneratedNode> {
-        let pid: i32 = name.parse().ok()?;
-        table::process(pid)?;
-        Some(GeneratedNode::dir(0o555, Arc::new(pid::PidDir::new(pid))))
+        let id: i32 = name.parse().ok()?;
+        if table::process(id).is_some() {
+            return Some(pid::PidDir::node(pid::Target::process(id)));
+        }
+        let thread = table::thread(id)?;
+        Some(pid::PidDir::node(pid::Target::thread(
+            thread.process.pid,
+            id,
+        )))
     }
 }

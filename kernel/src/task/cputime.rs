@@ -8,10 +8,11 @@
 //! user time ([`CpuClock::charge_user_since`]); the rest is system time.
 //! The user time feeds ITIMER_VIRTUAL and the CPUCLOCK_VIRT clock ids;
 //! getrusage and times still report all CPU time as user time
-//! (docs/syscalls.md lists this).
+//! (docs/syscalls.md lists this). The same hooks feed the per-CPU times of
+//! /proc/stat ([`super::stats`]).
 
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use ax_task::{
     sched::SchedulePolicy,
@@ -26,6 +27,8 @@ pub struct CpuClock {
     running_since: AtomicU64,
     /// The part of the CPU time spent in user mode.
     user_ns: AtomicU64,
+    /// The CPU the thread last ran on (/proc/PID/stat `processor`).
+    last_cpu: AtomicUsize,
 }
 
 impl CpuClock {
@@ -67,6 +70,11 @@ impl CpuClock {
             total: self.total_ns().max(user),
             user,
         }
+    }
+
+    /// The CPU the thread runs on or last ran on.
+    pub fn last_cpu(&self) -> usize {
+        self.last_cpu.load(Ordering::Relaxed)
     }
 
     /// The scheduler extension that keeps this clock.
@@ -135,10 +143,12 @@ unsafe fn on_switch_in(data: usize, _thread: ThreadId, _policy: SchedulePolicy, 
     // SAFETY: see the function contract; the Arc is alive until `drop_clock`.
     let clock = unsafe { &*(data as *const CpuClock) };
     clock.charged_ns.store(charged, Ordering::Release);
-    clock.running_since.store(
-        ax_hal::time::monotonic_time_nanos().max(1),
-        Ordering::Release,
-    );
+    let now = ax_hal::time::monotonic_time_nanos().max(1);
+    clock.running_since.store(now, Ordering::Release);
+    clock
+        .last_cpu
+        .store(ax_hal::percpu::this_cpu_id(), Ordering::Relaxed);
+    super::stats::user_switch_in(now);
 }
 
 /// # Safety
@@ -147,10 +157,13 @@ unsafe fn on_switch_out(data: usize, _thread: ThreadId, _reason: SwitchReason) {
     // SAFETY: see the function contract.
     let clock = unsafe { &*(data as *const CpuClock) };
     let since = clock.running_since.swap(0, Ordering::AcqRel);
+    let now = ax_hal::time::monotonic_time_nanos();
     if since != 0 {
-        let ran = ax_hal::time::monotonic_time_nanos().saturating_sub(since);
-        clock.charged_ns.fetch_add(ran, Ordering::AcqRel);
+        clock
+            .charged_ns
+            .fetch_add(now.saturating_sub(since), Ordering::AcqRel);
     }
+    super::stats::user_switch_out(now);
 }
 
 /// # Safety

@@ -14,16 +14,40 @@ use alloc::sync::{Arc, Weak};
 use core::sync::atomic::AtomicU32;
 
 use ax_runtime::thread::{AddressSpaceCpuState, TaskAddressSpace};
-use ax_sync::Mutex;
+use ax_sync::{Mutex, SpinLock};
 use starling_fs::file::mapped::{BUSY_ATTEMPTS, RELIEVE_AFTER, back_off};
 use starling_mm::aspace::{AddrSpace, FaultOutcome, MappingSpace, MemObject, Prot, TlbFlusher};
 
 use crate::error::{Errno, KResult};
 
+/// Where execve put the parts of the program (Linux's `mm->start_code` and
+/// friends; /proc/PID/stat fields 26-28 and 45-51).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ImageInfo {
+    /// Lowest start and highest file end of the executable segments.
+    pub start_code: usize,
+    pub end_code: usize,
+    /// Highest segment start and highest file end of all segments
+    /// (fs/binfmt_elf.c computes them so).
+    pub start_data: usize,
+    pub end_data: usize,
+    /// Start of the heap (the first program break).
+    pub start_brk: usize,
+    /// The initial stack pointer (where argc is).
+    pub start_stack: usize,
+    /// The argv and envp strings on the initial stack.
+    pub arg_start: usize,
+    pub arg_end: usize,
+    pub env_start: usize,
+    pub env_end: usize,
+}
+
 /// One user address space in use by a process.
 pub struct Mm {
     /// The address space; never held across a user-memory access.
     pub aspace: Mutex<AddrSpace>,
+    /// The layout of the program loaded into it.
+    pub info: SpinLock<ImageInfo>,
     cpu_state: Arc<AddressSpaceCpuState>,
     /// membarrier(2) registrations of this address space (the
     /// MEMBARRIER_CMD_REGISTER_* bits); a new image starts with none.
@@ -39,6 +63,7 @@ impl Mm {
         let objects = aspace.objects();
         let mm = Arc::new(Self {
             aspace: Mutex::new(aspace),
+            info: SpinLock::new(ImageInfo::default()),
             cpu_state,
             membarrier: AtomicU32::new(0),
         });

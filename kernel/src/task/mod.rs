@@ -29,6 +29,7 @@ pub mod rlimit;
 pub mod run;
 pub mod sched;
 pub mod signal;
+pub mod stats;
 pub mod table;
 pub mod thread;
 pub mod wait;

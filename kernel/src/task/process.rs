@@ -26,6 +26,20 @@ pub type Pid = i32;
 /// Default RLIMIT_NOFILE soft limit.
 pub const NOFILE_DEFAULT: usize = 1024;
 
+/// /proc/sys/fs/nr_open: the highest RLIMIT_NOFILE setrlimit accepts
+/// (Linux's default, 1024 * 1024).
+static NR_OPEN: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(1 << 20);
+
+/// Current nr_open.
+pub fn nr_open() -> usize {
+    NR_OPEN.load(Ordering::Relaxed)
+}
+
+/// Sets nr_open (the caller validated the range).
+pub fn set_nr_open(n: usize) {
+    NR_OPEN.store(n, Ordering::Relaxed);
+}
+
 /// A descriptor table, shared by CLONE_FILES threads.
 pub type FileTable = Mutex<FdTable<Arc<OpenFile>>>;
 
@@ -118,6 +132,8 @@ pub struct Process {
     /// The thread running a multi-threaded execve, woken as the other
     /// threads exit (de_thread).
     pub exec_waiter: SpinLock<Option<Arc<Thread>>>,
+    /// Monotonic time the process was created (/proc/PID/stat starttime).
+    pub start_ns: u64,
 }
 
 /// The event a vfork parent waits for.
@@ -209,20 +225,19 @@ impl Process {
             )),
             subreaper: AtomicBool::new(false),
             exec_waiter: SpinLock::new(None),
+            start_ns: ax_hal::time::monotonic_time_nanos(),
         })
     }
 
-    /// The command name (comm) of the group leader, or of the first live
-    /// thread once the leader exited.
-    pub fn comm(&self) -> String {
+    /// The thread whose id is the process id (after a multi-threaded
+    /// execve, the thread that took it over), else the first thread.
+    pub fn leader(&self) -> Option<Arc<Thread>> {
         let threads = self.threads.lock();
-        let leader = threads
+        threads
             .iter()
             .find(|t| t.tid() == self.pid)
-            .or(threads.first());
-        let name = leader.map(|t| *t.name.lock()).unwrap_or([0; 16]);
-        let len = name.iter().position(|&b| b == 0).unwrap_or(16);
-        String::from_utf8_lossy(&name[..len]).into_owned()
+            .or_else(|| threads.first())
+            .cloned()
     }
 
     /// Process group id.

@@ -17,12 +17,6 @@ pub const RLIMIT_MSGQUEUE: u32 = 12;
 pub const RLIMIT_NLIMITS: u32 = 16;
 pub const RLIM_INFINITY: u64 = u64::MAX;
 
-/// The largest RLIMIT_NOFILE hard limit (/proc/sys/fs/nr_open).
-pub const NR_OPEN: u64 = 1 << 20;
-/// Default RLIMIT_NPROC and RLIMIT_SIGPENDING (Linux derives them from
-/// memory as max_threads / 2).
-pub const NPROC_DEFAULT: u64 = 16384;
-
 /// One limit: soft (cur) and hard (max).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rlimit {
@@ -60,10 +54,12 @@ pub fn defaults(stack: u64) -> Rlimits {
     let mut l = [INF; RLIMIT_NLIMITS as usize];
     l[RLIMIT_STACK as usize] = Rlimit::new(stack, RLIM_INFINITY);
     l[RLIMIT_CORE as usize] = Rlimit::new(0, RLIM_INFINITY);
-    l[RLIMIT_NPROC as usize] = Rlimit::new(NPROC_DEFAULT, NPROC_DEFAULT);
+    // Linux derives these from memory: half of threads-max at boot.
+    let tasks = super::table::task_rlimit();
+    l[RLIMIT_NPROC as usize] = Rlimit::new(tasks, tasks);
     l[RLIMIT_NOFILE as usize] = Rlimit::new(1024, 4096);
     l[RLIMIT_MEMLOCK as usize] = Rlimit::new(8 << 20, 8 << 20);
-    l[RLIMIT_SIGPENDING as usize] = Rlimit::new(NPROC_DEFAULT, NPROC_DEFAULT);
+    l[RLIMIT_SIGPENDING as usize] = Rlimit::new(tasks, tasks);
     l[RLIMIT_MSGQUEUE as usize] = Rlimit::new(819_200, 819_200);
     l[13] = Rlimit::new(0, 0); // RLIMIT_NICE
     l[14] = Rlimit::new(0, 0); // RLIMIT_RTPRIO

@@ -35,6 +35,48 @@ pub fn set_pid_max(v: Pid) -> bool {
 
 static NEXT_PID: AtomicI32 = AtomicI32::new(1);
 
+/// The range Linux accepts for threads-max (MIN_THREADS, MAX_THREADS =
+/// FUTEX_TID_MASK in kernel/fork.c).
+pub const THREADS_MAX_RANGE: core::ops::RangeInclusive<i32> = 20..=0x3fff_ffff;
+
+/// /proc/sys/kernel/threads-max: clone fails with EAGAIN at this many
+/// threads (kernel/fork.c copy_process).
+static THREADS_MAX: AtomicI32 = AtomicI32::new(*THREADS_MAX_RANGE.start());
+/// RLIMIT_NPROC and RLIMIT_SIGPENDING of every process: half the boot-time
+/// threads-max, as Linux's fork_init gives init.
+static TASK_RLIMIT: AtomicI32 = AtomicI32::new(*THREADS_MAX_RANGE.start() / 2);
+
+/// Sets the boot-time threads-max from the memory size as Linux's
+/// `set_max_threads` does: thread structures (16 KiB stacks) may use at most
+/// an eighth of memory.
+pub fn init_threads_max(total_bytes: usize) {
+    const THREAD_SIZE: usize = 16 * 1024;
+    let max = (total_bytes / (8 * THREAD_SIZE)).min(*THREADS_MAX_RANGE.end() as usize) as i32;
+    let max = max.max(*THREADS_MAX_RANGE.start());
+    THREADS_MAX.store(max, Ordering::Relaxed);
+    TASK_RLIMIT.store(max / 2, Ordering::Relaxed);
+}
+
+/// Current threads-max.
+pub fn threads_max() -> i32 {
+    THREADS_MAX.load(Ordering::Relaxed)
+}
+
+/// The RLIMIT_NPROC and RLIMIT_SIGPENDING value processes start with.
+pub fn task_rlimit() -> u64 {
+    TASK_RLIMIT.load(Ordering::Relaxed) as u64
+}
+
+/// Sets threads-max (the caller checked [`THREADS_MAX_RANGE`]).
+pub fn set_threads_max(v: i32) {
+    THREADS_MAX.store(v, Ordering::Relaxed);
+}
+
+/// The most recently allocated pid (the last field of /proc/loadavg).
+pub fn last_pid() -> Pid {
+    NEXT_PID.load(Ordering::Relaxed) - 1
+}
+
 /// Live processes (including zombies) by pid.
 static PROCESSES: SpinLock<BTreeMap<Pid, Weak<Process>>> = SpinLock::new(BTreeMap::new());
 /// Live threads by tid.
@@ -122,6 +164,16 @@ pub fn process(pid: Pid) -> Option<Arc<Process>> {
 /// Looks up a thread by tid.
 pub fn thread(tid: Pid) -> Option<Arc<Thread>> {
     THREADS.lock().get(&tid).and_then(Weak::upgrade)
+}
+
+/// Every live thread, by ascending tid.
+pub fn all_threads() -> Vec<Arc<Thread>> {
+    THREADS.lock().values().filter_map(Weak::upgrade).collect()
+}
+
+/// Number of live threads.
+pub fn thread_count() -> usize {
+    THREADS.lock().len()
 }
 
 /// Every live process.

@@ -61,6 +61,8 @@ pub struct Thread {
     pub sched: SpinLock<super::sched::SchedAttr>,
     /// The scheduler's id of the kernel task running this thread.
     task: AtomicU64,
+    /// Monotonic time the thread was created (/proc/PID/stat starttime).
+    pub start_ns: u64,
 }
 
 impl Thread {
@@ -88,7 +90,24 @@ impl Thread {
             timer_slack_ns: AtomicUsize::new(TIMERSLACK_DEFAULT),
             sched: SpinLock::new(super::sched::SchedAttr::initial()),
             task: AtomicU64::new(0),
+            start_ns: ax_hal::time::monotonic_time_nanos(),
         })
+    }
+
+    /// The command name (`comm`): what execve or PR_SET_NAME set, at most
+    /// 15 bytes.
+    pub fn comm(&self) -> alloc::string::String {
+        let name = *self.name.lock();
+        let len = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+        alloc::string::String::from_utf8_lossy(&name[..len]).into_owned()
+    }
+
+    /// Sets the command name, cut to 15 bytes (TASK_COMM_LEN - 1).
+    pub fn set_comm(&self, name: &[u8]) {
+        let mut comm = [0u8; 16];
+        let n = name.len().min(15);
+        comm[..n].copy_from_slice(&name[..n]);
+        *self.name.lock() = comm;
     }
 
     /// The thread id.
@@ -104,11 +123,7 @@ impl Thread {
     /// Sets comm to the last component of the path execve was given (not
     /// the resolved file: a busybox applet link gives the applet's name).
     pub fn set_comm_from_path(&self, path: &str) {
-        let base = path.rsplit('/').next().unwrap_or("").as_bytes();
-        let mut comm = [0u8; 16];
-        let n = base.len().min(15);
-        comm[..n].copy_from_slice(&base[..n]);
-        *self.name.lock() = comm;
+        self.set_comm(path.rsplit('/').next().unwrap_or("").as_bytes());
     }
 
     /// The scheduler's id of the task running this thread.

@@ -30,6 +30,7 @@ impl AddrSpace {
                 return self.heap_end;
             }
             self.vmas.merge_around(old_top, new_top);
+            self.account_mapped(new_top - old_top);
         } else if new_top < old_top && self.unmap(new_top, old_top - new_top).is_err() {
             return self.heap_end;
         }

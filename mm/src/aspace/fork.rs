@@ -23,6 +23,10 @@ impl AddrSpace {
         let mut child = AddrSpace::new(self.layout)?;
         child.heap_start = self.heap_start;
         child.heap_end = self.heap_end;
+        // kernel/fork.c dup_mmap: the child starts with the parent's total
+        // and its high-water mark.
+        child.mapped_len = self.mapped_len;
+        child.peak_len = self.mapped_len;
         let vmas: alloc::vec::Vec<_> = self.vmas.iter().cloned().collect();
         for vma in vmas {
             // In the child's set first: if a later page fails, dropping the

@@ -36,9 +36,12 @@ pub struct MapRequest {
     pub placement: Placement,
     /// Fault every page in now (MAP_POPULATE).
     pub populate: bool,
-    /// The object a shared mapping maps, and the byte offset in it.
+    /// The object a shared mapping maps, and the byte offset in it (or in
+    /// the file of a private file mapping).
     pub object: Option<alloc::sync::Arc<dyn super::MemObject>>,
     pub offset: u64,
+    /// The file the mapping comes from, for /proc/PID/maps.
+    pub file: Option<alloc::sync::Arc<super::MappedFile>>,
 }
 
 impl MapRequest {
@@ -55,6 +58,7 @@ impl MapRequest {
             populate: false,
             object: None,
             offset: 0,
+            file: None,
         }
     }
 }
@@ -94,6 +98,11 @@ impl AddrSpace {
             }
         };
         let end = start + len;
+        if self.vmas.len() > super::max_map_count() {
+            // mm/mmap.c do_mmap: ENOMEM once the count passes
+            // vm.max_map_count.
+            return Err(MmError::NoMemory);
+        }
         if req.placement == Placement::Fixed {
             self.unmap(start, len)?;
         }
@@ -106,9 +115,11 @@ impl AddrSpace {
             kind: req.kind,
             offset: req.offset,
             object: req.object,
+            file: req.file,
         };
         self.vmas.insert(vma).map_err(|_| MmError::AlreadyExists)?;
         self.vmas.merge_around(start, end);
+        self.account_mapped(len);
         if req.populate {
             for page in (start..end).step_by(PAGE_SIZE) {
                 if self.handle_fault(page, Prot::READ, true) != super::FaultOutcome::Handled {

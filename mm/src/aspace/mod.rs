@@ -54,9 +54,46 @@ pub use self::{
     map::{MapRequest, Placement},
     object::{AnonObject, MappingSpace, MemObject, ObjectFault},
     tlb::TlbFlusher,
-    vma::{Prot, UserVma, VmaFlags, VmaKind},
+    vma::{MappedFile, Prot, UserVma, VmaFlags, VmaKind},
 };
 use crate::{MmError, MmResult, frame, vma_set::VmaSet};
+
+/// Default of vm.max_map_count (DEFAULT_MAX_MAP_COUNT in include/linux/mm.h).
+pub const DEFAULT_MAX_MAP_COUNT: usize = 65530;
+
+/// vm.max_map_count: a new mapping fails with ENOMEM once an address space
+/// has more VMAs than this.
+static MAX_MAP_COUNT: core::sync::atomic::AtomicUsize =
+    core::sync::atomic::AtomicUsize::new(DEFAULT_MAX_MAP_COUNT);
+
+/// Current vm.max_map_count.
+pub fn max_map_count() -> usize {
+    MAX_MAP_COUNT.load(core::sync::atomic::Ordering::Relaxed)
+}
+
+/// Sets vm.max_map_count (the caller validated the value).
+pub fn set_max_map_count(count: usize) {
+    MAX_MAP_COUNT.store(count, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// Resident pages of an address space by what they belong to, as
+/// /proc/PID/status splits VmRSS.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Resident {
+    /// Private pages of anonymous memory, the heap and the stack.
+    pub anon: usize,
+    /// Private pages of file mappings and executable segments.
+    pub file: usize,
+    /// Pages of shared mappings (tmpfs files, shared anonymous memory).
+    pub shmem: usize,
+}
+
+impl Resident {
+    /// All resident pages.
+    pub fn total(&self) -> usize {
+        self.anon + self.file + self.shmem
+    }
+}
 
 /// Page size of every user mapping.
 pub const PAGE_SIZE: usize = PAGE_SIZE_4K;
@@ -97,6 +134,10 @@ pub struct AddrSpace {
     heap_start: usize,
     heap_end: usize,
     flusher: TlbFlusher,
+    /// Sum of the VMA lengths (Linux's `total_vm`, in bytes).
+    mapped_len: usize,
+    /// Highest `mapped_len` so far (`hiwater_vm`, VmPeak).
+    peak_len: usize,
 }
 
 impl AddrSpace {
@@ -119,7 +160,49 @@ impl AddrSpace {
             heap_start: 0,
             heap_end: 0,
             flusher: TlbFlusher::new(),
+            mapped_len: 0,
+            peak_len: 0,
         })
+    }
+
+    /// Counts `len` new bytes of VMAs and raises the high-water mark.
+    fn account_mapped(&mut self, len: usize) {
+        self.mapped_len += len;
+        self.peak_len = self.peak_len.max(self.mapped_len);
+    }
+
+    /// Total size of the VMAs in bytes (VmSize).
+    pub fn mapped_len(&self) -> usize {
+        self.mapped_len
+    }
+
+    /// The largest total size the VMAs ever had (VmPeak).
+    pub fn peak_len(&self) -> usize {
+        self.peak_len
+    }
+
+    /// Counts the pages present in the page table, by kind of VMA.
+    pub fn resident(&self) -> Resident {
+        let mut r = Resident::default();
+        for vma in self.vmas.iter() {
+            let n = self
+                .pt
+                .walk_occupied_range(VirtAddr::from(vma.start), VirtAddr::from(vma.end))
+                .filter(|p| {
+                    p.pte.present()
+                        && p.vaddr.as_usize() >= vma.start
+                        && p.vaddr.as_usize() < vma.end
+                })
+                .count();
+            if vma.flags.contains(VmaFlags::SHARED) {
+                r.shmem += n;
+            } else if vma.file.is_some() {
+                r.file += n;
+            } else {
+                r.anon += n;
+            }
+        }
+        r
     }
 
     /// Physical address of the page-table root (for the scheduler token).
@@ -254,6 +337,7 @@ impl AddrSpace {
         self.flusher.flush_all_remote();
         self.heap_start = 0;
         self.heap_end = 0;
+        self.mapped_len = 0;
     }
 
     /// The present pages of `[start, end)` and their frames, found by

@@ -20,6 +20,7 @@ impl AddrSpace {
         }
         for vma in &removed {
             self.release_pages(vma);
+            self.mapped_len -= vma.len();
         }
         self.flusher.flush_range_remote(start, end);
         Ok(())

@@ -6,7 +6,7 @@
 //! checks that must ask "could this mapping ever write" (file seals) answer
 //! from the may-set, not from the current protection.
 
-use alloc::sync::Arc;
+use alloc::{string::String, sync::Arc};
 use core::fmt;
 
 use bitflags::bitflags;
@@ -50,6 +50,16 @@ pub enum VmaKind {
     Trampoline,
 }
 
+/// The file a mapping was made from, as /proc/PID/maps names it: the path
+/// at mmap (or exec) time and the file's device and inode numbers.
+#[derive(Debug, PartialEq, Eq)]
+pub struct MappedFile {
+    pub path: String,
+    /// `st_dev` of the file (the mount's device number).
+    pub dev: u64,
+    pub ino: u64,
+}
+
 /// One user VMA.
 #[derive(Clone)]
 pub struct UserVma {
@@ -65,11 +75,14 @@ pub struct UserVma {
     pub flags: VmaFlags,
     /// What kind of memory this is.
     pub kind: VmaKind,
-    /// Offset (in bytes) of `start` inside the backing object, kept across
-    /// splits; zero for anonymous memory.
+    /// Offset (in bytes) of `start` inside the backing object or file, kept
+    /// across splits; zero for anonymous memory.
     pub offset: u64,
     /// The object a shared mapping maps (None: private anonymous pages).
     pub object: Option<Arc<dyn MemObject>>,
+    /// The file the mapping came from (file mappings and executable
+    /// segments); private file pages are copies, so this only names them.
+    pub file: Option<Arc<MappedFile>>,
 }
 
 impl fmt::Debug for UserVma {
@@ -83,6 +96,7 @@ impl fmt::Debug for UserVma {
             .field("kind", &self.kind)
             .field("offset", &self.offset)
             .field("object", &self.object.is_some())
+            .field("file", &self.file.as_ref().map(|f| f.path.as_str()))
             .finish()
     }
 }
@@ -99,6 +113,7 @@ impl UserVma {
             kind,
             offset: 0,
             object: None,
+            file: None,
         }
     }
 
@@ -151,19 +166,23 @@ impl Vma for UserVma {
     }
 
     fn can_merge(&self, next: &Self) -> bool {
+        let contiguous = self.offset + (self.end - self.start) as u64 == next.offset;
+        let same_file = match (&self.file, &next.file) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.dev == b.dev && a.ino == b.ino,
+            _ => false,
+        };
         self.end == next.start
             && self.prot == next.prot
             && self.may == next.may
             && self.flags == next.flags
             && self.kind == next.kind
+            && same_file
             && match (&self.object, &next.object) {
-                (None, None) => {
-                    self.kind == VmaKind::Anonymous
-                        || self.offset + (self.end - self.start) as u64 == next.offset
-                }
-                (Some(a), Some(b)) => {
-                    Arc::ptr_eq(a, b) && self.offset + (self.end - self.start) as u64 == next.offset
-                }
+                // Memory of no file (anonymous, heap, stack) merges at any
+                // offset; file pages only where the offsets continue.
+                (None, None) => self.file.is_none() || contiguous,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b) && contiguous,
                 _ => false,
             }
     }

@@ -1,9 +1,12 @@
 //! riscv64 (QEMU virt under OpenSBI, Sv39).
 
+mod cpuinfo;
 pub mod fp;
 pub mod signal;
 
 use starling_mm::aspace::Layout;
+
+pub use self::cpuinfo::cpuinfo;
 
 /// `uname -m`.
 pub const MACHINE: &str = "riscv64";

@@ -2,9 +2,12 @@
 
 use core::arch::asm;
 
+mod cpuinfo;
 pub mod signal;
 
 use starling_mm::aspace::Layout;
+
+pub use self::cpuinfo::cpuinfo;
 
 /// `uname -m`.
 pub const MACHINE: &str = "x86_64";

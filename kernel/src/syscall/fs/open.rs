@@ -135,7 +135,9 @@ pub fn open_in(
             }
         }
     };
-    Ok(OpenFile::new(file, flags))
+    // fs/open.c build_open_flags: a 64-bit kernel opens every file with
+    // O_LARGEFILE, so F_GETFL and /proc/PID/fdinfo show it.
+    Ok(OpenFile::new(file, flags | O_LARGEFILE))
 }
 
 /// Opens a FIFO node (fifo(7)): the pipe lives in the node's data and

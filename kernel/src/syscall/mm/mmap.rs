@@ -15,7 +15,7 @@ use starling_fs::{
     tmpfs::TmpFile,
 };
 use starling_mm::aspace::{
-    AnonObject, MapRequest, MemObject, Placement, Prot, VmaFlags, VmaKind, page_ceil,
+    AnonObject, MapRequest, MappedFile, MemObject, Placement, Prot, VmaFlags, VmaKind, page_ceil,
 };
 
 use crate::{
@@ -111,12 +111,19 @@ pub fn sys_mmap(
     };
     let mut source = None;
     let mut object: Option<Arc<dyn MemObject>> = None;
+    let mut name = None;
     let mut may = Prot::all();
     if !anonymous {
         let file = file_of(sc.thread, fd)?;
         if !file.readable() || file.is_path() {
             return Err(Errno::EACCES);
         }
+        let st = file.file().stat()?;
+        name = Some(Arc::new(MappedFile {
+            path: file.file().path(),
+            dev: st.dev,
+            ino: st.ino,
+        }));
         if shared {
             // mmap(2): a writable shared mapping needs a descriptor open for
             // writing; a read-only one may never become writable (VM_MAYWRITE).
@@ -142,8 +149,11 @@ pub fn sys_mmap(
     req.may = may;
     if shared {
         req.flags |= VmaFlags::SHARED;
-        req.offset = if anonymous { 0 } else { offset as u64 };
         req.object = object;
+    }
+    if !anonymous {
+        req.offset = offset as u64;
+        req.file = name;
     }
     if flags & MAP_GROWSDOWN != 0 {
         req.flags |= VmaFlags::GROWSDOWN;

@@ -164,17 +164,16 @@ fn child_namespace(sc: &SyscallContext<'_>, flags: u64) -> Result<Arc<PidNs>, Er
 }
 
 /// The rest of clone once the child's id `tid` is reserved.
-fn clone_as(
-    sc: &mut SyscallContext<'_>,
-    args: &CloneArgs,
-    tid: i32,
-    ns: &Arc<PidNs>,
-) -> SysResult {
+fn clone_as(sc: &mut SyscallContext<'_>, args: &CloneArgs, tid: i32, ns: &Arc<PidNs>) -> SysResult {
     let flags = args.flags;
     let exit_signal = (flags & CSIGNAL) as i32;
     let parent_thread = sc.thread;
     let parent = &parent_thread.process;
     check_nproc(parent)?;
+    if table::thread_count() >= table::threads_max() as usize {
+        // kernel/fork.c copy_process: no new task past threads-max.
+        return Err(Errno::EAGAIN);
+    }
 
     let (process, mm) = if flags & CLONE_THREAD != 0 {
         (parent.clone(), parent.mm().ok_or(Errno::ENOMEM)?)
@@ -184,7 +183,9 @@ fn clone_as(
         } else {
             let old = parent.mm().ok_or(Errno::ENOMEM)?;
             let child_space = old.aspace.lock().fork()?;
-            Mm::new(child_space)
+            let mm = Mm::new(child_space);
+            *mm.info.lock() = *old.info.lock();
+            mm
         };
         let files = if flags & CLONE_FILES != 0 {
             parent.files()
@@ -305,6 +306,7 @@ fn clone_as(
         }
         return Err(e);
     }
+    crate::task::stats::note_fork();
     if let Some(done) = vfork {
         wait_vfork(sc, &done);
     }

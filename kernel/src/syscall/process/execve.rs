@@ -40,6 +40,7 @@ pub fn exec(
     crate::task::futex::exit_robust_list(thread);
     unshare_files(process);
     let mm = Mm::new(image.aspace);
+    *mm.info.lock() = image.info;
     let token = mm.task_token()?;
     let old = process.mm.lock().replace(mm);
     ax_runtime::thread::switch_current_address_space(token).map_err(|e| {

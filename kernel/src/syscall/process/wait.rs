@@ -25,11 +25,9 @@ pub fn sys_wait4(
         -1 => WaitTarget::Any,
         0 => WaitTarget::Group(sc.thread.process.pgid()),
         // Ids are the caller's numbers; one it cannot name matches no child.
-        p if p < -1 => WaitTarget::Group(
-            p.checked_neg()
-                .and_then(|g| sc.global_id(g))
-                .unwrap_or(0),
-        ),
+        p if p < -1 => {
+            WaitTarget::Group(p.checked_neg().and_then(|g| sc.global_id(g)).unwrap_or(0))
+        }
         p => WaitTarget::Pid(sc.global_id(p).unwrap_or(0)),
     };
     match wait_child(sc.thread, target, options | WEXITED)? {

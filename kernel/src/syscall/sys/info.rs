@@ -97,7 +97,7 @@ pub fn sys_prlimit64(
 ) -> SysResult {
     use crate::task::{
         creds::CAP_SYS_RESOURCE,
-        rlimit::{NR_OPEN, RLIMIT_NLIMITS, RLIMIT_NOFILE, Rlimit},
+        rlimit::{RLIMIT_NLIMITS, RLIMIT_NOFILE, Rlimit},
     };
     if resource >= RLIMIT_NLIMITS || pid < 0 {
         return Err(Errno::EINVAL);
@@ -135,7 +135,8 @@ pub fn sys_prlimit64(
             if lim.max > current.max && !me.capable(CAP_SYS_RESOURCE) {
                 return Err(Errno::EPERM);
             }
-            if resource == RLIMIT_NOFILE && lim.max > NR_OPEN {
+            // kernel/sys.c do_prlimit: never above fs.nr_open.
+            if resource == RLIMIT_NOFILE && lim.max > crate::task::process::nr_open() as u64 {
                 return Err(Errno::EPERM);
             }
             *slot = lim;
@@ -148,7 +149,7 @@ pub fn sys_prlimit64(
         target
             .files()
             .lock()
-            .set_limit(lim.cur.min(NR_OPEN) as usize);
+            .set_limit(lim.cur.min(crate::task::process::nr_open() as u64) as usize);
     }
     if old != 0 {
         usercopy::copy_to_user(old, &current.to_user())?;

@@ -127,10 +127,7 @@ pub fn sys_prctl(
                     let mut b = [0u8; 15];
                     usercopy::copy_from_user(&mut b, arg2).map(|_| b.to_vec())
                 })?;
-            let mut comm = [0u8; 16];
-            let n = name.len().min(15);
-            comm[..n].copy_from_slice(&name[..n]);
-            *t.name.lock() = comm;
+            t.set_comm(&name);
             Ok(0)
         }
         PR_GET_NAME => {

@@ -240,6 +240,11 @@ impl Pending {
         self.set
     }
 
+    /// Number of queued signals (each real-time instance counts).
+    pub fn queued(&self) -> usize {
+        self.infos.len()
+    }
+
     /// Removes and returns the lowest-numbered pending signal not in `blocked`.
     pub fn take(&mut self, blocked: SigSet) -> Option<SigInfo> {
         let ready = self.set.0 & !blocked.0;

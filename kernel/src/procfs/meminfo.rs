@@ -1,0 +1,132 @@
+//! /proc/meminfo, in the field order and layout of fs/proc/meminfo.c.
+//!
+//! Sources: the frame allocator's totals (MemTotal, MemFree) and its usage
+//! counters by kind (page cache, page tables, task stacks, kernel heap),
+//! the user-frame and memory-object counters of `starling_mm::frame`
+//! (AnonPages, Shmem), and the VMAs of every address space (Committed_AS,
+//! Mapped). Starling has no swap, no huge pages and no LRU lists: swap and
+//! huge-page fields are 0, anonymous and shared memory count as active and
+//! the page cache as inactive file pages, all of which can be reclaimed
+//! (MemAvailable).
+
+use alloc::{string::String, sync::Arc, vec::Vec};
+use core::fmt::Write;
+
+use ax_alloc::UsageKind;
+use starling_mm::{
+    aspace::{Prot, VmaFlags},
+    frame,
+};
+
+use crate::task::{mm::Mm, table};
+
+/// VmallocTotal: the size of the kernel's vmalloc area on Linux
+/// (x86_64: 32 TiB; riscv64 Sv39: 4 GiB), which user space only reads.
+#[cfg(target_arch = "x86_64")]
+const VMALLOC_TOTAL_KB: u64 = 34_359_738_367;
+#[cfg(target_arch = "riscv64")]
+const VMALLOC_TOTAL_KB: u64 = 4_194_304;
+
+/// Every distinct address space (threads and vfork children share one).
+fn address_spaces() -> Vec<Arc<Mm>> {
+    let mut all: Vec<Arc<Mm>> = Vec::new();
+    for p in table::all_processes() {
+        if let Some(mm) = p.mm()
+            && !all.iter().any(|m| Arc::ptr_eq(m, &mm))
+        {
+            all.push(mm);
+        }
+    }
+    all
+}
+
+/// (Committed_AS, Mapped) in bytes: what private writable and shared
+/// anonymous mappings may need (mm/mmap.c accounts VM_ACCOUNT mappings),
+/// and the resident pages of file mappings.
+fn commit_and_mapped() -> (usize, usize) {
+    let mut committed = 0;
+    let mut mapped = 0;
+    for mm in address_spaces() {
+        let aspace = mm.aspace.lock();
+        for vma in aspace.vmas() {
+            let shared = vma.flags.contains(VmaFlags::SHARED);
+            let private_writable = !shared && vma.prot.contains(Prot::WRITE);
+            let shared_anon = shared && vma.file.is_none();
+            if private_writable || shared_anon {
+                committed += vma.len();
+            }
+        }
+        mapped += aspace.resident().file * starling_mm::aspace::PAGE_SIZE;
+    }
+    (committed, mapped)
+}
+
+/// The text of /proc/meminfo.
+pub fn meminfo() -> String {
+    let (total, free) = crate::boot::memory_totals();
+    let usages = ax_alloc::global_allocator().usages();
+    let page = starling_mm::aspace::PAGE_SIZE;
+    let cache = usages.get(UsageKind::PageCache);
+    let shmem = frame::object_pages() * page;
+    let anon = frame::allocated()
+        .saturating_sub(frame::object_pages())
+        .saturating_mul(page);
+    let cached = cache + shmem;
+    let slab = usages.get(UsageKind::RustHeap);
+    let (committed, mapped) = commit_and_mapped();
+    let commit_limit = super::sys::commit_limit(total);
+
+    let kb = |bytes: usize| (bytes / 1024) as u64;
+    let mut s = String::with_capacity(1600);
+    let mut field = |name: &str, kib: u64| {
+        let _ = writeln!(s, "{:<16}{:>8} kB", alloc::format!("{name}:"), kib);
+    };
+    field("MemTotal", kb(total));
+    field("MemFree", kb(free));
+    field("MemAvailable", kb(free + cache));
+    field("Buffers", 0);
+    field("Cached", kb(cached));
+    field("SwapCached", 0);
+    field("Active", kb(anon + shmem));
+    field("Inactive", kb(cache));
+    field("Active(anon)", kb(anon + shmem));
+    field("Inactive(anon)", 0);
+    field("Active(file)", 0);
+    field("Inactive(file)", kb(cache));
+    field("Unevictable", 0);
+    field("Mlocked", 0);
+    field("SwapTotal", 0);
+    field("SwapFree", 0);
+    field("Dirty", 0);
+    field("Writeback", 0);
+    field("AnonPages", kb(anon));
+    field("Mapped", kb(mapped));
+    field("Shmem", kb(shmem));
+    field("KReclaimable", 0);
+    field("Slab", kb(slab));
+    field("SReclaimable", 0);
+    field("SUnreclaim", kb(slab));
+    field("KernelStack", kb(usages.get(UsageKind::TaskStack)));
+    field("PageTables", kb(usages.get(UsageKind::PageTable)));
+    field("SecPageTables", 0);
+    field("NFS_Unstable", 0);
+    field("Bounce", 0);
+    field("WritebackTmp", 0);
+    field("CommitLimit", kb(commit_limit));
+    field("Committed_AS", kb(committed));
+    field("VmallocTotal", VMALLOC_TOTAL_KB);
+    field("VmallocUsed", 0);
+    field("VmallocChunk", 0);
+    field("Percpu", 0);
+    field("AnonHugePages", 0);
+    field("ShmemHugePages", 0);
+    field("ShmemPmdMapped", 0);
+    field("FileHugePages", 0);
+    field("FilePmdMapped", 0);
+    let _ = write!(
+        s,
+        "HugePages_Total:   {:5}\nHugePages_Free:    {:5}\nHugePages_Rsvd:    {:5}\nHugePages_Surp:    {:5}\nHugepagesize:   {:8} kB\nHugetlb:        {:8} kB\n",
+        0, 0, 0, 0, 2048, 0
+    );
+    s
+}

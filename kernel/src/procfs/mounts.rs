@@ -1,0 +1,102 @@
+//! /proc/PID/mounts (and /proc/mounts, a link to self/mounts) and
+//! /proc/filesystems.
+//!
+//! The mount list is the process's mount namespace as the VFS holds it, in
+//! mount order (ascending mount id), one `fs_spec fs_file fs_vfstype
+//! fs_mntops 0 0` line per mount as fstab(5) and fs/proc_namespace.c
+//! `show_vfsmnt` write it. Options are what the kernel recorded when it
+//! made the mount; for other mounts they are derived from the mount flags.
+
+use alloc::{format, string::String, vec::Vec};
+
+use ax_fs_ng::vfs::FsContext;
+
+/// Linux's MS_* bits that /proc/mounts spells out (include/uapi/linux/mount.h).
+const MOUNT_FLAG_NAMES: &[(u32, &str)] = &[
+    (2, "nosuid"),
+    (4, "nodev"),
+    (8, "noexec"),
+    (0x400, "noatime"),
+    (0x800, "nodiratime"),
+    (0x80_0000, "relatime"),
+    (0x100_0000, "strictatime"),
+];
+
+/// Escapes a path field as `mangle` in fs/proc_namespace.c: space, tab,
+/// newline and backslash become octal escapes.
+fn mangle(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            ' ' => out.push_str("\\040"),
+            '\t' => out.push_str("\\011"),
+            '\n' => out.push_str("\\012"),
+            '\\' => out.push_str("\\134"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The options of a mount the kernel did not record: ro/rw, the flags,
+/// and `relatime`, Linux's default atime mode, unless another is set.
+fn derived_options(readonly: bool, flags: u32) -> String {
+    let mut opts = String::from(if readonly { "ro" } else { "rw" });
+    for (bit, name) in MOUNT_FLAG_NAMES {
+        if flags & bit != 0 {
+            opts.push(',');
+            opts.push_str(name);
+        }
+    }
+    if flags & (0x400 | 0x80_0000 | 0x100_0000) == 0 {
+        opts.push_str(",relatime");
+    }
+    opts
+}
+
+/// The text of /proc/PID/mounts for a process with filesystem context `ctx`.
+pub fn mounts_text(ctx: &FsContext) -> String {
+    let mut mounts: Vec<_> = ctx.mount_namespace().walk_tree();
+    mounts.sort_by_key(|(id, _, _)| *id);
+    let mut s = String::new();
+    for (id, _, mp) in mounts {
+        let target = mp
+            .location()
+            .and_then(|loc| loc.absolute_path().ok())
+            .map_or_else(|| String::from("/"), |p| String::from(p.as_str()));
+        let root = mp.root_location();
+        let fstype = String::from(root.filesystem().name());
+        let opts = crate::boot::mount_options(id)
+            .unwrap_or_else(|| derived_options(mp.is_readonly(), mp.mount_flags()));
+        s.push_str(&format!(
+            "{} {} {} {} 0 0\n",
+            mangle(mp.source()),
+            mangle(&target),
+            fstype,
+            opts
+        ));
+    }
+    s
+}
+
+/// The file system types Starling can mount (nodev: needs no device).
+const FILESYSTEMS: &[(bool, &str)] = &[
+    (true, "sysfs"),
+    (true, "tmpfs"),
+    (true, "proc"),
+    (true, "devtmpfs"),
+    (true, "pipefs"),
+    (false, "ext4"),
+];
+
+/// /proc/filesystems: one type a line, `nodev` before those without a
+/// block device (fs/filesystems.c `filesystems_proc_show`).
+pub fn filesystems() -> String {
+    let mut s = String::new();
+    for (nodev, name) in FILESYSTEMS {
+        s.push_str(if *nodev { "nodev\t" } else { "\t" });
+        s.push_str(name);
+        s.push('\n');
+    }
+    s
+}

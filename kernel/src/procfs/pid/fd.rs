@@ -1,0 +1,127 @@
+//! /proc/PID/fd and /proc/PID/fdinfo.
+//!
+//! fd/N is a symlink naming what descriptor N refers to. fdinfo/N is the
+//! text of fs/proc/fd.c `seq_show`:
+//!
+//! ```text
+//! pos:    <file position>
+//! flags:  0<status flags in octal, plus O_CLOEXEC if the descriptor has it>
+//! mnt_id: <id of the mount the file is on>
+//! ino:    <inode number>
+//! ```
+//!
+//! Objects that live on no mount (pipes) report mount id 0.
+
+use alloc::{format, string::String, sync::Arc, vec::Vec};
+
+use axfs_ng_vfs::NodeType;
+use starling_fs::{
+    file::{
+        OpenFile,
+        device::DeviceNode,
+        flags::O_CLOEXEC,
+        vfs::{VfsDir, VfsFile},
+    },
+    tmpfs::{GeneratedDir, GeneratedNode},
+};
+
+use crate::task::{Pid, table};
+
+/// The descriptors of process `pid`, ascending.
+fn descriptors(pid: Pid) -> Vec<i32> {
+    table::process(pid).map_or_else(Vec::new, |p| {
+        p.files().lock().iter().map(|(fd, _, _)| fd).collect()
+    })
+}
+
+/// The open file at `fd` of process `pid` and its close-on-exec flag.
+fn open_file(pid: Pid, fd: i32) -> Option<(Arc<OpenFile>, bool)> {
+    let p = table::process(pid)?;
+    let files = p.files();
+    let table = files.lock();
+    Some((table.get(fd)?.clone(), table.get_cloexec(fd)?))
+}
+
+/// The mount id of the mount the file is on, 0 for objects on none.
+fn mount_id(file: &OpenFile) -> u64 {
+    let any = file.file().as_any();
+    if let Some(f) = any.downcast_ref::<VfsFile>() {
+        f.location().mountpoint().mount_id()
+    } else if let Some(d) = any.downcast_ref::<VfsDir>() {
+        d.location().mountpoint().mount_id()
+    } else if let Some(d) = any.downcast_ref::<DeviceNode>() {
+        d.node().mountpoint().mount_id()
+    } else {
+        0
+    }
+}
+
+/// The text of fdinfo/N.
+fn fdinfo(file: &OpenFile, cloexec: bool) -> String {
+    let mut flags = file.flags();
+    if cloexec {
+        flags |= O_CLOEXEC;
+    }
+    let ino = file.file().stat().map_or(0, |st| st.ino);
+    format!(
+        "pos:\t{}\nflags:\t0{:o}\nmnt_id:\t{}\nino:\t{}\n",
+        file.position(),
+        flags,
+        mount_id(file),
+        ino
+    )
+}
+
+/// /proc/PID/fd: one symlink per descriptor, naming what it refers to.
+pub struct FdDir {
+    pub pid: Pid,
+}
+
+impl GeneratedDir for FdDir {
+    fn list(&self) -> Vec<(String, NodeType)> {
+        descriptors(self.pid)
+            .into_iter()
+            .map(|fd| (format!("{fd}"), NodeType::Symlink))
+            .collect()
+    }
+
+    fn lookup(&self, name: &str) -> Option<GeneratedNode> {
+        let fd: i32 = name.parse().ok()?;
+        let pid = self.pid;
+        open_file(pid, fd)?;
+        Some(GeneratedNode::symlink(Arc::new(move || {
+            open_file(pid, fd)
+                .map(|(f, _)| f.file().path())
+                .unwrap_or_default()
+        })))
+    }
+}
+
+/// /proc/PID/fdinfo: one file per descriptor.
+pub struct FdinfoDir {
+    pub pid: Pid,
+}
+
+impl GeneratedDir for FdinfoDir {
+    fn list(&self) -> Vec<(String, NodeType)> {
+        descriptors(self.pid)
+            .into_iter()
+            .map(|fd| (format!("{fd}"), NodeType::RegularFile))
+            .collect()
+    }
+
+    fn lookup(&self, name: &str) -> Option<GeneratedNode> {
+        let fd: i32 = name.parse().ok()?;
+        let pid = self.pid;
+        open_file(pid, fd)?;
+        Some(GeneratedNode::file(
+            0o444,
+            Arc::new(move || {
+                open_file(pid, fd)
+                    .map(|(f, cloexec)| fdinfo(&f, cloexec).into_bytes())
+                    .unwrap_or_default()
+            }),
+            None,
+        ))
+    }
+}
