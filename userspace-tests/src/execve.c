@@ -12,6 +12,18 @@
 
 extern char **environ;
 
+/* glibc passes (argc, argv, envp) to constructors: check an argv-less
+ * exec before main() would interpret the arguments. */
+__attribute__((constructor)) static void empty_argv_child(int argc,
+							  char **argv,
+							  char **envp)
+{
+	(void)envp;
+	if (!getenv("T_EXEC_EMPTY_ARGV"))
+		return;
+	_exit(argc == 1 && argv[0] && argv[0][0] == '\0' && !argv[1] ? 0 : 3);
+}
+
 static const char *self(void)
 {
 	if (!strchr(t_argv[0], '/'))
@@ -191,6 +203,69 @@ TEST(eacces_not_executable)
 	CHECK_ERR(execve(p, argv, envp), EACCES);
 	/* A directory is not a regular file: EACCES. */
 	CHECK_ERR(execve(t_tmpdir(), argv, envp), EACCES);
+}
+
+TEST(eacces_by_class)
+{
+	/* The x bit of the caller's class decides (owner, group, other):
+	 * 0706 denies another user, 0705 lets it run the script. */
+	CHECK_OK(chmod(t_tmpdir(), 0755));
+	const char *p = t_make_file("owner-only", "#!/bin/sh\nexit 7\n", 0706);
+	char *argv[] = { (char *)p, NULL };
+	char *envp[] = { NULL };
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		CHECK_OK(setgid(65534));
+		CHECK_OK(setuid(65534));
+		CHECK_ERR(execve(p, argv, envp), EACCES);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+	CHECK_OK(chmod(p, 0705));
+	pid = t_fork();
+	if (pid == 0) {
+		CHECK_OK(setgid(65534));
+		CHECK_OK(setuid(65534));
+		execve(p, argv, envp);
+		_exit(127);
+	}
+	t_wait_exit(pid, 7);
+}
+
+TEST(etxtbsy_open_for_write)
+{
+	/* deny_write_access(): a file open for writing cannot be executed;
+	 * once the writer is closed it can. */
+	const char *p = t_make_file("busy", "#!/bin/sh\nexit 5\n", 0755);
+	int fd = CHECK_OK(open(p, O_WRONLY));
+	char *argv[] = { (char *)p, NULL };
+	char *envp[] = { NULL };
+	CHECK_ERR(execve(p, argv, envp), ETXTBSY);
+	/* A read-only description does not count. */
+	close(fd);
+	fd = CHECK_OK(open(p, O_RDONLY));
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		execve(p, argv, envp);
+		_exit(127);
+	}
+	t_wait_exit(pid, 5);
+	close(fd);
+}
+
+TEST(empty_argv_becomes_empty_string)
+{
+	/* Since Linux 5.18 execve with argv == { NULL } gives the program
+	 * argc == 1 and argv[0] == "". The child side is the constructor
+	 * below, selected by the environment. */
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		char *argv[] = { NULL };
+		char *envp[] = { "T_EXEC_EMPTY_ARGV=1", NULL };
+		execve(self(), argv, envp);
+		_exit(127);
+	}
+	t_wait_exit(pid, 0);
 }
 
 TEST(enoexec_garbage)

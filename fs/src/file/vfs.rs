@@ -108,11 +108,44 @@ pub struct VfsFile {
     file: File,
     path: String,
     generated: Option<Generated>,
+    /// The node's count of descriptions open for writing, held while this
+    /// one is (Linux's `i_writecount`).
+    writer: Option<Arc<Writers>>,
+}
+
+/// How many open file descriptions may write a node; execve refuses such a
+/// file with ETXTBSY. Kept in the node's user data.
+#[derive(Default)]
+pub struct Writers(core::sync::atomic::AtomicUsize);
+
+impl Writers {
+    /// Whether any description open for writing exists for `loc`.
+    pub fn busy(loc: &Location) -> bool {
+        loc.user_data()
+            .get::<Writers>()
+            .is_some_and(|w| w.0.load(core::sync::atomic::Ordering::Acquire) > 0)
+    }
+}
+
+impl Drop for VfsFile {
+    fn drop(&mut self) {
+        if let Some(w) = &self.writer {
+            w.0.fetch_sub(1, core::sync::atomic::Ordering::AcqRel);
+        }
+    }
 }
 
 impl VfsFile {
-    /// Wraps an opened VFS file.
-    pub fn new(file: File, path: String) -> Arc<Self> {
+    /// Wraps an opened VFS file; `writable` when it was opened for writing.
+    pub fn new(file: File, path: String, writable: bool) -> Arc<Self> {
+        let writer = writable.then(|| {
+            let w = file
+                .location()
+                .user_data()
+                .get_or_insert_with(Writers::default);
+            w.0.fetch_add(1, core::sync::atomic::Ordering::AcqRel);
+            w
+        });
         let generated = file
             .location()
             .entry()
@@ -127,6 +160,7 @@ impl VfsFile {
             file,
             path,
             generated,
+            writer,
         })
     }
 

@@ -42,10 +42,38 @@ pub fn load(
     envp: Vec<Vec<u8>>,
     creds: &Creds,
 ) -> KResult<Image> {
+    let mut argv = argv;
+    // fs/exec.c: since Linux 5.18 an empty argv becomes { "" }, so the
+    // program never sees argc == 0.
+    if argv.is_empty() {
+        argv.push(Vec::new());
+    }
     load_depth(ctx, path, argv, envp, creds, 0)
 }
 
-fn open_executable(ctx: &FsContext, path: &str) -> KResult<(ax_fs_ng::vfs::File, String)> {
+/// Whether `creds` may execute a file with `meta` (generic_permission
+/// with MAY_EXEC): the owner, group or other x bit for the fsuid/fsgid;
+/// CAP_DAC_OVERRIDE needs any x bit.
+fn may_exec(meta: &axfs_ng_vfs::Metadata, creds: &Creds) -> bool {
+    let bits = u32::from(meta.mode.bits()) & 0o777;
+    if creds.capable(crate::task::creds::CAP_DAC_OVERRIDE) {
+        return bits & 0o111 != 0;
+    }
+    let class = if meta.uid == creds.fsuid {
+        bits >> 6
+    } else if meta.gid == creds.fsgid || creds.groups.contains(&meta.gid) {
+        bits >> 3
+    } else {
+        bits
+    };
+    class & 1 != 0
+}
+
+fn open_executable(
+    ctx: &FsContext,
+    path: &str,
+    creds: &Creds,
+) -> KResult<(ax_fs_ng::vfs::File, String)> {
     let mut opts = OpenOptions::new();
     opts.read(true);
     let file = match opts.open(ctx, path)? {
@@ -56,8 +84,12 @@ fn open_executable(ctx: &FsContext, path: &str) -> KResult<(ax_fs_ng::vfs::File,
     if meta.node_type != axfs_ng_vfs::NodeType::RegularFile {
         return Err(Errno::EACCES);
     }
-    if meta.mode.bits() & 0o111 == 0 {
+    if !may_exec(&meta, creds) {
         return Err(Errno::EACCES);
+    }
+    // A file open for writing cannot be executed (deny_write_access).
+    if starling_fs::file::vfs::Writers::busy(file.location()) {
+        return Err(Errno::ETXTBSY);
     }
     let abs = file
         .location()
@@ -75,7 +107,7 @@ fn load_depth(
     creds: &Creds,
     depth: usize,
 ) -> KResult<Image> {
-    let (file, abs) = open_executable(ctx, path)?;
+    let (file, abs) = open_executable(ctx, path, creds)?;
     let mut head = alloc::vec![0u8; 256];
     let n = file.read_at(&mut head[..], 0)?;
     head.truncate(n);

@@ -130,7 +130,7 @@ pub fn open_in(
                     {
                         f.set_len(0)?;
                     }
-                    VfsFile::new(f, shown)
+                    VfsFile::new(f, shown, acc != O_RDONLY && flags & O_PATH == 0)
                 }
             }
         }
