@@ -8,6 +8,7 @@
 
 #include "test.h"
 
+#include <sys/personality.h>
 #include <sys/utsname.h>
 
 #if defined(__x86_64__)
@@ -88,4 +89,53 @@ TEST(efault)
 {
 	CHECK_ERR(syscall(SYS_uname, NULL), EFAULT);
 	CHECK_ERR(syscall(SYS_uname, (void *)1), EFAULT);
+}
+
+TEST(personality_query_and_set)
+{
+	/* personality(0xffffffff) only queries; a set returns the old one. */
+	int old = CHECK_OK(personality(0xffffffff));
+	CHECK_RET(old & 0xff, PER_LINUX);
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		CHECK_RET(personality(PER_LINUX | UNAME26), old);
+		CHECK_RET(personality(0xffffffff), PER_LINUX | UNAME26);
+		/* Inherited by a child. */
+		pid_t c = t_fork();
+		if (c == 0)
+			_exit(personality(0xffffffff) == (PER_LINUX | UNAME26) ? 0 : 1);
+		t_wait_exit(c, 0);
+		CHECK_RET(personality(old), PER_LINUX | UNAME26);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+	/* The child's change did not reach the parent. */
+	CHECK_RET(personality(0xffffffff), old);
+}
+
+TEST(uname26_release)
+{
+	/* kernel/sys.c override_release: UNAME26 reports 2.6.(60 + minor)
+	 * with the release's non-numeric suffix; nothing else changes. */
+	struct utsname real, old26;
+	CHECK_OK(uname(&real));
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		CHECK_OK(personality(PER_LINUX | UNAME26));
+		CHECK_OK(uname(&old26));
+		unsigned major, minor;
+		char rest[65] = "";
+		CHECK(sscanf(real.release, "%u.%u.%*u%64s", &major, &minor, rest) >= 2);
+		char want[80];
+		snprintf(want, sizeof(want), "2.6.%u%s", 60 + minor, rest);
+		if (strcmp(old26.release, want) != 0)
+			t_fail("UNAME26 release \"%s\", want \"%s\"", old26.release, want);
+		CHECK(strcmp(old26.sysname, real.sysname) == 0);
+		CHECK(strcmp(old26.version, real.version) == 0);
+		/* Bytes after the string stay zero (CVE-2012-0957). */
+		for (size_t i = strlen(old26.release); i < sizeof(old26.release); i++)
+			CHECK(old26.release[i] == 0);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
 }

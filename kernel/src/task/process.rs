@@ -117,6 +117,8 @@ pub struct Process {
     pub posix_timers: super::posix_timer::TimerTable,
     /// PR_SET_DUMPABLE value.
     pub dumpable: AtomicU32,
+    /// personality(2) persona (execution domain and flags such as UNAME26).
+    pub personality: AtomicU32,
     /// Set by the first successful execve (setpgid on a child fails with
     /// EACCES afterwards).
     pub did_exec: AtomicBool,
@@ -217,6 +219,7 @@ impl Process {
             cpu_timers: super::cputimer::CpuTimers::default(),
             posix_timers: super::posix_timer::TimerTable::default(),
             dumpable: AtomicU32::new(1),
+            personality: AtomicU32::new(0),
             did_exec: AtomicBool::new(false),
             exit_signal: SpinLock::new(super::signal::SIGCHLD),
             vfork_done: VforkDone::new(),

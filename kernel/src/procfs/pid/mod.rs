@@ -159,6 +159,7 @@ const ENTRIES: &[(&str, NodeType)] = &[
     ("fd", NodeType::Directory),
     ("fdinfo", NodeType::Directory),
     ("oom_score_adj", NodeType::RegularFile),
+    ("personality", NodeType::RegularFile),
 ];
 
 /// A read-only file whose text `f` builds from the task, empty once the
@@ -268,6 +269,9 @@ impl GeneratedDir for PidDir {
             "statm" => task_file(target, whole, stat::statm),
             "status" => task_file(target, whole, status::status),
             "maps" => task_file(target, whole, maps::maps),
+            "personality" => task_file(target, whole, |t| {
+                format!("{:08x}\n", t.process.personality.load(Ordering::Relaxed))
+            }),
             "mounts" => task_file(target, whole, |t| {
                 super::mounts::mounts_text(&t.process.fs().lock())
             }),

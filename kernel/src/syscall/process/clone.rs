@@ -236,6 +236,14 @@ fn clone_as(sc: &mut SyscallContext<'_>, args: &CloneArgs, tid: i32, ns: &Arc<Pi
         child
             .umask
             .store(parent.umask.load(Ordering::Relaxed), Ordering::Relaxed);
+        // copy_process: the persona and the mm's dumpable flag are inherited.
+        child.personality.store(
+            parent.personality.load(Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
+        child
+            .dumpable
+            .store(parent.dumpable.load(Ordering::Relaxed), Ordering::Relaxed);
         *child.exe.lock() = parent.exe.lock().clone();
         *child.cmdline.lock() = parent.cmdline.lock().clone();
         *child.exit_signal.lock() = exit_signal;

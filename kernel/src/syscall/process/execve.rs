@@ -142,6 +142,15 @@ fn finish_exec(thread: &Thread, path: String, argv: Vec<Vec<u8>>) {
     process
         .did_exec
         .store(true, core::sync::atomic::Ordering::Release);
+    // begin_new_exec: a new image is dumpable again (no set-id exec
+    // exists here); SET_PERSONALITY drops READ_IMPLIES_EXEC, keeps the rest.
+    process
+        .dumpable
+        .store(1, core::sync::atomic::Ordering::Release);
+    process.personality.fetch_and(
+        !crate::syscall::sys::READ_IMPLIES_EXEC,
+        core::sync::atomic::Ordering::AcqRel,
+    );
     process.vfork_done.complete();
 }
 

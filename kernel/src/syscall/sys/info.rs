@@ -1,7 +1,7 @@
 //! uname, sysinfo, getrandom, rlimits,
 //! arch_prctl, set/get_robust_list.
 
-use alloc::sync::Arc;
+use alloc::{string::String, sync::Arc};
 use core::sync::atomic::Ordering;
 
 use crate::{
@@ -16,14 +16,61 @@ pub const RELEASE: &str = "6.13.0-starling";
 /// `uname -v`.
 pub const VERSION: &str = "#1 SMP Starling";
 
+/// personality(2) flags (include/uapi/linux/personality.h).
+pub const UNAME26: u32 = 0x0020000;
+pub const READ_IMPLIES_EXEC: u32 = 0x0400000;
+
+/// personality(2): 0xffffffff queries; any other value is stored as is
+/// (Linux does not validate it) and the previous persona is returned.
+pub fn sys_personality(sc: &mut SyscallContext<'_>, persona: u32) -> SysResult {
+    let p = &sc.thread.process.personality;
+    let old = if persona == 0xffff_ffff {
+        p.load(Ordering::Acquire)
+    } else {
+        p.swap(persona, Ordering::AcqRel)
+    };
+    Ok(old as usize)
+}
+
+/// The release uname reports: with UNAME26 the 2.6.x form old programs
+/// parse (kernel/sys.c override_release: "2.6.<60 + minor>" + the suffix
+/// after the numeric part).
+fn release_for(persona: u32) -> String {
+    if persona & UNAME26 == 0 {
+        return String::from(RELEASE);
+    }
+    let mut ndots = 0;
+    let mut end = 0;
+    for (i, c) in RELEASE.char_indices() {
+        if c == '.' {
+            ndots += 1;
+            if ndots >= 3 {
+                end = i;
+                break;
+            }
+        } else if !c.is_ascii_digit() {
+            end = i;
+            break;
+        }
+        end = i + 1;
+    }
+    let minor: u32 = RELEASE
+        .split('.')
+        .nth(1)
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    alloc::format!("2.6.{}{}", 60 + minor, &RELEASE[end..])
+}
+
 /// uname(2).
-pub fn sys_uname(_sc: &mut SyscallContext<'_>, buf: usize) -> SysResult {
+pub fn sys_uname(sc: &mut SyscallContext<'_>, buf: usize) -> SysResult {
     let mut b = [0u8; 65 * 6];
     let hostname = crate::boot::hostname();
+    let release = release_for(sc.thread.process.personality.load(Ordering::Acquire));
     for (i, s) in [
         "Linux",
         hostname.as_str(),
-        RELEASE,
+        release.as_str(),
         VERSION,
         arch::MACHINE,
         "(none)",

@@ -108,6 +108,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         158 => sys_getgroups(sc, i(0), a[1]),
         159 => sys_setgroups(sc, a[0], a[1]),
         160 => sys_uname(sc, a[0]),
+        92 => sys_personality(sc, a[0] as u32),
         161 => sys_sethostname(sc, a[0], a[1]),
         165 => sys_getrusage(sc, i(0), a[1]),
         166 => sys_umask(sc, u(0)),

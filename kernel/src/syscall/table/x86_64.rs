@@ -59,6 +59,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         61 => sys_wait4(sc, i(0), a[1], u(2), a[3]),
         62 => sys_kill(sc, i(0), i(1)),
         63 => sys_uname(sc, a[0]),
+        135 => sys_personality(sc, a[0] as u32),
         72 => sys_fcntl(sc, i(0), i(1), a[2]),
         74 | 75 => sys_fsync(sc, i(0)),
         76 => sys_truncate(sc, a[0], a[1] as i64),
