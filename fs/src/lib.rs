@@ -15,6 +15,7 @@
 
 extern crate alloc;
 
+pub mod elfcore;
 pub mod errno;
 pub mod fdtable;
 pub mod gzip;

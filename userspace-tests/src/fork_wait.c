@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <limits.h>
 #include <sys/resource.h>
 
 /* clone(2) as a fork: no new stack, SIGCHLD on exit.  Argument order
@@ -292,6 +293,9 @@ TEST(wait4_errors)
 	CHECK_ERR(raw_wait4(-1, &st, 0x10000, NULL), EINVAL);
 	/* WNOWAIT belongs to waitid(2) only. */
 	CHECK_ERR(raw_wait4(-1, &st, WNOWAIT, NULL), EINVAL);
+	/* INT_MIN would be the group -INT_MIN, which cannot exist: ESRCH
+	 * (ahead of ECHILD, which a caller without children would get). */
+	CHECK_ERR(raw_wait4(INT_MIN, &st, 0, NULL), ESRCH);
 	pid_t pid = t_fork();
 	if (pid == 0)
 		_exit(0);

@@ -21,7 +21,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use ax_runtime::thread::UserExecutionContext;
 
 pub use self::{
-    fs::open_in,
+    fs::{credentials as fs_credentials, open_in},
     sys::{RELEASE, VERSION},
 };
 use crate::{

@@ -14,6 +14,7 @@
 
 pub mod block;
 pub mod clock;
+pub mod coredump;
 pub mod cputime;
 pub mod cputimer;
 pub mod creds;

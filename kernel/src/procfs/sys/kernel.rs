@@ -7,7 +7,8 @@
 //! | pid_max | the pid allocator wraps below it (301..=4194304) |
 //! | threads-max | clone fails with EAGAIN at this many threads (1..=2^30-1) |
 //! | tainted | taint flags; a root write ORs bits in (kernel/panic.c `proc_taint`) |
-//! | core_pattern | kept and read back: Starling writes no core files |
+//! | core_pattern | the core file name pattern (task/coredump.rs); pipes are refused |
+//! | core_uses_pid | nonzero: ".PID" appended to a core name without `%p` |
 //! | overflowuid, overflowgid | kept and read back (0..=65535): no 16-bit id interfaces |
 //! | cap_last_cap, ngroups_max | constants of the ABI Starling follows |
 //! | random/boot_id | a UUID drawn at the first read, the same until reboot |
@@ -29,6 +30,21 @@ static TAINTED: AtomicU64 = AtomicU64::new(0);
 /// core_pattern once written (CORENAME_MAX_SIZE is 128 with the NUL);
 /// `None` reads as Linux's default, "core".
 static CORE_PATTERN: SpinLock<Option<String>> = SpinLock::new(None);
+/// core_uses_pid (an int, 0 by default).
+static CORE_USES_PID: AtomicI32 = AtomicI32::new(0);
+
+/// The current core_pattern.
+pub fn core_pattern() -> String {
+    CORE_PATTERN
+        .lock()
+        .clone()
+        .unwrap_or_else(|| String::from("core"))
+}
+
+/// Whether core_uses_pid is set.
+pub fn core_uses_pid() -> bool {
+    CORE_USES_PID.load(Ordering::Relaxed) != 0
+}
 /// overflowuid and overflowgid (DEFAULT_OVERFLOWUID).
 static OVERFLOW_UID: AtomicI32 = AtomicI32::new(65534);
 static OVERFLOW_GID: AtomicI32 = AtomicI32::new(65534);
@@ -111,17 +127,23 @@ pub fn populate(kernel: &DirEntry) -> VfsResult<()> {
             Ok(())
         },
     )?;
+    add_rw(kernel, "core_pattern", core_pattern, |data| {
+        if !caller_is_root() {
+            return Err(VfsError::OperationNotPermitted);
+        }
+        *CORE_PATTERN.lock() = Some(sysctl::parse_string(data, 128));
+        Ok(())
+    })?;
     add_rw(
         kernel,
-        "core_pattern",
-        || {
-            CORE_PATTERN
-                .lock()
-                .clone()
-                .unwrap_or_else(|| String::from("core"))
-        },
+        "core_uses_pid",
+        || format!("{}", CORE_USES_PID.load(Ordering::Relaxed)),
         |data| {
-            *CORE_PATTERN.lock() = Some(sysctl::parse_string(data, 128));
+            if !caller_is_root() {
+                return Err(VfsError::OperationNotPermitted);
+            }
+            let v = valid(sysctl::parse_int(data, i32::MIN, i32::MAX))?;
+            CORE_USES_PID.store(v, Ordering::Relaxed);
             Ok(())
         },
     )?;

@@ -18,7 +18,10 @@ use alloc::{string::String, sync::Arc};
 use axfs_ng_vfs::{DirEntry, VfsError, VfsResult};
 use starling_fs::tmpfs;
 
-pub use self::vm::commit_limit;
+pub use self::{
+    kernel::{core_pattern, core_uses_pid},
+    vm::commit_limit,
+};
 
 /// What a write handler returns: `InvalidInput` becomes EINVAL.
 type WriteResult = Result<(), VfsError>;

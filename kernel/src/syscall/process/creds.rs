@@ -21,8 +21,26 @@ fn update(sc: &SyscallContext<'_>, f: impl FnOnce(&mut Creds) -> Result<(), Errn
     let mut new = creds.clone();
     f(&mut new)?;
     new.fix_caps_after_setuid(&creds);
+    commit_dumpable(sc, &creds, &new);
     *creds = new;
     Ok(0)
+}
+
+/// kernel/cred.c commit_creds: a change of the effective or filesystem
+/// ids, or gaining permitted capabilities, makes the process not dumpable
+/// (suid_dumpable, 0) until PR_SET_DUMPABLE or the next execve.
+fn commit_dumpable(sc: &SyscallContext<'_>, old: &Creds, new: &Creds) {
+    if old.euid != new.euid
+        || old.egid != new.egid
+        || old.fsuid != new.fsuid
+        || old.fsgid != new.fsgid
+        || new.caps.permitted & !old.caps.permitted != 0
+    {
+        sc.thread
+            .process
+            .dumpable
+            .store(0, core::sync::atomic::Ordering::Release);
+    }
 }
 
 /// The capability that allows changing the uids or the gids.
@@ -149,6 +167,7 @@ fn set_fs(sc: &SyscallContext<'_>, id: u32, group: bool) -> SysResult {
         *fs = id;
     }
     c.fix_caps_after_setuid(&before);
+    commit_dumpable(sc, &before, &c);
     Ok(old as usize)
 }
 

@@ -21,6 +21,10 @@ pub fn sys_wait4(
     if options & !(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE) != 0 {
         return Err(Errno::EINVAL);
     }
+    // kernel/exit.c kernel_wait4: -INT_MIN does not exist.
+    if pid == i32::MIN {
+        return Err(Errno::ESRCH);
+    }
     let target = match pid {
         -1 => WaitTarget::Any,
         0 => WaitTarget::Group(sc.thread.process.pgid()),

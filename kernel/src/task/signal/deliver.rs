@@ -55,8 +55,12 @@ pub fn deliver_pending(thread: &Arc<Thread>, ctx: &mut UserContext, interrupted:
         if handler == SIG_DFL {
             match default_action(sig) {
                 DefaultAction::Ignore | DefaultAction::Continue => continue,
-                DefaultAction::Terminate | DefaultAction::Core => {
+                DefaultAction::Terminate => {
                     exit::group_exit(thread, sig & 0x7f);
+                    return;
+                }
+                DefaultAction::Core => {
+                    crate::task::coredump::fatal_signal(thread, ctx, &info);
                     return;
                 }
                 DefaultAction::Stop => {

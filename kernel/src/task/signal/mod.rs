@@ -74,8 +74,8 @@ pub struct SigAction {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DefaultAction {
     Terminate,
-    /// Terminate with a core dump; Starling writes no core file, so the wait
-    /// status carries no 0x80 bit, as on Linux when no core is written.
+    /// Terminate with a core dump (task/coredump.rs): the wait status
+    /// carries the 0x80 bit only when a core file was written.
     Core,
     Ignore,
     Stop,
