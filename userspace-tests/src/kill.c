@@ -4,6 +4,8 @@
  */
 #include "test.h"
 
+#include <pthread.h>
+
 /* A pid no process can have: above PID_MAX_LIMIT (4194304). */
 #define NO_SUCH_PID 0x3ffffff0
 
@@ -169,4 +171,55 @@ TEST(eperm_unprivileged)
 	CHECK_RET(kill(target, 0), 0);
 	kill(target, SIGKILL);
 	t_wait(target);
+}
+
+static int tid_pipe[2];
+
+static void *idle_thread(void *arg)
+{
+	(void)arg;
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	if (write(tid_pipe[1], &tid, sizeof(tid)) != sizeof(tid))
+		_exit(98);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+TEST(thread_id_names_its_process)
+{
+	/* kill(2) and rt_sigqueueinfo(2) look a positive id up as any task:
+	 * a non-leader thread's id signals its whole process. */
+	CHECK_OK(pipe(tid_pipe));
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		pthread_t th;
+		pthread_create(&th, NULL, idle_thread, NULL);
+		for (;;)
+			pause();
+	}
+	pid_t tid;
+	CHECK_RET(read(tid_pipe[0], &tid, sizeof(tid)), (ssize_t)sizeof(tid));
+	CHECK(tid != pid);
+	CHECK_OK(kill(tid, SIGTERM));
+	t_wait_signal(pid, SIGTERM);
+	close(tid_pipe[0]);
+	close(tid_pipe[1]);
+}
+
+TEST(tkill_tgkill_errors)
+{
+	/* tgkill: both ids must be positive; a tid outside the group: ESRCH. */
+	CHECK_ERR(syscall(SYS_tgkill, -1, getpid(), 0), EINVAL);
+	CHECK_ERR(syscall(SYS_tgkill, 0, getpid(), 0), EINVAL);
+	CHECK_ERR(syscall(SYS_tgkill, getpid(), 0, 0), EINVAL);
+	CHECK_ERR(syscall(SYS_tgkill, getpid(), getpid(), 65), EINVAL);
+	CHECK_RET(syscall(SYS_tgkill, getpid(), getpid(), 0), 0);
+	pid_t child = sleeper();
+	CHECK_ERR(syscall(SYS_tgkill, getpid(), child, 0), ESRCH);
+	CHECK_RET(syscall(SYS_tkill, child, 0), 0);
+	CHECK_ERR(syscall(SYS_tkill, 0, 0), EINVAL);
+	CHECK_ERR(syscall(SYS_tkill, -5, 0), EINVAL);
+	kill(child, SIGKILL);
+	t_wait_signal(child, SIGKILL);
 }

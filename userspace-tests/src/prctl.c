@@ -157,6 +157,53 @@ TEST(timerslack)
 	CHECK_RET(prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0), def);
 }
 
+TEST(timerslack_inherited_as_default)
+{
+	/* A child starts with its creator's slack, and that is also the
+	 * "default" its PR_SET_TIMERSLACK 0 goes back to. */
+	CHECK_RET(prctl(PR_SET_TIMERSLACK, 70000, 0, 0, 0), 0);
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		CHECK_RET(prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0), 70000);
+		CHECK_RET(prctl(PR_SET_TIMERSLACK, 1000, 0, 0, 0), 0);
+		CHECK_RET(prctl(PR_SET_TIMERSLACK, 0, 0, 0, 0), 0);
+		CHECK_RET(prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0), 70000);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+	CHECK_RET(prctl(PR_SET_TIMERSLACK, 0, 0, 0, 0), 0);
+}
+
+TEST(securebits)
+{
+	/* SECBIT_KEEP_CAPS (1 << 4) is the PR_SET_KEEPCAPS flag. */
+	CHECK_RET(prctl(PR_GET_SECUREBITS, 0, 0, 0, 0), 0);
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		CHECK_RET(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0), 0);
+		CHECK_RET(prctl(PR_GET_SECUREBITS, 0, 0, 0, 0), 1 << 4);
+		/* Unknown bits: EPERM. */
+		CHECK_ERR(prctl(PR_SET_SECUREBITS, 1 << 14, 0, 0, 0), EPERM);
+		/* Lock KEEP_CAPS off: PR_SET_KEEPCAPS is refused from now on,
+		 * and the lock cannot be released. */
+		CHECK_RET(prctl(PR_SET_SECUREBITS, 1 << 5, 0, 0, 0), 0);
+		CHECK_RET(prctl(PR_GET_KEEPCAPS, 0, 0, 0, 0), 0);
+		CHECK_ERR(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0), EPERM);
+		CHECK_ERR(prctl(PR_SET_SECUREBITS, 0, 0, 0, 0), EPERM);
+		CHECK_ERR(prctl(PR_SET_SECUREBITS, (1 << 5) | (1 << 4), 0, 0, 0), EPERM);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+	pid = t_fork();
+	if (pid == 0) {
+		/* Without CAP_SETPCAP nothing may change. */
+		CHECK_OK(setuid(65534));
+		CHECK_ERR(prctl(PR_SET_SECUREBITS, 1 << 0, 0, 0, 0), EPERM);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+}
+
 TEST(no_new_privs)
 {
 	pid_t pid = t_fork();

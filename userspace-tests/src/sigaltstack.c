@@ -6,6 +6,8 @@
 #include "test.h"
 
 #include <pthread.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <ucontext.h>
 
 #ifndef SS_AUTODISARM
@@ -246,4 +248,70 @@ TEST(stack_overflow_handled_on_alternate_stack)
 		_exit(1);
 	}
 	t_wait_exit(pid, 42);
+}
+
+static char ro_alt[4 * 4096] __attribute__((aligned(4096)));
+static volatile int segv_caught, usr1_ran;
+
+static void count_segv(int sig)
+{
+	(void)sig;
+	segv_caught++;
+}
+
+static void mark_usr1(int sig)
+{
+	(void)sig;
+	usr1_ran = 1;
+}
+
+TEST(unwritable_frame_becomes_sigsegv)
+{
+	/* kernel/signal.c force_sigsegv: a frame that cannot be written for
+	 * SIGUSR1 turns into SIGSEGV, which its own handler (on the normal
+	 * stack) catches; the process lives on. */
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		stack_t ss = { .ss_sp = ro_alt, .ss_size = sizeof(ro_alt) };
+		CHECK_OK(sigaltstack(&ss, NULL));
+		CHECK_OK(mprotect(ro_alt, sizeof(ro_alt), PROT_READ));
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = count_segv;
+		CHECK_OK(sigaction(SIGSEGV, &sa, NULL));
+		sa.sa_handler = mark_usr1;
+		sa.sa_flags = SA_ONSTACK;
+		CHECK_OK(sigaction(SIGUSR1, &sa, NULL));
+		CHECK_OK(raise(SIGUSR1));
+		CHECK_EQ(segv_caught, 1);
+		CHECK_EQ(usr1_ran, 0);
+		/* The SIGUSR1 was consumed by the failed delivery. */
+		sigset_t pend;
+		CHECK_OK(sigpending(&pend));
+		CHECK(!sigismember(&pend, SIGUSR1));
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+}
+
+TEST(unwritable_sigsegv_frame_is_fatal)
+{
+	/* Failing to deliver SIGSEGV itself kills with SIGSEGV, even though
+	 * a handler is installed. */
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		stack_t ss = { .ss_sp = ro_alt, .ss_size = sizeof(ro_alt) };
+		CHECK_OK(sigaltstack(&ss, NULL));
+		CHECK_OK(mprotect(ro_alt, sizeof(ro_alt), PROT_READ));
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = count_segv;
+		sa.sa_flags = SA_ONSTACK;
+		CHECK_OK(sigaction(SIGSEGV, &sa, NULL));
+		struct rlimit none = { 0, 0 };
+		CHECK_OK(setrlimit(RLIMIT_CORE, &none));
+		raise(SIGSEGV);
+		_exit(1);
+	}
+	t_wait_signal(pid, SIGSEGV);
 }

@@ -358,13 +358,17 @@ TEST(sa_resethand)
 {
 	pid_t pid = t_fork();
 	if (pid == 0) {
-		install(SIGUSR1, on_signal, SA_RESETHAND);
+		install(SIGUSR1, on_signal, SA_RESETHAND | SA_RESTART);
 		hits = 0;
 		kill(getpid(), SIGUSR1);
 		CHECK_EQ(hits, 1);
 		struct sigaction now;
 		CHECK_RET(sigaction(SIGUSR1, NULL, &now), 0);
 		CHECK(now.sa_handler == SIG_DFL);
+		/* Only the handler is reset: the flags stay (SA_ONESHOT in
+		 * kernel/signal.c sets sa_handler alone). */
+		CHECK(now.sa_flags & SA_RESTART);
+		CHECK(now.sa_flags & SA_RESETHAND);
 		/* Default action now: this kills us. */
 		kill(getpid(), SIGUSR1);
 		_exit(0);

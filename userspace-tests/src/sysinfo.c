@@ -118,3 +118,72 @@ TEST(getrusage_self_children_thread)
 	CHECK_ERR(getrusage(12345, &thr), EINVAL);
 	CHECK_ERR(getrusage(RUSAGE_SELF, (struct rusage *)8), EFAULT);
 }
+
+TEST(user_and_system_time_split)
+{
+	/* A user-mode loop shows as user time, a syscall loop as system
+	 * time (times(2) and getrusage(2) alike). */
+	struct tms t0, t1;
+	struct rusage r0, r1;
+	CHECK(times(&t0) != (clock_t)-1);
+	CHECK_OK(getrusage(RUSAGE_SELF, &r0));
+	burn_cpu_ms(200);
+	CHECK(times(&t1) != (clock_t)-1);
+	CHECK_MSG(t1.tms_utime > t0.tms_utime, "utime %ld -> %ld", (long)t0.tms_utime,
+		  (long)t1.tms_utime);
+	long long start = t_now_ns();
+	do {
+		for (int i = 0; i < 10000; i++)
+			syscall(SYS_getppid);
+		CHECK(times(&t1) != (clock_t)-1);
+	} while (t1.tms_stime == t0.tms_stime && t_now_ns() - start < 10000000000LL);
+	CHECK_MSG(t1.tms_stime > t0.tms_stime, "stime stayed %ld", (long)t0.tms_stime);
+	CHECK_OK(getrusage(RUSAGE_SELF, &r1));
+	CHECK(tv_ms(r1.ru_utime) > tv_ms(r0.ru_utime));
+	CHECK(tv_ms(r1.ru_stime) > tv_ms(r0.ru_stime));
+}
+
+TEST(maxrss_self_and_children)
+{
+	/* ru_maxrss (KiB): ours covers what we touched; a reaped child's
+	 * peak shows under RUSAGE_CHILDREN, and not before it is reaped. */
+	struct rusage r;
+	CHECK_OK(getrusage(RUSAGE_SELF, &r));
+	CHECK(r.ru_maxrss > 0);
+	CHECK_OK(getrusage(RUSAGE_CHILDREN, &r));
+	long before = r.ru_maxrss;
+	int p[2];
+	CHECK_OK(pipe(p));
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		size_t len = 48 << 20;
+		char *m = malloc(len);
+		if (!m)
+			_exit(2);
+		memset(m, 1, len);
+		/* Keep the stores: the memory is never read. */
+		__asm__ volatile("" ::"r"(m) : "memory");
+		struct rusage me;
+		if (getrusage(RUSAGE_SELF, &me) != 0 || me.ru_maxrss < 48 * 1024)
+			_exit(3);
+		/* A child of this child starts with nothing reaped. */
+		if (getrusage(RUSAGE_CHILDREN, &me) != 0 || me.ru_maxrss != 0)
+			_exit(4);
+		if (write(p[1], "x", 1) != 1)
+			_exit(5);
+		_exit(0);
+	}
+	close(p[1]);
+	char c;
+	/* 0 (EOF) if the child failed a check and exited without writing. */
+	CHECK_RET(read(p[0], &c, 1), 1);
+	/* Exited but not reaped yet: nothing changes. */
+	siginfo_t si;
+	CHECK_OK(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT));
+	CHECK_OK(getrusage(RUSAGE_CHILDREN, &r));
+	CHECK_EQ(r.ru_maxrss, before);
+	t_wait_exit(pid, 0);
+	CHECK_OK(getrusage(RUSAGE_CHILDREN, &r));
+	CHECK_MSG(r.ru_maxrss >= 48 * 1024, "children maxrss %ld KiB", r.ru_maxrss);
+	close(p[0]);
+}

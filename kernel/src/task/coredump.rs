@@ -261,7 +261,7 @@ fn notes(thread: &Arc<Thread>, ctx: &UserContext, info: &SigInfo, vmas: &[UserVm
     let pid = process.view(process.pid);
     let fp = arch::signal::core_fpregs(ctx);
     let cpu = thread.cpu.sample();
-    let children = process.children_cpu_ns.load(Ordering::Acquire);
+    let children = process.children_cpu();
     let status = PrStatus {
         signo: info.signo,
         code: info.code,
@@ -271,7 +271,12 @@ fn notes(thread: &Arc<Thread>, ctx: &UserContext, info: &SigInfo, vmas: &[UserVm
         ppid,
         pgrp,
         sid,
-        times_ns: [cpu.user, cpu.total - cpu.user, children, 0],
+        times_ns: [
+            cpu.user,
+            cpu.total.saturating_sub(cpu.user),
+            children.user,
+            children.total.saturating_sub(children.user),
+        ],
         regs: arch::signal::core_regs(ctx),
         fpvalid: fp.is_some(),
     };

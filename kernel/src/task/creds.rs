@@ -65,7 +65,19 @@ pub struct Creds {
     /// PR_SET_KEEPCAPS (SECBIT_KEEP_CAPS): leaving uid 0 keeps the
     /// permitted set; cleared by execve.
     pub keep_caps: bool,
+    /// PR_SET_SECUREBITS bits other than SECBIT_KEEP_CAPS (kept in
+    /// `keep_caps`): NOROOT, NO_SETUID_FIXUP, NO_CAP_AMBIENT_RAISE and the
+    /// lock bits.
+    pub securebits: u32,
 }
+
+/// include/uapi/linux/securebits.h.
+pub const SECBIT_NOROOT: u32 = 1 << 0;
+pub const SECBIT_NO_SETUID_FIXUP: u32 = 1 << 2;
+pub const SECBIT_KEEP_CAPS: u32 = 1 << 4;
+pub const SECBIT_KEEP_CAPS_LOCKED: u32 = 1 << 5;
+pub const SECURE_ALL_BITS: u32 = 0x55;
+pub const SECURE_ALL_LOCKS: u32 = 0xaa;
 
 impl Creds {
     /// Root with every capability, as init starts.
@@ -87,7 +99,30 @@ impl Creds {
                 bounding: CAP_FULL_SET,
             },
             keep_caps: false,
+            securebits: 0,
         }
+    }
+
+    /// The securebits word PR_GET_SECUREBITS reports.
+    pub fn securebits(&self) -> u32 {
+        (self.securebits & !SECBIT_KEEP_CAPS) | if self.keep_caps { SECBIT_KEEP_CAPS } else { 0 }
+    }
+
+    /// PR_SET_SECUREBITS (security/commoncap.c): needs CAP_SETPCAP; locked
+    /// bits cannot change, locks cannot be released, unknown bits are
+    /// refused; all EPERM.
+    pub fn set_securebits(&mut self, bits: u32) -> Result<(), ()> {
+        let old = self.securebits();
+        if ((old & SECURE_ALL_LOCKS) >> 1) & (old ^ bits) != 0
+            || old & SECURE_ALL_LOCKS & !bits != 0
+            || bits & !(SECURE_ALL_LOCKS | SECURE_ALL_BITS) != 0
+            || !self.capable(CAP_SETPCAP)
+        {
+            return Err(());
+        }
+        self.keep_caps = bits & SECBIT_KEEP_CAPS != 0;
+        self.securebits = bits & !SECBIT_KEEP_CAPS;
+        Ok(())
     }
 
     /// Whether capability `cap` is in the effective set.
@@ -109,6 +144,9 @@ impl Creds {
     /// Adjusts the capability sets after the uids changed from `old`
     /// (cap_emulate_setxuid and the fsuid fixup of commoncap).
     pub fn fix_caps_after_setuid(&mut self, old: &Creds) {
+        if self.securebits & SECBIT_NO_SETUID_FIXUP != 0 {
+            return;
+        }
         let was_root = old.uid == 0 || old.euid == 0 || old.suid == 0;
         let now_root = self.uid == 0 || self.euid == 0 || self.suid == 0;
         if was_root && !now_root {
@@ -136,7 +174,7 @@ impl Creds {
     /// (with the inheritable one), everyone else keeps nothing.
     pub fn caps_for_exec(&mut self) {
         self.keep_caps = false;
-        if self.uid == 0 || self.euid == 0 {
+        if self.securebits & SECBIT_NOROOT == 0 && (self.uid == 0 || self.euid == 0) {
             self.caps.permitted = self.caps.inheritable | self.caps.bounding;
         } else {
             self.caps.permitted = 0;

@@ -112,6 +112,9 @@ fn process_exit(process: &Arc<Process>, status: i32) {
     );
     drop(files);
     let mm = process.mm.lock().take();
+    if let Some(mm) = &mm {
+        process.note_rss(mm);
+    }
     drop(mm);
     if !process.pid_ns.is_root() && process.is_ns_init() {
         zap_namespace(process);

@@ -106,6 +106,11 @@ impl Mm {
         FaultOutcome::BeyondObject
     }
 
+    /// Resident pages in KiB (the RSS of getrusage's ru_maxrss).
+    pub fn rss_kb(&self) -> u64 {
+        (self.aspace.lock().resident().total() * 4) as u64
+    }
+
     /// A scheduler token for one thread running in this address space.
     pub fn task_token(self: &Arc<Self>) -> KResult<TaskAddressSpace> {
         let root = self.aspace.lock().root_paddr();

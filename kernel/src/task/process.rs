@@ -106,6 +106,14 @@ pub struct Process {
     pub children_cpu_ns: AtomicU64,
     /// The user-mode part of `exited_cpu_ns`.
     pub exited_user_ns: AtomicU64,
+    /// The user-mode part of `children_cpu_ns`.
+    pub children_user_ns: AtomicU64,
+    /// Largest resident set (KiB) of the address spaces this process left
+    /// behind (execve, exit): Linux's `signal->maxrss`.
+    pub maxrss_kb: AtomicU64,
+    /// Largest `maxrss` of the reaped children and their reaped
+    /// descendants (`signal->cmaxrss`).
+    pub children_maxrss_kb: AtomicU64,
     /// /proc/PID/oom_score_adj (recorded; there is no OOM killer).
     pub oom_score_adj: core::sync::atomic::AtomicI32,
     /// ITIMER_REAL (alarm, setitimer).
@@ -214,6 +222,9 @@ impl Process {
             exited_cpu_ns: AtomicU64::new(0),
             children_cpu_ns: AtomicU64::new(0),
             exited_user_ns: AtomicU64::new(0),
+            children_user_ns: AtomicU64::new(0),
+            maxrss_kb: AtomicU64::new(0),
+            children_maxrss_kb: AtomicU64::new(0),
             oom_score_adj: core::sync::atomic::AtomicI32::new(0),
             real_timer: super::itimer::RealTimer::default(),
             cpu_timers: super::cputimer::CpuTimers::default(),
@@ -303,9 +314,26 @@ impl Process {
         matches!(self.tree.lock().state, ProcState::Zombie { .. })
     }
 
-    /// CPU time of the whole thread group so far.
-    pub fn cpu_ns(&self) -> u64 {
-        self.cpu_sample().total
+    /// Reaped children's CPU time: (total, user) in ns.
+    pub fn children_cpu(&self) -> CpuSample {
+        CpuSample {
+            total: self.children_cpu_ns.load(Ordering::Acquire),
+            user: self.children_user_ns.load(Ordering::Acquire),
+        }
+    }
+
+    /// Records the resident set of `mm`, about to be left (execve, exit),
+    /// in the high-water mark.
+    pub fn note_rss(&self, mm: &super::mm::Mm) {
+        let kb = mm.rss_kb();
+        self.maxrss_kb.fetch_max(kb, Ordering::AcqRel);
+    }
+
+    /// getrusage(RUSAGE_SELF) ru_maxrss: the high-water mark and the
+    /// current resident set, in KiB.
+    pub fn self_maxrss_kb(&self) -> u64 {
+        let now = self.mm().map_or(0, |mm| mm.rss_kb());
+        self.maxrss_kb.load(Ordering::Acquire).max(now)
     }
 
     /// A reading of the process's CPU clocks (all its threads, live and

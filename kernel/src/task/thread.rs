@@ -57,6 +57,9 @@ pub struct Thread {
     pub no_new_privs: AtomicBool,
     /// PR_SET_TIMERSLACK value in nanoseconds.
     pub timer_slack_ns: AtomicUsize,
+    /// What PR_SET_TIMERSLACK 0 restores: the creator's slack at clone time
+    /// (`default_timer_slack_ns`).
+    pub default_timer_slack_ns: AtomicUsize,
     /// Scheduling policy, priority, nice value and affinity.
     pub sched: SpinLock<super::sched::SchedAttr>,
     /// The scheduler's id of the kernel task running this thread.
@@ -88,6 +91,7 @@ impl Thread {
             altstack: SpinLock::new(AltStack::DISABLED),
             no_new_privs: AtomicBool::new(false),
             timer_slack_ns: AtomicUsize::new(TIMERSLACK_DEFAULT),
+            default_timer_slack_ns: AtomicUsize::new(TIMERSLACK_DEFAULT),
             sched: SpinLock::new(super::sched::SchedAttr::initial()),
             task: AtomicU64::new(0),
             start_ns: ax_hal::time::monotonic_time_nanos(),

@@ -36,6 +36,10 @@ pub struct WaitResult {
     pub uid: u32,
     /// CPU time of the reaped child and its reaped descendants (ns).
     pub cpu_ns: u64,
+    /// The user-mode part of `cpu_ns`.
+    pub user_ns: u64,
+    /// The child's ru_maxrss (its own or its descendants', KiB).
+    pub maxrss_kb: u64,
 }
 
 fn matches(child: &Process, target: WaitTarget, options: u32) -> bool {
@@ -68,14 +72,19 @@ fn poll_children(
             ProcState::Zombie { status } if options & WEXITED != 0 => {
                 drop(tree);
                 let pid = me.view(child.pid);
-                let cpu_ns = child.cpu_ns()
-                    + child
-                        .children_cpu_ns
-                        .load(core::sync::atomic::Ordering::Acquire);
+                use core::sync::atomic::Ordering::{AcqRel, Acquire};
+                let (own, reaped) = (child.cpu_sample(), child.children_cpu());
+                let cpu_ns = own.total + reaped.total;
+                let user_ns = own.user + reaped.user;
+                let maxrss_kb = child
+                    .maxrss_kb
+                    .load(Acquire)
+                    .max(child.children_maxrss_kb.load(Acquire));
                 if options & WNOWAIT == 0 {
                     me.tree.lock().children.retain(|c| !Arc::ptr_eq(c, child));
-                    me.children_cpu_ns
-                        .fetch_add(cpu_ns, core::sync::atomic::Ordering::AcqRel);
+                    me.children_cpu_ns.fetch_add(cpu_ns, AcqRel);
+                    me.children_user_ns.fetch_add(user_ns, AcqRel);
+                    me.children_maxrss_kb.fetch_max(maxrss_kb, AcqRel);
                     table::remove_process(child.pid);
                 }
                 return Some(Ok(Some(WaitResult {
@@ -83,6 +92,8 @@ fn poll_children(
                     status,
                     uid,
                     cpu_ns,
+                    user_ns,
+                    maxrss_kb,
                 })));
             }
             ProcState::Stopped { sig, reported } if options & WUNTRACED != 0 && !reported => {
@@ -97,6 +108,8 @@ fn poll_children(
                     status: (sig << 8) | 0x7f,
                     uid,
                     cpu_ns: 0,
+                    user_ns: 0,
+                    maxrss_kb: 0,
                 })));
             }
             _ if options & WCONTINUED != 0 && tree.continued => {
@@ -108,6 +121,8 @@ fn poll_children(
                     status: 0xffff,
                     uid,
                     cpu_ns: 0,
+                    user_ns: 0,
+                    maxrss_kb: 0,
                 })));
             }
             _ => {}

@@ -108,12 +108,14 @@ impl Task {
         }
     }
 
-    /// CPU time in nanoseconds: the group's or the thread's.
-    pub fn cpu_ns(&self) -> u64 {
+    /// CPU time (total and user) of the group or the thread.
+    pub fn cpu_sample(&self) -> crate::task::cputime::CpuSample {
         if self.whole {
-            self.process.cpu_ns()
+            self.process.cpu_sample()
         } else {
-            self.thread.as_ref().map_or(0, |t| t.cpu.total_ns())
+            self.thread
+                .as_ref()
+                .map_or_else(Default::default, |t| t.cpu.sample())
         }
     }
 }

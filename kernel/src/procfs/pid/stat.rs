@@ -67,16 +67,16 @@ pub fn stat(t: &Task) -> String {
         flags |= PF_EXITING;
     }
     let threads = p.threads.lock().len();
-    let (utime, cutime) = (
-        ticks(t.cpu_ns()),
-        if t.whole {
-            ticks(
-                p.children_cpu_ns
-                    .load(core::sync::atomic::Ordering::Acquire),
-            )
-        } else {
-            0
-        },
+    let own = t.cpu_sample();
+    let reaped = if t.whole {
+        p.children_cpu()
+    } else {
+        Default::default()
+    };
+    let (utime, stime) = (ticks(own.user), ticks(own.total.saturating_sub(own.user)));
+    let (cutime, cstime) = (
+        ticks(reaped.user),
+        ticks(reaped.total.saturating_sub(reaped.user)),
     );
     let start_ns = match (&t.thread, t.whole) {
         (Some(th), false) => th.start_ns,
@@ -106,7 +106,7 @@ pub fn stat(t: &Task) -> String {
     };
     let wchan = u8::from(state != b'R' && state != b'Z');
     format!(
-        "{} ({}) {} {ppid} {pgid} {sid} {tty_nr} {tpgid} {flags} 0 0 0 0 {utime} 0 {cutime} 0 20 0 {threads} 0 {} {vsize} {rss} {} {} {} {} 0 0 {} {} {} {} {wchan} 0 0 {exit_signal} {processor} 0 0 0 0 0 {} {} {} {} {} {} {} {zombie_status}\n",
+        "{} ({}) {} {ppid} {pgid} {sid} {tty_nr} {tpgid} {flags} 0 0 0 0 {utime} {stime} {cutime} {cstime} 20 0 {threads} 0 {} {vsize} {rss} {} {} {} {} 0 0 {} {} {} {} {wchan} 0 0 {exit_signal} {processor} 0 0 0 0 0 {} {} {} {} {} {} {} {zombie_status}\n",
         t.id,
         t.comm(),
         state as char,

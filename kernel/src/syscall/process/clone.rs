@@ -261,10 +261,12 @@ fn clone_as(sc: &mut SyscallContext<'_>, args: &CloneArgs, tid: i32, ns: &Arc<Pi
         parent_thread.no_new_privs.load(Ordering::Acquire),
         Ordering::Release,
     );
-    thread.timer_slack_ns.store(
-        parent_thread.timer_slack_ns.load(Ordering::Acquire),
-        Ordering::Release,
-    );
+    // copy_process: the child's default slack is the creator's current one.
+    let slack = parent_thread.timer_slack_ns.load(Ordering::Acquire);
+    thread.timer_slack_ns.store(slack, Ordering::Release);
+    thread
+        .default_timer_slack_ns
+        .store(slack, Ordering::Release);
     // A child that does not share the parent's memory keeps its alternate
     // signal stack (fork, vfork); a new thread starts without one.
     if flags & (CLONE_VM | CLONE_VFORK) != CLONE_VM {

@@ -43,6 +43,9 @@ pub fn exec(
     *mm.info.lock() = image.info;
     let token = mm.task_token()?;
     let old = process.mm.lock().replace(mm);
+    if let Some(old) = &old {
+        process.note_rss(old);
+    }
     ax_runtime::thread::switch_current_address_space(token).map_err(|e| {
         error!("execve: switching address space failed: {e:?}");
         Errno::ENOMEM

@@ -41,7 +41,7 @@ pub fn sys_wait4(
                 usercopy::write_i32(status, r.status)?;
             }
             if rusage != 0 {
-                super::usage::write_rusage(rusage, r.cpu_ns)?;
+                super::usage::write_rusage(rusage, r.cpu_ns, r.user_ns, r.maxrss_kb)?;
             }
             Ok(r.pid as usize)
         }

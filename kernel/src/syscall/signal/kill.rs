@@ -50,7 +50,7 @@ pub fn sys_kill(sc: &mut SyscallContext<'_>, pid: i32, sig: i32) -> SysResult {
     let uid = me.creds.lock().uid;
     let group = |pgid: Option<i32>| pgid.map(table::group_members).unwrap_or_default();
     let targets = match pid {
-        p if p > 0 => alloc::vec![sc.process_by_pid(p).ok_or(Errno::ESRCH)?],
+        p if p > 0 => alloc::vec![process_of(sc, p).ok_or(Errno::ESRCH)?],
         0 => table::group_members(me.pgid()),
         // Every process the caller's namespace can see, but its init and
         // the caller.
@@ -82,13 +82,35 @@ pub fn sys_kill(sc: &mut SyscallContext<'_>, pid: i32, sig: i32) -> SysResult {
     if sent { Ok(0) } else { Err(Errno::EPERM) }
 }
 
-/// tgkill(2); tkill(2) is tgid == -1.
+/// The process a positive kill/sigqueue id names: a process id, or the id
+/// of any of its threads (kill_pid_info looks the number up as a task and
+/// signals its thread group).
+fn process_of(sc: &SyscallContext<'_>, id: i32) -> Option<alloc::sync::Arc<crate::task::Process>> {
+    sc.process_by_pid(id)
+        .or_else(|| sc.thread_by_tid(id).map(|t| t.process.clone()))
+}
+
+/// tgkill(2).
 pub fn sys_tgkill(sc: &mut SyscallContext<'_>, tgid: i32, tid: i32, sig: i32) -> SysResult {
-    if (sig != 0 && !valid(sig)) || tid <= 0 || (tgid != -1 && tgid <= 0) {
+    // kernel/signal.c: "This is only valid for single tasks", tgid > 0.
+    if tgid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    thread_kill(sc, Some(tgid), tid, sig)
+}
+
+/// tkill(2).
+pub fn sys_tkill(sc: &mut SyscallContext<'_>, tid: i32, sig: i32) -> SysResult {
+    thread_kill(sc, None, tid, sig)
+}
+
+/// do_tkill: `sig` to thread `tid`, which must belong to `tgid` if given.
+fn thread_kill(sc: &mut SyscallContext<'_>, tgid: Option<i32>, tid: i32, sig: i32) -> SysResult {
+    if (sig != 0 && !valid(sig)) || tid <= 0 {
         return Err(Errno::EINVAL);
     }
     let t = sc.thread_by_tid(tid).ok_or(Errno::ESRCH)?;
-    if tgid != -1 && Some(t.process.pid) != sc.global_id(tgid) {
+    if tgid.is_some_and(|g| Some(t.process.pid) != sc.global_id(g)) {
         return Err(Errno::ESRCH);
     }
     if !may_signal(&sc.thread.process, &t.process, sig) {
@@ -145,7 +167,7 @@ pub fn sys_rt_sigqueueinfo(
     if pid <= 0 {
         return Err(Errno::ESRCH);
     }
-    let target = sc.process_by_pid(pid).ok_or(Errno::ESRCH)?;
+    let target = process_of(sc, pid).ok_or(Errno::ESRCH)?;
     if !may_signal(&sc.thread.process, &target, sig) {
         return Err(Errno::EPERM);
     }

@@ -15,6 +15,8 @@ const PR_GET_DUMPABLE: i32 = 3;
 const PR_SET_DUMPABLE: i32 = 4;
 const PR_GET_KEEPCAPS: i32 = 7;
 const PR_SET_KEEPCAPS: i32 = 8;
+const PR_GET_SECUREBITS: i32 = 27;
+const PR_SET_SECUREBITS: i32 = 28;
 const PR_SET_NAME: i32 = 15;
 const PR_GET_NAME: i32 = 16;
 const PR_CAPBSET_READ: i32 = 23;
@@ -44,7 +46,21 @@ pub fn sys_prctl(
             if arg2 > 1 {
                 return Err(Errno::EINVAL);
             }
-            t.process.creds.lock().keep_caps = arg2 == 1;
+            let mut creds = t.process.creds.lock();
+            if creds.securebits & crate::task::creds::SECBIT_KEEP_CAPS_LOCKED != 0 {
+                return Err(Errno::EPERM);
+            }
+            creds.keep_caps = arg2 == 1;
+            Ok(0)
+        }
+        PR_GET_SECUREBITS => Ok(t.process.creds.lock().securebits() as usize),
+        PR_SET_SECUREBITS => {
+            let bits = u32::try_from(arg2).map_err(|_| Errno::EPERM)?;
+            t.process
+                .creds
+                .lock()
+                .set_securebits(bits)
+                .map_err(|()| Errno::EPERM)?;
             Ok(0)
         }
         PR_CAPBSET_READ => {
@@ -66,7 +82,7 @@ pub fn sys_prctl(
         }
         PR_SET_TIMERSLACK => {
             let slack = if arg2 == 0 {
-                crate::task::thread::TIMERSLACK_DEFAULT
+                t.default_timer_slack_ns.load(Ordering::Acquire)
             } else {
                 arg2
             };

@@ -80,7 +80,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         123 => sys_sched_getaffinity(sc, i(0), a[1], a[2]),
         124 => sys_sched_yield(sc),
         129 => sys_kill(sc, i(0), i(1)),
-        130 => sys_tgkill(sc, -1, i(0), i(1)),
+        130 => sys_tkill(sc, i(0), i(1)),
         131 => sys_tgkill(sc, i(0), i(1), i(2)),
         132 => sys_sigaltstack(sc, a[0], a[1]),
         133 => sys_rt_sigsuspend(sc, a[0], a[1]),

@@ -120,7 +120,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         169 => sys_reboot(sc, u(0), u(1), u(2), a[3]),
         170 => sys_sethostname(sc, a[0], a[1]),
         186 => sys_gettid(sc),
-        200 => sys_tgkill(sc, -1, i(0), i(1)),
+        200 => sys_tkill(sc, i(0), i(1)),
         201 => sys_time(sc, a[0]),
         202 => sys_futex(sc, a[0], u(1), u(2), a[3], a[4], u(5)),
         204 => sys_sched_getaffinity(sc, i(0), a[1], a[2]),

@@ -39,7 +39,7 @@ fn rewind_syscall(thread: &Thread, ctx: &mut UserContext) {
 /// Delivers pending signals: default actions run here, and at most one
 /// handler frame is set up. Returns with the context ready to enter user
 /// mode (or with the thread asked to exit).
-pub fn deliver_pending(thread: &Arc<Thread>, ctx: &mut UserContext, interrupted: Interrupted) {
+pub fn deliver_pending(thread: &Arc<Thread>, ctx: &mut UserContext, mut interrupted: Interrupted) {
     let mut handled_by_handler = None;
     while let Some(info) = super::dequeue(thread, thread.sigmask()) {
         let sig = info.signo;
@@ -74,15 +74,17 @@ pub fn deliver_pending(thread: &Arc<Thread>, ctx: &mut UserContext, interrupted:
         }
         // A user handler. The frame saves the mask to restore at sigreturn:
         // the one sigsuspend/ppoll replaced, if any.
-        let old_mask = thread
-            .take_saved_sigmask()
-            .unwrap_or_else(|| thread.sigmask());
+        let saved_mask = thread.take_saved_sigmask();
+        let old_mask = saved_mask.unwrap_or_else(|| thread.sigmask());
         if interrupted != Interrupted::No {
             if interrupted == Interrupted::RestartSys && act.flags & SA_RESTART != 0 {
                 rewind_syscall(thread, ctx);
             } else {
                 ctx.set_retval((-(Errno::EINTR.0 as isize)) as usize);
             }
+            // Settled once: a handler chosen after a failed frame must not
+            // rewind or overwrite it again.
+            interrupted = Interrupted::No;
         }
         let trampoline = arch::sigreturn_address(act.restorer, act.flags);
         // SA_ONSTACK switches to the alternate stack unless the thread
@@ -104,9 +106,19 @@ pub fn deliver_pending(thread: &Arc<Thread>, ctx: &mut UserContext, interrupted:
         )
         .is_err()
         {
-            // The stack is unusable: Linux forces SIGSEGV with the default action.
-            exit::group_exit(thread, SIGSEGV);
-            return;
+            // The frame cannot be written (kernel/signal.c force_sigsegv):
+            // failing to deliver SIGSEGV itself is fatal, with its default
+            // action; any other signal turns into a forced SIGSEGV, which
+            // its own handler may catch (on another stack).
+            if sig == SIGSEGV {
+                crate::task::coredump::fatal_signal(thread, ctx, &super::SigInfo::kernel(SIGSEGV));
+                return;
+            }
+            if let Some(mask) = saved_mask {
+                thread.set_saved_sigmask(mask);
+            }
+            super::send::force_fault(thread, super::SigInfo::kernel(SIGSEGV));
+            continue;
         }
         let mut mask = SigSet(thread.sigmask().0 | act.mask.0);
         if act.flags & SA_NODEFER == 0 {
@@ -114,7 +126,9 @@ pub fn deliver_pending(thread: &Arc<Thread>, ctx: &mut UserContext, interrupted:
         }
         thread.set_sigmask(mask);
         if act.flags & SA_RESETHAND != 0 {
-            thread.process.actions.lock()[(sig - 1) as usize] = SigAction::default();
+            // SA_ONESHOT: only the handler goes back to SIG_DFL; the flags
+            // and mask stay, as sigaction(2) then reports them.
+            thread.process.actions.lock()[(sig - 1) as usize].handler = SIG_DFL;
         }
         handled_by_handler = Some(sig);
         break;
