@@ -179,3 +179,77 @@ TEST(inherited_by_fork)
 	}
 	t_wait_exit(pid, 0);
 }
+
+TEST(fsize_enforced)
+{
+	/* generic_write_check_limits: a write is cut at RLIMIT_FSIZE; at or
+	 * past it EFBIG and SIGXFSZ. Pipes are not files: not limited. */
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		signal(SIGXFSZ, SIG_IGN);
+		struct rlimit r = { 10, RLIM_INFINITY };
+		CHECK_OK(setrlimit(RLIMIT_FSIZE, &r));
+		const char *p = t_path("fsize");
+		int fd = CHECK_OK(open(p, O_RDWR | O_CREAT | O_TRUNC, 0600));
+		const char *text = "abcdefghijklmnopqrstuvwxyz";
+		CHECK_RET(write(fd, text, 26), 10);
+		CHECK_ERR(write(fd, text, 1), EFBIG);
+		CHECK_ERR(pwrite(fd, text, 1, 10), EFBIG);
+		CHECK_RET(pwrite(fd, text, 4, 8), 2);
+		/* Growing past it by truncation: EFBIG; shrinking is fine. */
+		CHECK_ERR(ftruncate(fd, 11), EFBIG);
+		CHECK_OK(ftruncate(fd, 4));
+		CHECK_OK(ftruncate(fd, 10));
+		int pp[2];
+		CHECK_OK(pipe(pp));
+		CHECK_RET(write(pp[1], text, 26), 26);
+		close(fd);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+	/* Not ignored, SIGXFSZ kills (its default action dumps core; no core
+	 * is wanted here). */
+	pid = t_fork();
+	if (pid == 0) {
+		struct rlimit none = { 0, 0 };
+		CHECK_OK(setrlimit(RLIMIT_CORE, &none));
+		struct rlimit r = { 4, RLIM_INFINITY };
+		CHECK_OK(setrlimit(RLIMIT_FSIZE, &r));
+		int fd = CHECK_OK(open(t_path("fsize2"), O_WRONLY | O_CREAT | O_TRUNC, 0600));
+		CHECK_RET(write(fd, "12345678", 8), 4);
+		if (write(fd, "x", 1) >= 0)
+			_exit(3);
+		_exit(4);
+	}
+	t_wait_signal(pid, SIGXFSZ);
+}
+
+static int xcpu_pipe[2];
+
+static void on_xcpu(int sig)
+{
+	(void)sig;
+	if (write(xcpu_pipe[1], "x", 1) < 0)
+		_exit(5);
+}
+
+TEST(cpu_limit_sigxcpu_then_sigkill)
+{
+	/* RLIMIT_CPU: SIGXCPU at the soft limit (1 s of CPU time), SIGKILL
+	 * at the hard limit (2 s). */
+	CHECK_OK(pipe(xcpu_pipe));
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		close(xcpu_pipe[0]);
+		signal(SIGXCPU, on_xcpu);
+		struct rlimit r = { 1, 2 };
+		CHECK_OK(setrlimit(RLIMIT_CPU, &r));
+		for (volatile unsigned long i = 0;; i++)
+			;
+	}
+	close(xcpu_pipe[1]);
+	t_wait_signal(pid, SIGKILL);
+	char buf[8];
+	CHECK(read(xcpu_pipe[0], buf, sizeof(buf)) >= 1);
+	close(xcpu_pipe[0]);
+}

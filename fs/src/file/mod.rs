@@ -267,6 +267,29 @@ impl OpenFile {
     /// One non-blocking write at the file position (or the end with
     /// O_APPEND), advancing it.
     pub fn write(&self, buf: &[u8]) -> KResult<usize> {
+        self.write_limited(buf, u64::MAX)
+    }
+
+    /// How much of a `len`-byte write at `pos` a regular file takes under
+    /// the file size limit `limit` (RLIMIT_FSIZE; mm/filemap.c
+    /// generic_write_check_limits): EFBIG at or past the limit, else the
+    /// write is cut at it. Other kinds of files are not limited.
+    fn clamp_to_limit(&self, pos: u64, len: usize, limit: u64) -> KResult<usize> {
+        if limit == u64::MAX || len == 0 {
+            return Ok(len);
+        }
+        if self.file.stat()?.mode & mode::S_IFMT != mode::S_IFREG {
+            return Ok(len);
+        }
+        if pos >= limit {
+            return Err(Errno::EFBIG);
+        }
+        Ok(len.min((limit - pos).try_into().unwrap_or(usize::MAX)))
+    }
+
+    /// [`write`](Self::write) with a file size limit (RLIMIT_FSIZE):
+    /// EFBIG when the position is at or past it; the caller sends SIGXFSZ.
+    pub fn write_limited(&self, buf: &[u8], limit: u64) -> KResult<usize> {
         if !self.writable() || self.is_path() {
             return Err(Errno::EBADF);
         }
@@ -276,7 +299,8 @@ impl OpenFile {
                 *pos = self.file.size()?;
                 self.pos_copy.store(*pos, Ordering::Release);
             }
-            let n = self.file.write(buf, Some(*pos))?;
+            let len = self.clamp_to_limit(*pos, buf.len(), limit)?;
+            let n = self.file.write(&buf[..len], Some(*pos))?;
             *pos += n as u64;
             self.pos_copy.store(*pos, Ordering::Release);
             Ok(n)
@@ -298,13 +322,19 @@ impl OpenFile {
 
     /// pwrite: writes at `offset` without moving the position.
     pub fn write_at(&self, buf: &[u8], offset: u64) -> KResult<usize> {
+        self.write_at_limited(buf, offset, u64::MAX)
+    }
+
+    /// [`write_at`](Self::write_at) with a file size limit (RLIMIT_FSIZE).
+    pub fn write_at_limited(&self, buf: &[u8], offset: u64, limit: u64) -> KResult<usize> {
         if !self.writable() || self.is_path() {
             return Err(Errno::EBADF);
         }
         if !self.file.seekable() {
             return Err(Errno::ESPIPE);
         }
-        self.file.write(buf, Some(offset))
+        let len = self.clamp_to_limit(offset, buf.len(), limit)?;
+        self.file.write(&buf[..len], Some(offset))
     }
 
     /// lseek.

@@ -75,11 +75,13 @@ struct Itimer {
 struct Inner {
     itimers: [Itimer; 2],
     posix: Vec<Arc<PosixTimer>>,
+    /// RLIMIT_CPU's soft limit is finite (process clocks only).
+    cpu_limit: bool,
 }
 
 impl Inner {
     fn any_armed(&self) -> bool {
-        self.itimers.iter().any(|it| it.expires != 0) || !self.posix.is_empty()
+        self.itimers.iter().any(|it| it.expires != 0) || !self.posix.is_empty() || self.cpu_limit
     }
 }
 
@@ -137,6 +139,14 @@ impl CpuTimers {
         old
     }
 
+    /// Watches RLIMIT_CPU (a process's timers, when its soft limit is
+    /// finite: update_rlimit_cpu).
+    pub fn watch_cpu_limit(&self, on: bool) {
+        let mut inner = self.inner.lock();
+        inner.cpu_limit = on;
+        self.armed.store(inner.any_armed(), Ordering::Release);
+    }
+
     /// Adds a POSIX timer that measures this clock owner (no-op if present).
     pub fn add(&self, timer: &Arc<PosixTimer>) {
         let mut inner = self.inner.lock();
@@ -168,8 +178,10 @@ impl CpuTimers {
     /// process (the target of the itimers' signals).
     fn expire(&self, process: &Arc<Process>, now: CpuSample) {
         let mut itimer_signals = [0; 2];
+        let cpu_limit;
         let due: Vec<Arc<PosixTimer>> = {
             let mut inner = self.inner.lock();
+            cpu_limit = inner.cpu_limit;
             for which in [CpuItimer::Virtual, CpuItimer::Prof] {
                 let it = &mut inner.itimers[which.index()];
                 // check_cpu_itimer (kernel/time/posix-cpu-timers.c): one
@@ -199,7 +211,34 @@ impl CpuTimers {
         for timer in due {
             timer.cpu_expired(now);
         }
+        if cpu_limit {
+            check_cpu_rlimit(process, now.total);
+        }
     }
+}
+
+/// kernel/time/posix-cpu-timers.c check_process_timers: at RLIMIT_CPU's
+/// hard limit SIGKILL; at the soft limit SIGXCPU, and the soft limit moves
+/// one second on, so SIGXCPU repeats every further second of CPU time.
+fn check_cpu_rlimit(process: &Arc<Process>, cpu_ns: u64) {
+    use super::rlimit::{RLIM_INFINITY, RLIMIT_CPU};
+    const SEC: u64 = 1_000_000_000;
+    let sig = {
+        let mut limits = process.rlimits.lock();
+        let lim = &mut limits[RLIMIT_CPU as usize];
+        if lim.cur == RLIM_INFINITY {
+            return;
+        }
+        if lim.max != RLIM_INFINITY && cpu_ns >= lim.max.saturating_mul(SEC) {
+            super::signal::SIGKILL
+        } else if cpu_ns >= lim.cur.saturating_mul(SEC) {
+            lim.cur = lim.cur.saturating_add(1);
+            super::signal::SIGXCPU
+        } else {
+            return;
+        }
+    };
+    send::send_to_process(process, SigInfo::kernel(sig));
 }
 
 /// Fires the expired CPU-time timers of `thread`'s clock and of its

@@ -1,12 +1,17 @@
 //! Resource limits (getrlimit(2)): per process, inherited by fork, kept by
 //! execve.
 //!
-//! Enforced: RLIMIT_NOFILE (the descriptor table's limit) and RLIMIT_NPROC
-//! (clone fails with EAGAIN once the caller's user has that many threads).
+//! Enforced: RLIMIT_NOFILE (the descriptor table's limit), RLIMIT_NPROC
+//! (clone fails with EAGAIN once the caller's user has that many threads),
+//! RLIMIT_CPU (SIGXCPU each second past the soft limit, SIGKILL at the hard
+//! one: task/cputimer.rs), RLIMIT_FSIZE (writes and truncation of regular
+//! files: EFBIG and SIGXFSZ) and RLIMIT_CORE (task/coredump.rs).
 //! The others are kept and reported as set; the main stack is the
 //! architecture's fixed 8 MiB whatever RLIMIT_STACK says.
 
 /// Resource numbers (asm-generic/resource.h; the same on both architectures).
+pub const RLIMIT_CPU: u32 = 0;
+pub const RLIMIT_FSIZE: u32 = 1;
 pub const RLIMIT_STACK: u32 = 3;
 pub const RLIMIT_CORE: u32 = 4;
 pub const RLIMIT_NPROC: u32 = 6;

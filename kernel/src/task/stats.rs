@@ -149,6 +149,12 @@ pub fn start_load_sampler() {
     }
 }
 
+/// The load averages as sysinfo(2) reports them: fixed point with
+/// SI_LOAD_SHIFT (16) bits of fraction.
+pub fn load_averages_si() -> [u64; 3] {
+    core::array::from_fn(|i| AVENRUN[i].load(Ordering::Relaxed) << (16 - FSHIFT))
+}
+
 /// The three load averages as /proc/loadavg prints them ("0.42"), rounded
 /// as Linux's `get_avenrun(.., FIXED_1/200, ..)`.
 pub fn load_averages() -> [String; 3] {

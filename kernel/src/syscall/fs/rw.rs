@@ -23,7 +23,18 @@ fn epipe(sc: &SyscallContext<'_>, e: Errno) -> Errno {
     if e == Errno::EPIPE {
         send::send_to_thread(sc.thread, SigInfo::kernel(SIGPIPE));
     }
+    // Only RLIMIT_FSIZE makes a write fail with EFBIG before any byte
+    // went out (OpenFile::write_limited): SIGXFSZ, as
+    // generic_write_check_limits.
+    if e == Errno::EFBIG && fsize_limit(sc) != u64::MAX {
+        send::send_to_thread(sc.thread, SigInfo::kernel(crate::task::signal::SIGXFSZ));
+    }
     e
+}
+
+/// The caller's RLIMIT_FSIZE soft limit (u64::MAX when unlimited).
+pub(super) fn fsize_limit(sc: &SyscallContext<'_>) -> u64 {
+    sc.thread.process.rlimits.lock()[crate::task::rlimit::RLIMIT_FSIZE as usize].cur
 }
 
 /// `len` capped at MAX_RW, after checking that `[buf, buf+len)` lies in
@@ -100,6 +111,7 @@ fn write_from(
         .map_err(|e| epipe(sc, e));
     }
     let mut done = 0;
+    let limit = fsize_limit(sc);
     let mut kbuf = vec![0u8; len.min(CHUNK)];
     while done < len {
         let want = (len - done).min(CHUNK);
@@ -107,12 +119,18 @@ fn write_from(
         let mut part = 0;
         while part < want {
             let r = blocking(sc, file, IoEvents::OUT, || match offset {
-                Some(off) => file.write_at(&kbuf[part..want], off + (done + part) as u64),
-                None => file.write(&kbuf[part..want]),
+                Some(off) => {
+                    file.write_at_limited(&kbuf[part..want], off + (done + part) as u64, limit)
+                }
+                None => file.write_limited(&kbuf[part..want], limit),
             });
             match r {
                 Ok(n) => part += n,
-                Err(e) if done + part > 0 && (e == Errno::ERESTARTSYS || e == Errno::EAGAIN) => {
+                // A write cut at RLIMIT_FSIZE returns what it wrote.
+                Err(e)
+                    if done + part > 0
+                        && (e == Errno::ERESTARTSYS || e == Errno::EAGAIN || e == Errno::EFBIG) =>
+                {
                     return Ok(done + part);
                 }
                 Err(e) => return Err(epipe(sc, e)),
@@ -222,10 +240,13 @@ pub fn sys_writev(sc: &mut SyscallContext<'_>, fd: i32, iov: usize, iovcnt: i32)
             return file.write(&[]).map_err(|e| epipe(sc, e));
         }
         let mut done = 0;
+        let limit = fsize_limit(sc);
         while done < total {
-            match blocking(sc, &file, IoEvents::OUT, || file.write(&kbuf[done..])) {
+            match blocking(sc, &file, IoEvents::OUT, || {
+                file.write_limited(&kbuf[done..], limit)
+            }) {
                 Ok(n) => done += n,
-                Err(e) if done > 0 && e == Errno::ERESTARTSYS => break,
+                Err(e) if done > 0 && (e == Errno::ERESTARTSYS || e == Errno::EFBIG) => break,
                 Err(e) => return Err(epipe(sc, e)),
             }
         }

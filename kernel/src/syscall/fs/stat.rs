@@ -167,8 +167,27 @@ pub fn sys_ftruncate(sc: &mut SyscallContext<'_>, fd: i32, length: i64) -> SysRe
     if !file.writable() || file.is_path() || file.file().stat()?.mode & 0o170000 != 0o100000 {
         return Err(Errno::EINVAL);
     }
+    check_fsize_limit(sc, &file, length as u64)?;
     file.file().truncate(length as u64)?;
     Ok(0)
+}
+
+/// fs/attr.c inode_newsize_ok: growing a file past RLIMIT_FSIZE is EFBIG
+/// with SIGXFSZ.
+fn check_fsize_limit(
+    sc: &SyscallContext<'_>,
+    file: &starling_fs::file::OpenFile,
+    length: u64,
+) -> Result<(), Errno> {
+    let limit = sc.thread.process.rlimits.lock()[crate::task::rlimit::RLIMIT_FSIZE as usize].cur;
+    if limit != u64::MAX && length > limit && (file.file().stat()?.size as u64) < length {
+        crate::task::signal::send::send_to_thread(
+            sc.thread,
+            crate::task::signal::SigInfo::kernel(crate::task::signal::SIGXFSZ),
+        );
+        return Err(Errno::EFBIG);
+    }
+    Ok(())
 }
 
 /// truncate(2).
@@ -187,6 +206,7 @@ pub fn sys_truncate(sc: &mut SyscallContext<'_>, path: usize, length: i64) -> Sy
     if file.file().stat()?.mode & 0o170000 != 0o100000 {
         return Err(Errno::EINVAL);
     }
+    check_fsize_limit(sc, &file, length as u64)?;
     file.file().truncate(length as u64)?;
     Ok(0)
 }

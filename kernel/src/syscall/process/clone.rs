@@ -224,6 +224,10 @@ fn clone_as(sc: &mut SyscallContext<'_>, args: &CloneArgs, tid: i32, ns: &Arc<Pi
         }
         *child.actions.lock() = *parent.actions.lock();
         *child.rlimits.lock() = *parent.rlimits.lock();
+        let cpu_limit = child.rlimits.lock()[crate::task::rlimit::RLIMIT_CPU as usize].cur;
+        if cpu_limit != crate::task::rlimit::RLIM_INFINITY {
+            child.cpu_timers.watch_cpu_limit(true);
+        }
         if flags & CLONE_CLEAR_SIGHAND != 0 {
             // Handlers go back to SIG_DFL; ignored signals stay ignored.
             for act in child.actions.lock().iter_mut() {

@@ -191,6 +191,13 @@ pub fn sys_prlimit64(
         current
     };
     if let Some(lim) = new
+        && resource == crate::task::rlimit::RLIMIT_CPU
+    {
+        target
+            .cpu_timers
+            .watch_cpu_limit(lim.cur != crate::task::rlimit::RLIM_INFINITY);
+    }
+    if let Some(lim) = new
         && resource == RLIMIT_NOFILE
     {
         target
@@ -257,6 +264,9 @@ pub fn sys_sysinfo(_sc: &mut SyscallContext<'_>, info: usize) -> SysResult {
     let mut b = [0u8; 112];
     let uptime = crate::task::block::now().as_secs();
     b[0..8].copy_from_slice(&uptime.to_ne_bytes());
+    for (i, load) in crate::task::stats::load_averages_si().iter().enumerate() {
+        b[8 + i * 8..16 + i * 8].copy_from_slice(&load.to_ne_bytes());
+    }
     let (total, free) = crate::boot::memory_totals();
     b[32..40].copy_from_slice(&(total as u64).to_ne_bytes());
     b[40..48].copy_from_slice(&(free as u64).to_ne_bytes());
