@@ -43,6 +43,34 @@ pub fn sys_close(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
     Ok(0)
 }
 
+/// close_range(2): closes (or with CLOSE_RANGE_CLOEXEC marks
+/// close-on-exec) the descriptors in `first..=last`; CLOSE_RANGE_UNSHARE
+/// first gives the caller a private copy of a table it shares (CLONE_FILES).
+pub fn sys_close_range(
+    sc: &mut SyscallContext<'_>,
+    first: u32,
+    last: u32,
+    flags: u32,
+) -> SysResult {
+    use starling_fs::fdtable::{CLOSE_RANGE_CLOEXEC, CLOSE_RANGE_UNSHARE};
+    if flags & !(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0 || first > last {
+        return Err(Errno::EINVAL);
+    }
+    let process = &sc.thread.process;
+    if flags & CLOSE_RANGE_UNSHARE != 0 {
+        let files = process.files();
+        // Held by the process and by `files`: anyone else shares it.
+        if Arc::strong_count(&files) > 2 {
+            let copy = files.lock().clone();
+            *process.files.lock() = Arc::new(ax_sync::Mutex::new(copy));
+        }
+    }
+    let closed = process.files().lock().close_range(first, last, flags)?;
+    // The descriptions are released outside the table's lock.
+    drop(closed);
+    Ok(0)
+}
+
 /// dup(2).
 pub fn sys_dup(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
     let file = file_of(sc.thread, fd)?;

@@ -5,6 +5,7 @@
 //! into blocking reads and writes.
 
 mod attr;
+mod copy;
 mod dir;
 mod fd;
 mod ioctl;
@@ -20,7 +21,7 @@ use axfs_ng_vfs::MutationCredentials;
 use axpoll::IoEvents;
 use starling_fs::file::{OpenFile, vfs::VfsDir};
 
-pub use self::{attr::*, dir::*, fd::*, ioctl::*, open::*, poll::*, rw::*, stat::*};
+pub use self::{attr::*, copy::*, dir::*, fd::*, ioctl::*, open::*, poll::*, rw::*, stat::*};
 use super::SyscallContext;
 use crate::{
     error::{Errno, KResult},

@@ -19,7 +19,7 @@ const CHUNK: usize = 64 * 1024;
 const MAX_RW: usize = 0x7fff_f000;
 const IOV_MAX: i32 = 1024;
 
-fn epipe(sc: &SyscallContext<'_>, e: Errno) -> Errno {
+pub(super) fn epipe(sc: &SyscallContext<'_>, e: Errno) -> Errno {
     if e == Errno::EPIPE {
         send::send_to_thread(sc.thread, SigInfo::kernel(SIGPIPE));
     }

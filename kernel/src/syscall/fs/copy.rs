@@ -1,0 +1,218 @@
+//! In-kernel copies between descriptors: sendfile(2) and
+//! copy_file_range(2).
+//!
+//! Both move the data through a kernel buffer, chunk by chunk, with the
+//! ordinary read and write paths of the two descriptions, so pipes block
+//! and wake as for read/write, and RLIMIT_FSIZE applies to the target.
+
+use alloc::{sync::Arc, vec};
+
+use axpoll::IoEvents;
+use starling_fs::file::{OpenFile, flags::O_APPEND};
+
+use super::{blocking, file_of, fsize_limit};
+use crate::{
+    error::{Errno, KResult},
+    syscall::{SysResult, SyscallContext},
+    usercopy,
+};
+
+const CHUNK: usize = 64 * 1024;
+/// MAX_RW_COUNT: the most one call moves.
+const MAX_RW: usize = 0x7fff_f000;
+
+/// Whether `file` is a regular file (S_IFREG).
+fn is_regular(file: &OpenFile) -> KResult<bool> {
+    Ok(file.file().stat()?.mode & 0o170000 == 0o100000)
+}
+
+/// Writes all of `data` to `out` at `at` (its position when `None`),
+/// blocking as write(2) does; returns how much went out before an error
+/// or a signal, or the error if nothing did.
+fn write_all(
+    sc: &SyscallContext<'_>,
+    out: &Arc<OpenFile>,
+    data: &[u8],
+    at: Option<u64>,
+) -> KResult<usize> {
+    let limit = fsize_limit(sc);
+    let mut done = 0;
+    while done < data.len() {
+        let r = blocking(sc, out, IoEvents::OUT, || match at {
+            Some(off) => out.write_at_limited(&data[done..], off + done as u64, limit),
+            None => out.write_limited(&data[done..], limit),
+        });
+        match r {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(_) if done > 0 => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// sendfile(2): up to `count` bytes from `in_fd` (at `*offset` when given,
+/// which is then advanced, else at and advancing its position) to `out_fd`.
+pub fn sys_sendfile(
+    sc: &mut SyscallContext<'_>,
+    out_fd: i32,
+    in_fd: i32,
+    offset: usize,
+    count: usize,
+) -> SysResult {
+    let input = file_of(sc.thread, in_fd)?;
+    let output = file_of(sc.thread, out_fd)?;
+    if !input.readable() || input.is_path() || !output.writable() || output.is_path() {
+        return Err(Errno::EBADF);
+    }
+    // fs/read_write.c do_sendfile: an O_APPEND target is EINVAL.
+    if output.flags() & O_APPEND != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut pos = match offset {
+        0 => None,
+        p => {
+            let v = usercopy::read_u64(p)? as i64;
+            if v < 0 {
+                return Err(Errno::EINVAL);
+            }
+            if !input.file().seekable() {
+                return Err(Errno::ESPIPE);
+            }
+            Some(v as u64)
+        }
+    };
+    let count = count.min(MAX_RW);
+    let mut buf = vec![0u8; count.clamp(1, CHUNK)];
+    let mut total = 0;
+    while total < count {
+        let want = (count - total).min(CHUNK);
+        let read = match pos {
+            Some(p) => input.read_at(&mut buf[..want], p),
+            // The first chunk may wait for data (a pipe); later ones do not.
+            None if total == 0 => {
+                blocking(sc, &input, IoEvents::IN, || input.read(&mut buf[..want]))
+            }
+            None => input.read(&mut buf[..want]),
+        };
+        let n = match read {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(_) if total > 0 => break,
+            Err(e) => return Err(e),
+        };
+        let written = match write_all(sc, &output, &buf[..n], None) {
+            Ok(w) => w,
+            Err(e) if total == 0 => {
+                // Nothing moved: the bytes read from the position go back.
+                if pos.is_none() && input.file().seekable() {
+                    input.set_position(input.position() - n as u64);
+                }
+                return Err(super::rw::epipe(sc, e));
+            }
+            Err(_) => 0,
+        };
+        total += written;
+        match &mut pos {
+            Some(p) => *p += written as u64,
+            None if written < n && input.file().seekable() => {
+                input.set_position(input.position() - (n - written) as u64);
+            }
+            None => {}
+        }
+        if written < n {
+            break;
+        }
+    }
+    if let Some(p) = pos {
+        usercopy::write_u64(offset, p)?;
+    }
+    Ok(total)
+}
+
+/// copy_file_range(2) between regular files: `len` bytes from `fd_in` (at
+/// `*off_in` or its position) to `fd_out` (at `*off_out` or its position).
+pub fn sys_copy_file_range(
+    sc: &mut SyscallContext<'_>,
+    fd_in: i32,
+    off_in: usize,
+    fd_out: i32,
+    off_out: usize,
+    len: usize,
+    flags: u32,
+) -> SysResult {
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let input = file_of(sc.thread, fd_in)?;
+    let output = file_of(sc.thread, fd_out)?;
+    if !input.readable() || input.is_path() || !output.writable() || output.is_path() {
+        return Err(Errno::EBADF);
+    }
+    // generic_copy_file_checks: an O_APPEND target is EBADF, directories
+    // EISDIR, anything else that is not a regular file EINVAL.
+    if output.flags() & O_APPEND != 0 {
+        return Err(Errno::EBADF);
+    }
+    for f in [&input, &output] {
+        let mode = f.file().stat()?.mode & 0o170000;
+        if mode == 0o040000 {
+            return Err(Errno::EISDIR);
+        }
+    }
+    if !is_regular(&input)? || !is_regular(&output)? {
+        return Err(Errno::EINVAL);
+    }
+    let read_off = |addr: usize| -> KResult<Option<u64>> {
+        if addr == 0 {
+            return Ok(None);
+        }
+        let v = usercopy::read_u64(addr)? as i64;
+        if v < 0 {
+            return Err(Errno::EINVAL);
+        }
+        Ok(Some(v as u64))
+    };
+    let start_in = read_off(off_in)?.unwrap_or_else(|| input.position());
+    let start_out = read_off(off_out)?.unwrap_or_else(|| output.position());
+    let len = len.min(MAX_RW);
+    // The same file with overlapping ranges: EINVAL.
+    let (a, b) = (input.file().stat()?, output.file().stat()?);
+    if a.dev == b.dev
+        && a.ino == b.ino
+        && start_in < start_out + len as u64
+        && start_out < start_in + len as u64
+    {
+        return Err(Errno::EINVAL);
+    }
+    let mut buf = vec![0u8; len.clamp(1, CHUNK)];
+    let mut total = 0;
+    while total < len {
+        let want = (len - total).min(CHUNK);
+        let n = match input.read_at(&mut buf[..want], start_in + total as u64) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(_) if total > 0 => break,
+            Err(e) => return Err(e),
+        };
+        let written = match write_all(sc, &output, &buf[..n], Some(start_out + total as u64)) {
+            Ok(w) => w,
+            Err(e) if total == 0 => return Err(super::rw::epipe(sc, e)),
+            Err(_) => 0,
+        };
+        total += written;
+        if written < n {
+            break;
+        }
+    }
+    match off_in {
+        0 => input.set_position(start_in + total as u64),
+        p => usercopy::write_u64(p, start_in + total as u64)?,
+    }
+    match off_out {
+        0 => output.set_position(start_out + total as u64),
+        p => usercopy::write_u64(p, start_out + total as u64)?,
+    }
+    Ok(total)
+}
