@@ -1,4 +1,4 @@
-//! poll and ppoll.
+//! poll, ppoll, select and pselect6.
 
 use alloc::{sync::Arc, vec::Vec};
 use core::time::Duration;
@@ -150,6 +150,214 @@ pub fn sys_ppoll(
         } else {
             sc.thread.set_sigmask(old);
         }
+    }
+    r
+}
+
+/// The readiness select(2) reports in each set (fs/select.c POLLIN_SET,
+/// POLLOUT_SET, POLLEX_SET).
+fn select_sets() -> [IoEvents; 3] {
+    [
+        IoEvents::IN | IoEvents::RDNORM | IoEvents::RDBAND | IoEvents::HUP | IoEvents::ERR,
+        IoEvents::OUT | IoEvents::WRNORM | IoEvents::WRBAND | IoEvents::ERR,
+        IoEvents::PRI,
+    ]
+}
+
+/// Reads an `fd_set` of `nfds` bits (empty when `addr` is 0).
+fn read_fd_set(addr: usize, nfds: usize) -> KResult<Vec<u64>> {
+    let words = nfds.div_ceil(64);
+    let mut set = alloc::vec![0u64; words];
+    if addr != 0 && words > 0 {
+        let mut raw = alloc::vec![0u8; words * 8];
+        usercopy::copy_from_user(&mut raw, addr)?;
+        for (w, c) in set.iter_mut().zip(raw.chunks(8)) {
+            *w = u64::from_ne_bytes(c.try_into().unwrap_or([0; 8]));
+        }
+    }
+    Ok(set)
+}
+
+fn write_fd_set(addr: usize, set: &[u64]) -> KResult<()> {
+    if addr == 0 || set.is_empty() {
+        return Ok(());
+    }
+    let raw: Vec<u8> = set.iter().flat_map(|w| w.to_ne_bytes()).collect();
+    usercopy::copy_to_user(addr, &raw)
+}
+
+/// select core (fs/select.c core_sys_select): the three sets at `addrs`,
+/// waiting until `deadline`; the sets are rewritten with what is ready.
+fn do_select(
+    sc: &SyscallContext<'_>,
+    nfds: i32,
+    addrs: [usize; 3],
+    deadline: Option<Duration>,
+) -> SysResult {
+    if nfds < 0 {
+        return Err(Errno::EINVAL);
+    }
+    // Bits past the table's size cannot name open descriptors.
+    let files = sc.thread.process.files();
+    let nfds = (nfds as usize).min(files.lock().limit().max(1024));
+    let sets = [
+        read_fd_set(addrs[0], nfds)?,
+        read_fd_set(addrs[1], nfds)?,
+        read_fd_set(addrs[2], nfds)?,
+    ];
+    let wanted = select_sets();
+    let mut entries: Vec<(usize, Arc<OpenFile>, IoEvents)> = Vec::new();
+    for fd in 0..nfds {
+        let (w, b) = (fd / 64, 1u64 << (fd % 64));
+        let mut events = IoEvents::empty();
+        for (set, want) in sets.iter().zip(wanted) {
+            if set[w] & b != 0 {
+                events |= want;
+            }
+        }
+        if events.is_empty() {
+            continue;
+        }
+        let file = files.lock().get(fd as i32).cloned().ok_or(Errno::EBADF)?;
+        entries.push((fd, file, events));
+    }
+    drop(files);
+    let words = nfds.div_ceil(64);
+    let scan = || -> ([Vec<u64>; 3], usize) {
+        let mut out = [
+            alloc::vec![0u64; words],
+            alloc::vec![0u64; words],
+            alloc::vec![0u64; words],
+        ];
+        let mut count = 0;
+        for (fd, file, _) in &entries {
+            let revents = file.file().poll();
+            let (w, b) = (fd / 64, 1u64 << (fd % 64));
+            for (i, want) in wanted.iter().enumerate() {
+                if sets[i][w] & b != 0 && revents.intersects(*want) {
+                    out[i][w] |= b;
+                    count += 1;
+                }
+            }
+        }
+        (out, count)
+    };
+    let result = block::wait_event(
+        sc.thread,
+        deadline,
+        block::Interruptible::Eintr,
+        |sink| {
+            for (_, file, events) in &entries {
+                // SAFETY: the registrar is dropped before `entries`.
+                unsafe { file.file().register_poll(sink, *events) };
+            }
+        },
+        || {
+            let (out, n) = scan();
+            (n > 0).then_some(Ok((out, n)))
+        },
+    );
+    let (out, n) = match result {
+        Ok(r) => r,
+        Err(Errno::ETIMEDOUT) => (
+            [
+                alloc::vec![0u64; words],
+                alloc::vec![0u64; words],
+                alloc::vec![0u64; words],
+            ],
+            0,
+        ),
+        Err(Errno::EINTR) => return Err(ERESTARTNOHAND),
+        Err(e) => return Err(e),
+    };
+    for (addr, set) in addrs.iter().zip(&out) {
+        write_fd_set(*addr, set)?;
+    }
+    Ok(n)
+}
+
+/// Time left until `deadline` (0 once passed).
+fn remaining(deadline: Duration) -> Duration {
+    deadline.saturating_sub(block::now())
+}
+
+#[cfg(target_arch = "x86_64")]
+/// select(2): the timeval, if any, is updated with the time not slept.
+pub fn sys_select(
+    sc: &mut SyscallContext<'_>,
+    nfds: i32,
+    readfds: usize,
+    writefds: usize,
+    exceptfds: usize,
+    timeout: usize,
+) -> SysResult {
+    let deadline = if timeout == 0 {
+        None
+    } else {
+        let sec = usercopy::read_u64(timeout)? as i64;
+        let usec = usercopy::read_u64(timeout + 8)? as i64;
+        if sec < 0 || usec < 0 {
+            return Err(Errno::EINVAL);
+        }
+        // Microseconds past a second carry over (fs/select.c).
+        let d = Duration::from_secs(sec as u64).saturating_add(Duration::from_micros(usec as u64));
+        Some(deadline_after(d))
+    };
+    let r = do_select(sc, nfds, [readfds, writefds, exceptfds], deadline);
+    if let Some(d) = deadline {
+        let left = remaining(d);
+        usercopy::write_u64(timeout, left.as_secs())?;
+        usercopy::write_u64(timeout + 8, u64::from(left.subsec_micros()))?;
+    }
+    r
+}
+
+/// pselect6(2): select with a timespec (updated with the time not slept)
+/// and a temporary signal mask passed as { sigset_t *, size_t }.
+pub fn sys_pselect6(
+    sc: &mut SyscallContext<'_>,
+    nfds: i32,
+    readfds: usize,
+    writefds: usize,
+    exceptfds: usize,
+    tsp: usize,
+    sig: usize,
+) -> SysResult {
+    let deadline = if tsp == 0 {
+        None
+    } else {
+        Some(deadline_after(read_timespec(tsp)?))
+    };
+    let mask = if sig == 0 {
+        None
+    } else {
+        let set = usercopy::read_u64(sig)? as usize;
+        let size = usercopy::read_u64(sig + 8)? as usize;
+        if set == 0 {
+            None
+        } else {
+            if size != 8 {
+                return Err(Errno::EINVAL);
+            }
+            Some(SigSet(usercopy::read_u64(set)?))
+        }
+    };
+    let old = sc.thread.sigmask();
+    if let Some(m) = mask {
+        sc.thread.set_sigmask(m);
+    }
+    let r = do_select(sc, nfds, [readfds, writefds, exceptfds], deadline);
+    if mask.is_some() {
+        if r == Err(ERESTARTNOHAND) {
+            sc.thread.set_saved_sigmask(old);
+        } else {
+            sc.thread.set_sigmask(old);
+        }
+    }
+    if let Some(d) = deadline {
+        let left = remaining(d);
+        usercopy::write_u64(tsp, left.as_secs())?;
+        usercopy::write_u64(tsp + 8, u64::from(left.subsec_nanos()))?;
     }
     r
 }
