@@ -12,6 +12,7 @@
 //! implementation.
 
 pub mod device;
+pub mod eventfd;
 pub mod mapped;
 pub mod pipe;
 pub mod tty;

@@ -63,13 +63,27 @@ fn fdinfo(file: &OpenFile, cloexec: bool) -> String {
         flags |= O_CLOEXEC;
     }
     let ino = file.file().stat().map_or(0, |st| st.ino);
-    format!(
+    let mut text = format!(
         "pos:\t{}\nflags:\t0{:o}\nmnt_id:\t{}\nino:\t{}\n",
         file.position(),
         flags,
         mount_id(file),
         ino
-    )
+    );
+    // fs/eventfd.c eventfd_show_fdinfo.
+    if let Some(e) = file
+        .file()
+        .as_any()
+        .downcast_ref::<starling_fs::file::eventfd::EventFd>()
+    {
+        text.push_str(&format!(
+            "eventfd-count: {:16x}\neventfd-id: {}\neventfd-semaphore: {}\n",
+            e.count(),
+            ino,
+            u8::from(e.is_semaphore())
+        ));
+    }
+    text
 }
 
 /// /proc/PID/fd: one symlink per descriptor, naming what it refers to.

@@ -71,6 +71,20 @@ pub fn sys_close_range(
     Ok(0)
 }
 
+/// eventfd2(2); eventfd(2) is `flags` 0.
+pub fn sys_eventfd2(sc: &mut SyscallContext<'_>, initval: u32, flags: u32) -> SysResult {
+    use starling_fs::file::eventfd::{EFD_SEMAPHORE, EventFd};
+    if flags & !(EFD_SEMAPHORE | O_CLOEXEC | O_NONBLOCK) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let file = EventFd::new(initval, flags & EFD_SEMAPHORE != 0);
+    install(
+        sc,
+        OpenFile::new(file, O_RDWR | (flags & O_NONBLOCK)),
+        flags & O_CLOEXEC != 0,
+    )
+}
+
 /// dup(2).
 pub fn sys_dup(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
     let file = file_of(sc.thread, fd)?;

@@ -158,6 +158,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         164 => sys_setrlimit(sc, u(0), a[1]),
         97 => sys_unshare(sc, a[0] as u64),
         436 => sys_close_range(sc, u(0), u(1), u(2)),
+        19 => sys_eventfd2(sc, u(0), u(1)),
         72 => sys_pselect6(sc, i(0), a[1], a[2], a[3], a[4], a[5]),
         71 => sys_sendfile(sc, i(0), i(1), a[2], a[3]),
         285 => sys_copy_file_range(sc, i(0), a[1], i(2), a[3], a[4], u(5)),

@@ -184,6 +184,8 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         160 => sys_setrlimit(sc, u(0), a[1]),
         272 => sys_unshare(sc, a[0] as u64),
         436 => sys_close_range(sc, u(0), u(1), u(2)),
+        284 => sys_eventfd2(sc, u(0), 0),
+        290 => sys_eventfd2(sc, u(0), u(1)),
         23 => sys_select(sc, i(0), a[1], a[2], a[3], a[4]),
         270 => sys_pselect6(sc, i(0), a[1], a[2], a[3], a[4], a[5]),
         40 => sys_sendfile(sc, i(0), i(1), a[2], a[3]),
