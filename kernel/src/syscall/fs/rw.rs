@@ -203,13 +203,25 @@ fn read_iovecs(iov: usize, iovcnt: i32) -> KResult<Vec<(usize, usize)>> {
 /// readv(2).
 pub fn sys_readv(sc: &mut SyscallContext<'_>, fd: i32, iov: usize, iovcnt: i32) -> SysResult {
     let file = file_of(sc.thread, fd)?;
+    readv_at(sc, &file, iov, iovcnt, None)
+}
+
+/// The readv loop, at the position or from `offset` (preadv).
+fn readv_at(
+    sc: &SyscallContext<'_>,
+    file: &Arc<OpenFile>,
+    iov: usize,
+    iovcnt: i32,
+    offset: Option<u64>,
+) -> SysResult {
     let vecs = read_iovecs(iov, iovcnt)?;
     let mut total = 0;
     for (base, len) in vecs {
         if len == 0 {
             continue;
         }
-        let n = match read_into(sc, &file, base, len, None) {
+        let at = offset.map(|o| o + total as u64);
+        let n = match read_into(sc, file, base, len, at) {
             Ok(n) => n,
             Err(e) if total > 0 && e != Errno::EFAULT => break,
             Err(e) => return if total > 0 { Ok(total) } else { Err(e) },
@@ -225,6 +237,17 @@ pub fn sys_readv(sc: &mut SyscallContext<'_>, fd: i32, iov: usize, iovcnt: i32) 
 /// writev(2).
 pub fn sys_writev(sc: &mut SyscallContext<'_>, fd: i32, iov: usize, iovcnt: i32) -> SysResult {
     let file = file_of(sc.thread, fd)?;
+    writev_at(sc, &file, iov, iovcnt, None)
+}
+
+/// The writev loop, at the position or from `offset` (pwritev).
+fn writev_at(
+    sc: &SyscallContext<'_>,
+    file: &Arc<OpenFile>,
+    iov: usize,
+    iovcnt: i32,
+    offset: Option<u64>,
+) -> SysResult {
     let vecs = read_iovecs(iov, iovcnt)?;
     // Gather into one buffer so the write stays whole (a pipe's PIPE_BUF
     // atomicity and the console's "each write whole" both depend on it).
@@ -237,13 +260,18 @@ pub fn sys_writev(sc: &mut SyscallContext<'_>, fd: i32, iov: usize, iovcnt: i32)
             at += len;
         }
         if total == 0 {
-            return file.write(&[]).map_err(|e| epipe(sc, e));
+            return match offset {
+                Some(off) => file.write_at(&[], off),
+                None => file.write(&[]),
+            }
+            .map_err(|e| epipe(sc, e));
         }
         let mut done = 0;
         let limit = fsize_limit(sc);
         while done < total {
-            match blocking(sc, &file, IoEvents::OUT, || {
-                file.write_limited(&kbuf[done..], limit)
+            match blocking(sc, file, IoEvents::OUT, || match offset {
+                Some(off) => file.write_at_limited(&kbuf[done..], off + done as u64, limit),
+                None => file.write_limited(&kbuf[done..], limit),
             }) {
                 Ok(n) => done += n,
                 Err(e) if done > 0 && (e == Errno::ERESTARTSYS || e == Errno::EFBIG) => break,
@@ -254,12 +282,129 @@ pub fn sys_writev(sc: &mut SyscallContext<'_>, fd: i32, iov: usize, iovcnt: i32)
     }
     let mut written = 0;
     for (base, len) in vecs {
-        match write_from(sc, &file, base, len, None) {
+        let at = offset.map(|o| o + written as u64);
+        match write_from(sc, file, base, len, at) {
             Ok(n) => written += n,
             Err(e) => return if written > 0 { Ok(written) } else { Err(e) },
         }
     }
     Ok(written)
+}
+
+/// The offset of preadv/pwritev: `pos_l` on 64-bit (pos_from_hilo);
+/// negative is EINVAL.
+fn vec_offset(pos_l: usize) -> KResult<u64> {
+    u64::try_from(pos_l as i64).map_err(|_| Errno::EINVAL)
+}
+
+/// RWF_* flags of preadv2/pwritev2 (include/uapi/linux/fs.h).
+const RWF_HIPRI: u32 = 0x1;
+const RWF_DSYNC: u32 = 0x2;
+const RWF_SYNC: u32 = 0x4;
+const RWF_NOWAIT: u32 = 0x8;
+const RWF_APPEND: u32 = 0x10;
+
+/// preadv(2).
+pub fn sys_preadv(
+    sc: &mut SyscallContext<'_>,
+    fd: i32,
+    iov: usize,
+    iovcnt: i32,
+    pos_l: usize,
+) -> SysResult {
+    let file = file_of(sc.thread, fd)?;
+    let off = vec_offset(pos_l)?;
+    if !file.file().seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    readv_at(sc, &file, iov, iovcnt, Some(off))
+}
+
+/// pwritev(2).
+pub fn sys_pwritev(
+    sc: &mut SyscallContext<'_>,
+    fd: i32,
+    iov: usize,
+    iovcnt: i32,
+    pos_l: usize,
+) -> SysResult {
+    let file = file_of(sc.thread, fd)?;
+    let off = vec_offset(pos_l)?;
+    if !file.file().seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    writev_at(sc, &file, iov, iovcnt, Some(off))
+}
+
+/// preadv2(2): offset -1 reads at the position; RWF_HIPRI is a hint,
+/// RWF_NOWAIT reads only what needs no waiting (EAGAIN otherwise); other
+/// flags EOPNOTSUPP.
+pub fn sys_preadv2(
+    sc: &mut SyscallContext<'_>,
+    fd: i32,
+    iov: usize,
+    iovcnt: i32,
+    pos_l: usize,
+    flags: u32,
+) -> SysResult {
+    if flags & !(RWF_HIPRI | RWF_NOWAIT) != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let file = file_of(sc.thread, fd)?;
+    let offset = match pos_l as i64 {
+        -1 => None,
+        _ => Some(vec_offset(pos_l)?),
+    };
+    if offset.is_some() && !file.file().seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    if flags & RWF_NOWAIT != 0 && !file.nonblocking() {
+        // One non-blocking attempt: data that is there, or EAGAIN.
+        let vecs = read_iovecs(iov, iovcnt)?;
+        let Some(&(base, len)) = vecs.iter().find(|v| v.1 > 0) else {
+            return Ok(0);
+        };
+        let mut kbuf = vec![0u8; len.min(CHUNK)];
+        let n = match offset {
+            Some(off) => file.read_at(&mut kbuf, off)?,
+            None => file.read(&mut kbuf)?,
+        };
+        usercopy::copy_to_user(base, &kbuf[..n])?;
+        return Ok(n);
+    }
+    readv_at(sc, &file, iov, iovcnt, offset)
+}
+
+/// pwritev2(2): offset -1 writes at the position; RWF_APPEND writes at the
+/// end; RWF_DSYNC/RWF_SYNC sync the file afterwards; RWF_HIPRI is a hint;
+/// other flags (RWF_NOWAIT included) EOPNOTSUPP.
+pub fn sys_pwritev2(
+    sc: &mut SyscallContext<'_>,
+    fd: i32,
+    iov: usize,
+    iovcnt: i32,
+    pos_l: usize,
+    flags: u32,
+) -> SysResult {
+    if flags & !(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_APPEND) != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let file = file_of(sc.thread, fd)?;
+    let mut offset = match pos_l as i64 {
+        -1 => None,
+        _ => Some(vec_offset(pos_l)?),
+    };
+    if offset.is_some() && !file.file().seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    if flags & RWF_APPEND != 0 && file.file().seekable() {
+        offset = Some(file.file().size()?);
+    }
+    let n = writev_at(sc, &file, iov, iovcnt, offset)?;
+    if flags & (RWF_DSYNC | RWF_SYNC) != 0 {
+        file.file().sync()?;
+    }
+    Ok(n)
 }
 
 /// lseek(2).
