@@ -168,6 +168,17 @@ pub trait FileLike: Send + Sync + Any {
         Ok(())
     }
 
+    /// fallocate(2) on a regular file: `op` over `len` bytes at `offset`;
+    /// ENODEV for objects that are not files of a file system.
+    fn fallocate(
+        &self,
+        _op: axfs_ng_vfs::FileRangeOperation,
+        _offset: u64,
+        _len: u64,
+    ) -> KResult<()> {
+        Err(Errno::ENODEV)
+    }
+
     /// The path shown in /proc/PID/fd.
     fn path(&self) -> String;
 

@@ -244,6 +244,13 @@ impl FileLike for VfsFile {
         Ok(self.retry_busy(|| self.file.sync(false))?)
     }
 
+    fn fallocate(&self, op: axfs_ng_vfs::FileRangeOperation, offset: u64, len: u64) -> KResult<()> {
+        if self.generated.is_some() {
+            return Err(Errno::ENODEV);
+        }
+        Ok(self.retry_busy(|| self.file.operate_range(offset, len, op))?)
+    }
+
     fn path(&self) -> String {
         self.path.clone()
     }

@@ -172,6 +172,83 @@ pub fn sys_ftruncate(sc: &mut SyscallContext<'_>, fd: i32, length: i64) -> SysRe
     Ok(0)
 }
 
+/// fallocate(2) (fs/open.c vfs_fallocate's checks, then the file
+/// system's range operation).
+pub fn sys_fallocate(
+    sc: &mut SyscallContext<'_>,
+    fd: i32,
+    mode: u32,
+    offset: i64,
+    len: i64,
+) -> SysResult {
+    use axfs_ng_vfs::{FileRangeOperation as Op, PreallocationMode as Pre};
+    const KEEP_SIZE: u32 = 0x01;
+    const PUNCH_HOLE: u32 = 0x02;
+    const NO_HIDE_STALE: u32 = 0x04;
+    const COLLAPSE_RANGE: u32 = 0x08;
+    const ZERO_RANGE: u32 = 0x10;
+    const INSERT_RANGE: u32 = 0x20;
+    const UNSHARE_RANGE: u32 = 0x40;
+    const SUPPORTED: u32 = KEEP_SIZE
+        | PUNCH_HOLE
+        | NO_HIDE_STALE
+        | COLLAPSE_RANGE
+        | ZERO_RANGE
+        | INSERT_RANGE
+        | UNSHARE_RANGE;
+    if offset < 0 || len <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if mode & !SUPPORTED != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let op_bits = mode & (PUNCH_HOLE | COLLAPSE_RANGE | ZERO_RANGE | INSERT_RANGE | UNSHARE_RANGE);
+    // Linux 6.12+: at most one operation; punching a hole needs KEEP_SIZE,
+    // collapse and insert refuse it; anything else is EOPNOTSUPP.
+    if op_bits.count_ones() > 1 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if op_bits == PUNCH_HOLE && mode & KEEP_SIZE == 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if (op_bits == COLLAPSE_RANGE || op_bits == INSERT_RANGE) && mode & KEEP_SIZE != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if mode & NO_HIDE_STALE != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let file = file_of(sc.thread, fd)?;
+    if !file.writable() || file.is_path() {
+        return Err(Errno::EBADF);
+    }
+    let st = file.file().stat()?;
+    match st.mode & 0o170000 {
+        0o010000 => return Err(Errno::ESPIPE),
+        0o040000 => return Err(Errno::EISDIR),
+        0o100000 => {}
+        _ => return Err(Errno::ENODEV),
+    }
+    let (offset, len) = (offset as u64, len as u64);
+    let end = offset
+        .checked_add(len)
+        .filter(|&e| e <= i64::MAX as u64)
+        .ok_or(Errno::EFBIG)?;
+    let keep = mode & KEEP_SIZE != 0;
+    let pre = if keep { Pre::KeepSize } else { Pre::ExtendSize };
+    let op = match op_bits {
+        0 | UNSHARE_RANGE => Op::Allocate(pre),
+        PUNCH_HOLE => Op::PunchHole,
+        ZERO_RANGE => Op::ZeroRange(pre),
+        COLLAPSE_RANGE => Op::CollapseRange,
+        _ => Op::InsertRange,
+    };
+    if !keep && matches!(op, Op::Allocate(_) | Op::ZeroRange(_)) {
+        check_fsize_limit(sc, &file, end)?;
+    }
+    file.file().fallocate(op, offset, len)?;
+    Ok(0)
+}
+
 /// fs/attr.c inode_newsize_ok: growing a file past RLIMIT_FSIZE is EFBIG
 /// with SIGXFSZ.
 fn check_fsize_limit(
