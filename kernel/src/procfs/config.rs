@@ -33,6 +33,7 @@ const COMMON: &[&str] = &[
     "CONFIG_COREDUMP=y",
     "CONFIG_ELF_CORE=y",
     "CONFIG_FUTEX=y",
+    "CONFIG_EVENTFD=y",
     "CONFIG_POSIX_TIMERS=y",
     "CONFIG_MEMBARRIER=y",
     "CONFIG_NAMESPACES=y",
