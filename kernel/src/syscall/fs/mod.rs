@@ -7,6 +7,7 @@
 mod attr;
 mod dir;
 mod fd;
+mod flock;
 mod ioctl;
 mod open;
 mod poll;
@@ -20,7 +21,7 @@ use axfs_ng_vfs::MutationCredentials;
 use axpoll::IoEvents;
 use starling_fs::file::{OpenFile, vfs::VfsDir};
 
-pub use self::{attr::*, dir::*, fd::*, ioctl::*, open::*, poll::*, rw::*, stat::*};
+pub use self::{attr::*, dir::*, fd::*, flock::*, ioctl::*, open::*, poll::*, rw::*, stat::*};
 use super::SyscallContext;
 use crate::{
     error::{Errno, KResult},

@@ -157,6 +157,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         163 => sys_getrlimit(sc, u(0), a[1]),
         164 => sys_setrlimit(sc, u(0), a[1]),
         97 => sys_unshare(sc, a[0] as u64),
+        32 => sys_flock(sc, i(0), u(1)),
         _ => unimplemented(nr),
     }
 }

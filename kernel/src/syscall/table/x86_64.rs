@@ -183,6 +183,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         97 => sys_getrlimit(sc, u(0), a[1]),
         160 => sys_setrlimit(sc, u(0), a[1]),
         272 => sys_unshare(sc, a[0] as u64),
+        73 => sys_flock(sc, i(0), u(1)),
         _ => unimplemented(nr),
     }
 }
