@@ -2,9 +2,10 @@
 //!
 //! The pure, host-testable logic builds everywhere: the Linux errno type
 //! shared by all layers ([`errno`]), the per-process descriptor table
-//! ([`fdtable`]), path parsing ([`path`]), and two helpers of procfs: the
-//! parsing rules of /proc/sys writes ([`sysctl`]) and the stored-block gzip
-//! writer behind /proc/config.gz ([`gzip`]). With the `kernel` feature the
+//! ([`fdtable`]), path parsing ([`path`]), the flock(2) lock table of one
+//! file ([`flock`]), and two helpers of procfs: the parsing rules of
+//! /proc/sys writes ([`sysctl`]) and the stored-block gzip writer behind
+//! /proc/config.gz ([`gzip`]). With the `kernel` feature the
 //! crate also provides the file objects behind descriptors ([`file`]: regular
 //! files and directories over the ArceOS VFS, pipes, the console tty and the
 //! simple character devices) and the in-memory filesystem used for /tmp,
@@ -18,6 +19,7 @@ extern crate alloc;
 pub mod elfcore;
 pub mod errno;
 pub mod fdtable;
+pub mod flock;
 pub mod gzip;
 pub mod path;
 pub mod sysctl;

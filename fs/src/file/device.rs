@@ -11,7 +11,7 @@ use core::{
 
 use axpoll::IoEvents;
 
-use super::{FileLike, Kstat, mode};
+use super::{FileLike, Kstat, flock::FlockNode, mode};
 use crate::{Errno, KResult};
 
 /// Which memory device.
@@ -220,6 +220,10 @@ impl FileLike for DeviceNode {
 
     fn release(&self) {
         self.inner.release();
+    }
+
+    fn flock_node(&self) -> Option<Arc<FlockNode>> {
+        Some(self.node.user_data().get_or_insert_with(FlockNode::default))
     }
 
     fn as_any(&self) -> &dyn Any {

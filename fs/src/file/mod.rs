@@ -10,9 +10,13 @@
 //! object's readiness sources ([`FileLike::register_poll`]) and retries, which
 //! gives blocking I/O, O_NONBLOCK, poll and signal interruption one shared
 //! implementation.
+//!
+//! An open file description is also the owner of flock(2) locks ([`flock`]):
+//! the lock it holds is released when it is dropped.
 
 pub mod device;
 pub mod eventfd;
+pub mod flock;
 pub mod mapped;
 pub mod pipe;
 pub mod tty;
@@ -24,9 +28,10 @@ use core::{
     sync::atomic::{AtomicU32, AtomicU64, Ordering},
 };
 
-use ax_sync::Mutex;
+use ax_sync::{Mutex, SpinLock};
 use axpoll::{IoEvents, SharedRegistrationSink};
 
+use self::flock::FlockNode;
 use crate::{Errno, KResult};
 
 /// Linux open flags the file layer keeps per open file description.
@@ -185,6 +190,13 @@ pub trait FileLike: Send + Sync + Any {
     /// Called when the last descriptor of the open file description closes.
     fn release(&self) {}
 
+    /// The flock(2) state of the file (Linux keeps it in the inode), shared
+    /// by every open of it. `None` for objects that are no file of a file
+    /// system: each of their open file descriptions gets its own.
+    fn flock_node(&self) -> Option<Arc<FlockNode>> {
+        None
+    }
+
     /// Downcasting support.
     fn as_any(&self) -> &dyn Any;
 }
@@ -200,6 +212,9 @@ pub struct OpenFile {
     /// progress: /proc/PID/fdinfo can be read through the very description
     /// it describes, whose `pos` lock that read holds.
     pos_copy: AtomicU64,
+    /// The flock(2) state this description has locked or asked to lock in,
+    /// kept to release its lock when the description goes away.
+    flock: SpinLock<Option<Arc<FlockNode>>>,
 }
 
 impl OpenFile {
@@ -216,6 +231,7 @@ impl OpenFile {
             flags: AtomicU32::new(open_flags & !OPEN_ONLY),
             pos: Mutex::new(0),
             pos_copy: AtomicU64::new(0),
+            flock: SpinLock::new(None),
         })
     }
 
@@ -382,10 +398,36 @@ impl OpenFile {
         *p = pos;
         self.pos_copy.store(pos, Ordering::Release);
     }
+
+    /// The flock(2) state of the file: the object's
+    /// ([`FileLike::flock_node`]), or one of this description's own for
+    /// objects without one.
+    pub fn flock_node(&self) -> Arc<FlockNode> {
+        if let Some(node) = &*self.flock.lock() {
+            return node.clone();
+        }
+        // Looked up outside the spin lock: the VFS node's user data is
+        // behind a sleeping mutex. Racing callers find the same node, or
+        // for objects without one keep the first fallback.
+        let node = self.file.flock_node().unwrap_or_default();
+        self.flock.lock().get_or_insert(node).clone()
+    }
+
+    /// This description as the owner of flock(2) locks: its address, unique
+    /// while it exists (it lives in an `Arc` from [`OpenFile::new`] on).
+    pub fn flock_owner(&self) -> usize {
+        core::ptr::from_ref(self) as usize
+    }
 }
 
 impl Drop for OpenFile {
     fn drop(&mut self) {
+        // The last reference went away: release the flock lock, as Linux's
+        // __fput does (locks_remove_file) before the file's release.
+        let node = self.flock.lock().take();
+        if let Some(node) = node {
+            node.unlock(self.flock_owner());
+        }
         self.file.release();
     }
 }

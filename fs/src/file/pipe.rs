@@ -19,7 +19,7 @@ use ax_sync::SpinLock;
 use axpoll::{IoEvents, PollSource, SharedRegistrationSink};
 use axpoll_set::PollSet;
 
-use super::{FileLike, Kstat, mode};
+use super::{FileLike, Kstat, flock::FlockNode, mode};
 use crate::{Errno, KResult};
 
 /// Pipe capacity (Linux's default, 16 pages).
@@ -45,6 +45,9 @@ struct Shared {
     /// only after one came and went).
     had_writer: core::sync::atomic::AtomicBool,
     ino: u64,
+    /// flock(2) state: both ends of a pipe are one inode on Linux. A
+    /// FIFO's opens use the node's instead.
+    flock: Arc<FlockNode>,
 }
 
 static NEXT_PIPE_INO: AtomicUsize = AtomicUsize::new(1);
@@ -111,6 +114,7 @@ pub fn new_pipe(uid: u32) -> (Arc<dyn FileLike>, Arc<dyn FileLike>) {
         opened: PollSet::new(),
         had_writer: core::sync::atomic::AtomicBool::new(true),
         ino: NEXT_PIPE_INO.fetch_add(1, Ordering::Relaxed) as u64,
+        flock: Arc::default(),
     });
     (
         Arc::new(PipeEnd {
@@ -328,6 +332,10 @@ impl FileLike for PipeEnd {
         alloc::format!("pipe:[{}]", self.shared.ino)
     }
 
+    fn flock_node(&self) -> Option<Arc<FlockNode>> {
+        Some(self.shared.flock.clone())
+    }
+
     fn release(&self) {
         if self.write_end && self.shared.writers.fetch_sub(1, Ordering::AcqRel) == 1 {
             wake(&self.shared.readable, IoEvents::HUP | IoEvents::IN);
@@ -362,6 +370,7 @@ impl Default for Fifo {
                 opened: PollSet::new(),
                 had_writer: core::sync::atomic::AtomicBool::new(false),
                 ino: NEXT_PIPE_INO.fetch_add(1, Ordering::Relaxed) as u64,
+                flock: Arc::default(),
             }),
         }
     }

@@ -23,6 +23,7 @@ use axpoll::IoEvents;
 
 use super::{
     DirEntryInfo, FileLike, Kstat,
+    flock::FlockNode,
     mapped::{self, BUSY_ATTEMPTS, RELIEVE_AFTER},
     mode,
 };
@@ -59,6 +60,11 @@ pub fn kstat_of(meta: &Metadata) -> Kstat {
         mtime: ts(meta.mtime),
         ctime: ts(meta.ctime),
     }
+}
+
+/// The flock(2) state of a node, kept in its user data.
+fn flock_node_of(loc: &Location) -> Arc<FlockNode> {
+    loc.user_data().get_or_insert_with(FlockNode::default)
 }
 
 /// `DT_*` value for a node type (getdents64).
@@ -255,6 +261,10 @@ impl FileLike for VfsFile {
         self.path.clone()
     }
 
+    fn flock_node(&self) -> Option<Arc<FlockNode>> {
+        Some(flock_node_of(self.location()))
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -314,6 +324,10 @@ impl FileLike for VfsDir {
 
     fn path(&self) -> String {
         self.path.clone()
+    }
+
+    fn flock_node(&self) -> Option<Arc<FlockNode>> {
+        Some(flock_node_of(self.location()))
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -32,6 +32,8 @@ const COMMON: &[&str] = &[
     "CONFIG_BINFMT_SCRIPT=y",
     "CONFIG_COREDUMP=y",
     "CONFIG_ELF_CORE=y",
+    // flock(2); fcntl record locks (F_SETLK) still fail with EOPNOTSUPP.
+    "CONFIG_FILE_LOCKING=y",
     "CONFIG_FUTEX=y",
     "CONFIG_EVENTFD=y",
     "CONFIG_POSIX_TIMERS=y",

@@ -8,6 +8,7 @@ mod attr;
 mod copy;
 mod dir;
 mod fd;
+mod flock;
 mod ioctl;
 mod open;
 mod poll;
@@ -21,7 +22,9 @@ use axfs_ng_vfs::MutationCredentials;
 use axpoll::IoEvents;
 use starling_fs::file::{OpenFile, vfs::VfsDir};
 
-pub use self::{attr::*, copy::*, dir::*, fd::*, ioctl::*, open::*, poll::*, rw::*, stat::*};
+pub use self::{
+    attr::*, copy::*, dir::*, fd::*, flock::*, ioctl::*, open::*, poll::*, rw::*, stat::*,
+};
 use super::SyscallContext;
 use crate::{
     error::{Errno, KResult},

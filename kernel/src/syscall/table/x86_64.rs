@@ -195,6 +195,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         270 => sys_pselect6(sc, i(0), a[1], a[2], a[3], a[4], a[5]),
         40 => sys_sendfile(sc, i(0), i(1), a[2], a[3]),
         326 => sys_copy_file_range(sc, i(0), a[1], i(2), a[3], a[4], u(5)),
+        73 => sys_flock(sc, i(0), u(1)),
         _ => unimplemented(nr),
     }
 }

@@ -1,0 +1,74 @@
+//! flock(2) state of one file: its lock table and the callers waiting on it.
+//!
+//! Linux keeps flock locks in the inode (`i_flctx`, fs/locks.c). Here a
+//! [`FlockNode`] lives in the VFS node's user data for files opened through
+//! the VFS ([`FileLike::flock_node`](super::FileLike::flock_node)), in the
+//! shared buffer of an anonymous pipe (both ends are one inode on Linux),
+//! and, for objects with neither (the boot console), in the open file
+//! description itself. The lock owner is the open file description
+//! ([`OpenFile`](super::OpenFile)), which releases its lock when it is
+//! dropped, after the last descriptor referring to it closed.
+//!
+//! The rules of the table are [`crate::flock`]'s. A blocked caller waits on
+//! [`FlockNode::register`] and retries; every release of a lock wakes all
+//! waiters, as Linux's `locks_delete_lock_ctx` wakes the requests blocked
+//! on the removed lock.
+
+use ax_sync::SpinLock;
+use axpoll::{IoEvents, PollSource, SharedRegistrationSink};
+use axpoll_set::PollSet;
+
+use crate::flock::{FlockKind, FlockTable, WouldBlock};
+
+/// The flock locks of one file and its waiters.
+pub struct FlockNode {
+    table: SpinLock<FlockTable>,
+    /// Woken whenever a lock is released.
+    released: PollSet,
+}
+
+impl Default for FlockNode {
+    fn default() -> Self {
+        Self {
+            table: SpinLock::new(FlockTable::new()),
+            released: PollSet::new(),
+        }
+    }
+}
+
+impl FlockNode {
+    /// Asks for a lock of type `kind` for `owner` without waiting. A
+    /// conversion releases the owner's old lock even when it then fails.
+    pub fn try_lock(&self, owner: usize, kind: FlockKind) -> Result<(), WouldBlock> {
+        let (result, released) = {
+            let mut table = self.table.lock();
+            let released = table.held(owner).is_some_and(|held| held != kind);
+            (table.try_lock(owner, kind), released)
+        };
+        if released {
+            self.wake();
+        }
+        result
+    }
+
+    /// Releases the lock of `owner`, if it holds one.
+    pub fn unlock(&self, owner: usize) {
+        let released = self.table.lock().unlock(owner);
+        if released {
+            self.wake();
+        }
+    }
+
+    /// Subscribes a waiter to releases of locks.
+    pub fn register(&self, sink: &mut dyn SharedRegistrationSink) {
+        // SAFETY: the caller holds this node (through its open file
+        // description) until it has dropped the registration.
+        unsafe { sink.register_shared(&self.released as &dyn PollSource, IoEvents::IN) };
+    }
+
+    fn wake(&self) {
+        // SAFETY: task context, with the table lock released; the release
+        // was published under that lock, which the waiter's retry takes.
+        unsafe { self.released.wake(IoEvents::IN) };
+    }
+}
