@@ -5,6 +5,8 @@
  */
 #include "test.h"
 
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 
 static int raw_openat(int dirfd, const char *path, int flags, int mode)
@@ -278,4 +280,46 @@ TEST(large_transfer)
 	close(fd);
 	free(w);
 	free(r);
+}
+
+TEST(o_path_descriptor_limits)
+{
+	/* An O_PATH descriptor names a file without opening it: fchmod,
+	 * fchown, ioctl and mmap refuse it with EBADF (fdget), read and write
+	 * too; fstat works. */
+	const char *p = t_make_file("opath", "data", 0644);
+	int fd = CHECK_OK(open(p, O_PATH));
+	char c;
+	CHECK_ERR(read(fd, &c, 1), EBADF);
+	CHECK_ERR(write(fd, "x", 1), EBADF);
+	CHECK_ERR(fchmod(fd, 0600), EBADF);
+	CHECK_ERR(fchown(fd, 0, 0), EBADF);
+	int n;
+	CHECK_ERR(ioctl(fd, FIONREAD, &n), EBADF);
+	CHECK_ERR(ioctl(fd, FIOCLEX), EBADF);
+	CHECK(mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED);
+	CHECK_EQ(errno, EBADF);
+	struct stat st;
+	CHECK_OK(fstat(fd, &st));
+	CHECK_EQ(st.st_size, 4);
+	close(fd);
+}
+
+TEST(o_noatime_owner_only)
+{
+	/* O_NOATIME: the owner or CAP_FOWNER, else EPERM. */
+	CHECK_OK(chmod(t_tmpdir(), 0755));
+	const char *p = t_make_file("noatime", "data", 0644);
+	int fd = CHECK_OK(open(p, O_RDONLY | O_NOATIME));
+	close(fd);
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		CHECK_OK(setuid(65534));
+		CHECK_ERR(open(p, O_RDONLY | O_NOATIME), EPERM);
+		/* Without the flag the world-readable file opens. */
+		fd = CHECK_OK(open(p, O_RDONLY));
+		close(fd);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
 }

@@ -34,6 +34,15 @@ fn node_at(sc: &SyscallContext<'_>, dirfd: i32, path: usize, flags: u32) -> KRes
     })
 }
 
+/// fchmod/fchown take a descriptor with fdget, which refuses O_PATH ones
+/// (the *at forms with AT_EMPTY_PATH accept them).
+fn not_o_path(sc: &SyscallContext<'_>, fd: i32) -> KResult<()> {
+    if file_of(sc.thread, fd)?.is_path() {
+        return Err(Errno::EBADF);
+    }
+    Ok(())
+}
+
 fn node_of_fd(sc: &SyscallContext<'_>, fd: i32) -> KResult<Location> {
     if fd == AT_FDCWD {
         return Ok(sc.thread.process.fs().lock().current_dir().clone());
@@ -92,6 +101,7 @@ pub fn sys_fchmodat(
 
 /// fchmod(2).
 pub fn sys_fchmod(sc: &mut SyscallContext<'_>, fd: i32, mode: u32) -> SysResult {
+    not_o_path(sc, fd)?;
     let node = node_of_fd(sc, fd)?;
     chmod(sc, &node, mode)
 }
@@ -148,6 +158,7 @@ pub fn sys_fchownat(
 
 /// fchown(2).
 pub fn sys_fchown(sc: &mut SyscallContext<'_>, fd: i32, uid: u32, gid: u32) -> SysResult {
+    not_o_path(sc, fd)?;
     let node = node_of_fd(sc, fd)?;
     chown(sc, &node, uid, gid)
 }

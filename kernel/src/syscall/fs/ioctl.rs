@@ -15,6 +15,10 @@ const FIONBIO: u32 = 0x5421;
 /// ioctl(2).
 pub fn sys_ioctl(sc: &mut SyscallContext<'_>, fd: i32, cmd: u32, arg: usize) -> SysResult {
     let file = file_of(sc.thread, fd)?;
+    // An O_PATH descriptor takes no ioctl at all, FIOCLEX included.
+    if file.is_path() {
+        return Err(crate::error::Errno::EBADF);
+    }
     match cmd {
         FIOCLEX | FIONCLEX => {
             sc.thread

@@ -117,6 +117,15 @@ pub fn open_in(
         OpenResult::Dir(loc) => VfsDir::new(loc, shown),
         OpenResult::File(f) => {
             let meta = f.location().metadata()?;
+            // O_NOATIME is for the owner or CAP_FOWNER (fs/inode.c
+            // may_open: inode_owner_or_capable), else EPERM.
+            if flags & O_NOATIME != 0
+                && flags & O_PATH == 0
+                && meta.uid != creds.fsuid
+                && !creds.cap_fowner
+            {
+                return Err(Errno::EPERM);
+            }
             match meta.node_type {
                 NodeType::CharacterDevice if flags & O_PATH == 0 => DeviceNode::wrap(
                     dev::open_device(meta.rdev.major(), meta.rdev.minor())?,

@@ -115,7 +115,11 @@ pub fn sys_mmap(
     let mut may = Prot::all();
     if !anonymous {
         let file = file_of(sc.thread, fd)?;
-        if !file.readable() || file.is_path() {
+        // An O_PATH descriptor is not a file to mmap (fget refuses it).
+        if file.is_path() {
+            return Err(Errno::EBADF);
+        }
+        if !file.readable() {
             return Err(Errno::EACCES);
         }
         let st = file.file().stat()?;
