@@ -291,10 +291,27 @@ fn writev_at(
     Ok(written)
 }
 
-/// The offset of preadv/pwritev: `pos_l` on 64-bit (pos_from_hilo);
-/// negative is EINVAL.
-fn vec_offset(pos_l: usize) -> KResult<u64> {
-    u64::try_from(pos_l as i64).map_err(|_| Errno::EINVAL)
+/// The description and offset of preadv/pwritev: `pos_l` on 64-bit
+/// (pos_from_hilo); negative is EINVAL, a stream ESPIPE.
+fn positioned(sc: &SyscallContext<'_>, fd: i32, pos_l: usize) -> KResult<(Arc<OpenFile>, u64)> {
+    let file = file_of(sc.thread, fd)?;
+    let off = u64::try_from(pos_l as i64).map_err(|_| Errno::EINVAL)?;
+    if !file.file().seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    Ok((file, off))
+}
+
+/// The description and offset of preadv2/pwritev2: -1 is the position.
+fn positioned_v2(
+    sc: &SyscallContext<'_>,
+    fd: i32,
+    pos_l: usize,
+) -> KResult<(Arc<OpenFile>, Option<u64>)> {
+    if pos_l as i64 == -1 {
+        return Ok((file_of(sc.thread, fd)?, None));
+    }
+    positioned(sc, fd, pos_l).map(|(f, o)| (f, Some(o)))
 }
 
 /// RWF_* flags of preadv2/pwritev2 (include/uapi/linux/fs.h).
@@ -312,11 +329,7 @@ pub fn sys_preadv(
     iovcnt: i32,
     pos_l: usize,
 ) -> SysResult {
-    let file = file_of(sc.thread, fd)?;
-    let off = vec_offset(pos_l)?;
-    if !file.file().seekable() {
-        return Err(Errno::ESPIPE);
-    }
+    let (file, off) = positioned(sc, fd, pos_l)?;
     readv_at(sc, &file, iov, iovcnt, Some(off))
 }
 
@@ -328,11 +341,7 @@ pub fn sys_pwritev(
     iovcnt: i32,
     pos_l: usize,
 ) -> SysResult {
-    let file = file_of(sc.thread, fd)?;
-    let off = vec_offset(pos_l)?;
-    if !file.file().seekable() {
-        return Err(Errno::ESPIPE);
-    }
+    let (file, off) = positioned(sc, fd, pos_l)?;
     writev_at(sc, &file, iov, iovcnt, Some(off))
 }
 
@@ -350,14 +359,7 @@ pub fn sys_preadv2(
     if flags & !(RWF_HIPRI | RWF_NOWAIT) != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
-    let file = file_of(sc.thread, fd)?;
-    let offset = match pos_l as i64 {
-        -1 => None,
-        _ => Some(vec_offset(pos_l)?),
-    };
-    if offset.is_some() && !file.file().seekable() {
-        return Err(Errno::ESPIPE);
-    }
+    let (file, offset) = positioned_v2(sc, fd, pos_l)?;
     if flags & RWF_NOWAIT != 0 && !file.nonblocking() {
         // One non-blocking attempt: data that is there, or EAGAIN.
         let vecs = read_iovecs(iov, iovcnt)?;
@@ -389,14 +391,7 @@ pub fn sys_pwritev2(
     if flags & !(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_APPEND) != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
-    let file = file_of(sc.thread, fd)?;
-    let mut offset = match pos_l as i64 {
-        -1 => None,
-        _ => Some(vec_offset(pos_l)?),
-    };
-    if offset.is_some() && !file.file().seekable() {
-        return Err(Errno::ESPIPE);
-    }
+    let (file, mut offset) = positioned_v2(sc, fd, pos_l)?;
     if flags & RWF_APPEND != 0 && file.file().seekable() {
         offset = Some(file.file().size()?);
     }
