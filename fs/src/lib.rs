@@ -21,6 +21,7 @@ pub mod errno;
 pub mod fdtable;
 pub mod flock;
 pub mod gzip;
+pub mod mountopt;
 pub mod path;
 pub mod sysctl;
 

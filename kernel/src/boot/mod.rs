@@ -10,7 +10,7 @@
 mod cmdline;
 pub mod fwcfg;
 pub mod klog;
-mod mounts;
+pub mod mounts;
 
 use alloc::{string::String, sync::Weak, vec, vec::Vec};
 use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};

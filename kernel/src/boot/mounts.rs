@@ -34,7 +34,20 @@ fn mount(
     size_limit: Option<u64>,
     opts: &str,
 ) -> KResult<Location> {
-    let loc = resolve(path)?;
+    mount_at(&resolve(path)?, name, name, root_mode, size_limit, opts)
+}
+
+/// Mounts a new in-memory file system of type `name` (tmpfs, proc, sysfs,
+/// devtmpfs: each an instance of Starling's tmpfs) on directory `dir`, and
+/// returns its root; `opts` is what /proc/mounts shows.
+pub fn mount_at(
+    dir: &Location,
+    name: &str,
+    source: &str,
+    root_mode: u16,
+    size_limit: Option<u64>,
+    opts: &str,
+) -> KResult<Location> {
     let fs = tmpfs::new_tmpfs_with(
         name,
         TmpfsOptions {
@@ -43,12 +56,18 @@ fn mount(
             ..TmpfsOptions::default()
         },
     );
-    let mount = loc.mount_with_source(&fs, name)?;
+    let mount = dir.mount_with_source(&fs, source)?;
     OPTIONS.lock().insert(mount.mount_id(), String::from(opts));
-    resolve(path)
+    Ok(mount.root_location())
 }
 
-fn populate_dev(dev_root: &Location) -> KResult<()> {
+/// Drops the recorded options of an unmounted mount.
+pub fn forget(id: u64) {
+    OPTIONS.lock().remove(&id);
+}
+
+/// Creates /dev's device nodes, directories and symlinks under `dev_root`.
+pub fn populate_dev(dev_root: &Location) -> KResult<()> {
     for &(name, major, minor, mode) in dev::DEVICE_NODES {
         let node = dev_root.create(
             name,

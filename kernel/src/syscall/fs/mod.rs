@@ -10,6 +10,7 @@ mod dir;
 mod fd;
 mod flock;
 mod ioctl;
+mod mount;
 mod open;
 mod poll;
 mod rw;
@@ -23,7 +24,7 @@ use axpoll::IoEvents;
 use starling_fs::file::{OpenFile, vfs::VfsDir};
 
 pub use self::{
-    attr::*, copy::*, dir::*, fd::*, flock::*, ioctl::*, open::*, poll::*, rw::*, stat::*,
+    attr::*, copy::*, dir::*, fd::*, flock::*, ioctl::*, mount::*, open::*, poll::*, rw::*, stat::*,
 };
 use super::SyscallContext;
 use crate::{

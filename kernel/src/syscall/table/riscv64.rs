@@ -158,6 +158,8 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         164 => sys_setrlimit(sc, u(0), a[1]),
         97 => sys_unshare(sc, a[0] as u64),
         436 => sys_close_range(sc, u(0), u(1), u(2)),
+        40 => sys_mount(sc, a[0], a[1], a[2], a[3] as u64, a[4]),
+        39 => sys_umount2(sc, a[0], u(1)),
         47 => sys_fallocate(sc, i(0), u(1), a[2] as i64, a[3] as i64),
         69 => sys_preadv(sc, i(0), a[1], i(2), a[3]),
         70 => sys_pwritev(sc, i(0), a[1], i(2), a[3]),

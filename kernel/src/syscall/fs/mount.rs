@@ -1,0 +1,226 @@
+//! mount(2) and umount2(2) for the in-memory file systems: tmpfs (with
+//! size=, mode=, uid=, gid=), proc, sysfs and devtmpfs, each a new
+//! instance at the target directory.
+//!
+//! Unsupported and refused with a log line (EOPNOTSUPP): remounts, bind
+//! mounts, moves, shared or slave propagation, and read-only mounts. The
+//! per-mount flags nosuid, nodev, noexec, noatime and relatime are recorded
+//! in /proc/mounts but not enforced. MS_PRIVATE/MS_UNBINDABLE succeed: no
+//! mount is ever shared, so they change nothing. Block-device file systems
+//! (ext4 and the like) are ENODEV: the root is the only one.
+
+use alloc::{format, string::String, vec::Vec};
+
+use axfs_ng_vfs::{Location, MetadataUpdate};
+
+use crate::{
+    boot::mounts,
+    error::{Errno, KResult},
+    syscall::{SysResult, SyscallContext},
+    task::creds::CAP_SYS_ADMIN,
+    usercopy,
+};
+
+const MS_RDONLY: u64 = 1;
+const MS_NOSUID: u64 = 2;
+const MS_NODEV: u64 = 4;
+const MS_NOEXEC: u64 = 8;
+const MS_SYNCHRONOUS: u64 = 16;
+const MS_REMOUNT: u64 = 32;
+const MS_MANDLOCK: u64 = 64;
+const MS_DIRSYNC: u64 = 128;
+const MS_NOSYMFOLLOW: u64 = 256;
+const MS_NOATIME: u64 = 1024;
+const MS_NODIRATIME: u64 = 2048;
+const MS_BIND: u64 = 4096;
+const MS_MOVE: u64 = 8192;
+const MS_REC: u64 = 16384;
+const MS_SILENT: u64 = 32768;
+const MS_UNBINDABLE: u64 = 1 << 17;
+const MS_PRIVATE: u64 = 1 << 18;
+const MS_SLAVE: u64 = 1 << 19;
+const MS_SHARED: u64 = 1 << 20;
+const MS_STRICTATIME: u64 = 1 << 24;
+/// The old "magic" in the upper 16 bits (MS_MGC_VAL), ignored.
+const MS_MGC_MSK: u64 = 0xffff_0000;
+const MS_MGC_VAL: u64 = 0xc0ed_0000;
+
+const MNT_FORCE: u32 = 1;
+const MNT_DETACH: u32 = 2;
+const MNT_EXPIRE: u32 = 4;
+const UMOUNT_NOFOLLOW: u32 = 8;
+
+fn require_admin(sc: &SyscallContext<'_>) -> KResult<()> {
+    if sc.thread.process.creds.lock().capable(CAP_SYS_ADMIN) {
+        Ok(())
+    } else {
+        Err(Errno::EPERM)
+    }
+}
+
+/// Reads an optional NUL-terminated user string (NULL gives None).
+fn opt_string(addr: usize) -> KResult<Option<String>> {
+    if addr == 0 {
+        return Ok(None);
+    }
+    usercopy::read_path(addr).map(Some)
+}
+
+/// The target directory, resolved in the caller's context.
+fn target_dir(sc: &SyscallContext<'_>, path: &str, follow: bool) -> KResult<Location> {
+    let fs = sc.thread.process.fs();
+    let ctx = fs.lock();
+    let loc = if follow {
+        ctx.resolve(path)?
+    } else {
+        ctx.resolve_no_follow(path)?
+    };
+    Ok(loc)
+}
+
+/// The generic flags as /proc/mounts spells them.
+fn flag_text(flags: u64) -> String {
+    let mut parts: Vec<&str> = alloc::vec!["rw"];
+    for (bit, name) in [
+        (MS_NOSUID, "nosuid"),
+        (MS_NODEV, "nodev"),
+        (MS_NOEXEC, "noexec"),
+        (MS_SYNCHRONOUS, "sync"),
+        (MS_DIRSYNC, "dirsync"),
+        (MS_NOSYMFOLLOW, "nosymfollow"),
+        (MS_NOATIME, "noatime"),
+        (MS_NODIRATIME, "nodiratime"),
+    ] {
+        if flags & bit != 0 {
+            parts.push(name);
+        }
+    }
+    if flags & (MS_NOATIME | MS_STRICTATIME) == 0 {
+        parts.push("relatime");
+    }
+    parts.join(",")
+}
+
+/// mount(2).
+pub fn sys_mount(
+    sc: &mut SyscallContext<'_>,
+    source: usize,
+    target: usize,
+    fstype: usize,
+    flags: u64,
+    data: usize,
+) -> SysResult {
+    let mut flags = flags;
+    if flags & MS_MGC_MSK == MS_MGC_VAL {
+        flags &= !MS_MGC_MSK;
+    }
+    // do_mount: the target is looked up first, then may_mount.
+    let target = usercopy::read_path(target)?;
+    let dir = target_dir(sc, &target, true)?;
+    require_admin(sc)?;
+    let propagation = flags & (MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE);
+    if propagation != 0 {
+        // A propagation change names one type (plus MS_REC/MS_SILENT).
+        if propagation.count_ones() != 1 || flags & !(propagation | MS_REC | MS_SILENT) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        dir.check_is_dir()?;
+        if propagation & (MS_SHARED | MS_SLAVE) != 0 {
+            warn!("mount: shared/slave propagation is not supported");
+            return Err(Errno::EOPNOTSUPP);
+        }
+        return Ok(0);
+    }
+    for (bit, what) in [
+        (MS_REMOUNT, "MS_REMOUNT"),
+        (MS_BIND, "MS_BIND"),
+        (MS_MOVE, "MS_MOVE"),
+        (MS_RDONLY, "read-only mounts"),
+        (MS_MANDLOCK, "MS_MANDLOCK"),
+    ] {
+        if flags & bit != 0 {
+            warn!("mount: {what} is not supported");
+            return Err(Errno::EOPNOTSUPP);
+        }
+    }
+    let fstype = opt_string(fstype)?.ok_or(Errno::EINVAL)?;
+    let source = opt_string(source)?.unwrap_or_else(|| String::from("none"));
+    let data = match data {
+        0 => String::new(),
+        // copy_mount_options: at most a page.
+        addr => String::from_utf8_lossy(&usercopy::read_cstr_bytes(addr, 4095, Errno::EINVAL)?)
+            .into_owned(),
+    };
+    dir.check_is_dir()?;
+    let generic = flag_text(flags);
+    match fstype.as_str() {
+        "tmpfs" => {
+            let total = crate::boot::memory_totals().0 as u64;
+            let opts = starling_fs::mountopt::parse_tmpfs(&data, total)?;
+            let mode = opts.mode.unwrap_or(0o1777);
+            let mut text = generic;
+            if let Some(size) = opts.size {
+                text.push_str(&format!(",size={}k", size / 1024));
+            }
+            text.push_str(&format!(",mode={mode:o}"));
+            if let Some(uid) = opts.uid {
+                text.push_str(&format!(",uid={uid}"));
+            }
+            if let Some(gid) = opts.gid {
+                text.push_str(&format!(",gid={gid}"));
+            }
+            let root = mounts::mount_at(&dir, "tmpfs", &source, mode, opts.size, &text)?;
+            if opts.uid.is_some() || opts.gid.is_some() {
+                let meta = root.metadata()?;
+                root.update_metadata(MetadataUpdate {
+                    owner: Some((opts.uid.unwrap_or(meta.uid), opts.gid.unwrap_or(meta.gid))),
+                    ..Default::default()
+                })?;
+            }
+        }
+        "proc" => {
+            let root = mounts::mount_at(&dir, "proc", &source, 0o555, None, &generic)?;
+            crate::procfs::populate(root.entry())?;
+        }
+        "sysfs" => {
+            let root = mounts::mount_at(&dir, "sysfs", &source, 0o555, None, &generic)?;
+            crate::sysfs::populate(root.entry())?;
+        }
+        "devtmpfs" => {
+            let root = mounts::mount_at(&dir, "devtmpfs", &source, 0o755, None, &generic)?;
+            mounts::populate_dev(&root)?;
+        }
+        other => {
+            debug!("mount: file system type \"{other}\" is not available");
+            return Err(Errno::ENODEV);
+        }
+    }
+    Ok(0)
+}
+
+/// umount2(2) (umount(2) is flags 0).
+pub fn sys_umount2(sc: &mut SyscallContext<'_>, target: usize, flags: u32) -> SysResult {
+    if flags & !(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW) != 0
+        || (flags & MNT_EXPIRE != 0 && flags & (MNT_FORCE | MNT_DETACH) != 0)
+    {
+        return Err(Errno::EINVAL);
+    }
+    let target = usercopy::read_path(target)?;
+    let loc = target_dir(sc, &target, flags & UMOUNT_NOFOLLOW == 0)?;
+    require_admin(sc)?;
+    if !loc.is_root_of_mount() {
+        return Err(Errno::EINVAL);
+    }
+    if flags & MNT_EXPIRE != 0 {
+        // Expiry marks happen on a first call; nothing is ever marked here.
+        return Err(Errno::EAGAIN);
+    }
+    let id = loc.mountpoint().mount_id();
+    if flags & MNT_DETACH != 0 {
+        loc.detach_mount()?;
+    } else {
+        loc.unmount()?;
+    }
+    mounts::forget(id);
+    Ok(0)
+}

@@ -1,0 +1,119 @@
+/*
+ * mount(2) and umount2(2) for tmpfs and proc: options, visibility in
+ * /proc/mounts and statfs, permission and argument errors.
+ */
+#include "test.h"
+
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+
+static const char *mnt_dir(const char *name)
+{
+	const char *d = t_path(name);
+	CHECK_OK(mkdir(d, 0755));
+	return d;
+}
+
+/* Whether /proc/self/mounts has a line for mount point `dir` of `type`. */
+static int mounted(const char *dir, const char *type)
+{
+	FILE *f = fopen("/proc/self/mounts", "r");
+	CHECK(f != NULL);
+	char src[256], mp[512], fst[64];
+	int found = 0;
+	while (fscanf(f, "%255s %511s %63s %*[^\n]", src, mp, fst) == 3)
+		if (strcmp(mp, dir) == 0 && strcmp(fst, type) == 0)
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+TEST(tmpfs_with_options)
+{
+	const char *d = mnt_dir("tmpfs");
+	CHECK_OK(mount("starling-test", d, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0710,uid=12,gid=34"));
+	CHECK(mounted(d, "tmpfs"));
+	struct stat st;
+	CHECK_OK(stat(d, &st));
+	CHECK_EQ(st.st_mode & 07777, 0710);
+	CHECK_EQ(st.st_uid, 12);
+	CHECK_EQ(st.st_gid, 34);
+	struct statfs sf;
+	CHECK_OK(statfs(d, &sf));
+	CHECK_EQ((unsigned long)sf.f_type, 0x01021994UL); /* TMPFS_MAGIC */
+	CHECK_EQ((long long)sf.f_blocks * sf.f_bsize, 1 << 20);
+	/* A file made inside lives there and goes with the unmount. */
+	char p[512];
+	snprintf(p, sizeof(p), "%s/inside", d);
+	int fd = CHECK_OK(open(p, O_WRONLY | O_CREAT, 0600));
+	CHECK_RET(write(fd, "x", 1), 1);
+	close(fd);
+	CHECK_OK(umount2(d, 0));
+	CHECK(!mounted(d, "tmpfs"));
+	CHECK_ERR(access(p, F_OK), ENOENT);
+}
+
+TEST(proc_instance)
+{
+	const char *d = mnt_dir("proc");
+	CHECK_OK(mount("proc", d, "proc", 0, NULL));
+	char p[512];
+	snprintf(p, sizeof(p), "%s/self/status", d);
+	CHECK_OK(access(p, R_OK));
+	CHECK(mounted(d, "proc"));
+	CHECK_OK(umount(d));
+	CHECK_ERR(access(p, F_OK), ENOENT);
+}
+
+TEST(lazy_detach)
+{
+	const char *d = mnt_dir("lazy");
+	CHECK_OK(mount("none", d, "tmpfs", 0, NULL));
+	CHECK_OK(umount2(d, MNT_DETACH));
+	CHECK(!mounted(d, "tmpfs"));
+}
+
+TEST(errors)
+{
+	const char *d = mnt_dir("err");
+	/* Unknown type, bad options, missing or non-directory target. */
+	CHECK_ERR(mount("none", d, "no-such-fs", 0, NULL), ENODEV);
+	CHECK_ERR(mount("none", d, "tmpfs", 0, "bogus_option"), EINVAL);
+	CHECK_ERR(mount("none", d, "tmpfs", 0, "size=abc"), EINVAL);
+	CHECK_ERR(mount("none", t_path("missing"), "tmpfs", 0, NULL), ENOENT);
+	const char *f = t_make_file("plain", "", 0644);
+	CHECK_ERR(mount("none", f, "tmpfs", 0, NULL), ENOTDIR);
+	CHECK_ERR(mount("none", (const char *)8, "tmpfs", 0, NULL), EFAULT);
+	/* umount2: not a mount point, unknown flags, EXPIRE with DETACH. */
+	CHECK_ERR(umount2(d, 0), EINVAL);
+	CHECK_ERR(umount2(d, 0x100), EINVAL);
+	CHECK_ERR(umount2(d, MNT_EXPIRE | MNT_DETACH), EINVAL);
+	CHECK_ERR(umount2(t_path("missing"), 0), ENOENT);
+	/* Without CAP_SYS_ADMIN: EPERM (once the target is found). */
+	CHECK_OK(chmod(t_tmpdir(), 0755));
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		CHECK_OK(setuid(65534));
+		CHECK_ERR(mount("none", d, "tmpfs", 0, NULL), EPERM);
+		CHECK_ERR(umount2("/proc", 0), EPERM);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+}
+
+TEST(private_propagation_is_accepted)
+{
+	/* Every mount is private already; asking for it succeeds. In a child
+	 * with its own mount namespace where the kernel has them (a Linux
+	 * host keeps its propagation settings). */
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		(void)unshare(CLONE_NEWNS);
+		CHECK_OK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+		/* Two propagation types at once: EINVAL. */
+		CHECK_ERR(mount(NULL, "/", NULL, MS_PRIVATE | MS_SLAVE, NULL), EINVAL);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+}
