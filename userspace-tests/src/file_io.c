@@ -323,3 +323,41 @@ TEST(o_noatime_owner_only)
 	}
 	t_wait_exit(pid, 0);
 }
+
+TEST(setgid_directory_group_inheritance)
+{
+	/* inode_init_owner: in a set-group-ID directory new files, FIFOs and
+	 * symlinks take the directory's group, and new directories also its
+	 * S_ISGID bit; elsewhere the creator's fsgid. */
+	char d[320], p[400];
+	snprintf(d, sizeof(d), "%s", t_path("sgid"));
+	CHECK_OK(mkdir(d, 0755));
+	CHECK_OK(chown(d, 0, 4321));
+	CHECK_OK(chmod(d, 02775));
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/file", d);
+	int fd = CHECK_OK(open(p, O_WRONLY | O_CREAT, 0644));
+	close(fd);
+	CHECK_OK(stat(p, &st));
+	CHECK_EQ(st.st_gid, 4321);
+	snprintf(p, sizeof(p), "%s/sub", d);
+	CHECK_OK(mkdir(p, 0755));
+	CHECK_OK(stat(p, &st));
+	CHECK_EQ(st.st_gid, 4321);
+	CHECK(st.st_mode & S_ISGID);
+	snprintf(p, sizeof(p), "%s/fifo", d);
+	CHECK_OK(mkfifo(p, 0644));
+	CHECK_OK(stat(p, &st));
+	CHECK_EQ(st.st_gid, 4321);
+	snprintf(p, sizeof(p), "%s/link", d);
+	CHECK_OK(symlink("file", p));
+	CHECK_OK(lstat(p, &st));
+	CHECK_EQ(st.st_gid, 4321);
+	/* Without S_ISGID: the creator's group. */
+	CHECK_OK(chmod(d, 0775));
+	snprintf(p, sizeof(p), "%s/plain", d);
+	fd = CHECK_OK(open(p, O_WRONLY | O_CREAT, 0644));
+	close(fd);
+	CHECK_OK(stat(p, &st));
+	CHECK_EQ(st.st_gid, getegid());
+}

@@ -88,6 +88,25 @@ pub fn owner(thread: &Thread) -> (u32, u32) {
     (c.fsuid, c.fsgid)
 }
 
+/// The group of a directory that is set-group-ID (S_ISGID), if the parent
+/// of `path` in `ctx` is one: new files there take its group
+/// (inode_init_owner), and new directories also its S_ISGID bit.
+pub fn setgid_parent_group(ctx: &FsContext, path: &str) -> Option<u32> {
+    let (parent, _) = ctx.resolve_parent(path.as_ref()).ok()?;
+    let meta = parent.metadata().ok()?;
+    (meta.mode.bits() & 0o2000 != 0).then_some(meta.gid)
+}
+
+/// Owner of a file the caller creates at `path`: (fsuid, fsgid), the
+/// group taken from a set-group-ID parent directory; and whether it was.
+pub fn owner_in(thread: &Thread, ctx: &FsContext, path: &str) -> (u32, u32, bool) {
+    let (uid, gid) = owner(thread);
+    match setgid_parent_group(ctx, path) {
+        Some(g) => (uid, g, true),
+        None => (uid, gid, false),
+    }
+}
+
 /// Runs a non-blocking file operation, blocking between attempts unless the
 /// description is O_NONBLOCK. Signals interrupt with ERESTARTSYS.
 pub fn blocking<T>(

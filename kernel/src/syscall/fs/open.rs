@@ -113,6 +113,12 @@ pub fn open_in(
         .no_follow(flags & O_NOFOLLOW != 0)
         .path(flags & O_PATH != 0)
         .mode(mode & !umask & 0o7777);
+    if flags & O_CREAT != 0
+        && let Some(gid) = super::setgid_parent_group(ctx, path)
+    {
+        // Created in a set-group-ID directory: its group (inode_init_owner).
+        opts.user(creds.fsuid, gid);
+    }
     let file: Arc<dyn FileLike> = match opts.open_with_credentials(ctx, path, creds)? {
         OpenResult::Dir(loc) => VfsDir::new(loc, shown),
         OpenResult::File(f) => {
@@ -212,8 +218,11 @@ pub fn sys_mkdirat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, mode: u
         .process
         .umask
         .load(core::sync::atomic::Ordering::Relaxed);
-    let perm = NodePermission::from_bits_truncate((mode & !umask & 0o7777) as u16);
-    let (uid, gid) = super::owner(sc.thread);
+    let (uid, gid, setgid) = super::owner_in(sc.thread, &ctx, &path);
+    // A directory made in a set-group-ID directory is one too.
+    let perm = NodePermission::from_bits_truncate(
+        ((mode & !umask & 0o7777) | if setgid { 0o2000 } else { 0 }) as u16,
+    );
     ctx.create_dir(
         path.as_str(),
         perm,
@@ -287,7 +296,7 @@ pub fn sys_symlinkat(
     let target = usercopy::read_path(target)?;
     let link = usercopy::read_path(linkpath)?;
     let ctx = at_context(sc.thread, dirfd, &link)?;
-    let (uid, gid) = super::owner(sc.thread);
+    let (uid, gid, _) = super::owner_in(sc.thread, &ctx, &link);
     ctx.symlink(
         target.as_str(),
         link.as_str(),
@@ -367,7 +376,7 @@ pub fn sys_mknodat(
         .umask
         .load(core::sync::atomic::Ordering::Relaxed);
     let perm = NodePermission::from_bits_truncate((mode & !umask & 0o7777) as u16);
-    let (uid, gid) = super::owner(sc.thread);
+    let (uid, gid, _) = super::owner_in(sc.thread, &ctx, &path);
     let node = ctx.create_node(
         path.as_str(),
         kind,
