@@ -360,4 +360,20 @@ TEST(setgid_directory_group_inheritance)
 	close(fd);
 	CHECK_OK(stat(p, &st));
 	CHECK_EQ(st.st_gid, getegid());
+	/* The owner is the creator's fsuid/fsgid, also after setegid. */
+	CHECK_OK(chmod(t_tmpdir(), 0755));
+	CHECK_OK(chmod(d, 0777));
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		CHECK_OK(setgid(65534));
+		CHECK_OK(setreuid(-1, 65534));
+		snprintf(p, sizeof(p), "%s/by-nobody", d);
+		fd = CHECK_OK(open(p, O_WRONLY | O_CREAT, 0644));
+		close(fd);
+		CHECK_OK(stat(p, &st));
+		CHECK_EQ(st.st_uid, 65534);
+		CHECK_EQ(st.st_gid, 65534);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
 }

@@ -113,10 +113,10 @@ pub fn open_in(
         .no_follow(flags & O_NOFOLLOW != 0)
         .path(flags & O_PATH != 0)
         .mode(mode & !umask & 0o7777);
-    if flags & O_CREAT != 0
-        && let Some(gid) = super::setgid_parent_group(ctx, path)
-    {
-        // Created in a set-group-ID directory: its group (inode_init_owner).
+    if flags & O_CREAT != 0 {
+        // inode_init_owner: the fsuid, and the fsgid or the group of a
+        // set-group-ID parent directory.
+        let gid = super::setgid_parent_group(ctx, path).unwrap_or(creds.fsgid);
         opts.user(creds.fsuid, gid);
     }
     let file: Arc<dyn FileLike> = match opts.open_with_credentials(ctx, path, creds)? {
