@@ -15,6 +15,7 @@ mod open;
 mod poll;
 mod rw;
 mod stat;
+mod xattr;
 
 use alloc::sync::Arc;
 
@@ -24,7 +25,8 @@ use axpoll::IoEvents;
 use starling_fs::file::{OpenFile, vfs::VfsDir};
 
 pub use self::{
-    attr::*, copy::*, dir::*, fd::*, flock::*, ioctl::*, mount::*, open::*, poll::*, rw::*, stat::*,
+    attr::*, copy::*, dir::*, fd::*, flock::*, ioctl::*, mount::*, open::*, poll::*, rw::*,
+    stat::*, xattr::*,
 };
 use super::SyscallContext;
 use crate::{

@@ -170,6 +170,18 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         71 => sys_sendfile(sc, i(0), i(1), a[2], a[3]),
         285 => sys_copy_file_range(sc, i(0), a[1], i(2), a[3], a[4], u(5)),
         32 => sys_flock(sc, i(0), u(1)),
+        5 => sys_path_xattr(sc, a[0], a[1], false),
+        6 => sys_path_xattr(sc, a[0], a[1], true),
+        8 => sys_path_xattr(sc, a[0], a[1], false),
+        9 => sys_path_xattr(sc, a[0], a[1], true),
+        14 => sys_path_xattr(sc, a[0], a[1], false),
+        15 => sys_path_xattr(sc, a[0], a[1], true),
+        11 => sys_path_xattr(sc, a[0], 0, false),
+        12 => sys_path_xattr(sc, a[0], 0, true),
+        7 => sys_fd_xattr(sc, i(0), a[1]),
+        10 => sys_fd_xattr(sc, i(0), a[1]),
+        16 => sys_fd_xattr(sc, i(0), a[1]),
+        13 => sys_fd_xattr(sc, i(0), 0),
         _ => unimplemented(nr),
     }
 }

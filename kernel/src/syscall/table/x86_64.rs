@@ -198,6 +198,18 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         40 => sys_sendfile(sc, i(0), i(1), a[2], a[3]),
         326 => sys_copy_file_range(sc, i(0), a[1], i(2), a[3], a[4], u(5)),
         73 => sys_flock(sc, i(0), u(1)),
+        188 => sys_path_xattr(sc, a[0], a[1], false),
+        189 => sys_path_xattr(sc, a[0], a[1], true),
+        191 => sys_path_xattr(sc, a[0], a[1], false),
+        192 => sys_path_xattr(sc, a[0], a[1], true),
+        197 => sys_path_xattr(sc, a[0], a[1], false),
+        198 => sys_path_xattr(sc, a[0], a[1], true),
+        194 => sys_path_xattr(sc, a[0], 0, false),
+        195 => sys_path_xattr(sc, a[0], 0, true),
+        190 => sys_fd_xattr(sc, i(0), a[1]),
+        193 => sys_fd_xattr(sc, i(0), a[1]),
+        199 => sys_fd_xattr(sc, i(0), a[1]),
+        196 => sys_fd_xattr(sc, i(0), 0),
         _ => unimplemented(nr),
     }
 }
