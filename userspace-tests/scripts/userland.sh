@@ -105,11 +105,19 @@ cp_mv_rm_ln() {
 ps_sees_children() {
 	sleep 30 &
 	pid=$!
-	ps -o pid,args > ps.out
+	# The child shows as "sleep" once it has exec'd: poll for that (up to
+	# 10 s; on several CPUs ps may run first).
+	i=0
+	while [ $i -lt 100 ]; do
+		ps -o pid,args > ps.out
+		awk -v p="$pid" '$1 == p && /sleep/ { found = 1 } END { exit !found }' ps.out && break
+		sleep 0.1
+		i=$((i + 1))
+	done
 	kill $pid
 	wait $pid 2> /dev/null
 	awk -v p="$pid" '$1 == p && /sleep/ { found = 1 } END { exit !found }' ps.out ||
-		fail "ps does not list sleep ($pid): $(head -n 5 ps.out | tr '\n' '|')" || return
+		fail "ps does not list sleep ($pid): $(grep -E "^ *$pid " ps.out)" || return
 	awk -v p="$$" '$1 == p { found = 1 } END { exit !found }' ps.out ||
 		fail "ps does not list the shell ($$)" || return
 }
