@@ -189,10 +189,10 @@ pub fn sys_utimensat(
             _ => Err(Errno::EINVAL),
         }
     };
-    let (atime, mtime) = if times == 0 {
-        (Some(now), Some(now))
+    let explicit = if times == 0 {
+        None
     } else {
-        (parse(times)?, parse(times + 16)?)
+        Some((parse(times)?, parse(times + 16)?))
     };
     // utimensat with a NULL path operates on dirfd (Linux extension).
     let node = if path == 0 {
@@ -200,10 +200,24 @@ pub fn sys_utimensat(
     } else {
         node_at(sc, dirfd, path, flags)?
     };
+    set_times(sc, &node, explicit)
+}
+
+/// Sets `node`'s access and modification times: `explicit` values (None
+/// leaves one as it is), or both to now when not given. Explicit times need
+/// the owner or CAP_FOWNER (EPERM); "now" too here (EACCES; Linux also lets
+/// a writer set "now").
+fn set_times(
+    sc: &SyscallContext<'_>,
+    node: &Location,
+    explicit: Option<(Option<Duration>, Option<Duration>)>,
+) -> SysResult {
+    let now = ax_hal::time::wall_time();
+    let (atime, mtime) = explicit.unwrap_or((Some(now), Some(now)));
     let meta = node.metadata()?;
     let creds = sc.thread.process.creds.lock().clone();
     if !creds.capable(CAP_FOWNER) && creds.fsuid != meta.uid {
-        return Err(if times == 0 {
+        return Err(if explicit.is_none() {
             Errno::EACCES
         } else {
             Errno::EPERM
@@ -215,4 +229,52 @@ pub fn sys_utimensat(
         ..Default::default()
     })?;
     Ok(0)
+}
+
+/// futimesat(2) (x86_64): microsecond `struct timeval` pair; a NULL path
+/// works on `dirfd`; utimes(2) is futimesat at AT_FDCWD.
+#[cfg(target_arch = "x86_64")]
+pub fn sys_futimesat(
+    sc: &mut SyscallContext<'_>,
+    dirfd: i32,
+    path: usize,
+    times: usize,
+) -> SysResult {
+    let explicit = if times == 0 {
+        None
+    } else {
+        let tv = |addr: usize| -> KResult<Option<Duration>> {
+            let sec = usercopy::read_u64(addr)? as i64;
+            let usec = usercopy::read_u64(addr + 8)? as i64;
+            if !(0..1_000_000).contains(&usec) || sec < 0 {
+                return Err(Errno::EINVAL);
+            }
+            Ok(Some(Duration::new(sec as u64, usec as u32 * 1000)))
+        };
+        Some((tv(times)?, tv(times + 16)?))
+    };
+    let node = if path == 0 {
+        node_of_fd(sc, dirfd)?
+    } else {
+        node_at(sc, dirfd, path, 0)?
+    };
+    set_times(sc, &node, explicit)
+}
+
+/// utime(2) (x86_64): whole seconds in a `struct utimbuf`.
+#[cfg(target_arch = "x86_64")]
+pub fn sys_utime(sc: &mut SyscallContext<'_>, path: usize, times: usize) -> SysResult {
+    let explicit = if times == 0 {
+        None
+    } else {
+        let sec = |addr: usize| -> KResult<Option<Duration>> {
+            let v = usercopy::read_u64(addr)? as i64;
+            u64::try_from(v)
+                .map(|v| Some(Duration::from_secs(v)))
+                .map_err(|_| Errno::EINVAL)
+        };
+        Some((sec(times)?, sec(times + 8)?))
+    };
+    let node = node_at(sc, super::AT_FDCWD, path, 0)?;
+    set_times(sc, &node, explicit)
 }

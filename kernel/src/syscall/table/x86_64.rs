@@ -210,6 +210,9 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         193 => sys_fd_xattr(sc, i(0), a[1]),
         199 => sys_fd_xattr(sc, i(0), a[1]),
         196 => sys_fd_xattr(sc, i(0), 0),
+        261 => sys_futimesat(sc, i(0), a[1], a[2]),
+        235 => sys_futimesat(sc, -100, a[0], a[1]),
+        132 => sys_utime(sc, a[0], a[1]),
         _ => unimplemented(nr),
     }
 }
