@@ -92,6 +92,14 @@ static pid_t crash_child(const char *dir, rlim_t limit)
 	return pid;
 }
 
+/* No file named "core" was made in `dir`. */
+static void check_no_core(const char *dir)
+{
+	char core[320];
+	snprintf(core, sizeof(core), "%s/core", dir);
+	CHECK_ERR(access(core, F_OK), ENOENT);
+}
+
 static int wait_status(pid_t pid)
 {
 	int st;
@@ -291,9 +299,7 @@ TEST(no_core_below_one_page)
 		int st = wait_status(crash_child(dir, limits[i]));
 		CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
 		CHECK(!WCOREDUMP(st));
-		char core[320];
-		snprintf(core, sizeof(core), "%s/core", dir);
-		CHECK_ERR(access(core, F_OK), ENOENT);
+		check_no_core(dir);
 	}
 	restore_core();
 }
@@ -332,9 +338,7 @@ TEST(not_dumpable_no_core)
 	}
 	int st = wait_status(pid);
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV && !WCOREDUMP(st));
-	char core[320];
-	snprintf(core, sizeof(core), "%s/core", dir);
-	CHECK_ERR(access(core, F_OK), ENOENT);
+	check_no_core(dir);
 	restore_core();
 }
 
@@ -417,9 +421,7 @@ TEST(unwritable_directory_no_bit)
 	}
 	int st = wait_status(pid);
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV && !WCOREDUMP(st));
-	char core[320];
-	snprintf(core, sizeof(core), "%s/core", dir);
-	CHECK_ERR(access(core, F_OK), ENOENT);
+	check_no_core(dir);
 	restore_core();
 }
 
@@ -478,8 +480,6 @@ TEST(terminate_signal_no_core)
 	}
 	int st = wait_status(pid);
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM && !WCOREDUMP(st));
-	char core[320];
-	snprintf(core, sizeof(core), "%s/core", dir);
-	CHECK_ERR(access(core, F_OK), ENOENT);
+	check_no_core(dir);
 	restore_core();
 }

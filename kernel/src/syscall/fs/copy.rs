@@ -10,16 +10,15 @@ use alloc::{sync::Arc, vec};
 use axpoll::IoEvents;
 use starling_fs::file::{OpenFile, flags::O_APPEND};
 
-use super::{blocking, file_of, fsize_limit};
+use super::{
+    blocking, file_of, fsize_limit,
+    rw::{CHUNK, MAX_RW},
+};
 use crate::{
     error::{Errno, KResult},
     syscall::{SysResult, SyscallContext},
     usercopy,
 };
-
-const CHUNK: usize = 64 * 1024;
-/// MAX_RW_COUNT: the most one call moves.
-const MAX_RW: usize = 0x7fff_f000;
 
 /// Whether `file` is a regular file (S_IFREG).
 fn is_regular(file: &OpenFile) -> KResult<bool> {
@@ -109,7 +108,7 @@ pub fn sys_sendfile(
                 if pos.is_none() && input.file().seekable() {
                     input.set_position(input.position() - n as u64);
                 }
-                return Err(super::rw::epipe(sc, e));
+                return Err(super::rw::write_error(sc, e));
             }
             Err(_) => 0,
         };
@@ -198,7 +197,7 @@ pub fn sys_copy_file_range(
         };
         let written = match write_all(sc, &output, &buf[..n], Some(start_out + total as u64)) {
             Ok(w) => w,
-            Err(e) if total == 0 => return Err(super::rw::epipe(sc, e)),
+            Err(e) if total == 0 => return Err(super::rw::write_error(sc, e)),
             Err(_) => 0,
         };
         total += written;

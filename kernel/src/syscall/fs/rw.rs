@@ -14,12 +14,14 @@ use crate::{
 };
 
 /// Largest chunk moved through a kernel buffer at once.
-const CHUNK: usize = 64 * 1024;
+pub(super) const CHUNK: usize = 64 * 1024;
 /// Linux caps one read/write at MAX_RW_COUNT (INT_MAX rounded down to a page).
-const MAX_RW: usize = 0x7fff_f000;
+pub(super) const MAX_RW: usize = 0x7fff_f000;
 const IOV_MAX: i32 = 1024;
 
-pub(super) fn epipe(sc: &SyscallContext<'_>, e: Errno) -> Errno {
+/// The error a write returns, with its signal: SIGPIPE for EPIPE, SIGXFSZ
+/// for EFBIG past RLIMIT_FSIZE.
+pub(super) fn write_error(sc: &SyscallContext<'_>, e: Errno) -> Errno {
     if e == Errno::EPIPE {
         send::send_to_thread(sc.thread, SigInfo::kernel(SIGPIPE));
     }
@@ -108,7 +110,7 @@ fn write_from(
             Some(off) => file.write_at(&[], off),
             None => file.write(&[]),
         }
-        .map_err(|e| epipe(sc, e));
+        .map_err(|e| write_error(sc, e));
     }
     let mut done = 0;
     let limit = fsize_limit(sc);
@@ -133,7 +135,7 @@ fn write_from(
                 {
                     return Ok(done + part);
                 }
-                Err(e) => return Err(epipe(sc, e)),
+                Err(e) => return Err(write_error(sc, e)),
             }
         }
         done += want;
@@ -264,7 +266,7 @@ fn writev_at(
                 Some(off) => file.write_at(&[], off),
                 None => file.write(&[]),
             }
-            .map_err(|e| epipe(sc, e));
+            .map_err(|e| write_error(sc, e));
         }
         let mut done = 0;
         let limit = fsize_limit(sc);
@@ -275,7 +277,7 @@ fn writev_at(
             }) {
                 Ok(n) => done += n,
                 Err(e) if done > 0 && (e == Errno::ERESTARTSYS || e == Errno::EFBIG) => break,
-                Err(e) => return Err(epipe(sc, e)),
+                Err(e) => return Err(write_error(sc, e)),
             }
         }
         return Ok(done);
