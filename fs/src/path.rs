@@ -291,6 +291,23 @@ pub fn normalize_lexically(cwd: &[u8], path: &[u8]) -> Vec<u8> {
     out
 }
 
+/// `abs` (an absolute path from the global root, as the VFS reports it) as
+/// a process whose root directory is `root` (also absolute) sees it: the
+/// part below `root`, or `None` when `abs` lies outside it (Linux's
+/// "unreachable" paths after chroot). Both are taken as normalised: single
+/// slashes, no trailing slash except for `/` itself.
+pub fn within_root<'a>(root: &[u8], abs: &'a [u8]) -> Option<&'a [u8]> {
+    if root == b"/" {
+        return Some(abs);
+    }
+    let rest = abs.strip_prefix(root)?;
+    match rest.first() {
+        None => Some(b"/"),
+        Some(b'/') => Some(rest),
+        Some(_) => None,
+    }
+}
+
 fn skip_slashes(path: &[u8], from: usize) -> usize {
     from + path[from..].iter().take_while(|&&b| b == b'/').count()
 }

@@ -6,7 +6,7 @@ use alloc::{vec, vec::Vec};
 use super::{
     Component::{self, CurDir, Normal, ParentDir, Root},
     NAME_MAX, PATH_MAX, ParentSplit, PathError, check_name, components, has_trailing_slash,
-    is_absolute, normalize_lexically, split_parent, validate,
+    is_absolute, normalize_lexically, split_parent, validate, within_root,
 };
 
 fn comps(path: &[u8]) -> Vec<Component<'_>> {
@@ -282,4 +282,19 @@ mod normalize {
         assert_eq!(norm(b"", b""), b"/");
         assert_eq!(norm(b"/\xff", b"\xfe/./"), b"/\xff/\xfe");
     }
+}
+
+#[test]
+fn paths_within_a_root() {
+    assert_eq!(within_root(b"/", b"/a/b"), Some(&b"/a/b"[..]));
+    assert_eq!(within_root(b"/", b"/"), Some(&b"/"[..]));
+    assert_eq!(within_root(b"/jail", b"/jail"), Some(&b"/"[..]));
+    assert_eq!(
+        within_root(b"/jail", b"/jail/bin/sh"),
+        Some(&b"/bin/sh"[..])
+    );
+    // A sibling whose name only starts with the root's is outside it.
+    assert_eq!(within_root(b"/jail", b"/jailbreak/x"), None);
+    assert_eq!(within_root(b"/jail", b"/etc"), None);
+    assert_eq!(within_root(b"/jail", b"/"), None);
 }

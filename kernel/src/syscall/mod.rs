@@ -7,7 +7,7 @@
 //! (flag masks, alignment, ranges with checked arithmetic) and then call one
 //! operation of the subsystem they belong to.
 
-mod fs;
+pub(crate) mod fs;
 mod mm;
 mod process;
 mod signal;

@@ -105,7 +105,7 @@ impl GeneratedDir for FdDir {
         open_file(pid, fd)?;
         Some(GeneratedNode::symlink(Arc::new(move || {
             open_file(pid, fd)
-                .map(|(f, _)| f.file().path())
+                .map(|(f, _)| super::seen_by_reader(&f.file().path()))
                 .unwrap_or_default()
         })))
     }

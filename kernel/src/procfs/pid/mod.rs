@@ -190,8 +190,21 @@ fn task_file(target: Target, whole: bool, f: fn(&Task) -> String) -> GeneratedNo
 /// The path of a location, for the cwd and root links.
 fn location_path(loc: &axfs_ng_vfs::Location) -> String {
     loc.absolute_path()
-        .map(|a| String::from(a.as_str()))
+        .map(|a| seen_by_reader(a.as_str()))
         .unwrap_or_default()
+}
+
+/// A global path (as the VFS and `FileLike::path` report it) as the
+/// reading process sees it from its root directory (d_path): the part
+/// below a chroot, or the global path when outside it.
+pub(super) fn seen_by_reader(path: &str) -> String {
+    match crate::task::current() {
+        Some(t) => {
+            let root = t.process.fs().lock().root_dir().clone();
+            crate::syscall::fs::display_path(&root, path)
+        }
+        None => String::from(path),
+    }
 }
 
 impl GeneratedDir for PidDir {
@@ -222,12 +235,20 @@ impl GeneratedDir for PidDir {
             })),
             "cwd" => GeneratedNode::symlink(Arc::new(move || {
                 table::process(pid)
-                    .map(|p| location_path(p.fs().lock().current_dir()))
+                    .map(|p| {
+                        // Cloned out: seen_by_reader locks the reader's context,
+                        // which may be this one.
+                        let cwd = p.fs().lock().current_dir().clone();
+                        location_path(&cwd)
+                    })
                     .unwrap_or_default()
             })),
             "root" => GeneratedNode::symlink(Arc::new(move || {
                 table::process(pid)
-                    .map(|p| location_path(p.fs().lock().root_dir()))
+                    .map(|p| {
+                        let root = p.fs().lock().root_dir().clone();
+                        location_path(&root)
+                    })
                     .unwrap_or_default()
             })),
             "cmdline" => task_file(target, whole, |t| {

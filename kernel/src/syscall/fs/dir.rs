@@ -1,15 +1,83 @@
-//! getdents64, getcwd, chdir, fchdir.
+//! getdents64, getcwd, chdir, fchdir, chroot.
+//!
+//! A process's root directory (chroot) is the root of its `FsContext`:
+//! absolute paths and `..` stop there. Paths shown to the process (getcwd,
+//! /proc links) are cut to the part below its root; a directory outside it
+//! is "unreachable", as in Linux.
 
-use alloc::vec::Vec;
+use alloc::{string::String, vec::Vec};
 
+use ax_fs_ng::vfs::FsContext;
+use axfs_ng_vfs::{Location, VfsError, VfsResult};
 use starling_fs::file::vfs::VfsDir;
 
 use super::file_of;
 use crate::{
     error::Errno,
     syscall::{SysResult, SyscallContext},
+    task::{
+        Thread,
+        creds::{CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_SYS_CHROOT, Creds},
+    },
     usercopy,
 };
+
+/// Whether `creds` may search directory `loc` (generic_permission with
+/// MAY_EXEC): EACCES otherwise.
+fn check_search(creds: &Creds, loc: &Location) -> VfsResult<()> {
+    if creds.capable(CAP_DAC_READ_SEARCH) || creds.capable(CAP_DAC_OVERRIDE) {
+        return Ok(());
+    }
+    let meta = loc.metadata()?;
+    let perm = u32::from(meta.mode.bits());
+    let class = if meta.uid == creds.fsuid {
+        perm >> 6
+    } else if meta.gid == creds.fsgid || creds.groups.contains(&meta.gid) {
+        perm >> 3
+    } else {
+        perm
+    };
+    if class & 1 != 0 {
+        Ok(())
+    } else {
+        Err(VfsError::PermissionDenied)
+    }
+}
+
+/// Resolves `path` for chdir and chroot: every directory searched on the
+/// way and the directory itself must be searchable (ENOTDIR, EACCES).
+fn resolve_dir(thread: &Thread, path: usize) -> Result<Location, Errno> {
+    let path = usercopy::read_path(path)?;
+    starling_fs::path::validate(path.as_bytes())?;
+    let creds = thread.process.creds.lock().clone();
+    let ctx = thread.process.fs().lock().clone();
+    let loc = ctx.resolve_checked(path.as_str(), |dir| check_search(&creds, dir))?;
+    loc.check_is_dir()?;
+    check_search(&creds, &loc)?;
+    Ok(loc)
+}
+
+/// The path of `loc` as a process whose root is `root` sees it: `None`
+/// when `loc` lies outside that root.
+pub fn path_below_root(root: &Location, loc: &Location) -> Option<String> {
+    let abs = loc.absolute_path().ok()?;
+    let root = root.absolute_path().ok()?;
+    let seen = starling_fs::path::within_root(root.as_str().as_bytes(), abs.as_str().as_bytes())?;
+    Some(String::from_utf8_lossy(seen).into_owned())
+}
+
+/// A path the VFS reports from the global root (`FileLike::path`), as
+/// seen from `root` (d_path): unchanged when it is outside the root or
+/// not a path at all (`pipe:[…]`, `anon_inode:…`).
+pub fn display_path(root: &Location, path: &str) -> String {
+    let Ok(root) = root.absolute_path() else {
+        return String::from(path);
+    };
+    match starling_fs::path::within_root(root.as_str().as_bytes(), path.as_bytes()) {
+        Some(seen) if path.starts_with('/') => String::from_utf8_lossy(seen).into_owned(),
+        _ => String::from(path),
+    }
+}
 
 /// getdents64(2).
 pub fn sys_getdents64(sc: &mut SyscallContext<'_>, fd: i32, buf: usize, count: usize) -> SysResult {
@@ -47,8 +115,16 @@ pub fn sys_getdents64(sc: &mut SyscallContext<'_>, fd: i32, buf: usize, count: u
 /// getcwd(2): the absolute path of the current directory.
 pub fn sys_getcwd(sc: &mut SyscallContext<'_>, buf: usize, size: usize) -> SysResult {
     let ctx = sc.thread.process.fs().lock().clone();
-    let path = ctx.current_dir().absolute_path()?;
-    let bytes = path.as_str().as_bytes();
+    // Linux prefixes a directory outside the caller's root with
+    // "(unreachable)" (prepend_unreachable) and returns its global path.
+    let path = match path_below_root(ctx.root_dir(), ctx.current_dir()) {
+        Some(p) => p,
+        None => {
+            let abs = ctx.current_dir().absolute_path()?;
+            alloc::format!("(unreachable){}", abs.as_str())
+        }
+    };
+    let bytes = path.as_bytes();
     if bytes.len() + 1 > size {
         return Err(Errno::ERANGE);
     }
@@ -61,17 +137,12 @@ pub fn sys_getcwd(sc: &mut SyscallContext<'_>, buf: usize, size: usize) -> SysRe
 
 /// chdir(2).
 pub fn sys_chdir(sc: &mut SyscallContext<'_>, path: usize) -> SysResult {
-    let path = usercopy::read_path(path)?;
-    starling_fs::path::validate(path.as_bytes())?;
-    let fs = sc.thread.process.fs();
-    let mut ctx = fs.lock();
-    let loc = ctx.resolve(path.as_str())?;
-    loc.check_is_dir()?;
-    ctx.set_current_dir(loc)?;
+    let loc = resolve_dir(sc.thread, path)?;
+    sc.thread.process.fs().lock().set_current_dir(loc)?;
     Ok(0)
 }
 
-/// fchdir(2).
+/// fchdir(2): the directory must be searchable (EACCES), as for chdir.
 pub fn sys_fchdir(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
     let file = file_of(sc.thread, fd)?;
     let dir = file
@@ -79,11 +150,34 @@ pub fn sys_fchdir(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
         .as_any()
         .downcast_ref::<VfsDir>()
         .ok_or(Errno::ENOTDIR)?;
+    let creds = sc.thread.process.creds.lock().clone();
+    check_search(&creds, dir.location())?;
     sc.thread
         .process
         .fs()
         .lock()
         .set_current_dir(dir.location().clone())?;
+    Ok(0)
+}
+
+/// chroot(2): makes `path` the root of the caller's filesystem context
+/// (shared with CLONE_FS threads and processes); the current directory is
+/// left alone, as in Linux. Lookup errors and EACCES come before the
+/// capability check (EPERM without CAP_SYS_CHROOT).
+pub fn sys_chroot(sc: &mut SyscallContext<'_>, path: usize) -> SysResult {
+    let loc = resolve_dir(sc.thread, path)?;
+    if !sc.thread.process.creds.lock().capable(CAP_SYS_CHROOT) {
+        return Err(Errno::EPERM);
+    }
+    let fs = sc.thread.process.fs();
+    let mut ctx = fs.lock();
+    // FsContext offers no setter for the root alone: build a context rooted
+    // at `loc`, move it into the caller's mount namespace (which resolves
+    // the root again by its path there) and restore the current directory.
+    let mut rooted = FsContext::new(loc);
+    rooted.set_mount_namespace(ctx.mount_namespace().clone())?;
+    rooted.set_current_dir(ctx.current_dir().clone())?;
+    *ctx = rooted;
     Ok(0)
 }
 

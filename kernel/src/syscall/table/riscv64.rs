@@ -37,6 +37,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         48 => sys_faccessat2(sc, i(0), a[1], u(2), 0),
         49 => sys_chdir(sc, a[0]),
         50 => sys_fchdir(sc, i(0)),
+        51 => sys_chroot(sc, a[0]),
         52 => sys_fchmod(sc, i(0), u(1)),
         53 => sys_fchmodat(sc, i(0), a[1], u(2), 0),
         54 => sys_fchownat(sc, i(0), a[1], u(2), u(3), u(4)),

@@ -116,6 +116,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         137 => sys_statfs(sc, a[0], a[1]),
         138 => sys_fstatfs(sc, i(0), a[1]),
         158 => sys_arch_prctl(sc, i(0), a[1]),
+        161 => sys_chroot(sc, a[0]),
         162 => sys_sync(sc),
         169 => sys_reboot(sc, u(0), u(1), u(2), a[3]),
         170 => sys_sethostname(sc, a[0], a[1]),
