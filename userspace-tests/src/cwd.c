@@ -341,7 +341,8 @@ TEST(chroot_proc_links)
 		buf[n] = '\0';
 		CHECK_STREQ(buf, "/");
 		/* Let the parent look from outside, then wait to be killed. */
-		CHECK_RET(write(ready[1], "r", 1), 1);
+		char fdbyte = (char)fd;
+		CHECK_RET(write(ready[1], &fdbyte, 1), 1);
 		pause();
 		_exit(0);
 	}
@@ -366,6 +367,12 @@ TEST(chroot_proc_links)
 	CHECK(n > 0);
 	buf[n > 0 ? n : 0] = '\0';
 	snprintf(want, sizeof(want), "%s/sub", jailpath);
+	CHECK_STREQ(buf, want);
+	snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)pid, (int)c);
+	n = readlink(link, buf, sizeof(buf) - 1);
+	CHECK(n > 0);
+	buf[n > 0 ? n : 0] = '\0';
+	snprintf(want, sizeof(want), "%s/f", jailpath);
 	CHECK_STREQ(buf, want);
 	kill(pid, SIGKILL);
 	t_wait_signal(pid, SIGKILL);

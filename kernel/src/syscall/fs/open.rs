@@ -3,7 +3,7 @@
 use alloc::{string::String, sync::Arc};
 
 use ax_fs_ng::vfs::{FsContext, OpenOptions, OpenResult};
-use axfs_ng_vfs::{MutationCredentials, NodePermission, NodeType};
+use axfs_ng_vfs::{MutationCredentials, NodePermission, NodeType, RenameOptions, path::Path};
 use starling_fs::file::{
     FileLike, OpenFile,
     device::DeviceNode,
@@ -39,15 +39,22 @@ const VALID_OPEN_FLAGS: u32 = O_ACCMODE
     | O_PATH
     | O_TMPFILE;
 
+/// The global path /proc/PID/fd shows for `path` opened at `dirfd` (made
+/// absolute against the directory, or against the caller's root).
 fn absolute(sc: &SyscallContext<'_>, dirfd: i32, path: &str) -> String {
-    if path.starts_with('/') {
-        return String::from(path);
-    }
     let base = at_context(sc.thread, dirfd, path)
         .ok()
-        .and_then(|ctx| ctx.current_dir().absolute_path().ok())
+        .and_then(|ctx| {
+            let dir = if path.starts_with('/') {
+                ctx.root_dir()
+            } else {
+                ctx.current_dir()
+            };
+            dir.absolute_path().ok()
+        })
         .map(|p| String::from(p.as_str()))
         .unwrap_or_default();
+    let path = path.trim_start_matches('/');
     let joined = alloc::format!("{}/{}", base.trim_end_matches('/'), path);
     String::from_utf8(starling_fs::path::normalize_lexically(
         b"/",
@@ -248,23 +255,10 @@ pub fn sys_unlinkat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, flags:
     Ok(0)
 }
 
-/// The caller's filesystem context and the two paths of a rename or link,
-/// each made absolute against its directory descriptor.
-fn two_paths(
-    sc: &SyscallContext<'_>,
-    olddirfd: i32,
-    oldpath: usize,
-    newdirfd: i32,
-    newpath: usize,
-) -> KResult<(FsContext, String, String)> {
-    let old = usercopy::read_path(oldpath)?;
-    let new = usercopy::read_path(newpath)?;
-    let old_abs = absolute(sc, olddirfd, &old);
-    let new_abs = absolute(sc, newdirfd, &new);
-    Ok((sc.thread.process.fs().lock().clone(), old_abs, new_abs))
-}
-
-/// renameat2(2) (flags other than 0 are a later issue).
+/// renameat2(2): RENAME_NOREPLACE, RENAME_EXCHANGE and RENAME_WHITEOUT
+/// (fs/namei.c do_renameat2; whiteouts need no capability since Linux 5.8). Each path is resolved against its own
+/// directory descriptor (and the caller's root), checking search
+/// permission on the way.
 pub fn sys_renameat2(
     sc: &mut SyscallContext<'_>,
     olddirfd: i32,
@@ -273,16 +267,52 @@ pub fn sys_renameat2(
     newpath: usize,
     flags: u32,
 ) -> SysResult {
-    if flags != 0 {
-        warn!("renameat2: flags {flags:#x} are not supported yet");
+    const RENAME_NOREPLACE: u32 = 1;
+    const RENAME_EXCHANGE: u32 = 2;
+    const RENAME_WHITEOUT: u32 = 4;
+    if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) != 0
+        || (flags & RENAME_EXCHANGE != 0 && flags & (RENAME_NOREPLACE | RENAME_WHITEOUT) != 0)
+    {
         return Err(Errno::EINVAL);
     }
-    let (ctx, old_abs, new_abs) = two_paths(sc, olddirfd, oldpath, newdirfd, newpath)?;
-    ctx.rename(
-        old_abs.as_str(),
-        new_abs.as_str(),
-        &super::credentials(sc.thread),
-    )?;
+    let options = match flags {
+        0 => RenameOptions::REPLACE,
+        RENAME_NOREPLACE => RenameOptions::NO_REPLACE,
+        RENAME_EXCHANGE => RenameOptions::EXCHANGE,
+        RENAME_WHITEOUT => RenameOptions::WHITEOUT,
+        _ => RenameOptions::WHITEOUT_NO_REPLACE,
+    };
+    let old = usercopy::read_path(oldpath)?;
+    let new = usercopy::read_path(newpath)?;
+    let old_ctx = at_context(sc.thread, olddirfd, &old)?;
+    let new_ctx = at_context(sc.thread, newdirfd, &new)?;
+    let creds = super::credentials(sc.thread);
+    let (src_dir, src_name, src_searched) = old_ctx
+        .resolve_parent_with_search_checked(Path::new(old.as_str()), |dir| {
+            old_ctx.check_search_path(dir, None, &creds)
+        })?;
+    let (dst_dir, dst_name, dst_searched) = new_ctx
+        .resolve_parent_with_search_checked(Path::new(new.as_str()), |dir| {
+            new_ctx.check_search_path(dir, None, &creds)
+        })?;
+    old_ctx
+        .rename_locations_with_boundaries_and_search(
+            (&src_dir, &src_name),
+            (&dst_dir, &dst_name),
+            options,
+            (None, None),
+            (&src_searched, &dst_searched),
+            &creds,
+        )
+        .map_err(|e| match Errno::from(e) {
+            // A file system without whiteouts (ext4 here): Linux's answer
+            // for one is EINVAL.
+            Errno::EOPNOTSUPP if flags & RENAME_WHITEOUT != 0 => {
+                warn!("renameat2: RENAME_WHITEOUT is not supported by this file system");
+                Errno::EINVAL
+            }
+            other => other,
+        })?;
     Ok(0)
 }
 
@@ -295,6 +325,9 @@ pub fn sys_symlinkat(
 ) -> SysResult {
     let target = usercopy::read_path(target)?;
     let link = usercopy::read_path(linkpath)?;
+    if target.is_empty() {
+        return Err(Errno::ENOENT);
+    }
     let ctx = at_context(sc.thread, dirfd, &link)?;
     let (uid, gid, _) = super::owner_in(sc.thread, &ctx, &link);
     ctx.symlink(
@@ -307,7 +340,10 @@ pub fn sys_symlinkat(
     Ok(0)
 }
 
-/// linkat(2) (AT_SYMLINK_FOLLOW accepted).
+/// linkat(2): the old name is not followed unless AT_SYMLINK_FOLLOW (a
+/// link to a symlink links the symlink); AT_EMPTY_PATH with an empty old
+/// path links the file `olddirfd` refers to, for callers with
+/// CAP_DAC_READ_SEARCH (ENOENT otherwise, as Linux).
 pub fn sys_linkat(
     sc: &mut SyscallContext<'_>,
     olddirfd: i32,
@@ -319,11 +355,46 @@ pub fn sys_linkat(
     if flags & !(super::AT_SYMLINK_FOLLOW | super::AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
-    let (ctx, old_abs, new_abs) = two_paths(sc, olddirfd, oldpath, newdirfd, newpath)?;
-    ctx.link(
-        old_abs.as_str(),
-        new_abs.as_str(),
-        &super::credentials(sc.thread),
+    let old = usercopy::read_path(oldpath)?;
+    let new = usercopy::read_path(newpath)?;
+    // An empty name is ENOENT before any descriptor is looked at (getname).
+    if (old.is_empty() && flags & super::AT_EMPTY_PATH == 0) || new.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    let creds = super::credentials(sc.thread);
+    let (source, old_searched) = if old.is_empty() {
+        if !creds.cap_dac_read_search {
+            return Err(Errno::ENOENT);
+        }
+        let file = super::file_of(sc.thread, olddirfd)?;
+        let any = file.file().as_any();
+        let loc = if let Some(f) = any.downcast_ref::<VfsFile>() {
+            f.location().clone()
+        } else if let Some(d) = any.downcast_ref::<VfsDir>() {
+            d.location().clone()
+        } else {
+            return Err(Errno::EPERM);
+        };
+        (loc, alloc::vec::Vec::new())
+    } else {
+        let old_ctx = at_context(sc.thread, olddirfd, &old)?;
+        let check = |dir: &axfs_ng_vfs::Location| old_ctx.check_search_path(dir, None, &creds);
+        if flags & super::AT_SYMLINK_FOLLOW != 0 {
+            old_ctx.resolve_with_search_checked(old.as_str(), check)?
+        } else {
+            old_ctx.resolve_no_follow_with_search_checked(old.as_str(), check)?
+        }
+    };
+    let new_ctx = at_context(sc.thread, newdirfd, &new)?;
+    let (dir, name, new_searched) = new_ctx
+        .resolve_parent_with_search_checked(Path::new(new.as_str()), |dir| {
+            new_ctx.check_search_path(dir, None, &creds)
+        })?;
+    new_ctx.link_locations_with_boundaries_and_search(
+        (&source, &old_searched),
+        (&dir, &name, &new_searched),
+        (None, None),
+        &creds,
     )?;
     Ok(0)
 }
