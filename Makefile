@@ -21,13 +21,16 @@ TIMEOUT ?= 3600
 CPU ?=
 QEMU ?=
 HOSTDIR ?=
+# make exec DISK=img boots that image as it is, keeping what the guest
+# writes (the default boots a fresh copy of the rootfs image).
+DISK ?=
 # Seconds each guest phase of `make test` may take (TIMEOUT=… overrides).
 TEST_TIMEOUT := $(if $(filter command line environment%,$(origin TIMEOUT)),$(TIMEOUT),900)
 
 # None of these may reach the kernel build: ax-runtime reads SMP from the
 # environment at build time, and the rest only concern QEMU. Changing them
 # must never rebuild anything.
-unexport ARCH SMP MEM ACCEL TIMEOUT CPU QEMU HOSTDIR CMD LTP_DIR TESTS
+unexport ARCH SMP MEM ACCEL TIMEOUT CPU QEMU HOSTDIR DISK CMD LTP_DIR TESTS
 
 ifeq ($(filter $(ARCH),$(ARCHES)),)
 $(error ARCH=$(ARCH) is not supported; use one of: $(ARCHES))
@@ -75,7 +78,7 @@ help:
 	@echo "  kernel    build the kernel image      -> $(KERNEL_IMAGE)"
 	@echo "  rootfs    build the root file system  -> $(ROOTFS_IMG)"
 	@echo "  run       boot interactively (console on this terminal; Ctrl-A x quits)"
-	@echo "  exec      boot, run CMD as PID 1, print its output: make exec CMD='uname -a' [HOSTDIR=dir]"
+	@echo "  exec      boot, run CMD as PID 1, print its output: make exec CMD='uname -a' [HOSTDIR=dir | DISK=img]"
 	@echo "  test      host unit tests, tooling tests, guest tests on x86_64 and riscv64"
 	@echo "  bench     run the guest benchmarks (name value unit)"
 	@echo "  clean     remove build outputs (keeps target/cache)"
@@ -142,7 +145,7 @@ exec: $(CMD_FILE)
 	@$(MAKE) --no-print-directory ARCH=$(ARCH) $(KERNEL_IMAGE) \
 		$(if $(HOSTDIR),$(STAGE_STAMP),$(ROOTFS_IMG)) >&2 || { rm -f $(CMD_FILE); exit 1; }
 	@$(RUNNER) --mode exec $(RUN_ARGS) --timeout $(TIMEOUT) \
-		$(if $(HOSTDIR),--disk-staging $(STAGING) --hostdir $(call shquote,$(HOSTDIR)),--disk-copy $(ROOTFS_IMG)) \
+		$(if $(DISK),--disk $(call shquote,$(DISK)),$(if $(HOSTDIR),--disk-staging $(STAGING) --hostdir $(call shquote,$(HOSTDIR)),--disk-copy $(ROOTFS_IMG))) \
 		--cmd-file $(CMD_FILE) --cmd-format make --remove-cmd-file
 
 # --- tests and benchmarks -------------------------------------------------

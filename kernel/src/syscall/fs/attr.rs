@@ -62,6 +62,22 @@ fn node_of_fd(sc: &SyscallContext<'_>, fd: i32) -> KResult<Location> {
     Err(Errno::EPERM)
 }
 
+/// Applies a chmod/chown/utimensat update to `node`.
+///
+/// ext4 file data goes through ax-fs-ng's write-back page cache, and the
+/// ext4 driver applies write side effects (mtime = now, clearing S_ISUID
+/// and S_ISGID) when a page reaches the disk, not at write(2). Dirty pages
+/// written back after this update would undo it, so they are written
+/// first: the update then lands after every earlier write, as in Linux.
+fn update_node(node: &Location, update: MetadataUpdate) -> KResult<()> {
+    if node.node_type() == axfs_ng_vfs::NodeType::RegularFile && node.filesystem().name() == "ext4"
+    {
+        ax_fs_ng::file::CachedFile::get_or_create(node.clone())?.sync(true)?;
+    }
+    node.update_metadata(update)?;
+    Ok(())
+}
+
 fn chmod(sc: &SyscallContext<'_>, node: &Location, mode: u32) -> SysResult {
     let meta = node.metadata()?;
     let creds = sc.thread.process.creds.lock().clone();
@@ -73,10 +89,13 @@ fn chmod(sc: &SyscallContext<'_>, node: &Location, mode: u32) -> SysResult {
     if !creds.capable(CAP_FSETID) && meta.gid != creds.fsgid && !creds.groups.contains(&meta.gid) {
         mode &= !0o2000;
     }
-    node.update_metadata(MetadataUpdate {
-        mode: Some(NodePermission::from_bits_truncate(mode as u16)),
-        ..Default::default()
-    })?;
+    update_node(
+        node,
+        MetadataUpdate {
+            mode: Some(NodePermission::from_bits_truncate(mode as u16)),
+            ..Default::default()
+        },
+    )?;
     Ok(0)
 }
 
@@ -136,7 +155,7 @@ fn chown(sc: &SyscallContext<'_>, node: &Location, uid: u32, gid: u32) -> SysRes
             update.mode = Some(NodePermission::from_bits_truncate(mode));
         }
     }
-    node.update_metadata(update)?;
+    update_node(node, update)?;
     Ok(0)
 }
 
@@ -223,11 +242,14 @@ fn set_times(
             Errno::EPERM
         });
     }
-    node.update_metadata(MetadataUpdate {
-        atime,
-        mtime,
-        ..Default::default()
-    })?;
+    update_node(
+        node,
+        MetadataUpdate {
+            atime,
+            mtime,
+            ..Default::default()
+        },
+    )?;
     Ok(0)
 }
 
