@@ -3,7 +3,7 @@
 //! The pure, host-testable logic builds everywhere: the Linux errno type
 //! shared by all layers ([`errno`]), the per-process descriptor table
 //! ([`fdtable`]), path parsing ([`path`]), the flock(2) lock table of one
-//! file ([`flock`]), and two helpers of procfs: the parsing rules of
+//! file ([`flock`]), SEEK_DATA/SEEK_HOLE over data ranges ([`seekhole`]), and two helpers of procfs: the parsing rules of
 //! /proc/sys writes ([`sysctl`]) and the stored-block gzip writer behind
 //! /proc/config.gz ([`gzip`]). With the `kernel` feature the
 //! crate also provides the file objects behind descriptors ([`file`]: regular
@@ -23,6 +23,7 @@ pub mod flock;
 pub mod gzip;
 pub mod mountopt;
 pub mod path;
+pub mod seekhole;
 pub mod sysctl;
 
 #[cfg(feature = "kernel")]

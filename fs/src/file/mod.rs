@@ -67,6 +67,10 @@ pub enum Whence {
     Set,
     Cur,
     End,
+    /// SEEK_DATA.
+    Data,
+    /// SEEK_HOLE.
+    Hole,
 }
 
 /// The attributes `stat` reports, architecture independent.
@@ -182,6 +186,12 @@ pub trait FileLike: Send + Sync + Any {
         _len: u64,
     ) -> KResult<()> {
         Err(Errno::ENODEV)
+    }
+
+    /// lseek's SEEK_DATA / SEEK_HOLE from `offset`: ENXIO at or past the
+    /// end; EINVAL for objects that are no regular file.
+    fn seek_data(&self, _offset: u64, _what: crate::seekhole::Seek) -> KResult<u64> {
+        Err(Errno::EINVAL)
     }
 
     /// The path shown in /proc/PID/fd.
@@ -375,6 +385,19 @@ impl OpenFile {
             Whence::Set => 0,
             Whence::Cur => i64::try_from(*pos).map_err(|_| Errno::EOVERFLOW)?,
             Whence::End => i64::try_from(self.file.size()?).map_err(|_| Errno::EOVERFLOW)?,
+            Whence::Data | Whence::Hole => {
+                let what = if matches!(whence, Whence::Data) {
+                    crate::seekhole::Seek::Data
+                } else {
+                    crate::seekhole::Seek::Hole
+                };
+                // A negative offset is past no end: ENXIO, as Linux.
+                let from = u64::try_from(offset).map_err(|_| Errno::ENXIO)?;
+                let found = self.file.seek_data(from, what)?;
+                *pos = found;
+                self.pos_copy.store(found, Ordering::Release);
+                return Ok(found);
+            }
         };
         let new = base.checked_add(offset).ok_or(Errno::EOVERFLOW)?;
         if new < 0 {

@@ -18,7 +18,10 @@ use core::any::Any;
 
 use ax_fs_ng::vfs::{CachedFile, File, FileBackend};
 use ax_sync::Mutex;
-use axfs_ng_vfs::{DirectoryCursor, Location, Metadata, NodeType, VfsError, VfsResult};
+use axfs_ng_vfs::{
+    DirectoryCursor, FileExtentState, FileExtentTarget, Location, Metadata, NodeType, VfsError,
+    VfsResult,
+};
 use axpoll::IoEvents;
 
 use super::{
@@ -29,8 +32,12 @@ use super::{
 };
 use crate::{
     Errno, KResult,
+    seekhole::{self, Seek},
     tmpfs::{ReadFn, TmpFile},
 };
+
+/// Most extent-map queries one SEEK_DATA/SEEK_HOLE makes (64 extents each).
+const EXTENT_QUERIES: usize = 1024;
 
 /// The `Kstat` of a VFS node.
 pub fn kstat_of(meta: &Metadata) -> Kstat {
@@ -255,6 +262,49 @@ impl FileLike for VfsFile {
             return Err(Errno::ENODEV);
         }
         Ok(self.retry_busy(|| self.file.operate_range(offset, len, op))?)
+    }
+
+    /// From the file system's extent map (tmpfs pages, ext4 extents;
+    /// unwritten ext4 extents read as zeros and count as holes). ext4 data
+    /// still in the page cache has no extent yet, so it is written back
+    /// first. A file system without a map is all data up to the size.
+    fn seek_data(&self, offset: u64, what: Seek) -> KResult<u64> {
+        if self.generated.is_some() {
+            return Err(Errno::EINVAL);
+        }
+        let size = self.size()?;
+        if offset >= size {
+            return Err(Errno::ENXIO);
+        }
+        if let Some(cache) = self.page_cache() {
+            self.retry_busy(|| cache.sync(true))?;
+        }
+        let node = self.location().entry().as_file()?.clone();
+        let mut ranges = Vec::new();
+        let mut from = offset;
+        // Bounded: each query returns at least one extent past `from` or ends.
+        for _ in 0..EXTENT_QUERIES {
+            let map = match node.map_extents(from, size - from, FileExtentTarget::Data, 64) {
+                Ok(map) => map,
+                Err(VfsError::OperationNotSupported | VfsError::Unsupported) => {
+                    return seekhole::seek([(0, size)], size, offset, what).ok_or(Errno::ENXIO);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let mut end = from;
+            for e in &map.extents {
+                end = end.max(e.logical_start + e.length);
+                if e.state != FileExtentState::Unwritten {
+                    ranges.push((e.logical_start, e.logical_start + e.length));
+                }
+            }
+            if map.complete || end <= from || end >= size {
+                break;
+            }
+            from = end;
+        }
+        ranges.sort_unstable();
+        seekhole::seek(ranges, size, offset, what).ok_or(Errno::ENXIO)
     }
 
     fn path(&self) -> String {

@@ -13,8 +13,9 @@ use alloc::sync::Arc;
 use core::any::Any;
 
 use axfs_ng_vfs::{
-    DirEntry, FileNode, FileNodeOps, FileRangeOperation, FilesystemOps, Metadata, MetadataUpdate,
-    NodeFlags, NodeOps, NodeType, PreallocationMode, Reference, VfsError, VfsResult,
+    DirEntry, FileExtent, FileExtentMap, FileExtentState, FileExtentTarget, FileNode, FileNodeOps,
+    FileRangeOperation, FilesystemOps, Metadata, MetadataUpdate, NodeFlags, NodeOps, NodeType,
+    PreallocationMode, Reference, VfsError, VfsResult,
 };
 use axpoll::{IoEvents, Pollable};
 
@@ -294,6 +295,44 @@ impl FileNodeOps for TmpFile {
         }
         state.meta.touch_modify(now);
         Ok(())
+    }
+
+    /// The allocated pages from `offset` on (for SEEK_DATA/SEEK_HOLE);
+    /// everything else reads as zeros. tmpfs has no disk addresses and no
+    /// extended-attribute blocks.
+    fn map_extents(
+        &self,
+        offset: u64,
+        len: u64,
+        target: FileExtentTarget,
+        extent_limit: usize,
+    ) -> VfsResult<FileExtentMap> {
+        if target != FileExtentTarget::Data {
+            return Err(VfsError::OperationNotSupported);
+        }
+        let state = self.inode.state.lock();
+        let Content::Regular(data) = &state.content else {
+            return Err(VfsError::OperationNotSupported);
+        };
+        let end = offset.saturating_add(len);
+        let mut ranges = data.data_ranges(offset, extent_limit.saturating_add(1));
+        ranges.retain(|&(start, _)| start < end);
+        let complete = ranges.len() <= extent_limit;
+        ranges.truncate(extent_limit);
+        Ok(FileExtentMap {
+            mapped_extents: ranges.len(),
+            complete,
+            extents: ranges
+                .into_iter()
+                .map(|(start, stop)| FileExtent {
+                    logical_start: start,
+                    physical_start: 0,
+                    length: stop - start,
+                    state: FileExtentState::Initialized,
+                    merged: false,
+                })
+                .collect(),
+        })
     }
 }
 

@@ -105,6 +105,25 @@ impl SparseData {
         self.pages.len() as u64
     }
 
+    /// The allocated pages from the one holding `offset` on, as merged
+    /// byte ranges, at most `limit` of them (SEEK_DATA/SEEK_HOLE).
+    pub fn data_ranges(&self, offset: u64, limit: usize) -> Vec<(u64, u64)> {
+        let mut out: Vec<(u64, u64)> = Vec::new();
+        for &index in self.pages.range(offset / PAGE_SIZE_U64..).map(|(i, _)| i) {
+            let start = index * PAGE_SIZE_U64;
+            if let Some(last) = out.last_mut()
+                && last.1 == start
+            {
+                last.1 += PAGE_SIZE_U64;
+            } else if out.len() == limit {
+                break;
+            } else {
+                out.push((start, start + PAGE_SIZE_U64));
+            }
+        }
+        out
+    }
+
     /// Copies bytes at `offset` into `buf`; holes read as zeros. Returns 0 at
     /// or past the end of the file.
     pub fn read(&self, buf: &mut [u8], offset: u64) -> usize {

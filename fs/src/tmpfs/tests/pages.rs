@@ -175,3 +175,22 @@ fn allocate_extends_or_keeps_size_and_rolls_back_on_failure() {
         Err(VfsError::FileTooLarge)
     );
 }
+
+#[test]
+fn data_ranges_merge_adjacent_pages() {
+    let budget = Budget::new(100);
+    let mut data = SparseData::default();
+    let p = PAGE_SIZE as u64;
+    data.write(b"a", 0, &budget).unwrap();
+    data.write(b"b", p + 5, &budget).unwrap();
+    data.write(b"c", 5 * p, &budget).unwrap();
+    assert_eq!(data.data_ranges(0, 10), vec![(0, 2 * p), (5 * p, 6 * p)]);
+    // From the middle of a page: that page's range, whole.
+    assert_eq!(
+        data.data_ranges(p + 100, 10),
+        vec![(p, 2 * p), (5 * p, 6 * p)]
+    );
+    assert_eq!(data.data_ranges(2 * p, 10), vec![(5 * p, 6 * p)]);
+    assert_eq!(data.data_ranges(0, 1), vec![(0, 2 * p)]);
+    assert_eq!(data.data_ranges(6 * p, 10), vec![]);
+}

@@ -411,6 +411,8 @@ pub fn sys_lseek(sc: &mut SyscallContext<'_>, fd: i32, off: i64, whence: u32) ->
         0 => Whence::Set,
         1 => Whence::Cur,
         2 => Whence::End,
+        3 => Whence::Data,
+        4 => Whence::Hole,
         _ => return Err(Errno::EINVAL),
     };
     Ok(file.seek(off, whence)? as usize)
