@@ -16,6 +16,7 @@ mod poll;
 mod rw;
 mod splice;
 mod stat;
+mod tmpfile;
 mod xattr;
 
 use alloc::sync::Arc;

@@ -20,6 +20,12 @@ use crate::{
     usercopy,
 };
 
+/// __O_TMPFILE: O_TMPFILE without its O_DIRECTORY bit.
+pub(super) const O_TMPFILE_BIT: u32 = O_TMPFILE & !O_DIRECTORY;
+
+/// The flags an O_PATH open may carry (fs/open.c O_PATH_FLAGS).
+pub(super) const O_PATH_FLAGS: u32 = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC;
+
 const VALID_OPEN_FLAGS: u32 = O_ACCMODE
     | O_CREAT
     | O_EXCL
@@ -93,9 +99,8 @@ pub fn open_in(
     shown: String,
     creds: &MutationCredentials<'_>,
 ) -> KResult<Arc<OpenFile>> {
-    if flags & O_TMPFILE == O_TMPFILE {
-        warn!("open: O_TMPFILE is not supported yet");
-        return Err(Errno::EOPNOTSUPP);
+    if flags & O_TMPFILE_BIT != 0 {
+        return super::tmpfile::open_tmpfile(ctx, path, flags, mode, umask, creds);
     }
     let acc = flags & O_ACCMODE;
     if acc == O_ACCMODE {
@@ -197,6 +202,13 @@ pub fn sys_openat(
             flags & !VALID_OPEN_FLAGS
         );
     }
+    // fs/open.c build_open_how: open(2) with O_PATH keeps only the flags
+    // O_PATH allows (openat2 refuses the others instead).
+    let flags = if flags & O_PATH != 0 {
+        flags & O_PATH_FLAGS
+    } else {
+        flags
+    };
     let path = usercopy::read_path(path)?;
     let file = open_path(sc, dirfd, &path, flags, mode)?;
     install(sc, file, flags & O_CLOEXEC != 0)
@@ -318,6 +330,32 @@ pub fn sys_linkat(
 ) -> SysResult {
     if flags & !(super::AT_SYMLINK_FOLLOW | super::AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
+    }
+    let old = usercopy::read_path(oldpath)?;
+    // AT_EMPTY_PATH: the file olddirfd refers to. Linux 6.10 and later
+    // allow it without CAP_DAC_READ_SEARCH to the opener of the file;
+    // Starling does not keep the opener's credentials and allows anyone
+    // holding the descriptor.
+    if old.is_empty() && flags & super::AT_EMPTY_PATH != 0 {
+        let file = match olddirfd {
+            super::AT_FDCWD => None,
+            fd => Some(super::file_of(sc.thread, fd)?),
+        };
+        let new = usercopy::read_path(newpath)?;
+        super::tmpfile::link_open_file(sc, file.as_ref(), newdirfd, &new)?;
+        return Ok(0);
+    }
+    // A /proc/PID/fd/N link followed is the open file itself (a "magic
+    // link"), even one with no name.
+    if flags & super::AT_SYMLINK_FOLLOW != 0
+        && let Some(file) = at_context(sc.thread, olddirfd, &old)
+            .ok()
+            .and_then(|ctx| ctx.resolve_no_follow(old.as_str()).ok())
+            .and_then(|loc| crate::procfs::magic_link_file(&loc))
+    {
+        let new = usercopy::read_path(newpath)?;
+        super::tmpfile::link_open_file(sc, Some(&file), newdirfd, &new)?;
+        return Ok(0);
     }
     let (ctx, old_abs, new_abs) = two_paths(sc, olddirfd, oldpath, newdirfd, newpath)?;
     ctx.link(
