@@ -3,13 +3,16 @@
 use alloc::{string::String, sync::Arc};
 
 use ax_fs_ng::vfs::{FsContext, OpenOptions, OpenResult};
-use axfs_ng_vfs::{MutationCredentials, NodePermission, NodeType};
-use starling_fs::file::{
-    FileLike, OpenFile,
-    device::DeviceNode,
-    flags::*,
-    pipe::Fifo,
-    vfs::{VfsDir, VfsFile},
+use axfs_ng_vfs::{Location, MutationCredentials, NodePermission, NodeType};
+use starling_fs::{
+    file::{
+        FileLike, OpenFile,
+        device::DeviceNode,
+        flags::*,
+        pipe::Fifo,
+        vfs::{VfsDir, VfsFile},
+    },
+    path::resolve::{Link, OPEN_HOW_SIZE_VER0, OpenHow, Outcome, RESOLVE_IN_ROOT, Walk, WalkTree},
 };
 
 use super::{AT_REMOVEDIR, at_context, install};
@@ -124,7 +127,44 @@ pub fn open_in(
         let gid = super::setgid_parent_group(ctx, path).unwrap_or(creds.fsgid);
         opts.user(creds.fsuid, gid);
     }
-    let file: Arc<dyn FileLike> = match opts.open_with_credentials(ctx, path, creds)? {
+    let opened = opts.open_with_credentials(ctx, path, creds)?;
+    wrap_opened(opened, flags, shown, creds)
+}
+
+/// Opens the already resolved `loc` (openat2's walk found it) as open(2)
+/// would open it by name, without creating anything.
+pub fn open_location(
+    loc: Location,
+    flags: u32,
+    shown: String,
+    creds: &MutationCredentials<'_>,
+) -> KResult<Arc<OpenFile>> {
+    let acc = flags & O_ACCMODE;
+    if acc == O_ACCMODE {
+        return Err(Errno::EINVAL);
+    }
+    let mut opts = OpenOptions::new();
+    opts.read(acc != O_WRONLY)
+        .write(acc != O_RDONLY)
+        .create(flags & O_CREAT != 0)
+        .truncate(false)
+        .directory(flags & O_DIRECTORY != 0)
+        .no_follow(flags & O_NOFOLLOW != 0)
+        .path(flags & O_PATH != 0);
+    let opened = opts.open_loc_with_credentials(loc, creds)?;
+    wrap_opened(opened, flags, shown, creds)
+}
+
+/// The open file description of what the VFS opened: a directory, a
+/// device, a FIFO or a file (O_TRUNC applied, O_NOATIME checked).
+fn wrap_opened(
+    opened: OpenResult,
+    flags: u32,
+    shown: String,
+    creds: &MutationCredentials<'_>,
+) -> KResult<Arc<OpenFile>> {
+    let acc = flags & O_ACCMODE;
+    let file: Arc<dyn FileLike> = match opened {
         OpenResult::Dir(loc) => VfsDir::new(loc, shown),
         OpenResult::File(f) => {
             let meta = f.location().metadata()?;
@@ -433,4 +473,180 @@ pub fn sys_mknodat(
         })?;
     }
     Ok(0)
+}
+
+/// The VFS as the tree of openat2's walk (starling_fs::path::resolve):
+/// search permission as the caller's, /proc/PID/fd/N links as magic links.
+struct VfsTree<'a> {
+    ctx: &'a FsContext,
+    creds: &'a MutationCredentials<'a>,
+}
+
+impl WalkTree for VfsTree<'_> {
+    type Node = Location;
+
+    fn lookup(&self, dir: &Location, name: &[u8], cached_only: bool) -> KResult<Location> {
+        starling_fs::path::check_name(name).map_err(|e| Errno(e.errno()))?;
+        let name = core::str::from_utf8(name).map_err(|_| Errno::ENOENT)?;
+        // RESOLVE_CACHED: only what the dentry cache already holds.
+        if cached_only && dir.entry().as_dir()?.lookup_cache(name).is_none() {
+            return Err(Errno::EAGAIN);
+        }
+        Ok(dir.lookup_no_follow(name)?)
+    }
+
+    fn check_search(&self, dir: &Location) -> KResult<()> {
+        Ok(self
+            .ctx
+            .check_search_path(dir, self.ctx.permission_boundary(), self.creds)?)
+    }
+
+    fn parent(&self, node: &Location) -> Option<Location> {
+        node.parent()
+    }
+
+    fn same(&self, a: &Location, b: &Location) -> bool {
+        a.ptr_eq(b)
+    }
+
+    fn mount(&self, node: &Location) -> usize {
+        Arc::as_ptr(node.mountpoint()) as usize
+    }
+
+    fn is_dir(&self, node: &Location) -> bool {
+        node.is_dir()
+    }
+
+    fn link(&self, node: &Location) -> KResult<Option<Link<Location>>> {
+        if node.node_type() != NodeType::Symlink {
+            return Ok(None);
+        }
+        if let Some(loc) = crate::procfs::magic_link_file(node)
+            .as_deref()
+            .and_then(super::tmpfile::location_of)
+        {
+            return Ok(Some(Link::Magic(loc)));
+        }
+        Ok(Some(Link::Text(node.read_link()?.into_bytes())))
+    }
+}
+
+/// Largest `struct open_how` openat2 reads (a page; larger is E2BIG).
+const OPEN_HOW_MAX: usize = 4096;
+
+/// openat2(2): openat with a `struct open_how` of `size` bytes; its
+/// RESOLVE_* bits restrict the path walk (starling_fs::path::resolve).
+pub fn sys_openat2(
+    sc: &mut SyscallContext<'_>,
+    dirfd: i32,
+    path: usize,
+    how: usize,
+    size: usize,
+) -> SysResult {
+    if size < OPEN_HOW_SIZE_VER0 {
+        return Err(Errno::EINVAL);
+    }
+    if size > OPEN_HOW_MAX {
+        return Err(Errno::E2BIG);
+    }
+    let mut bytes = alloc::vec![0u8; size];
+    usercopy::copy_from_user(&mut bytes, how)?;
+    let how = OpenHow::parse(&bytes)?;
+    how.check()?;
+    let mut flags = how.flags as u32;
+    // SYSCALL_DEFINE4(openat2): O_LARGEFILE, except for O_PATH.
+    if flags & O_PATH == 0 {
+        flags |= O_LARGEFILE;
+    }
+    let path = usercopy::read_path(path)?;
+    if path.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    let file = openat2_path(sc, dirfd, &path, flags, how.mode as u32, how.resolve)?;
+    install(sc, file, flags & O_CLOEXEC != 0)
+}
+
+/// The walk and open of openat2.
+fn openat2_path(
+    sc: &SyscallContext<'_>,
+    dirfd: i32,
+    path: &str,
+    flags: u32,
+    mode: u32,
+    resolve: u64,
+) -> KResult<Arc<OpenFile>> {
+    let ctx = sc.thread.process.fs().lock().clone();
+    let creds = super::credentials(sc.thread);
+    let umask = sc
+        .thread
+        .process
+        .umask
+        .load(core::sync::atomic::Ordering::Relaxed);
+    // path_init: the starting directory is dirfd's for a relative path,
+    // and for any path under RESOLVE_IN_ROOT.
+    let start = if starling_fs::path::is_absolute(path.as_bytes()) && resolve & RESOLVE_IN_ROOT == 0
+    {
+        ctx.root_dir().clone()
+    } else if dirfd == super::AT_FDCWD {
+        ctx.current_dir().clone()
+    } else {
+        let file = super::file_of(sc.thread, dirfd)?;
+        file.file()
+            .as_any()
+            .downcast_ref::<VfsDir>()
+            .ok_or(Errno::ENOTDIR)?
+            .location()
+            .clone()
+    };
+    let tree = VfsTree {
+        ctx: &ctx,
+        creds: &creds,
+    };
+    let mut walk = Walk::new(&tree, resolve, ctx.root_dir().clone(), &start);
+    let creating = flags & O_CREAT != 0;
+    // O_CREAT | O_EXCL does not follow a last symlink (LOOKUP_EXCL).
+    let follow = flags & O_NOFOLLOW == 0 && !(creating && flags & O_EXCL != 0);
+    let shown = |loc: &Location| {
+        loc.absolute_path()
+            .map(|p| String::from(p.as_str()))
+            .unwrap_or_default()
+    };
+    let is_tmpfile = flags & O_TMPFILE_BIT != 0;
+    match walk.walk(
+        start.clone(),
+        path.as_bytes(),
+        follow,
+        creating && !is_tmpfile,
+    )? {
+        Outcome::Found(dir) if is_tmpfile => {
+            let ctx = ctx.with_current_dir(dir)?;
+            super::tmpfile::open_tmpfile(&ctx, ".", flags, mode, umask, &creds)
+        }
+        Outcome::Found(loc) => {
+            if creating && flags & O_EXCL != 0 {
+                return Err(Errno::EEXIST);
+            }
+            // O_NOFOLLOW left a last symlink: only O_PATH opens it.
+            if loc.node_type() == NodeType::Symlink && flags & O_PATH == 0 {
+                return Err(Errno::ELOOP);
+            }
+            let shown = shown(&loc);
+            open_location(loc, flags, shown, &creds)
+        }
+        Outcome::Missing {
+            parent,
+            name,
+            trailing_slash,
+        } => {
+            // Only O_CREAT walks may end here; a name ending in a slash
+            // cannot be created as a file.
+            if trailing_slash {
+                return Err(Errno::EISDIR);
+            }
+            let name = String::from_utf8(name).map_err(|_| Errno::EINVAL)?;
+            let shown = alloc::format!("{}/{}", shown(&parent).trim_end_matches('/'), name);
+            let ctx = ctx.with_current_dir(parent)?;
+            open_in(&ctx, &name, flags, mode, umask, shown, &creds)
+        }
+    }
 }

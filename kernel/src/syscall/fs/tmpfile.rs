@@ -170,6 +170,19 @@ pub fn open_tmpfile(
     ))
 }
 
+/// The VFS node an open file is, if it is one of a mounted file system
+/// (files, directories, device nodes and FIFOs opened by name).
+pub fn location_of(file: &OpenFile) -> Option<Location> {
+    let any = file.file().as_any();
+    if let Some(f) = any.downcast_ref::<VfsFile>() {
+        Some(f.location().clone())
+    } else if let Some(d) = any.downcast_ref::<VfsDir>() {
+        Some(d.location().clone())
+    } else {
+        any.downcast_ref::<DeviceNode>().map(|d| d.node().clone())
+    }
+}
+
 /// linkat(2) of the open file `file` (AT_EMPTY_PATH, or a /proc/PID/fd/N
 /// link followed) to `newpath` relative to `newdirfd`. `None` is the
 /// current directory (AT_FDCWD with an empty path).
@@ -181,17 +194,13 @@ pub fn link_open_file(
 ) -> KResult<()> {
     let file = file.ok_or(Errno::EPERM)?;
     let any = file.file().as_any();
-    let (src, tmp) = if let Some(f) = any.downcast_ref::<VfsFile>() {
-        (f.location().clone(), Some(f))
-    } else if let Some(d) = any.downcast_ref::<DeviceNode>() {
-        (d.node().clone(), None)
-    } else if any.downcast_ref::<VfsDir>().is_some() {
+    if any.downcast_ref::<VfsDir>().is_some() {
         // vfs_link: a directory cannot be linked.
         return Err(Errno::EPERM);
-    } else {
-        // Pipes, eventfds and the like live on no mount of ours.
-        return Err(Errno::EXDEV);
-    };
+    }
+    // Pipes, eventfds and the like live on no mount of ours.
+    let src = location_of(file).ok_or(Errno::EXDEV)?;
+    let tmp = any.downcast_ref::<VfsFile>();
     let creds = credentials(sc.thread);
     let ctx = at_context(sc.thread, newdirfd, newpath)?;
     let (new_dir, name, searched) = ctx

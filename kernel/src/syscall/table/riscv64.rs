@@ -169,6 +169,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         72 => sys_pselect6(sc, i(0), a[1], a[2], a[3], a[4], a[5]),
         71 => sys_sendfile(sc, i(0), i(1), a[2], a[3]),
         285 => sys_copy_file_range(sc, i(0), a[1], i(2), a[3], a[4], u(5)),
+        437 => sys_openat2(sc, i(0), a[1], a[2], a[3]),
         76 => sys_splice(sc, i(0), a[1], i(2), a[3], a[4], u(5)),
         77 => sys_tee(sc, i(0), i(1), a[2], u(3)),
         32 => sys_flock(sc, i(0), u(1)),
