@@ -8,6 +8,13 @@
 //! The reader and writer counts count open file descriptions of each end,
 //! so `dup` and `fork` do not change them and the last close of an end
 //! wakes the other side.
+//!
+//! splice(2) and tee(2) use the pipe-level operations: [`PipeEnd::transfer`]
+//! moves or copies bytes between two pipes under both buffer locks (taken
+//! in address order), [`PipeEnd::write_some`] fills a pipe without
+//! PIPE_BUF atomicity, [`PipeEnd::unread`] puts back what a splice out of
+//! the pipe could not deliver. [`pipe_of`] finds the pipe behind a
+//! descriptor's object (a FIFO's is wrapped in its device node).
 
 use alloc::{collections::VecDeque, string::String, sync::Arc};
 use core::{

@@ -1,4 +1,9 @@
-//! openat and the path-based calls that create or remove names.
+//! openat, openat2 and the path-based calls that create or remove names.
+//!
+//! openat resolves through ax-fs-ng's `FsContext`; openat2 walks the path
+//! itself with starling_fs::path::resolve (the RESOLVE_* rules) over the
+//! VFS ([`VfsTree`]) and opens the node it finds ([`open_location`]), or
+//! creates the missing last name through the openat path in its parent.
 
 use alloc::{string::String, sync::Arc};
 
