@@ -24,6 +24,7 @@
 
 use alloc::vec::Vec;
 
+pub mod resolve;
 #[cfg(test)]
 mod tests;
 

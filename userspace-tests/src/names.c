@@ -266,10 +266,18 @@ TEST(linkat_empty_path)
 	CHECK_RET(chmod(t_tmpdir(), 0777), 0);
 	pid_t pid = t_fork();
 	if (pid == 0) {
-		/* Unprivileged: ENOENT (needs CAP_DAC_READ_SEARCH). */
+		/*
+		 * Unprivileged, with a descriptor root opened: ENOENT (needs
+		 * CAP_DAC_READ_SEARCH).  Its own descriptor it may link (Linux
+		 * 6.10: the opener's credentials).
+		 */
 		drop_to_nobody();
 		CHECK_ERR(linkat(fd, "", AT_FDCWD, t_path("e3"), AT_EMPTY_PATH),
 			  ENOENT);
+		int own = (int)CHECK_OK(
+			open(t_path("mine"), O_RDWR | O_CREAT, 0600));
+		CHECK_RET(linkat(own, "", AT_FDCWD, t_path("e4"), AT_EMPTY_PATH), 0);
+		CHECK_EQ(ino_of(t_path("e4")), ino_of(t_path("mine")));
 		_exit(0);
 	}
 	t_wait_exit(pid, 0);

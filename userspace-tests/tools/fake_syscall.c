@@ -36,12 +36,12 @@ static const struct {
 #define S(x) { #x, SYS_##x }
 	S(brk), S(clock_gettime), S(clock_nanosleep), S(close), S(dup3),
 	S(execve), S(fcntl), S(ftruncate), S(getcwd), S(getdents64),
-	S(getitimer), S(ioctl), S(kill), S(lseek), S(mmap), S(mprotect),
-	S(msync), S(munmap), S(nanosleep), S(newfstatat), S(openat),
-	S(pipe2), S(poll), S(ppoll), S(read), S(rt_sigaction),
-	S(rt_sigprocmask), S(setitimer), S(setpgid), S(setsid),
-	S(timer_create), S(timer_getoverrun), S(timer_settime), S(uname),
-	S(wait4), S(write),
+	S(getitimer), S(ioctl), S(kill), S(linkat), S(lseek), S(mmap),
+	S(mprotect), S(msync), S(munmap), S(nanosleep), S(newfstatat),
+	S(openat), S(openat2), S(pipe2), S(poll), S(ppoll), S(read),
+	S(rt_sigaction), S(rt_sigprocmask), S(setitimer), S(setpgid),
+	S(setsid), S(splice), S(tee), S(timer_create), S(timer_getoverrun),
+	S(timer_settime), S(uname), S(wait4), S(write),
 #undef S
 };
 
@@ -53,7 +53,7 @@ static const struct {
 	E(EPERM), E(ENOENT), E(ESRCH), E(EINTR), E(EBADF), E(ECHILD),
 	E(EAGAIN), E(ENOMEM), E(EACCES), E(EFAULT), E(EEXIST), E(ENOTDIR),
 	E(EISDIR), E(EINVAL), E(ENOTTY), E(ESPIPE), E(EPIPE), E(ERANGE),
-	E(ENOSYS), E(ENOEXEC), E(ENODEV),
+	E(ENOSYS), E(ENOEXEC), E(ENODEV), E(EXDEV), E(ELOOP), E(EOPNOTSUPP),
 #undef E
 };
 

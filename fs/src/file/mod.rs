@@ -225,6 +225,9 @@ pub struct OpenFile {
     /// The flock(2) state this description has locked or asked to lock in,
     /// kept to release its lock when the description goes away.
     flock: SpinLock<Option<Arc<FlockNode>>>,
+    /// fsuid and fsgid of the opener (`u64::MAX`: not recorded), for the
+    /// checks Linux makes against `f_cred` (linkat AT_EMPTY_PATH).
+    opener: AtomicU64,
 }
 
 impl OpenFile {
@@ -242,7 +245,22 @@ impl OpenFile {
             pos: Mutex::new(0),
             pos_copy: AtomicU64::new(0),
             flock: SpinLock::new(None),
+            opener: AtomicU64::new(u64::MAX),
         })
+    }
+
+    /// Records the credentials that opened the file (fsuid, fsgid).
+    pub fn set_opener(&self, fsuid: u32, fsgid: u32) {
+        self.opener.store(
+            (u64::from(fsuid) << 32) | u64::from(fsgid),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// The credentials that opened the file, if recorded.
+    pub fn opener(&self) -> Option<(u32, u32)> {
+        let v = self.opener.load(Ordering::Relaxed);
+        (v != u64::MAX).then_some(((v >> 32) as u32, v as u32))
     }
 
     /// The object.

@@ -8,6 +8,13 @@
 //! The reader and writer counts count open file descriptions of each end,
 //! so `dup` and `fork` do not change them and the last close of an end
 //! wakes the other side.
+//!
+//! splice(2) and tee(2) use the pipe-level operations: [`PipeEnd::transfer`]
+//! moves or copies bytes between two pipes under both buffer locks (taken
+//! in address order), [`PipeEnd::write_some`] fills a pipe without
+//! PIPE_BUF atomicity, [`PipeEnd::unread`] puts back what a splice out of
+//! the pipe could not deliver. [`pipe_of`] finds the pipe behind a
+//! descriptor's object (a FIFO's is wrapped in its device node).
 
 use alloc::{collections::VecDeque, string::String, sync::Arc};
 use core::{
@@ -189,6 +196,148 @@ impl PipeEnd {
     }
 }
 
+impl PipeEnd {
+    /// Appends `buf`: all of it or nothing (EAGAIN) when `atomic`, else as
+    /// much as fits (EAGAIN when nothing does). EPIPE without readers.
+    fn push(&self, buf: &[u8], atomic: bool) -> KResult<usize> {
+        if !self.write_end {
+            return Err(Errno::EBADF);
+        }
+        if self.shared.readers.load(Ordering::Acquire) == 0 {
+            return Err(Errno::EPIPE);
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let n = {
+            let mut q = self.shared.buf.lock();
+            let free = self.free_in(&q);
+            let n = if atomic {
+                if free < buf.len() {
+                    return Err(Errno::EAGAIN);
+                }
+                buf.len()
+            } else {
+                if free == 0 {
+                    return Err(Errno::EAGAIN);
+                }
+                buf.len().min(free)
+            };
+            q.extend(&buf[..n]);
+            n
+        };
+        wake(&self.shared.readable, IoEvents::IN);
+        Ok(n)
+    }
+
+    /// Free bytes in the pipe whose buffer `q` is.
+    fn free_in(&self, q: &VecDeque<u8>) -> usize {
+        self.shared
+            .capacity
+            .load(Ordering::Acquire)
+            .saturating_sub(q.len())
+    }
+
+    /// Whether `other` is an end of the same pipe.
+    pub fn same_pipe(&self, other: &PipeEnd) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// Appends as much of `buf` as fits, never all-or-nothing: what
+    /// splice(2) puts into a pipe. EAGAIN when full, EPIPE without readers.
+    pub fn write_some(&self, buf: &[u8]) -> KResult<usize> {
+        self.push(buf, false)
+    }
+
+    /// Room for a splice into the pipe: the free bytes; EAGAIN when full,
+    /// EPIPE without readers (fs/splice.c wait_for_space).
+    pub fn room(&self) -> KResult<usize> {
+        if self.shared.readers.load(Ordering::Acquire) == 0 {
+            return Err(Errno::EPIPE);
+        }
+        match self.free_in(&self.shared.buf.lock()) {
+            0 => Err(Errno::EAGAIN),
+            n => Ok(n),
+        }
+    }
+
+    /// Puts bytes taken by a read back at the front, as if never read:
+    /// what a splice out of the pipe could not write elsewhere stays in
+    /// the pipe, as on Linux where it is only taken once written.
+    pub fn unread(&self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        {
+            let mut q = self.shared.buf.lock();
+            for &b in data.iter().rev() {
+                q.push_front(b);
+            }
+        }
+        wake(&self.shared.readable, IoEvents::IN);
+    }
+
+    /// Moves (`consume`, splice) or copies (tee) up to `len` bytes from
+    /// this pipe into `dst`, a different pipe, under both buffer locks.
+    ///
+    /// In the order of fs/splice.c ipipe_prep, opipe_prep and the transfer
+    /// loop: EAGAIN while this pipe is empty and has writers, or `dst` is
+    /// full and has readers; EPIPE when `dst` has no readers; 0 at end of
+    /// file. Otherwise as much as is here and fits there.
+    pub fn transfer(&self, dst: &PipeEnd, len: usize, consume: bool) -> KResult<usize> {
+        let (src_pipe, dst_pipe) = (&self.shared, &dst.shared);
+        let n = {
+            // Two pipes are locked in address order, so that transfers in
+            // opposite directions cannot deadlock.
+            let (mut src, mut out) = if Arc::as_ptr(src_pipe) < Arc::as_ptr(dst_pipe) {
+                let s = src_pipe.buf.lock();
+                (s, dst_pipe.buf.lock())
+            } else {
+                let d = dst_pipe.buf.lock();
+                (src_pipe.buf.lock(), d)
+            };
+            if src.is_empty() && src_pipe.writers.load(Ordering::Acquire) > 0 {
+                return Err(Errno::EAGAIN);
+            }
+            let free = dst.free_in(&out);
+            let readers = dst_pipe.readers.load(Ordering::Acquire) > 0;
+            if free == 0 && readers {
+                return Err(Errno::EAGAIN);
+            }
+            if !readers {
+                return Err(Errno::EPIPE);
+            }
+            let n = len.min(src.len()).min(free);
+            if consume {
+                out.extend(src.drain(..n));
+            } else {
+                out.extend(src.range(..n));
+            }
+            n
+        };
+        if n > 0 {
+            wake(&dst_pipe.readable, IoEvents::IN);
+            if consume {
+                wake(&src_pipe.writable, IoEvents::OUT);
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// The pipe behind a file object: a pipe end, or a FIFO opened through
+/// its node (which the device wrapper holds).
+pub fn pipe_of(file: &Arc<dyn FileLike>) -> Option<&PipeEnd> {
+    let any = file.as_any();
+    if let Some(end) = any.downcast_ref::<PipeEnd>() {
+        return Some(end);
+    }
+    any.downcast_ref::<super::device::DeviceNode>()?
+        .inner()
+        .as_any()
+        .downcast_ref::<PipeEnd>()
+}
+
 fn wake(set: &PollSet, events: IoEvents) {
     // SAFETY: called in task context with no lock held; the readiness was
     // published under the buffer lock before this call.
@@ -223,38 +372,7 @@ impl FileLike for PipeEnd {
     }
 
     fn write(&self, buf: &[u8], _pos: Option<u64>) -> KResult<usize> {
-        if !self.write_end {
-            return Err(Errno::EBADF);
-        }
-        if self.shared.readers.load(Ordering::Acquire) == 0 {
-            return Err(Errno::EPIPE);
-        }
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        let n = {
-            let mut q = self.shared.buf.lock();
-            let free = self
-                .shared
-                .capacity
-                .load(Ordering::Acquire)
-                .saturating_sub(q.len());
-            let n = if buf.len() <= PIPE_BUF {
-                if free < buf.len() {
-                    return Err(Errno::EAGAIN);
-                }
-                buf.len()
-            } else {
-                if free == 0 {
-                    return Err(Errno::EAGAIN);
-                }
-                buf.len().min(free)
-            };
-            q.extend(&buf[..n]);
-            n
-        };
-        wake(&self.shared.readable, IoEvents::IN);
-        Ok(n)
+        self.push(buf, buf.len() <= PIPE_BUF)
     }
 
     fn stat(&self) -> KResult<Kstat> {

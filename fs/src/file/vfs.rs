@@ -124,6 +124,11 @@ pub struct VfsFile {
     /// The node's count of descriptions open for writing, held while this
     /// one is (Linux's `i_writecount`).
     writer: Option<Arc<Writers>>,
+    /// An O_TMPFILE file on a file system that cannot make a file without
+    /// a name (ext4 here): the directory and hidden name it was created
+    /// under, until linkat(2) gives it a real name or the last close
+    /// removes it. Its link is not counted in fstat's st_nlink.
+    hidden: Mutex<Option<(Location, String)>>,
 }
 
 /// How many open file descriptions may write a node; execve refuses such a
@@ -174,7 +179,24 @@ impl VfsFile {
             path,
             generated,
             writer,
+            hidden: Mutex::new(None),
         })
+    }
+
+    /// Wraps an O_TMPFILE file opened for writing; `hidden` is the
+    /// directory and name that stand in for "no name" (see the field).
+    pub fn new_tmpfile(file: File, path: String, hidden: Option<(Location, String)>) -> Arc<Self> {
+        let this = Self::new(file, path, true);
+        *this.hidden.lock() = hidden;
+        this
+    }
+
+    /// Takes the hidden name of an O_TMPFILE file (see [`new_tmpfile`]),
+    /// for the caller to remove once the file has a real name.
+    ///
+    /// [`new_tmpfile`]: Self::new_tmpfile
+    pub fn take_hidden(&self) -> Option<(Location, String)> {
+        self.hidden.lock().take()
     }
 
     /// The file's VFS location.
@@ -242,11 +264,23 @@ impl FileLike for VfsFile {
     }
 
     fn stat(&self) -> KResult<Kstat> {
-        Ok(kstat_of(&self.file.location().metadata()?))
+        let mut st = kstat_of(&self.file.location().metadata()?);
+        if self.hidden.lock().is_some() {
+            st.nlink = st.nlink.saturating_sub(1);
+        }
+        Ok(st)
     }
 
     fn poll(&self) -> IoEvents {
         IoEvents::IN | IoEvents::OUT | IoEvents::RDNORM | IoEvents::WRNORM
+    }
+
+    fn release(&self) {
+        // The last close of an O_TMPFILE file that never got a name: its
+        // stand-in name goes, and the file with it.
+        if let Some((dir, name)) = self.take_hidden() {
+            let _ = dir.unlink(&name, false);
+        }
     }
 
     fn truncate(&self, len: u64) -> KResult<()> {

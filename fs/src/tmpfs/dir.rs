@@ -186,6 +186,59 @@ impl TmpDir {
     }
 }
 
+impl TmpDir {
+    /// Creates a regular file with no name in this directory's file system
+    /// (open(2) O_TMPFILE, mm/shmem.c shmem_tmpfile): no link, owned and
+    /// moded as a file created here would be. `linkable` lets linkat(2)
+    /// give it a first name (O_TMPFILE without O_EXCL). The entry names
+    /// this directory as its parent and `#<inode>` as its name, as Linux's
+    /// d_tmpfile does, but the directory does not list it.
+    ///
+    /// ENOENT in a removed directory; EOPNOTSUPP in a generated one
+    /// (procfs has no tmpfile operation).
+    pub fn create_unnamed(
+        &self,
+        permission: NodePermission,
+        uid: u32,
+        gid: u32,
+        linkable: bool,
+    ) -> VfsResult<DirEntry> {
+        let now = self.inode.sb.now();
+        let inode = {
+            let _namespace = self.fs.namespace().lock();
+            let state = self.inode.state.lock();
+            if state.removed {
+                return Err(VfsError::NotFound);
+            }
+            if state.generator.is_some() {
+                return Err(VfsError::OperationNotSupported);
+            }
+            let creator = Creator {
+                sb: &self.inode.sb,
+                parent: &self.inode,
+                parent_meta: &state.meta,
+                now,
+            };
+            let meta = creator.inheriting_meta(permission, uid, gid, false);
+            let ino = creator.sb().alloc_ino();
+            FileInode::new(
+                creator.sb(),
+                ino,
+                NodeType::RegularFile,
+                meta,
+                Content::Regular(SparseData::default()),
+            )?
+        };
+        {
+            let mut state = inode.state.lock();
+            state.nlink = 0;
+            state.linkable = linkable;
+        }
+        let name = alloc::format!("#{}", inode.ino);
+        self.entry_for(&name, Child::File(inode))
+    }
+}
+
 impl NodeOps for TmpDir {
     fn inode(&self) -> u64 {
         self.inode.ino
@@ -377,11 +430,13 @@ impl DirNodeOps for TmpDir {
                     return Err(VfsError::OperationNotPermitted);
                 }
                 // fs/namei.c vfs_link: a file already unlinked everywhere
-                // cannot get a name back (ENOENT).
-                if state.nlink == 0 {
+                // cannot get a name back (ENOENT), unless it is an O_TMPFILE
+                // file made linkable, which can once.
+                if state.nlink == 0 && !state.linkable {
                     return Err(VfsError::NotFound);
                 }
                 state.nlink = state.nlink.checked_add(1).ok_or(VfsError::TooManyLinks)?;
+                state.linkable = false;
                 state.meta.ctime = now;
             }
             dir.insert(name.to_owned(), Child::File(inode.clone()));

@@ -150,6 +150,9 @@ pub struct FileState {
     pub meta: Meta,
     pub nlink: u64,
     pub content: Content,
+    /// An O_TMPFILE inode that may still get a first name although it has
+    /// no link (Linux's I_LINKABLE); cleared by that first link.
+    pub linkable: bool,
 }
 
 pub struct FileInode {
@@ -185,6 +188,7 @@ impl FileInode {
                 meta,
                 nlink: 1,
                 content,
+                linkable: false,
             }),
             attachments: Mutex::new(TypeMap::new()),
         }))

@@ -29,7 +29,10 @@ use alloc::{format, string::String, sync::Arc, vec::Vec};
 use axfs_ng_vfs::{DirEntry, NodeType, VfsResult};
 use starling_fs::tmpfs::{self, GeneratedDir, GeneratedNode};
 
-pub use self::sys::{core_pattern, core_uses_pid};
+pub use self::{
+    pid::magic_link_file,
+    sys::{core_pattern, core_uses_pid},
+};
 use crate::task::{self, table};
 
 /// A generated file whose text `f` builds.

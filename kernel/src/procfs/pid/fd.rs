@@ -14,7 +14,7 @@
 
 use alloc::{format, string::String, sync::Arc, vec::Vec};
 
-use axfs_ng_vfs::NodeType;
+use axfs_ng_vfs::{Location, NodeType};
 use starling_fs::{
     file::{
         OpenFile,
@@ -40,6 +40,23 @@ fn open_file(pid: Pid, fd: i32) -> Option<(Arc<OpenFile>, bool)> {
     let files = p.files();
     let table = files.lock();
     Some((table.get(fd)?.clone(), table.get_cloexec(fd)?))
+}
+
+/// The open file a /proc/PID/fd/N link at `loc` stands for: following
+/// such a link reaches the file itself, not the path its text shows
+/// (fs/proc/base.c proc_fd_link, a "magic link"). `None` for any other
+/// node.
+pub fn magic_link_file(loc: &Location) -> Option<Arc<OpenFile>> {
+    if loc.node_type() != NodeType::Symlink || loc.filesystem().name() != "proc" {
+        return None;
+    }
+    let fd: i32 = loc.name().parse().ok()?;
+    let dir = loc.parent()?;
+    if dir.name() != "fd" {
+        return None;
+    }
+    let pid: Pid = dir.parent()?.name().parse().ok()?;
+    open_file(pid, fd).map(|(file, _)| file)
 }
 
 /// The mount id of the mount the file is on, 0 for objects on none.

@@ -11,6 +11,7 @@
 //! [`maps`] (maps) and [`fd`] (fd/, fdinfo/).
 
 mod fd;
+pub use self::fd::magic_link_file;
 mod maps;
 mod stat;
 mod status;

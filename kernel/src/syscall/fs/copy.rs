@@ -28,7 +28,7 @@ fn is_regular(file: &OpenFile) -> KResult<bool> {
 /// Writes all of `data` to `out` at `at` (its position when `None`),
 /// blocking as write(2) does; returns how much went out before an error
 /// or a signal, or the error if nothing did.
-fn write_all(
+pub(super) fn write_all(
     sc: &SyscallContext<'_>,
     out: &Arc<OpenFile>,
     data: &[u8],

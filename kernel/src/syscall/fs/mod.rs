@@ -14,7 +14,9 @@ mod mount;
 mod open;
 mod poll;
 mod rw;
+mod splice;
 mod stat;
+mod tmpfile;
 mod xattr;
 
 use alloc::sync::Arc;
@@ -26,7 +28,7 @@ use starling_fs::file::{OpenFile, vfs::VfsDir};
 
 pub use self::{
     attr::*, copy::*, dir::*, fd::*, flock::*, ioctl::*, mount::*, open::*, poll::*, rw::*,
-    stat::*, xattr::*,
+    splice::*, stat::*, xattr::*,
 };
 use super::SyscallContext;
 use crate::{

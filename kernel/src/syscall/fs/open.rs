@@ -1,15 +1,25 @@
-//! openat and the path-based calls that create or remove names.
+//! openat, openat2 and the path-based calls that create or remove names.
+//!
+//! openat resolves through ax-fs-ng's `FsContext`; openat2 walks the path
+//! itself with starling_fs::path::resolve (the RESOLVE_* rules) over the
+//! VFS ([`VfsTree`]) and opens the node it finds ([`open_location`]), or
+//! creates the missing last name through the openat path in its parent.
 
 use alloc::{string::String, sync::Arc};
 
 use ax_fs_ng::vfs::{FsContext, OpenOptions, OpenResult};
-use axfs_ng_vfs::{MutationCredentials, NodePermission, NodeType, RenameOptions, path::Path};
-use starling_fs::file::{
-    FileLike, OpenFile,
-    device::DeviceNode,
-    flags::*,
-    pipe::Fifo,
-    vfs::{VfsDir, VfsFile},
+use axfs_ng_vfs::{
+    Location, MutationCredentials, NodePermission, NodeType, RenameOptions, path::Path,
+};
+use starling_fs::{
+    file::{
+        FileLike, OpenFile,
+        device::DeviceNode,
+        flags::*,
+        pipe::Fifo,
+        vfs::{VfsDir, VfsFile},
+    },
+    path::resolve::{Link, OPEN_HOW_SIZE_VER0, OpenHow, Outcome, RESOLVE_IN_ROOT, Walk, WalkTree},
 };
 
 use super::{AT_REMOVEDIR, at_context, install};
@@ -19,6 +29,12 @@ use crate::{
     syscall::{SysResult, SyscallContext},
     usercopy,
 };
+
+/// __O_TMPFILE: O_TMPFILE without its O_DIRECTORY bit.
+pub(super) const O_TMPFILE_BIT: u32 = O_TMPFILE & !O_DIRECTORY;
+
+/// The flags an O_PATH open may carry (fs/open.c O_PATH_FLAGS).
+pub(super) const O_PATH_FLAGS: u32 = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC;
 
 const VALID_OPEN_FLAGS: u32 = O_ACCMODE
     | O_CREAT
@@ -100,9 +116,8 @@ pub fn open_in(
     shown: String,
     creds: &MutationCredentials<'_>,
 ) -> KResult<Arc<OpenFile>> {
-    if flags & O_TMPFILE == O_TMPFILE {
-        warn!("open: O_TMPFILE is not supported yet");
-        return Err(Errno::EOPNOTSUPP);
+    if flags & O_TMPFILE_BIT != 0 {
+        return super::tmpfile::open_tmpfile(ctx, path, flags, mode, umask, creds);
     }
     let acc = flags & O_ACCMODE;
     if acc == O_ACCMODE {
@@ -126,7 +141,44 @@ pub fn open_in(
         let gid = super::setgid_parent_group(ctx, path).unwrap_or(creds.fsgid);
         opts.user(creds.fsuid, gid);
     }
-    let file: Arc<dyn FileLike> = match opts.open_with_credentials(ctx, path, creds)? {
+    let opened = opts.open_with_credentials(ctx, path, creds)?;
+    wrap_opened(opened, flags, shown, creds)
+}
+
+/// Opens the already resolved `loc` (openat2's walk found it) as open(2)
+/// would open it by name, without creating anything.
+pub fn open_location(
+    loc: Location,
+    flags: u32,
+    shown: String,
+    creds: &MutationCredentials<'_>,
+) -> KResult<Arc<OpenFile>> {
+    let acc = flags & O_ACCMODE;
+    if acc == O_ACCMODE {
+        return Err(Errno::EINVAL);
+    }
+    let mut opts = OpenOptions::new();
+    opts.read(acc != O_WRONLY)
+        .write(acc != O_RDONLY)
+        .create(flags & O_CREAT != 0)
+        .truncate(false)
+        .directory(flags & O_DIRECTORY != 0)
+        .no_follow(flags & O_NOFOLLOW != 0)
+        .path(flags & O_PATH != 0);
+    let opened = opts.open_loc_with_credentials(loc, creds)?;
+    wrap_opened(opened, flags, shown, creds)
+}
+
+/// The open file description of what the VFS opened: a directory, a
+/// device, a FIFO or a file (O_TRUNC applied, O_NOATIME checked).
+fn wrap_opened(
+    opened: OpenResult,
+    flags: u32,
+    shown: String,
+    creds: &MutationCredentials<'_>,
+) -> KResult<Arc<OpenFile>> {
+    let acc = flags & O_ACCMODE;
+    let file: Arc<dyn FileLike> = match opened {
         OpenResult::Dir(loc) => VfsDir::new(loc, shown),
         OpenResult::File(f) => {
             let meta = f.location().metadata()?;
@@ -159,7 +211,9 @@ pub fn open_in(
     };
     // fs/open.c build_open_flags: a 64-bit kernel opens every file with
     // O_LARGEFILE, so F_GETFL and /proc/PID/fdinfo show it.
-    Ok(OpenFile::new(file, flags | O_LARGEFILE))
+    let open = OpenFile::new(file, flags | O_LARGEFILE);
+    open.set_opener(creds.fsuid, creds.fsgid);
+    Ok(open)
 }
 
 /// Opens a FIFO node (fifo(7)): the pipe lives in the node's data and
@@ -204,6 +258,13 @@ pub fn sys_openat(
             flags & !VALID_OPEN_FLAGS
         );
     }
+    // fs/open.c build_open_how: open(2) with O_PATH keeps only the flags
+    // O_PATH allows (openat2 refuses the others instead).
+    let flags = if flags & O_PATH != 0 {
+        flags & O_PATH_FLAGS
+    } else {
+        flags
+    };
     let path = usercopy::read_path(path)?;
     let file = open_path(sc, dirfd, &path, flags, mode)?;
     install(sc, file, flags & O_CLOEXEC != 0)
@@ -341,9 +402,9 @@ pub fn sys_symlinkat(
 }
 
 /// linkat(2): the old name is not followed unless AT_SYMLINK_FOLLOW (a
-/// link to a symlink links the symlink); AT_EMPTY_PATH with an empty old
-/// path links the file `olddirfd` refers to, for callers with
-/// CAP_DAC_READ_SEARCH (ENOENT otherwise, as Linux).
+/// link to a symlink links the symlink; a followed /proc/PID/fd/N link
+/// links the open file); AT_EMPTY_PATH with an empty old path links the
+/// file `olddirfd` refers to (an O_TMPFILE file once, unless O_EXCL).
 pub fn sys_linkat(
     sc: &mut SyscallContext<'_>,
     olddirfd: i32,
@@ -362,28 +423,40 @@ pub fn sys_linkat(
         return Err(Errno::ENOENT);
     }
     let creds = super::credentials(sc.thread);
-    let (source, old_searched) = if old.is_empty() {
-        if !creds.cap_dac_read_search {
+    // AT_EMPTY_PATH: the file olddirfd refers to, for CAP_DAC_READ_SEARCH
+    // or the credentials that opened it (Linux 6.10: f_cred), else ENOENT.
+    if old.is_empty() {
+        let file = match olddirfd {
+            super::AT_FDCWD => None,
+            fd => Some(super::file_of(sc.thread, fd)?),
+        };
+        if !creds.cap_dac_read_search
+            && file
+                .as_ref()
+                .is_none_or(|f| f.opener() != Some((creds.fsuid, creds.fsgid)))
+        {
             return Err(Errno::ENOENT);
         }
-        let file = super::file_of(sc.thread, olddirfd)?;
-        let any = file.file().as_any();
-        let loc = if let Some(f) = any.downcast_ref::<VfsFile>() {
-            f.location().clone()
-        } else if let Some(d) = any.downcast_ref::<VfsDir>() {
-            d.location().clone()
-        } else {
-            return Err(Errno::EPERM);
-        };
-        (loc, alloc::vec::Vec::new())
+        super::tmpfile::link_open_file(sc, file.as_ref(), newdirfd, &new)?;
+        return Ok(0);
+    }
+    let old_ctx = at_context(sc.thread, olddirfd, &old)?;
+    // A /proc/PID/fd/N link followed is the open file itself (a "magic
+    // link"), even one with no name.
+    if flags & super::AT_SYMLINK_FOLLOW != 0
+        && let Some(file) = old_ctx
+            .resolve_no_follow(old.as_str())
+            .ok()
+            .and_then(|loc| crate::procfs::magic_link_file(&loc))
+    {
+        super::tmpfile::link_open_file(sc, Some(&file), newdirfd, &new)?;
+        return Ok(0);
+    }
+    let check = |dir: &Location| old_ctx.check_search_path(dir, None, &creds);
+    let (source, old_searched) = if flags & super::AT_SYMLINK_FOLLOW != 0 {
+        old_ctx.resolve_with_search_checked(old.as_str(), check)?
     } else {
-        let old_ctx = at_context(sc.thread, olddirfd, &old)?;
-        let check = |dir: &axfs_ng_vfs::Location| old_ctx.check_search_path(dir, None, &creds);
-        if flags & super::AT_SYMLINK_FOLLOW != 0 {
-            old_ctx.resolve_with_search_checked(old.as_str(), check)?
-        } else {
-            old_ctx.resolve_no_follow_with_search_checked(old.as_str(), check)?
-        }
+        old_ctx.resolve_no_follow_with_search_checked(old.as_str(), check)?
     };
     let new_ctx = at_context(sc.thread, newdirfd, &new)?;
     let (dir, name, new_searched) = new_ctx
@@ -466,4 +539,180 @@ pub fn sys_mknodat(
         })?;
     }
     Ok(0)
+}
+
+/// The VFS as the tree of openat2's walk (starling_fs::path::resolve):
+/// search permission as the caller's, /proc/PID/fd/N links as magic links.
+struct VfsTree<'a> {
+    ctx: &'a FsContext,
+    creds: &'a MutationCredentials<'a>,
+}
+
+impl WalkTree for VfsTree<'_> {
+    type Node = Location;
+
+    fn lookup(&self, dir: &Location, name: &[u8], cached_only: bool) -> KResult<Location> {
+        starling_fs::path::check_name(name).map_err(|e| Errno(e.errno()))?;
+        let name = core::str::from_utf8(name).map_err(|_| Errno::ENOENT)?;
+        // RESOLVE_CACHED: only what the dentry cache already holds.
+        if cached_only && dir.entry().as_dir()?.lookup_cache(name).is_none() {
+            return Err(Errno::EAGAIN);
+        }
+        Ok(dir.lookup_no_follow(name)?)
+    }
+
+    fn check_search(&self, dir: &Location) -> KResult<()> {
+        Ok(self
+            .ctx
+            .check_search_path(dir, self.ctx.permission_boundary(), self.creds)?)
+    }
+
+    fn parent(&self, node: &Location) -> Option<Location> {
+        node.parent()
+    }
+
+    fn same(&self, a: &Location, b: &Location) -> bool {
+        a.ptr_eq(b)
+    }
+
+    fn mount(&self, node: &Location) -> usize {
+        Arc::as_ptr(node.mountpoint()) as usize
+    }
+
+    fn is_dir(&self, node: &Location) -> bool {
+        node.is_dir()
+    }
+
+    fn link(&self, node: &Location) -> KResult<Option<Link<Location>>> {
+        if node.node_type() != NodeType::Symlink {
+            return Ok(None);
+        }
+        if let Some(loc) = crate::procfs::magic_link_file(node)
+            .as_deref()
+            .and_then(super::tmpfile::location_of)
+        {
+            return Ok(Some(Link::Magic(loc)));
+        }
+        Ok(Some(Link::Text(node.read_link()?.into_bytes())))
+    }
+}
+
+/// Largest `struct open_how` openat2 reads (a page; larger is E2BIG).
+const OPEN_HOW_MAX: usize = 4096;
+
+/// openat2(2): openat with a `struct open_how` of `size` bytes; its
+/// RESOLVE_* bits restrict the path walk (starling_fs::path::resolve).
+pub fn sys_openat2(
+    sc: &mut SyscallContext<'_>,
+    dirfd: i32,
+    path: usize,
+    how: usize,
+    size: usize,
+) -> SysResult {
+    if size < OPEN_HOW_SIZE_VER0 {
+        return Err(Errno::EINVAL);
+    }
+    if size > OPEN_HOW_MAX {
+        return Err(Errno::E2BIG);
+    }
+    let mut bytes = alloc::vec![0u8; size];
+    usercopy::copy_from_user(&mut bytes, how)?;
+    let how = OpenHow::parse(&bytes)?;
+    how.check()?;
+    let mut flags = how.flags as u32;
+    // SYSCALL_DEFINE4(openat2): O_LARGEFILE, except for O_PATH.
+    if flags & O_PATH == 0 {
+        flags |= O_LARGEFILE;
+    }
+    let path = usercopy::read_path(path)?;
+    if path.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    let file = openat2_path(sc, dirfd, &path, flags, how.mode as u32, how.resolve)?;
+    install(sc, file, flags & O_CLOEXEC != 0)
+}
+
+/// The walk and open of openat2.
+fn openat2_path(
+    sc: &SyscallContext<'_>,
+    dirfd: i32,
+    path: &str,
+    flags: u32,
+    mode: u32,
+    resolve: u64,
+) -> KResult<Arc<OpenFile>> {
+    let ctx = sc.thread.process.fs().lock().clone();
+    let creds = super::credentials(sc.thread);
+    let umask = sc
+        .thread
+        .process
+        .umask
+        .load(core::sync::atomic::Ordering::Relaxed);
+    // path_init: the starting directory is dirfd's for a relative path,
+    // and for any path under RESOLVE_IN_ROOT.
+    let start = if starling_fs::path::is_absolute(path.as_bytes()) && resolve & RESOLVE_IN_ROOT == 0
+    {
+        ctx.root_dir().clone()
+    } else if dirfd == super::AT_FDCWD {
+        ctx.current_dir().clone()
+    } else {
+        let file = super::file_of(sc.thread, dirfd)?;
+        file.file()
+            .as_any()
+            .downcast_ref::<VfsDir>()
+            .ok_or(Errno::ENOTDIR)?
+            .location()
+            .clone()
+    };
+    let tree = VfsTree {
+        ctx: &ctx,
+        creds: &creds,
+    };
+    let mut walk = Walk::new(&tree, resolve, ctx.root_dir().clone(), &start);
+    let creating = flags & O_CREAT != 0;
+    // O_CREAT | O_EXCL does not follow a last symlink (LOOKUP_EXCL).
+    let follow = flags & O_NOFOLLOW == 0 && !(creating && flags & O_EXCL != 0);
+    let shown = |loc: &Location| {
+        loc.absolute_path()
+            .map(|p| String::from(p.as_str()))
+            .unwrap_or_default()
+    };
+    let is_tmpfile = flags & O_TMPFILE_BIT != 0;
+    match walk.walk(
+        start.clone(),
+        path.as_bytes(),
+        follow,
+        creating && !is_tmpfile,
+    )? {
+        Outcome::Found(dir) if is_tmpfile => {
+            let ctx = ctx.with_current_dir(dir)?;
+            super::tmpfile::open_tmpfile(&ctx, ".", flags, mode, umask, &creds)
+        }
+        Outcome::Found(loc) => {
+            if creating && flags & O_EXCL != 0 {
+                return Err(Errno::EEXIST);
+            }
+            // O_NOFOLLOW left a last symlink: only O_PATH opens it.
+            if loc.node_type() == NodeType::Symlink && flags & O_PATH == 0 {
+                return Err(Errno::ELOOP);
+            }
+            let shown = shown(&loc);
+            open_location(loc, flags, shown, &creds)
+        }
+        Outcome::Missing {
+            parent,
+            name,
+            trailing_slash,
+        } => {
+            // Only O_CREAT walks may end here; a name ending in a slash
+            // cannot be created as a file.
+            if trailing_slash {
+                return Err(Errno::EISDIR);
+            }
+            let name = String::from_utf8(name).map_err(|_| Errno::EINVAL)?;
+            let shown = alloc::format!("{}/{}", shown(&parent).trim_end_matches('/'), name);
+            let ctx = ctx.with_current_dir(parent)?;
+            open_in(&ctx, &name, flags, mode, umask, shown, &creds)
+        }
+    }
 }
