@@ -5,6 +5,8 @@
  */
 #include "test.h"
 
+#include <grp.h>
+
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
@@ -373,6 +375,62 @@ TEST(setgid_directory_group_inheritance)
 		CHECK_OK(stat(p, &st));
 		CHECK_EQ(st.st_uid, 65534);
 		CHECK_EQ(st.st_gid, 65534);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+}
+
+TEST(setgid_bit_stripped_outside_group)
+{
+	/* mode_strip_sgid: a new group-executable S_ISGID file in a set-group-ID
+	 * directory keeps S_ISGID only if the creator is in the directory's
+	 * group or has CAP_FSETID. */
+	char d[320], p[400];
+	snprintf(d, sizeof(d), "%s", t_path("sgid2"));
+	CHECK_OK(mkdir(d, 0777));
+	CHECK_OK(chown(d, 0, 4321));
+	CHECK_OK(chmod(d, 02777));
+	CHECK_OK(chmod(t_tmpdir(), 0755));
+	struct stat st;
+	/* Root (CAP_FSETID) keeps it. */
+	mode_t old = umask(0);
+	snprintf(p, sizeof(p), "%s/root", d);
+	int fd = CHECK_OK(open(p, O_WRONLY | O_CREAT, 02755));
+	close(fd);
+	umask(old);
+	CHECK_OK(stat(p, &st));
+	CHECK_EQ(st.st_mode & 07777, 02755);
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		CHECK_OK(setgroups(0, NULL));
+		CHECK_OK(setgid(65534));
+		CHECK_OK(setuid(65534));
+		umask(0);
+		snprintf(p, sizeof(p), "%s/x", d);
+		fd = CHECK_OK(open(p, O_WRONLY | O_CREAT, 02755));
+		close(fd);
+		CHECK_OK(stat(p, &st));
+		CHECK_EQ(st.st_gid, 4321);
+		CHECK_EQ(st.st_mode & 07777, 0755);
+		/* Without group execute (mandatory-locking style) it stays. */
+		snprintf(p, sizeof(p), "%s/nox", d);
+		fd = CHECK_OK(open(p, O_WRONLY | O_CREAT, 02745));
+		close(fd);
+		CHECK_OK(stat(p, &st));
+		CHECK_EQ(st.st_mode & 07777, 02745);
+		/* The requested mode decides, before the umask. */
+		umask(010);
+		snprintf(p, sizeof(p), "%s/masked", d);
+		fd = CHECK_OK(open(p, O_WRONLY | O_CREAT, 02775));
+		close(fd);
+		CHECK_OK(stat(p, &st));
+		CHECK_EQ(st.st_mode & 07777, 0765);
+		/* mknod strips it the same way. */
+		umask(0);
+		snprintf(p, sizeof(p), "%s/fifo", d);
+		CHECK_OK(mknod(p, S_IFIFO | 02755, 0));
+		CHECK_OK(stat(p, &st));
+		CHECK_EQ(st.st_mode & 07777, 0755);
 		_exit(0);
 	}
 	t_wait_exit(pid, 0);

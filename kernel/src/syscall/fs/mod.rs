@@ -111,6 +111,26 @@ pub fn owner_in(thread: &Thread, ctx: &FsContext, path: &str) -> (u32, u32, bool
     }
 }
 
+/// The mode of a new non-directory at `path` (mode_strip_sgid): in a
+/// set-group-ID directory whose group the caller is not in, and without
+/// CAP_FSETID, a set-group-ID and group-executable mode loses S_ISGID.
+pub fn mode_strip_sgid(thread: &Thread, ctx: &FsContext, path: &str, mode: u32) -> u32 {
+    const S_ISGID: u32 = 0o2000;
+    const S_IXGRP: u32 = 0o010;
+    if mode & (S_ISGID | S_IXGRP) != S_ISGID | S_IXGRP {
+        return mode;
+    }
+    let Some(group) = setgid_parent_group(ctx, path) else {
+        return mode;
+    };
+    let c = thread.process.creds.lock();
+    if c.fsgid == group || c.groups.contains(&group) || c.capable(crate::task::creds::CAP_FSETID) {
+        mode
+    } else {
+        mode & !S_ISGID
+    }
+}
+
 /// Runs a non-blocking file operation, blocking between attempts unless the
 /// description is O_NONBLOCK. Signals interrupt with ERESTARTSYS.
 pub fn blocking<T>(

@@ -93,6 +93,12 @@ pub fn open_path(
         .process
         .umask
         .load(core::sync::atomic::Ordering::Relaxed);
+    // Before the umask (open_in applies it), as vfs_prepare_mode.
+    let mode = if flags & O_CREAT != 0 {
+        super::mode_strip_sgid(sc.thread, &ctx, path, mode)
+    } else {
+        mode
+    };
     let shown = absolute(sc, dirfd, path);
     open_in(
         &ctx,
@@ -519,6 +525,7 @@ pub fn sys_mknodat(
         .process
         .umask
         .load(core::sync::atomic::Ordering::Relaxed);
+    let mode = super::mode_strip_sgid(sc.thread, &ctx, &path, mode);
     let perm = NodePermission::from_bits_truncate((mode & !umask & 0o7777) as u16);
     let (uid, gid, _) = super::owner_in(sc.thread, &ctx, &path);
     let node = ctx.create_node(

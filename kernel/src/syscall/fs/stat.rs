@@ -121,8 +121,12 @@ pub fn sys_readlinkat(
     Ok(n)
 }
 
-/// faccessat2(2) (faccessat is the flags == 0 case). Root passes read and
-/// write checks; execute needs an x bit somewhere, as Linux does for root.
+/// faccessat2(2) (faccessat is the flags == 0 case). The check uses the
+/// real uid and gid unless AT_EACCESS (access_override_creds): a real uid
+/// other than 0 has no capabilities for it, real root its permitted set
+/// (unless SECBIT_NO_SETUID_FIXUP). Root passes read and write checks;
+/// execute needs an x bit somewhere, or a directory, as Linux does for
+/// root. The group class applies to the gid and the supplementary groups.
 pub fn sys_faccessat2(
     sc: &mut SyscallContext<'_>,
     dirfd: i32,
@@ -130,6 +134,7 @@ pub fn sys_faccessat2(
     mode: u32,
     flags: u32,
 ) -> SysResult {
+    const SECBIT_NO_SETUID_FIXUP: u32 = 1 << 2;
     if mode & !7 != 0 || flags & !(super::AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -140,19 +145,35 @@ pub fn sys_faccessat2(
         flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH),
     )?;
     let creds = sc.thread.process.creds.lock().clone();
+    let (uid, gid, caps) = if flags & super::AT_EACCESS != 0 {
+        (creds.fsuid, creds.fsgid, creds.caps.effective)
+    } else if creds.securebits & SECBIT_NO_SETUID_FIXUP != 0 {
+        (creds.uid, creds.gid, creds.caps.effective)
+    } else if creds.uid == 0 {
+        (creds.uid, creds.gid, creds.caps.permitted)
+    } else {
+        (creds.uid, creds.gid, 0)
+    };
     let perm = st.mode & 0o777;
     let is_dir = st.mode & 0o170000 == 0o040000;
-    let ok = if creds.capable(crate::task::creds::CAP_DAC_OVERRIDE) {
+    let ok = if caps & (1 << crate::task::creds::CAP_DAC_OVERRIDE) != 0 {
         mode & 1 == 0 || perm & 0o111 != 0 || is_dir
     } else {
-        let bits = if st.uid == creds.fsuid {
+        let bits = if st.uid == uid {
             (perm >> 6) & 7
-        } else if st.gid == creds.fsgid {
+        } else if st.gid == gid || creds.groups.contains(&st.gid) {
             (perm >> 3) & 7
         } else {
             perm & 7
         };
-        bits & mode == mode
+        // CAP_DAC_READ_SEARCH passes reads, and searching directories.
+        let read_search = caps & (1 << crate::task::creds::CAP_DAC_READ_SEARCH) != 0;
+        let granted = if read_search {
+            bits | 4 | if is_dir { 1 } else { 0 }
+        } else {
+            bits
+        };
+        granted & mode == mode
     };
     if ok { Ok(0) } else { Err(Errno::EACCES) }
 }
