@@ -172,9 +172,10 @@ pub trait FileLike: Send + Sync + Any {
         Err(Errno::EINVAL)
     }
 
-    /// Writes cached data back (fsync).
+    /// Writes cached data back (fsync); EINVAL for objects without an
+    /// fsync operation in Linux (pipes, sockets, eventfd, ttys, devices).
     fn sync(&self) -> KResult<()> {
-        Ok(())
+        Err(Errno::EINVAL)
     }
 
     /// fallocate(2) on a regular file: `op` over `len` bytes at `offset`;

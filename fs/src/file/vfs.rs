@@ -406,6 +406,11 @@ impl FileLike for VfsDir {
         Ok(())
     }
 
+    /// Directories have nothing cached here to write back.
+    fn sync(&self) -> KResult<()> {
+        Ok(())
+    }
+
     fn path(&self) -> String {
         self.path.clone()
     }

@@ -196,14 +196,15 @@ pub fn sys_utimensat(
         return Err(Errno::EINVAL);
     }
     let now = ax_hal::time::wall_time();
-    let parse = |addr: usize| -> KResult<Option<Duration>> {
+    // (value, is UTIME_NOW); None for UTIME_OMIT.
+    let parse = |addr: usize| -> KResult<Option<(Duration, bool)>> {
         let sec = usercopy::read_u64(addr)? as i64;
         let nsec = usercopy::read_u64(addr + 8)? as i64;
         match nsec {
-            UTIME_NOW => Ok(Some(now)),
+            UTIME_NOW => Ok(Some((now, true))),
             UTIME_OMIT => Ok(None),
             n if (0..1_000_000_000).contains(&n) && sec >= 0 => {
-                Ok(Some(Duration::new(sec as u64, n as u32)))
+                Ok(Some((Duration::new(sec as u64, n as u32), false)))
             }
             _ => Err(Errno::EINVAL),
         }
@@ -211,7 +212,13 @@ pub fn sys_utimensat(
     let explicit = if times == 0 {
         None
     } else {
-        Some((parse(times)?, parse(times + 16)?))
+        match (parse(times)?, parse(times + 16)?) {
+            // Nothing to change: success without a lookup (fs/utimes.c).
+            (None, None) => return Ok(0),
+            // Both "now" is a touch, like NULL.
+            (Some((_, true)), Some((_, true))) => None,
+            (a, m) => Some((a.map(|t| t.0), m.map(|t| t.0))),
+        }
     };
     // utimensat with a NULL path operates on dirfd (Linux extension).
     let node = if path == 0 {
@@ -223,9 +230,9 @@ pub fn sys_utimensat(
 }
 
 /// Sets `node`'s access and modification times: `explicit` values (None
-/// leaves one as it is), or both to now when not given. Explicit times need
-/// the owner or CAP_FOWNER (EPERM); "now" too here (EACCES; Linux also lets
-/// a writer set "now").
+/// leaves one as it is; setattr_prepare's ATTR_TIMES_SET: the owner or
+/// CAP_FOWNER, else EPERM), or both to now when not given (a touch: also
+/// anyone with write access, else EACCES).
 fn set_times(
     sc: &SyscallContext<'_>,
     node: &Location,
@@ -236,11 +243,18 @@ fn set_times(
     let meta = node.metadata()?;
     let creds = sc.thread.process.creds.lock().clone();
     if !creds.capable(CAP_FOWNER) && creds.fsuid != meta.uid {
-        return Err(if explicit.is_none() {
-            Errno::EACCES
+        if explicit.is_some() {
+            return Err(Errno::EPERM);
+        }
+        let perm = u32::from(meta.mode.bits());
+        let class = if meta.gid == creds.fsgid || creds.groups.contains(&meta.gid) {
+            perm >> 3
         } else {
-            Errno::EPERM
-        });
+            perm
+        };
+        if class & 0o2 == 0 && !creds.capable(crate::task::creds::CAP_DAC_OVERRIDE) {
+            return Err(Errno::EACCES);
+        }
     }
     update_node(
         node,

@@ -192,6 +192,13 @@ pub fn sys_sync(_sc: &mut SyscallContext<'_>) -> SysResult {
     Ok(0)
 }
 
+/// syncfs(2): EBADF for a bad descriptor, then as sync(2) (every file
+/// system is written back, not only the descriptor's).
+pub fn sys_syncfs(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
+    file_of(sc.thread, fd)?;
+    sys_sync(sc)
+}
+
 /// fsync(2) / fdatasync(2).
 pub fn sys_fsync(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
     let file = file_of(sc.thread, fd)?;

@@ -398,8 +398,12 @@ pub fn sys_pwritev2(
         offset = Some(file.file().size()?);
     }
     let n = writev_at(sc, &file, iov, iovcnt, offset)?;
+    // generic_write_sync: only what has an fsync operation is synced.
     if flags & (RWF_DSYNC | RWF_SYNC) != 0 {
-        file.file().sync()?;
+        match file.file().sync() {
+            Ok(()) | Err(Errno::EINVAL) => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(n)
 }

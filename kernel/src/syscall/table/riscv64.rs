@@ -132,7 +132,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         226 => sys_mprotect(sc, a[0], a[1], u(2)),
         227 => sys_msync(sc, a[0], a[1], u(2)),
         260 => sys_wait4(sc, i(0), a[1], u(2), a[3]),
-        267 => sys_sync(sc),
+        267 => sys_syncfs(sc, i(0)),
         261 => sys_prlimit64(sc, i(0), u(1), a[2], a[3]),
         276 => sys_renameat2(sc, i(0), a[1], i(2), a[3], u(4)),
         278 => sys_getrandom(sc, a[0], a[1], u(2)),

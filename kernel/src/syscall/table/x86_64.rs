@@ -156,7 +156,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         274 => sys_get_robust_list(sc, i(0), a[1], a[2]),
         292 => sys_dup3(sc, i(0), i(1), u(2)),
         293 => sys_pipe2(sc, a[0], u(1)),
-        306 => sys_sync(sc),
+        306 => sys_syncfs(sc, i(0)),
         302 => sys_prlimit64(sc, i(0), u(1), a[2], a[3]),
         309 => sys_getcpu(sc, a[0], a[1], a[2]),
         316 => sys_renameat2(sc, i(0), a[1], i(2), a[3], u(4)),
