@@ -66,7 +66,15 @@ pub fn open_device(major: u32, minor: u32) -> KResult<Arc<dyn FileLike>> {
         return Ok(dev.open());
     }
     match (major, minor) {
-        (5, 0) => Ok(TtyFile::open(console(), "/dev/tty")),
+        // The caller's controlling terminal: the console if its session
+        // owns it, else ENXIO (tty_open_current_tty).
+        (5, 0) => {
+            let sid = crate::task::current().map_or(0, |t| t.process.sid());
+            if sid == 0 || console().session() != sid {
+                return Err(Errno::ENXIO);
+            }
+            Ok(TtyFile::open(console(), "/dev/tty"))
+        }
         (5, 1) => Ok(TtyFile::open(console(), "/dev/console")),
         (4, 64) => Ok(TtyFile::open(console(), "/dev/ttyS0")),
         _ => Err(Errno::ENXIO),

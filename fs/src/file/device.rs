@@ -92,8 +92,17 @@ impl FileLike for MemDeviceFile {
     }
 
     fn seekable(&self) -> bool {
-        // Linux lets lseek succeed on these (it is a no-op returning 0).
+        // Linux lets lseek succeed on these.
         true
+    }
+
+    /// null, zero and full: null_lseek (0); random and urandom:
+    /// noop_llseek (the position stays).
+    fn fixed_seek(&self, pos: u64) -> Option<u64> {
+        match self.dev {
+            MemDevice::Null | MemDevice::Zero | MemDevice::Full => Some(0),
+            MemDevice::Random | MemDevice::Urandom => Some(pos),
+        }
     }
 
     fn stat(&self) -> KResult<Kstat> {
@@ -184,6 +193,10 @@ impl FileLike for DeviceNode {
 
     fn seekable(&self) -> bool {
         self.inner.seekable()
+    }
+
+    fn fixed_seek(&self, pos: u64) -> Option<u64> {
+        self.inner.fixed_seek(pos)
     }
 
     fn size(&self) -> KResult<u64> {

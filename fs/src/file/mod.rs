@@ -137,6 +137,13 @@ pub trait FileLike: Send + Sync + Any {
         false
     }
 
+    /// For devices whose lseek ignores its arguments: the position lseek
+    /// reports and keeps, given the current one (Linux null_lseek: 0;
+    /// noop_llseek: the current position). `None`: the ordinary rules.
+    fn fixed_seek(&self, _pos: u64) -> Option<u64> {
+        None
+    }
+
     /// Size, for SEEK_END and O_APPEND.
     fn size(&self) -> KResult<u64> {
         Ok(0)
@@ -400,6 +407,11 @@ impl OpenFile {
             return Err(Errno::ESPIPE);
         }
         let mut pos = self.pos.lock();
+        if let Some(fixed) = self.file.fixed_seek(*pos) {
+            *pos = fixed;
+            self.pos_copy.store(fixed, Ordering::Release);
+            return Ok(fixed);
+        }
         let base: i64 = match whence {
             Whence::Set => 0,
             Whence::Cur => i64::try_from(*pos).map_err(|_| Errno::EOVERFLOW)?,
