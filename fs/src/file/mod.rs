@@ -12,9 +12,11 @@
 //! implementation.
 //!
 //! An open file description is also the owner of flock(2) locks ([`flock`]):
-//! the lock it holds is released when it is dropped.
+//! the lock it holds is released when it is dropped; and it knows the epoll
+//! instances watching it ([`epoll`]), whose entries for it go away with it.
 
 pub mod device;
+pub mod epoll;
 pub mod eventfd;
 pub mod flock;
 pub mod mapped;
@@ -22,7 +24,11 @@ pub mod pipe;
 pub mod tty;
 pub mod vfs;
 
-use alloc::{string::String, sync::Arc};
+use alloc::{
+    string::String,
+    sync::{Arc, Weak},
+    vec::Vec,
+};
 use core::{
     any::Any,
     sync::atomic::{AtomicU32, AtomicU64, Ordering},
@@ -149,6 +155,13 @@ pub trait FileLike: Send + Sync + Any {
     /// Current readiness.
     fn poll(&self) -> IoEvents;
 
+    /// Whether the object has a poll operation of its own (Linux's
+    /// `file_can_poll`); epoll refuses the others with EPERM. Regular files
+    /// and directories, which are always ready, have none.
+    fn can_poll(&self) -> bool {
+        true
+    }
+
     /// Registers a waker for the given events.
     ///
     /// # Safety
@@ -215,6 +228,9 @@ pub struct OpenFile {
     /// The flock(2) state this description has locked or asked to lock in,
     /// kept to release its lock when the description goes away.
     flock: SpinLock<Option<Arc<FlockNode>>>,
+    /// The epoll instances with entries for this description (file->f_ep),
+    /// one element per entry.
+    epolls: SpinLock<Vec<Weak<epoll::Epoll>>>,
 }
 
 impl OpenFile {
@@ -232,6 +248,7 @@ impl OpenFile {
             pos: Mutex::new(0),
             pos_copy: AtomicU64::new(0),
             flock: SpinLock::new(None),
+            epolls: SpinLock::new(Vec::new()),
         })
     }
 
@@ -422,8 +439,16 @@ impl OpenFile {
 
 impl Drop for OpenFile {
     fn drop(&mut self) {
-        // The last reference went away: release the flock lock, as Linux's
-        // __fput does (locks_remove_file) before the file's release.
+        // The last reference went away: leave the epoll instances watching
+        // the description (eventpoll_release), then release the flock lock,
+        // as Linux's __fput does (locks_remove_file) before the file's
+        // release.
+        let addr = core::ptr::from_ref(self) as usize;
+        for ep in core::mem::take(self.epolls.get_mut()) {
+            if let Some(ep) = ep.upgrade() {
+                ep.release_file(addr);
+            }
+        }
         let node = self.flock.lock().take();
         if let Some(node) = node {
             node.unlock(self.flock_owner());
