@@ -383,6 +383,47 @@ TEST(infinite_wait_woken_by_another_process)
 	close(p[0]), close(p[1]), close(ep);
 }
 
+/* Waits (edge-triggered, no timeout) for the one entry of `ep`, then reads
+ * the byte that woke it. */
+static int pong_wait(int ep, int fd)
+{
+	struct epoll_event ev;
+	long n;
+	do
+		n = ewait(ep, &ev, 1, -1);
+	while (n < 0 && errno == EINTR);
+	char c;
+	return n == 1 && ev.data.u64 == (uint64_t)fd && read(fd, &c, 1) == 1 ? 0 : -1;
+}
+
+TEST(ping_pong_loses_no_wakeup)
+{
+	/* Two processes hand a byte back and forth 300 times, each blocked
+	 * in epoll_wait on its own edge-triggered instance: a lost wake-up
+	 * hangs the test. */
+	int a[2], b[2];
+	CHECK_OK(pipe(a));
+	CHECK_OK(pipe(b));
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		int ep = CHECK_OK(epoll_create1(0));
+		add(ep, a[0], EPOLLIN | EPOLLET);
+		for (int i = 0; i < 300; i++) {
+			CHECK_RET(pong_wait(ep, a[0]), 0);
+			CHECK_RET(write(b[1], "b", 1), 1);
+		}
+		_exit(0);
+	}
+	int ep = CHECK_OK(epoll_create1(0));
+	add(ep, b[0], EPOLLIN | EPOLLET);
+	for (int i = 0; i < 300; i++) {
+		CHECK_RET(write(a[1], "a", 1), 1);
+		CHECK_RET(pong_wait(ep, b[0]), 0);
+	}
+	t_wait_exit(pid, 0);
+	close(a[0]), close(a[1]), close(b[0]), close(b[1]), close(ep);
+}
+
 static void *late_eventfd_write(void *arg)
 {
 	t_sleep_ms(100);
