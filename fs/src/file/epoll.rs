@@ -134,11 +134,9 @@ impl Wake for ItemWaker {
             return;
         };
         item.fired.store(true, Ordering::Release);
-        if item.removed.load(Ordering::Acquire) || !armed(item.events.load(Ordering::Acquire)) {
-            return;
-        }
-        if let Some(ready) = item.owner.upgrade() {
-            ready.enqueue(&item);
+        if let Some(ready) = item.owner.upgrade()
+            && ready.enqueue_armed(&item)
+        {
             ready.wake();
         }
     }
@@ -159,6 +157,20 @@ impl Ready {
         if !item.queued.swap(true, Ordering::AcqRel) {
             list.push_back(item.clone());
         }
+    }
+
+    /// Queues `item` for a wake-up of its file unless it was removed or is
+    /// disarmed (ep_poll_callback); false if so. Checked under the list's
+    /// lock, after which a removal takes the entry off the list again.
+    fn enqueue_armed(&self, item: &Arc<Item>) -> bool {
+        let mut list = self.list.lock();
+        if item.removed.load(Ordering::Acquire) || !armed(item.events.load(Ordering::Acquire)) {
+            return false;
+        }
+        if !item.queued.swap(true, Ordering::AcqRel) {
+            list.push_back(item.clone());
+        }
+        true
     }
 
     /// Puts `item` back at the head (its report could not be delivered).
@@ -437,6 +449,7 @@ impl Epoll {
         let queued: Vec<Arc<Item>> = self.ready.list.lock().iter().cloned().collect();
         for item in &queued {
             if item.removed.load(Ordering::Acquire) {
+                self.ready.unqueue(item);
                 continue;
             }
             item.arm();
