@@ -457,6 +457,62 @@ TEST(wait_woken_by_another_thread)
 	close(efd), close(ep);
 }
 
+struct churn {
+	int ep;
+	volatile int stop;
+};
+
+/* Waits on the instance until told to stop, consuming whatever comes. */
+static void *churn_waiter(void *arg)
+{
+	struct churn *c = arg;
+	struct epoll_event evs[8];
+	while (!c->stop)
+		if (ewait(c->ep, evs, 8, 5) < 0)
+			return (void *)1;
+	return NULL;
+}
+
+TEST(concurrent_ctl_close_and_wait)
+{
+	/* Entries added, woken and released by close while two threads wait
+	 * on the instance and a nested instance is added and removed: nothing
+	 * may hang, fail or report a closed descriptor's entry twice. */
+	struct churn c = { .ep = CHECK_OK(epoll_create1(0)) };
+	int outer = CHECK_OK(epoll_create1(0));
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		CHECK(pthread_create(&t[i], NULL, churn_waiter, &c) == 0);
+	for (int i = 0; i < 300; i++) {
+		int p[2];
+		CHECK_OK(pipe(p));
+		add(c.ep, p[0], i % 2 ? EPOLLIN | EPOLLET : EPOLLIN);
+		add(c.ep, p[1], EPOLLOUT | EPOLLONESHOT);
+		CHECK_RET(write(p[1], "x", 1), 1);
+		if (i % 3 == 0) {
+			add(outer, c.ep, EPOLLIN);
+			CHECK_RET(epoll_ctl(outer, EPOLL_CTL_DEL, c.ep, NULL), 0);
+		}
+		close(p[1]);
+		close(p[0]);
+	}
+	c.stop = 1;
+	for (int i = 0; i < 2; i++) {
+		void *ret;
+		CHECK(pthread_join(t[i], &ret) == 0);
+		CHECK(ret == NULL);
+	}
+	/* Every entry went away with its descriptions. */
+	expect_none(c.ep);
+	char path[64], text[256] = { 0 };
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", c.ep);
+	int f = CHECK_OK(open(path, O_RDONLY));
+	CHECK_OK(read(f, text, sizeof(text) - 1));
+	close(f);
+	CHECK_MSG(!strstr(text, "tfd:"), "fdinfo: %s", text);
+	close(outer), close(c.ep);
+}
+
 static volatile sig_atomic_t got_signal;
 
 static void on_signal(int sig)
