@@ -203,6 +203,11 @@ TEST(edge_triggered_needs_a_new_event)
 	CHECK_RET(write(efd, &v, 8), 8);
 	expect_one(ep, EPOLLIN, efd);
 	expect_none(ep);
+	/* Adding 0 is a write too. */
+	uint64_t zero = 0;
+	CHECK_RET(write(efd, &zero, 8), 8);
+	expect_one(ep, EPOLLIN, efd);
+	expect_none(ep);
 	/* MOD polls again: ready now, so reported once. */
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = 77 };
 	CHECK_RET(epoll_ctl(ep, EPOLL_CTL_MOD, efd, &ev), 0);

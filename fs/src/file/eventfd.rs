@@ -104,9 +104,9 @@ impl FileLike for EventFd {
             }
             *count += value;
         }
-        if value > 0 {
-            wake(&self.readable, IoEvents::IN);
-        }
+        // Every write wakes readers, adding 0 too (eventfd_write), which
+        // an edge-triggered epoll entry sees as a new event.
+        wake(&self.readable, IoEvents::IN);
         Ok(8)
     }
 
