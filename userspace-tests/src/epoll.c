@@ -192,6 +192,26 @@ TEST(edge_triggered_needs_a_new_event)
 	CHECK_RET(write(p[1], "e", 1), 1);
 	expect_one(ep, EPOLLIN, p[0]);
 	expect_none(ep);
+	/* The write end: a read makes a new event only if the pipe was full. */
+	int w[2];
+	CHECK_OK(pipe2(w, O_NONBLOCK));
+	add(ep, w[1], EPOLLOUT | EPOLLET);
+	expect_one(ep, EPOLLOUT, w[1]);
+	expect_none(ep);
+	CHECK_RET(write(w[1], "ab", 2), 2);
+	expect_none(ep);
+	CHECK_RET(read(w[0], &c, 1), 1);
+	expect_none(ep);
+	static char big[65536];
+	while (write(w[1], big, sizeof(big)) > 0)
+		;
+	CHECK_EQ(errno, EAGAIN);
+	expect_none(ep);
+	CHECK_RET(read(w[0], big, 8192), 8192);
+	expect_one(ep, EPOLLOUT, w[1]);
+	CHECK_RET(read(w[0], big, 8000), 8000);
+	expect_none(ep);
+	close(w[0]), close(w[1]);
 	/* eventfd: each write wakes too. */
 	int efd = CHECK_OK(eventfd(0, EFD_NONBLOCK));
 	add(ep, efd, EPOLLIN | EPOLLET);

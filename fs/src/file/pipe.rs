@@ -203,7 +203,7 @@ impl FileLike for PipeEnd {
         if buf.is_empty() {
             return Ok(0);
         }
-        let n = {
+        let (n, was_full) = {
             let mut q = self.shared.buf.lock();
             if q.is_empty() {
                 return if self.shared.writers.load(Ordering::Acquire) == 0 {
@@ -212,13 +212,25 @@ impl FileLike for PipeEnd {
                     Err(Errno::EAGAIN)
                 };
             }
+            // Not writable before this read (see `poll`): only then can a
+            // writer wait for room.
+            let free = self
+                .shared
+                .capacity
+                .load(Ordering::Acquire)
+                .saturating_sub(q.len());
             let n = buf.len().min(q.len());
             for (dst, src) in buf.iter_mut().zip(q.drain(..n)) {
                 *dst = src;
             }
-            n
+            (n, free < PIPE_BUF)
         };
-        wake(&self.shared.writable, IoEvents::OUT);
+        // Writers are woken only when the pipe was full (fs/pipe.c
+        // pipe_read `was_full`), so an edge-triggered epoll entry on the
+        // write end sees no event for a read that changed nothing for it.
+        if was_full {
+            wake(&self.shared.writable, IoEvents::OUT);
+        }
         Ok(n)
     }
 
