@@ -538,6 +538,61 @@ TEST(concurrent_ctl_close_and_wait)
 	close(outer), close(c.ep);
 }
 
+/* The state letter of process `pid` in /proc/<pid>/stat. */
+static char proc_state(pid_t pid)
+{
+	char path[64], text[512] = { 0 };
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int f = open(path, O_RDONLY);
+	if (f < 0)
+		return '?';
+	ssize_t n = read(f, text, sizeof(text) - 1);
+	close(f);
+	char *paren = n > 0 ? strrchr(text, ')') : NULL;
+	return paren && paren[1] == ' ' ? paren[2] : '?';
+}
+
+TEST(exclusive_entries_wake_one_instance)
+{
+	/* Four processes block in epoll_wait, each on its own instance with
+	 * an EPOLLEXCLUSIVE entry for one pipe: each write wakes one. */
+	enum { N = 4 };
+	int p[2], done[2];
+	CHECK_OK(pipe(p));
+	CHECK_OK(pipe(done));
+	pid_t pids[N];
+	for (int i = 0; i < N; i++) {
+		pids[i] = t_fork();
+		if (pids[i] == 0) {
+			int ep = CHECK_OK(epoll_create1(0));
+			add(ep, p[0], EPOLLIN | EPOLLET | EPOLLEXCLUSIVE);
+			struct epoll_event ev;
+			CHECK_RET(ewait(ep, &ev, 1, 20000), 1);
+			CHECK_RET(write(done[1], "w", 1), 1);
+			_exit(0);
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		int tries = 0;
+		while (proc_state(pids[i]) != 'S' && tries++ < 1000)
+			t_sleep_ms(10);
+		CHECK_EQ(proc_state(pids[i]), 'S');
+	}
+	for (int round = 1; round <= N; round++) {
+		char c;
+		CHECK_RET(write(p[1], "x", 1), 1);
+		CHECK_RET(read(done[0], &c, 1), 1);
+		/* Give a wrongly woken second waiter time to report. */
+		t_sleep_ms(100);
+		struct pollfd more = { .fd = done[0], .events = POLLIN };
+		CHECK_MSG(poll(&more, 1, 0) == 0, "write %d woke more than one waiter", round);
+		CHECK_RET(read(p[0], &c, 1), 1);
+	}
+	for (int i = 0; i < N; i++)
+		t_wait_exit(pids[i], 0);
+	close(p[0]), close(p[1]), close(done[0]), close(done[1]);
+}
+
 static volatile sig_atomic_t got_signal;
 
 static void on_signal(int sig)

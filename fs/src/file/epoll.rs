@@ -50,7 +50,9 @@ use core::{
 };
 
 use ax_sync::{Mutex, SpinLock};
-use axpoll::{IoEvents, PollRegistrar, PollSource, SharedObserver, SharedRegistrationSink};
+use axpoll::{
+    ExclusiveConsumer, IoEvents, PollRegistrar, PollSource, SharedObserver, SharedRegistrationSink,
+};
 use axpoll_set::PollSet;
 
 use super::{FileLike, Kstat, OpenFile};
@@ -77,7 +79,7 @@ type Key = (usize, i32);
 struct Item {
     /// The registrations on the file; declared before `target` so that
     /// they are dropped before it.
-    registrar: Mutex<PollRegistrar<SharedObserver>>,
+    registrar: Mutex<Registrar>,
     target: Arc<dyn FileLike>,
     /// The watched description, for fdinfo's `pos`; weak, as Linux's
     /// epitem holds no reference to the file.
@@ -98,6 +100,13 @@ struct Item {
     removed: AtomicBool,
 }
 
+/// An entry's registrations on its file: exclusive for EPOLLEXCLUSIVE
+/// entries, of which one wake-up of the file selects one.
+enum Registrar {
+    Shared(PollRegistrar<SharedObserver>),
+    Exclusive(PollRegistrar<ExclusiveConsumer>),
+}
+
 impl Item {
     /// Registers on the file again if the previous registration fired.
     fn arm(&self) {
@@ -105,11 +114,20 @@ impl Item {
         if !self.fired.swap(false, Ordering::AcqRel) {
             return;
         }
-        registrar.clear();
         let interests = IoEvents::from_bits_truncate(self.events.load(Ordering::Acquire));
-        // SAFETY: the registrations live in `self.registrar`, which is
-        // dropped before `self.target` (field order).
-        unsafe { self.target.register_poll(&mut *registrar, interests) };
+        match &mut *registrar {
+            Registrar::Shared(r) => {
+                r.clear();
+                // SAFETY: the registrations live in `self.registrar`, which
+                // is dropped before `self.target` (field order).
+                unsafe { self.target.register_poll(r, interests) };
+            }
+            Registrar::Exclusive(r) => {
+                r.clear();
+                // SAFETY: as above.
+                unsafe { self.target.register_poll_exclusive(r, interests) };
+            }
+        }
     }
 
     /// What the file reports now; `depth` counts the epoll instances above.
@@ -329,7 +347,11 @@ impl Epoll {
         let item = Arc::new_cyclic(|weak: &Weak<Item>| {
             let waker = Waker::from(Arc::new(ItemWaker(weak.clone())));
             Item {
-                registrar: Mutex::new(PollRegistrar::new(&waker)),
+                registrar: Mutex::new(if events & EPOLLEXCLUSIVE != 0 {
+                    Registrar::Exclusive(PollRegistrar::new(&waker))
+                } else {
+                    Registrar::Shared(PollRegistrar::new(&waker))
+                }),
                 target: file.file().clone(),
                 file: Arc::downgrade(file),
                 nested,

@@ -35,7 +35,7 @@ use core::{
 };
 
 use ax_sync::{Mutex, SpinLock};
-use axpoll::{IoEvents, SharedRegistrationSink};
+use axpoll::{ExclusiveRegistrationSink, IoEvents, SharedRegistrationSink};
 
 use self::flock::FlockNode;
 use crate::{Errno, KResult};
@@ -169,6 +169,23 @@ pub trait FileLike: Send + Sync + Any {
     /// As [`axpoll::Pollable::register_shared`]: the sink's registrations
     /// must be dropped before the object.
     unsafe fn register_poll(&self, _sink: &mut dyn SharedRegistrationSink, _events: IoEvents) {}
+
+    /// Registers a waker of which a data wake-up selects one among the
+    /// exclusive ones (EPOLLEXCLUSIVE entries; Linux's exclusive wait
+    /// queue entries). Objects whose wake-ups do not tell exclusive
+    /// waiters apart register it as a shared observer.
+    ///
+    /// # Safety
+    ///
+    /// As [`register_poll`](Self::register_poll).
+    unsafe fn register_poll_exclusive(
+        &self,
+        sink: &mut dyn ExclusiveRegistrationSink,
+        events: IoEvents,
+    ) {
+        // SAFETY: forwarded contract.
+        unsafe { self.register_poll(sink.as_shared(), events) };
+    }
 
     /// Reads directory entries starting at cursor `pos`; `EnotDir` for
     /// non-directories. The callback returns false when the user buffer is full.

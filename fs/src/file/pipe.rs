@@ -16,7 +16,7 @@ use core::{
 };
 
 use ax_sync::SpinLock;
-use axpoll::{IoEvents, PollSource, SharedRegistrationSink};
+use axpoll::{ExclusiveRegistrationSink, IoEvents, PollSource, SharedRegistrationSink};
 use axpoll_set::PollSet;
 
 use super::{FileLike, Kstat, flock::FlockNode, mode};
@@ -195,6 +195,13 @@ fn wake(set: &PollSet, events: IoEvents) {
     unsafe { set.wake_all(events) };
 }
 
+/// Wakes for new data or room: every shared waiter and one exclusive one
+/// (pipe_read and pipe_write wake non-exclusive and one exclusive waiter).
+fn wake_one_exclusive(set: &PollSet, events: IoEvents) {
+    // SAFETY: as in `wake`.
+    unsafe { set.wake(events) };
+}
+
 impl FileLike for PipeEnd {
     fn read(&self, buf: &mut [u8], _pos: Option<u64>) -> KResult<usize> {
         if !self.reads {
@@ -229,7 +236,7 @@ impl FileLike for PipeEnd {
         // pipe_read `was_full`), so an edge-triggered epoll entry on the
         // write end sees no event for a read that changed nothing for it.
         if was_full {
-            wake(&self.shared.writable, IoEvents::OUT);
+            wake_one_exclusive(&self.shared.writable, IoEvents::OUT);
         }
         Ok(n)
     }
@@ -265,7 +272,7 @@ impl FileLike for PipeEnd {
             q.extend(&buf[..n]);
             n
         };
-        wake(&self.shared.readable, IoEvents::IN);
+        wake_one_exclusive(&self.shared.readable, IoEvents::IN);
         Ok(n)
     }
 
@@ -327,6 +334,24 @@ impl FileLike for PipeEnd {
                     events | IoEvents::ALWAYS_POLL,
                 )
             };
+        }
+    }
+
+    unsafe fn register_poll_exclusive(
+        &self,
+        sink: &mut dyn ExclusiveRegistrationSink,
+        events: IoEvents,
+    ) {
+        let events = events | IoEvents::ALWAYS_POLL;
+        // SAFETY: forwarded contract: the registrations are dropped before
+        // the pipe.
+        unsafe {
+            if self.write_end {
+                sink.register_exclusive(&self.shared.writable as &dyn PollSource, events);
+            }
+            if self.reads {
+                sink.register_exclusive(&self.shared.readable as &dyn PollSource, events);
+            }
         }
     }
 
