@@ -13,7 +13,8 @@
 //! before its file is polled, whenever it leaves the ready list. The
 //! invariant: an armed entry is either registered on its file or on the
 //! ready list, so no wake-up is lost; an entry that fired while queued is
-//! re-armed by the next look at it.
+//! re-armed by the next look at it. EPOLLEXCLUSIVE entries register as
+//! exclusive consumers, of which a file's data wake-up selects one.
 //!
 //! Reporting ([`Epoll::wait`], ep_send_events): entries are taken from the
 //! front of the ready list, armed, polled; one with events in its mask is
