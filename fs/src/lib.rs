@@ -18,6 +18,7 @@ extern crate alloc;
 
 pub mod elfcore;
 pub mod errno;
+pub mod eventpoll;
 pub mod fdtable;
 pub mod flock;
 pub mod gzip;

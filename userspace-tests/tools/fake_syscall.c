@@ -35,6 +35,7 @@ static const struct {
 } syscalls[] = {
 #define S(x) { #x, SYS_##x }
 	S(brk), S(clock_gettime), S(clock_nanosleep), S(close), S(dup3),
+	S(epoll_create1), S(epoll_ctl), S(epoll_pwait), S(epoll_pwait2),
 	S(execve), S(fcntl), S(ftruncate), S(getcwd), S(getdents64),
 	S(getitimer), S(ioctl), S(kill), S(linkat), S(lseek), S(mmap),
 	S(mprotect), S(msync), S(munmap), S(nanosleep), S(newfstatat),

@@ -119,6 +119,12 @@ impl FileLike for MemDeviceFile {
         IoEvents::IN | IoEvents::OUT
     }
 
+    fn can_poll(&self) -> bool {
+        // Of the memory devices only random has a poll operation
+        // (drivers/char/mem.c, drivers/char/random.c).
+        self.dev == MemDevice::Random
+    }
+
     fn path(&self) -> String {
         format!("/dev/{}", self.dev.name())
     }
@@ -213,6 +219,10 @@ impl FileLike for DeviceNode {
 
     fn poll(&self) -> IoEvents {
         self.inner.poll()
+    }
+
+    fn can_poll(&self) -> bool {
+        self.inner.can_poll()
     }
 
     unsafe fn register_poll(

@@ -16,7 +16,7 @@ use core::{
 };
 
 use ax_sync::SpinLock;
-use axpoll::{IoEvents, PollSource, SharedRegistrationSink};
+use axpoll::{ExclusiveRegistrationSink, IoEvents, PollSource, SharedRegistrationSink};
 use axpoll_set::PollSet;
 
 use super::{FileLike, Kstat};
@@ -61,10 +61,12 @@ impl EventFd {
     }
 }
 
+/// Wakes every shared waiter and one exclusive one (EPOLLEXCLUSIVE
+/// entries), as eventfd's wake_up_locked_poll.
 fn wake(set: &PollSet, events: IoEvents) {
     // SAFETY: task context, no lock held; the counter changed under its
     // lock before this call.
-    unsafe { set.wake_all(events) };
+    unsafe { set.wake(events) };
 }
 
 impl FileLike for EventFd {
@@ -104,9 +106,9 @@ impl FileLike for EventFd {
             }
             *count += value;
         }
-        if value > 0 {
-            wake(&self.readable, IoEvents::IN);
-        }
+        // Every write wakes readers, adding 0 too (eventfd_write), which
+        // an edge-triggered epoll entry sees as a new event.
+        wake(&self.readable, IoEvents::IN);
         Ok(8)
     }
 
@@ -144,6 +146,19 @@ impl FileLike for EventFd {
                 &self.writable as &dyn PollSource,
                 events | IoEvents::ALWAYS_POLL,
             );
+        }
+    }
+
+    unsafe fn register_poll_exclusive(
+        &self,
+        sink: &mut dyn ExclusiveRegistrationSink,
+        events: IoEvents,
+    ) {
+        let events = events | IoEvents::ALWAYS_POLL;
+        // SAFETY: forwarded contract: the registrations are dropped first.
+        unsafe {
+            sink.register_exclusive(&self.readable as &dyn PollSource, events);
+            sink.register_exclusive(&self.writable as &dyn PollSource, events);
         }
     }
 

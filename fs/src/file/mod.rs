@@ -12,9 +12,11 @@
 //! implementation.
 //!
 //! An open file description is also the owner of flock(2) locks ([`flock`]):
-//! the lock it holds is released when it is dropped.
+//! the lock it holds is released when it is dropped; and it knows the epoll
+//! instances watching it ([`epoll`]), whose entries for it go away with it.
 
 pub mod device;
+pub mod epoll;
 pub mod eventfd;
 pub mod flock;
 pub mod mapped;
@@ -22,14 +24,18 @@ pub mod pipe;
 pub mod tty;
 pub mod vfs;
 
-use alloc::{string::String, sync::Arc};
+use alloc::{
+    string::String,
+    sync::{Arc, Weak},
+    vec::Vec,
+};
 use core::{
     any::Any,
     sync::atomic::{AtomicU32, AtomicU64, Ordering},
 };
 
 use ax_sync::{Mutex, SpinLock};
-use axpoll::{IoEvents, SharedRegistrationSink};
+use axpoll::{ExclusiveRegistrationSink, IoEvents, SharedRegistrationSink};
 
 use self::flock::FlockNode;
 use crate::{Errno, KResult};
@@ -160,6 +166,13 @@ pub trait FileLike: Send + Sync + Any {
     /// Current readiness.
     fn poll(&self) -> IoEvents;
 
+    /// Whether the object has a poll operation of its own (Linux's
+    /// `file_can_poll`); epoll refuses the others with EPERM. Regular files
+    /// and directories, which are always ready, have none.
+    fn can_poll(&self) -> bool {
+        true
+    }
+
     /// Registers a waker for the given events.
     ///
     /// # Safety
@@ -167,6 +180,23 @@ pub trait FileLike: Send + Sync + Any {
     /// As [`axpoll::Pollable::register_shared`]: the sink's registrations
     /// must be dropped before the object.
     unsafe fn register_poll(&self, _sink: &mut dyn SharedRegistrationSink, _events: IoEvents) {}
+
+    /// Registers a waker of which a data wake-up selects one among the
+    /// exclusive ones (EPOLLEXCLUSIVE entries; Linux's exclusive wait
+    /// queue entries). Objects whose wake-ups do not tell exclusive
+    /// waiters apart register it as a shared observer.
+    ///
+    /// # Safety
+    ///
+    /// As [`register_poll`](Self::register_poll).
+    unsafe fn register_poll_exclusive(
+        &self,
+        sink: &mut dyn ExclusiveRegistrationSink,
+        events: IoEvents,
+    ) {
+        // SAFETY: forwarded contract.
+        unsafe { self.register_poll(sink.as_shared(), events) };
+    }
 
     /// Reads directory entries starting at cursor `pos`; `EnotDir` for
     /// non-directories. The callback returns false when the user buffer is full.
@@ -236,6 +266,9 @@ pub struct OpenFile {
     /// fsuid and fsgid of the opener (`u64::MAX`: not recorded), for the
     /// checks Linux makes against `f_cred` (linkat AT_EMPTY_PATH).
     opener: AtomicU64,
+    /// The epoll instances with entries for this description (file->f_ep),
+    /// one element per entry.
+    epolls: SpinLock<Vec<Weak<epoll::Epoll>>>,
 }
 
 impl OpenFile {
@@ -254,6 +287,7 @@ impl OpenFile {
             pos_copy: AtomicU64::new(0),
             flock: SpinLock::new(None),
             opener: AtomicU64::new(u64::MAX),
+            epolls: SpinLock::new(Vec::new()),
         })
     }
 
@@ -476,8 +510,16 @@ impl OpenFile {
 
 impl Drop for OpenFile {
     fn drop(&mut self) {
-        // The last reference went away: release the flock lock, as Linux's
-        // __fput does (locks_remove_file) before the file's release.
+        // The last reference went away: leave the epoll instances watching
+        // the description (eventpoll_release), then release the flock lock,
+        // as Linux's __fput does (locks_remove_file) before the file's
+        // release.
+        let addr = core::ptr::from_ref(self) as usize;
+        for ep in core::mem::take(self.epolls.get_mut()) {
+            if let Some(ep) = ep.upgrade() {
+                ep.release_file(addr);
+            }
+        }
         let node = self.flock.lock().take();
         if let Some(node) = node {
             node.unlock(self.flock_owner());

@@ -23,7 +23,7 @@ use core::{
 };
 
 use ax_sync::SpinLock;
-use axpoll::{IoEvents, PollSource, SharedRegistrationSink};
+use axpoll::{ExclusiveRegistrationSink, IoEvents, PollSource, SharedRegistrationSink};
 use axpoll_set::PollSet;
 
 use super::{FileLike, Kstat, flock::FlockNode, mode};
@@ -226,7 +226,7 @@ impl PipeEnd {
             q.extend(&buf[..n]);
             n
         };
-        wake(&self.shared.readable, IoEvents::IN);
+        wake_one_exclusive(&self.shared.readable, IoEvents::IN);
         Ok(n)
     }
 
@@ -316,7 +316,7 @@ impl PipeEnd {
             n
         };
         if n > 0 {
-            wake(&dst_pipe.readable, IoEvents::IN);
+            wake_one_exclusive(&dst_pipe.readable, IoEvents::IN);
             if consume {
                 wake(&src_pipe.writable, IoEvents::OUT);
             }
@@ -344,6 +344,13 @@ fn wake(set: &PollSet, events: IoEvents) {
     unsafe { set.wake_all(events) };
 }
 
+/// Wakes for new data or room: every shared waiter and one exclusive one
+/// (pipe_read and pipe_write wake non-exclusive and one exclusive waiter).
+fn wake_one_exclusive(set: &PollSet, events: IoEvents) {
+    // SAFETY: as in `wake`.
+    unsafe { set.wake(events) };
+}
+
 impl FileLike for PipeEnd {
     fn read(&self, buf: &mut [u8], _pos: Option<u64>) -> KResult<usize> {
         if !self.reads {
@@ -352,7 +359,7 @@ impl FileLike for PipeEnd {
         if buf.is_empty() {
             return Ok(0);
         }
-        let n = {
+        let (n, was_full) = {
             let mut q = self.shared.buf.lock();
             if q.is_empty() {
                 return if self.shared.writers.load(Ordering::Acquire) == 0 {
@@ -361,13 +368,25 @@ impl FileLike for PipeEnd {
                     Err(Errno::EAGAIN)
                 };
             }
+            // Not writable before this read (see `poll`): only then can a
+            // writer wait for room.
+            let free = self
+                .shared
+                .capacity
+                .load(Ordering::Acquire)
+                .saturating_sub(q.len());
             let n = buf.len().min(q.len());
             for (dst, src) in buf.iter_mut().zip(q.drain(..n)) {
                 *dst = src;
             }
-            n
+            (n, free < PIPE_BUF)
         };
-        wake(&self.shared.writable, IoEvents::OUT);
+        // Writers are woken only when the pipe was full (fs/pipe.c
+        // pipe_read `was_full`), so an edge-triggered epoll entry on the
+        // write end sees no event for a read that changed nothing for it.
+        if was_full {
+            wake_one_exclusive(&self.shared.writable, IoEvents::OUT);
+        }
         Ok(n)
     }
 
@@ -433,6 +452,24 @@ impl FileLike for PipeEnd {
                     events | IoEvents::ALWAYS_POLL,
                 )
             };
+        }
+    }
+
+    unsafe fn register_poll_exclusive(
+        &self,
+        sink: &mut dyn ExclusiveRegistrationSink,
+        events: IoEvents,
+    ) {
+        let events = events | IoEvents::ALWAYS_POLL;
+        // SAFETY: forwarded contract: the registrations are dropped before
+        // the pipe.
+        unsafe {
+            if self.write_end {
+                sink.register_exclusive(&self.shared.writable as &dyn PollSource, events);
+            }
+            if self.reads {
+                sink.register_exclusive(&self.shared.readable as &dyn PollSource, events);
+            }
         }
     }
 

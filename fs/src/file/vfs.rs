@@ -283,6 +283,10 @@ impl FileLike for VfsFile {
         }
     }
 
+    fn can_poll(&self) -> bool {
+        false
+    }
+
     fn truncate(&self, len: u64) -> KResult<()> {
         Ok(self.retry_busy(|| self.file.set_len(len))?)
     }
@@ -391,6 +395,10 @@ impl FileLike for VfsDir {
 
     fn poll(&self) -> IoEvents {
         IoEvents::IN | IoEvents::RDNORM
+    }
+
+    fn can_poll(&self) -> bool {
+        false
     }
 
     fn read_dir(&self, pos: u64, emit: &mut dyn FnMut(DirEntryInfo) -> bool) -> KResult<()> {

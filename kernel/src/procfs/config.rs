@@ -4,7 +4,7 @@
 //! decide which tests apply, so it lists only options whose Linux
 //! behaviour Starling actually has: a `CONFIG_X=y` line promises the
 //! syscalls and files that option brings. Features Starling lacks (memfd,
-//! epoll, eventfd, signalfd, inotify, System V IPC, networking, modules,
+//! signalfd, inotify, System V IPC, networking, modules,
 //! cgroups, namespaces other than PID, seccomp) are absent, which
 //! `tst_kconfig` reads as "not set". The ext4 line is there when the root
 //! really is ext4.
@@ -36,6 +36,7 @@ const COMMON: &[&str] = &[
     "CONFIG_FILE_LOCKING=y",
     "CONFIG_FUTEX=y",
     "CONFIG_EVENTFD=y",
+    "CONFIG_EPOLL=y",
     "CONFIG_POSIX_TIMERS=y",
     "CONFIG_MEMBARRIER=y",
     "CONFIG_NAMESPACES=y",

@@ -100,6 +100,10 @@ fn fdinfo(file: &OpenFile, cloexec: bool) -> String {
             u8::from(e.is_semaphore())
         ));
     }
+    // fs/eventpoll.c ep_show_fdinfo: one line per interest entry.
+    if let Some(ep) = starling_fs::file::epoll::Epoll::of(file.file().as_ref()) {
+        text.push_str(&ep.fdinfo());
+    }
     text
 }
 

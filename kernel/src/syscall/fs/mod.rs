@@ -7,6 +7,7 @@
 mod attr;
 mod copy;
 mod dir;
+mod epoll;
 mod fd;
 mod flock;
 mod ioctl;
@@ -27,8 +28,8 @@ use axpoll::IoEvents;
 use starling_fs::file::{OpenFile, vfs::VfsDir};
 
 pub use self::{
-    attr::*, copy::*, dir::*, fd::*, flock::*, ioctl::*, mount::*, open::*, poll::*, rw::*,
-    splice::*, stat::*, xattr::*,
+    attr::*, copy::*, dir::*, epoll::*, fd::*, flock::*, ioctl::*, mount::*, open::*, poll::*,
+    rw::*, splice::*, stat::*, xattr::*,
 };
 use super::SyscallContext;
 use crate::{

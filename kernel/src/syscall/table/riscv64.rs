@@ -186,6 +186,10 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         10 => sys_fd_xattr(sc, i(0), a[1]),
         16 => sys_fd_xattr(sc, i(0), a[1]),
         13 => sys_fd_xattr(sc, i(0), 0),
+        20 => sys_epoll_create1(sc, i(0)),
+        21 => sys_epoll_ctl(sc, i(0), i(1), i(2), a[3]),
+        22 => sys_epoll_pwait(sc, i(0), a[1], i(2), i(3), a[4], a[5]),
+        441 => sys_epoll_pwait2(sc, i(0), a[1], i(2), a[3], a[4], a[5]),
         _ => unimplemented(nr),
     }
 }

@@ -217,6 +217,12 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         261 => sys_futimesat(sc, i(0), a[1], a[2]),
         235 => sys_futimesat(sc, -100, a[0], a[1]),
         132 => sys_utime(sc, a[0], a[1]),
+        213 => sys_epoll_create(sc, i(0)),
+        291 => sys_epoll_create1(sc, i(0)),
+        233 => sys_epoll_ctl(sc, i(0), i(1), i(2), a[3]),
+        232 => sys_epoll_wait(sc, i(0), a[1], i(2), i(3)),
+        281 => sys_epoll_pwait(sc, i(0), a[1], i(2), i(3), a[4], a[5]),
+        441 => sys_epoll_pwait2(sc, i(0), a[1], i(2), a[3], a[4], a[5]),
         _ => unimplemented(nr),
     }
 }
