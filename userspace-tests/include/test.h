@@ -58,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -409,6 +410,36 @@ T_HELPER const char *t_tmpdir(void)
 	return t_tmp_dir;
 }
 
+/*
+ * A scratch directory on the disk file system for this program:
+ * $STARLING_TEST_DISK_TMP (default /var/tmp) plus "/<prog>.<pid>", created
+ * on first use and removed when the program ends.  Skips the sub-test when
+ * that file system is tmpfs.
+ */
+static char t_disk_tmp_dir[256];
+
+T_HELPER const char *t_disk_dir(void)
+{
+	if (t_disk_tmp_dir[0])
+		return t_disk_tmp_dir;
+	const char *base = getenv("STARLING_TEST_DISK_TMP");
+	if (!base || !*base)
+		base = "/var/tmp";
+	struct statfs st;
+	if (statfs(base, &st) != 0)
+		t_fail("statfs %s: %s", base, t_errname(errno));
+	if (st.f_type == 0x01021994 /* TMPFS_MAGIC */)
+		t_skip("%s is tmpfs, not a disk file system", base);
+	snprintf(t_disk_tmp_dir, sizeof(t_disk_tmp_dir), "%s/%s.%d", base,
+		 t_prog_name(), (int)getpid());
+	if (mkdir(t_disk_tmp_dir, 0700) != 0 && errno != EEXIST) {
+		int e = errno;
+		t_disk_tmp_dir[0] = '\0';
+		t_fail("cannot create a directory under %s: %s", base, t_errname(e));
+	}
+	return t_disk_tmp_dir;
+}
+
 /* Path of `name` inside the scratch directory (static buffer, 4 in rotation). */
 T_HELPER const char *t_path(const char *name)
 {
@@ -554,6 +585,8 @@ int main(int argc, char **argv)
 	}
 	if (t_tmp_dir[0])
 		t_rm_rf(t_tmp_dir, 0);
+	if (t_disk_tmp_dir[0])
+		t_rm_rf(t_disk_tmp_dir, 0);
 	return any_failed || t_failed_any ? 1 : 0;
 }
 

@@ -16,38 +16,13 @@
 #include <sys/vfs.h>
 
 #define PAGE 4096UL
-#define TMPFS_MAGIC 0x01021994
-
-static char disk_dir[256];
-
-/* The scratch directory on the disk file system, created on first use. */
-static const char *disk_tmpdir(void)
-{
-	if (disk_dir[0])
-		return disk_dir;
-	const char *base = getenv("STARLING_TEST_DISK_TMP");
-	if (!base || !*base)
-		base = "/var/tmp";
-	struct statfs st;
-	CHECK_MSG(statfs(base, &st) == 0, "statfs %s: %s", base, t_errname(errno));
-	if (st.f_type == TMPFS_MAGIC)
-		t_skip("%s is tmpfs, not a disk file system", base);
-	snprintf(disk_dir, sizeof(disk_dir), "%s/mmap_file.%d", base, (int)getpid());
-	if (mkdir(disk_dir, 0700) != 0 && errno != EEXIST) {
-		int e = errno;
-		disk_dir[0] = '\0';
-		t_fail("cannot create %s/mmap_file.%d: %s", base, (int)getpid(),
-		       t_errname(e));
-	}
-	return disk_dir;
-}
 
 static const char *disk_path(const char *name)
 {
 	static char buf[4][320];
 	static int next;
 	char *b = buf[next++ & 3];
-	snprintf(b, sizeof(buf[0]), "%s/%s", disk_tmpdir(), name);
+	snprintf(b, sizeof(buf[0]), "%s/%s", t_disk_dir(), name);
 	return b;
 }
 
@@ -495,9 +470,3 @@ TEST(unlinked_file_stays_mapped)
 	CHECK_RET(munmap(p, PAGE), 0);
 }
 
-/* Removes the scratch directory when the program ends. */
-__attribute__((destructor)) static void remove_disk_dir(void)
-{
-	if (disk_dir[0])
-		t_rm_rf(disk_dir, 0);
-}

@@ -373,21 +373,11 @@ TEST(sticky_directory)
 	CHECK_RET(unlink(t_path("sticky/roots")), 0);
 }
 
-/*
- * A scratch directory on the disk file system ($STARLING_TEST_DISK_TMP,
- * default /var/tmp); skips the sub-test when that is tmpfs.
- */
+/* A fresh directory `tag` in the disk scratch directory. */
 static const char *disk_dir(const char *tag)
 {
-	static char dir[256];
-	const char *base = getenv("STARLING_TEST_DISK_TMP");
-	if (!base || !*base)
-		base = "/var/tmp";
-	struct statfs sfs;
-	CHECK_RET(statfs(base, &sfs), 0);
-	if (sfs.f_type == 0x01021994 /* TMPFS_MAGIC */)
-		t_skip("%s is tmpfs, not a disk file system", base);
-	snprintf(dir, sizeof(dir), "%s/names.%s.%d", base, tag, (int)getpid());
+	static char dir[320];
+	snprintf(dir, sizeof(dir), "%s/%s", t_disk_dir(), tag);
 	CHECK_RET(mkdir(dir, 0700), 0);
 	return dir;
 }

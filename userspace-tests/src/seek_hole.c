@@ -13,25 +13,9 @@
 #define FAR (1024 * 1024)
 
 /* The directory each sub-test works in. */
-static char disk_dir[256];
-
 static const char *dir_for(int disk)
 {
-	if (!disk)
-		return t_tmpdir();
-	if (disk_dir[0])
-		return disk_dir;
-	const char *base = getenv("STARLING_TEST_DISK_TMP");
-	if (!base || !*base)
-		base = "/var/tmp";
-	struct statfs st;
-	CHECK_RET(statfs(base, &st), 0);
-	if (st.f_type == 0x01021994 /* TMPFS_MAGIC */)
-		t_skip("%s is tmpfs, not a disk file system", base);
-	snprintf(disk_dir, sizeof(disk_dir), "%s/seek_hole.%d", base, (int)getpid());
-	if (mkdir(disk_dir, 0700) != 0 && errno != EEXIST)
-		t_fail("mkdir %s: %s", disk_dir, t_errname(errno));
-	return disk_dir;
+	return disk ? t_disk_dir() : t_tmpdir();
 }
 
 /* A new empty file `name` in the tmpfs or disk directory. */

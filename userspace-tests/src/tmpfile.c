@@ -12,31 +12,7 @@
 #include <sys/statvfs.h>
 #include <sys/vfs.h>
 
-#define TMPFS_MAGIC 0x01021994
 #define O_TMPFILE_ONLY (O_TMPFILE & ~O_DIRECTORY)
-
-static char disk_dir[256];
-
-/* A scratch directory on the disk file system, created on first use. */
-static const char *disk_tmpdir(void)
-{
-	if (disk_dir[0])
-		return disk_dir;
-	const char *base = getenv("STARLING_TEST_DISK_TMP");
-	if (!base || !*base)
-		base = "/var/tmp";
-	struct statfs st;
-	CHECK_MSG(statfs(base, &st) == 0, "statfs %s: %s", base, t_errname(errno));
-	if (st.f_type == TMPFS_MAGIC)
-		t_skip("%s is tmpfs, not a disk file system", base);
-	snprintf(disk_dir, sizeof(disk_dir), "%s/tmpfile.%d", base, (int)getpid());
-	if (mkdir(disk_dir, 0700) != 0 && errno != EEXIST) {
-		int e = errno;
-		disk_dir[0] = '\0';
-		t_fail("cannot create %s: %s", disk_dir, t_errname(e));
-	}
-	return disk_dir;
-}
 
 static char shm_dir[256];
 
@@ -211,7 +187,7 @@ TEST(dev_shm)
 
 TEST(disk)
 {
-	const char *d = disk_tmpdir();
+	const char *d = t_disk_dir();
 	name_with_empty_path(d);
 	name_through_proc(d);
 	excl_is_never_linked(d);
