@@ -24,6 +24,7 @@ pub mod gzip;
 pub mod mountopt;
 pub mod path;
 pub mod sysctl;
+pub mod unix;
 
 #[cfg(feature = "kernel")]
 pub mod file;

@@ -20,6 +20,7 @@ pub mod flock;
 pub mod mapped;
 pub mod pipe;
 pub mod tty;
+pub mod unix;
 pub mod vfs;
 
 use alloc::{string::String, sync::Arc};

@@ -9,6 +9,7 @@
 
 mod fs;
 mod mm;
+mod net;
 mod process;
 mod signal;
 mod sys;
