@@ -46,7 +46,7 @@ use crate::{
 };
 
 /// Socket types (include/linux/net.h).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SockType {
     Stream = 1,
     Dgram = 2,
@@ -61,6 +61,16 @@ pub const MIN_RCVBUF: u32 = 2304;
 /// net.core.wmem_max / rmem_max: the largest value setsockopt stores
 /// (doubled), without CAP_NET_ADMIN's SO_*BUFFORCE.
 pub const MAX_BUF: u32 = 212_992;
+/// What a queued message costs its sender's SO_SNDBUF beyond its bytes:
+/// about the sk_buff overhead Linux charges (its truesize), so that small
+/// datagrams fill the buffer after a similar count (a 212992-byte buffer
+/// takes 277 one-byte datagrams).
+const MSG_OVERHEAD: usize = 768;
+
+fn charge(len: usize) -> usize {
+    len + MSG_OVERHEAD
+}
+
 /// net.unix.max_dgram_qlen.
 pub const MAX_DGRAM_QLEN: usize = 10;
 /// net.core.somaxconn: listen caps its backlog here.
@@ -76,7 +86,10 @@ static NEXT_AUTOBIND: AtomicU32 = AtomicU32::new(0);
 /// Where a bound socket is found.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum BindKey {
-    Abstract(Vec<u8>),
+    /// An abstract name, per socket type: Linux hashes the type in, so a
+    /// stream and a datagram socket may hold the same name, and a lookup
+    /// finds only a socket of the caller's type.
+    Abstract(SockType, Vec<u8>),
     /// The socket file's device and inode.
     Inode(u64, u64),
 }
@@ -275,7 +288,7 @@ impl UnixSocket {
             let UnixAddr::Abstract(bytes) = &name else {
                 continue;
             };
-            let key = BindKey::Abstract(bytes.clone());
+            let key = BindKey::Abstract(self.ty, bytes.clone());
             match self.bind(name.clone(), key) {
                 Err(Errno::EADDRINUSE) => continue,
                 Err(Errno::EINVAL) => return Ok(()),
@@ -399,9 +412,14 @@ impl UnixSocket {
         Ok(())
     }
 
-    /// Whether a datagram would find the receiver's queue full.
-    fn dgram_queue_full(&self) -> bool {
-        self.state.lock().queue.len() > MAX_DGRAM_QLEN
+    /// Whether a datagram from `sender` would find this receiver's queue
+    /// full: more than max_dgram_qlen messages wait, and the receiver is
+    /// not connected back to the sender (unix_dgram_sendmsg checks the
+    /// queue only then).
+    fn dgram_queue_full(&self, sender: &UnixSocket) -> bool {
+        let st = self.state.lock();
+        let mutual = matches!(&st.conn, Conn::Connected(p) if core::ptr::eq(p.as_ptr(), sender));
+        !mutual && st.queue.len() > MAX_DGRAM_QLEN
     }
 
     /// Subscribes a waiter to room in this socket's datagram queue.
@@ -519,7 +537,7 @@ impl UnixSocket {
                 }
                 let n = (data.len() - sent).min(chunk);
                 let m = msg(data[sent..sent + n].to_vec(), core::mem::take(rights));
-                match peer.deliver(m, &self.account) {
+                match peer.deliver(m, self) {
                     Ok(_) => sent += n,
                     Err(_) if sent > 0 => break,
                     Err(e) => return Err(e),
@@ -531,11 +549,11 @@ impl UnixSocket {
                 Ok(sent)
             };
         }
-        if self.account.wmem.load(Ordering::Acquire) >= sndbuf || peer.dgram_queue_full() {
+        if self.account.wmem.load(Ordering::Acquire) >= sndbuf || peer.dgram_queue_full(self) {
             return Err(Errno::EAGAIN);
         }
         let m = msg(data.to_vec(), core::mem::take(rights));
-        if let Some(back) = peer.deliver(m, &self.account)? {
+        if let Some(back) = peer.deliver(m, self)? {
             *rights = back.rights;
             return Err(Errno::EAGAIN);
         }
@@ -545,8 +563,8 @@ impl UnixSocket {
     /// Queues `m` here, or gives it back when a datagram queue is full;
     /// EPIPE or ECONNREFUSED when this socket closed or stopped receiving
     /// meanwhile.
-    fn deliver(&self, m: Message, account: &Account) -> KResult<Option<Message>> {
-        let len = m.data.len();
+    fn deliver(&self, m: Message, sender: &UnixSocket) -> KResult<Option<Message>> {
+        let len = charge(m.data.len());
         {
             let mut st = self.state.lock();
             if self.dead.load(Ordering::Acquire) {
@@ -559,10 +577,12 @@ impl UnixSocket {
             if st.shutdown & RCV_SHUTDOWN != 0 {
                 return Err(Errno::EPIPE);
             }
-            if self.ty != SockType::Stream && st.queue.len() > MAX_DGRAM_QLEN {
+            let mutual =
+                matches!(&st.conn, Conn::Connected(p) if core::ptr::eq(p.as_ptr(), sender));
+            if self.ty != SockType::Stream && !mutual && st.queue.len() > MAX_DGRAM_QLEN {
                 return Ok(Some(m));
             }
-            account.wmem.fetch_add(len, Ordering::AcqRel);
+            sender.account.wmem.fetch_add(len, Ordering::AcqRel);
             st.queue.push(m);
         }
         wake(&self.readable, IoEvents::IN);
@@ -620,7 +640,7 @@ impl UnixSocket {
         } = read;
         if !consumed.is_empty() {
             for (account, len) in consumed {
-                account.wmem.fetch_sub(len, Ordering::AcqRel);
+                account.wmem.fetch_sub(charge(len), Ordering::AcqRel);
                 wake(&account.writable, IoEvents::OUT);
             }
             wake(&self.space, IoEvents::OUT);
@@ -868,7 +888,9 @@ impl UnixSocket {
             Conn::Unconnected => {}
         }
         for msg in queue {
-            msg.token.wmem.fetch_sub(msg.data.len(), Ordering::AcqRel);
+            msg.token
+                .wmem
+                .fetch_sub(charge(msg.data.len()), Ordering::AcqRel);
             wake(&msg.token.writable, IoEvents::OUT);
             drop(msg);
         }

@@ -32,9 +32,10 @@ pub fn sys_bind(sc: &mut SyscallContext<'_>, fd: i32, addr: usize, len: u32) -> 
     let raw = read_addr(addr, len)?;
     match addr::parse(&raw)? {
         Parsed::Autobind => sock.autobind()?,
-        Parsed::Named(UnixAddr::Abstract(name)) => {
-            sock.bind(UnixAddr::Abstract(name.clone()), BindKey::Abstract(name))?
-        }
+        Parsed::Named(UnixAddr::Abstract(name)) => sock.bind(
+            UnixAddr::Abstract(name.clone()),
+            BindKey::Abstract(sock.sock_type(), name),
+        )?,
         Parsed::Named(UnixAddr::Path(path)) => bind_path(sc, &sock, path)?,
         Parsed::Named(UnixAddr::Unnamed) => return Err(Errno::EINVAL),
     }
@@ -114,7 +115,7 @@ pub fn sys_connect(sc: &mut SyscallContext<'_>, fd: i32, addr: usize, len: u32) 
         sock.connect_dgram(None)?;
         return Ok(0);
     }
-    let target = target_of(sc, &raw)?;
+    let target = target_of(sc, &raw, sock.sock_type())?;
     if sock.passcred.load(core::sync::atomic::Ordering::Relaxed) {
         sock.autobind()?;
     }

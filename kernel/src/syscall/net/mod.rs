@@ -19,7 +19,7 @@ use axfs_ng_vfs::NodeType;
 use starling_fs::{
     file::{
         OpenFile,
-        unix::{BindKey, UnixSocket, lookup},
+        unix::{BindKey, SockType, UnixSocket, lookup},
     },
     unix::{
         Ucred,
@@ -114,12 +114,14 @@ fn path_key(sc: &SyscallContext<'_>, path: &[u8]) -> KResult<BindKey> {
     Ok(BindKey::Inode(meta.device, meta.inode))
 }
 
-/// The socket an address names (connect, sendto): EINVAL for a bad
-/// address, ECONNREFUSED when nothing is bound there.
-fn target_of(sc: &SyscallContext<'_>, raw: &[u8]) -> KResult<Arc<UnixSocket>> {
+/// The socket an address names for a caller of type `ty` (connect,
+/// sendto): EINVAL for a bad address, ECONNREFUSED when nothing of that
+/// type is bound there (an abstract name of another type is not found; a
+/// socket file of another type is EPROTOTYPE, from the socket).
+fn target_of(sc: &SyscallContext<'_>, raw: &[u8], ty: SockType) -> KResult<Arc<UnixSocket>> {
     let key = match addr::parse(raw)? {
         Parsed::Autobind => return Err(Errno::EINVAL),
-        Parsed::Named(UnixAddr::Abstract(name)) => BindKey::Abstract(name),
+        Parsed::Named(UnixAddr::Abstract(name)) => BindKey::Abstract(ty, name),
         Parsed::Named(UnixAddr::Path(p)) => path_key(sc, &p)?,
         Parsed::Named(UnixAddr::Unnamed) => return Err(Errno::EINVAL),
     };

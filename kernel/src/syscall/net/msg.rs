@@ -168,7 +168,7 @@ fn do_send(
                 Errno::EOPNOTSUPP
             });
         }
-        (SockType::Dgram, Some(raw)) => Some(target_of(sc, &raw)?),
+        (SockType::Dgram, Some(raw)) => Some(target_of(sc, &raw, SockType::Dgram)?),
         _ => None,
     };
     let ctl = cmsg::parse(control)?;
