@@ -399,10 +399,10 @@ impl UnixSocket {
     /// Sets (or with `None` dissolves) a datagram socket's default peer;
     /// EPROTOTYPE for another type of target.
     pub fn connect_dgram(&self, target: Option<&Arc<UnixSocket>>) -> KResult<()> {
-        if let Some(t) = target {
-            if t.ty != self.ty {
-                return Err(Errno::EPROTOTYPE);
-            }
+        if let Some(t) = target
+            && t.ty != self.ty
+        {
+            return Err(Errno::EPROTOTYPE);
         }
         let mut st = self.state.lock();
         st.conn = match target {
@@ -474,10 +474,10 @@ impl UnixSocket {
                 return Err(Errno::ECONNREFUSED);
             }
             // unix_may_send: a receiver connected elsewhere takes nothing.
-            if let Conn::Connected(p) = &t.state.lock().conn {
-                if !core::ptr::eq(p.as_ptr(), self) {
-                    return Err(Errno::EPERM);
-                }
+            if let Conn::Connected(p) = &t.state.lock().conn
+                && !core::ptr::eq(p.as_ptr(), self)
+            {
+                return Err(Errno::EPERM);
             }
             return Ok(t.clone());
         }
@@ -611,10 +611,10 @@ impl UnixSocket {
             } else {
                 st.queue.read_msg(buf, peek)
             };
-            if read.is_none() {
-                if let Some(e) = st.err.take() {
-                    return Err(e);
-                }
+            if read.is_none()
+                && let Some(e) = st.err.take()
+            {
+                return Err(e);
             }
             (read, st.shutdown & RCV_SHUTDOWN != 0)
         };
@@ -679,19 +679,19 @@ impl UnixSocket {
             IoEvents::IN | IoEvents::HUP | IoEvents::RDHUP,
         );
         wake(&self.account.writable, IoEvents::OUT);
-        if self.connection_oriented() {
-            if let Some(p) = self.peer() {
-                let mut peer_mask = 0;
-                if mask & RCV_SHUTDOWN != 0 {
-                    peer_mask |= SEND_SHUTDOWN;
-                }
-                if mask & SEND_SHUTDOWN != 0 {
-                    peer_mask |= RCV_SHUTDOWN;
-                }
-                p.state.lock().shutdown |= peer_mask;
-                wake(&p.readable, IoEvents::IN | IoEvents::HUP | IoEvents::RDHUP);
-                wake(&p.account.writable, IoEvents::OUT);
+        if self.connection_oriented()
+            && let Some(p) = self.peer()
+        {
+            let mut peer_mask = 0;
+            if mask & RCV_SHUTDOWN != 0 {
+                peer_mask |= SEND_SHUTDOWN;
             }
+            if mask & SEND_SHUTDOWN != 0 {
+                peer_mask |= RCV_SHUTDOWN;
+            }
+            p.state.lock().shutdown |= peer_mask;
+            wake(&p.readable, IoEvents::IN | IoEvents::HUP | IoEvents::RDHUP);
+            wake(&p.account.writable, IoEvents::OUT);
         }
         Ok(())
     }

@@ -128,6 +128,6 @@ mod tests {
     #[test]
     fn autobind_is_five_hex_digits() {
         assert_eq!(autobind_name(0xabc), UnixAddr::Abstract(b"00abc".to_vec()));
-        assert_eq!(autobind_name(0x1_2345_6).encode().len(), 8);
+        assert_eq!(autobind_name(0x0012_3456).encode().len(), 8);
     }
 }

@@ -61,10 +61,8 @@ pub fn parse(control: &[u8]) -> KResult<SendControl> {
                     if n > SCM_MAX_FD || out.fds.len() + n > SCM_MAX_FD {
                         return Err(Errno::EINVAL);
                     }
-                    out.fds.extend(
-                        data.chunks_exact(4)
-                            .map(|c| i32::from_ne_bytes(c.try_into().unwrap_or([0; 4]))),
-                    );
+                    let (words, _) = data.as_chunks::<4>();
+                    out.fds.extend(words.iter().map(|w| i32::from_ne_bytes(*w)));
                 }
                 SCM_CREDENTIALS => {
                     if data.len() != 12 {
