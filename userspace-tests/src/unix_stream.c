@@ -7,6 +7,7 @@
  */
 #include "test.h"
 
+#include <grp.h>
 #include <poll.h>
 #include <stddef.h>
 #include <sys/socket.h>
@@ -291,6 +292,42 @@ TEST(connect_errors)
 	close(l);
 	unlink(t_path("lst"));
 	unlink(t_path("regular"));
+}
+
+TEST(connect_needs_write_permission)
+{
+	if (geteuid() != 0)
+		t_skip("needs root to drop to another uid");
+	struct sockaddr_un a;
+	socklen_t len;
+	CHECK_OK(chmod(t_tmpdir(), 0755));
+	mode_t old = umask(022);
+	int l = listener_at(t_path("perm"), &a, &len);
+	umask(old);
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		CHECK_OK(setgroups(0, NULL));
+		CHECK_OK(setresgid(65534, 65534, 65534));
+		CHECK_OK(setresuid(65534, 65534, 65534));
+		int c = CHECK_OK(socket(AF_UNIX, SOCK_STREAM, 0));
+		CHECK_ERR(connect(c, (struct sockaddr *)&a, len), EACCES);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+	/* With write permission for others it connects. */
+	CHECK_OK(chmod(t_path("perm"), 0777));
+	pid = t_fork();
+	if (pid == 0) {
+		CHECK_OK(setresgid(65534, 65534, 65534));
+		CHECK_OK(setresuid(65534, 65534, 65534));
+		int c = CHECK_OK(socket(AF_UNIX, SOCK_STREAM, 0));
+		CHECK_OK(connect(c, (struct sockaddr *)&a, len));
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+	close(l);
+	unlink(t_path("perm"));
+	CHECK_OK(chmod(t_tmpdir(), 0700));
 }
 
 TEST(listen_accept_errors)

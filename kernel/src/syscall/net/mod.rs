@@ -108,10 +108,32 @@ fn path_key(sc: &SyscallContext<'_>, path: &[u8]) -> KResult<BindKey> {
     let ctx = super::fs::at_context(sc.thread, super::fs::AT_FDCWD, path)?;
     let loc = ctx.resolve(path)?;
     let meta = loc.metadata()?;
+    // unix_find_bsd: write permission on the file first (EACCES), then
+    // the file must be a socket.
+    if !may_write(sc, meta.mode.bits() as u32, meta.uid, meta.gid) {
+        return Err(Errno::EACCES);
+    }
     if meta.node_type != NodeType::Socket {
         return Err(Errno::ECONNREFUSED);
     }
     Ok(BindKey::Inode(meta.device, meta.inode))
+}
+
+/// Whether the caller may write a file of mode `perm` owned by
+/// `uid`:`gid` (generic_permission's MAY_WRITE; CAP_DAC_OVERRIDE passes).
+fn may_write(sc: &SyscallContext<'_>, perm: u32, uid: u32, gid: u32) -> bool {
+    let c = sc.thread.process.creds.lock();
+    if c.capable(crate::task::creds::CAP_DAC_OVERRIDE) {
+        return true;
+    }
+    let bits = if uid == c.fsuid {
+        perm >> 6
+    } else if gid == c.fsgid || c.groups.contains(&gid) {
+        perm >> 3
+    } else {
+        perm
+    };
+    bits & 0o2 != 0
 }
 
 /// The socket an address names for a caller of type `ty` (connect,
