@@ -16,8 +16,9 @@
 //! [`FileLike::register_poll`] (or [`UnixSocket::register_space`] for a
 //! datagram receiver's queue) and retry.
 //!
-//! Lock order: never two sockets' state locks at once; wake-ups happen after
-//! the lock is released. Descriptors passed with SCM_RIGHTS are dropped
+//! Lock order: two sockets' state locks nest only in connect, the
+//! listener's first (a listener never connects); everywhere else one at a
+//! time. Wake-ups happen after the lock is released. Descriptors passed with SCM_RIGHTS are dropped
 //! outside every lock, since dropping one may release another socket.
 
 use alloc::{
@@ -356,18 +357,19 @@ impl UnixSocket {
         if target.ty != self.ty {
             return Err(Errno::EPROTOTYPE);
         }
-        match self.state.lock().conn {
-            Conn::Connected(_) => return Err(Errno::EISCONN),
-            Conn::Listening { .. } => return Err(Errno::EINVAL),
-            Conn::Unconnected => {}
+        if Arc::ptr_eq(self, target) {
+            // Only a listener can be found by name: a listening socket
+            // cannot connect.
+            return Err(Errno::EINVAL);
         }
         let server = Self::new(self.ty);
-        let listener_cred;
         {
             let mut ts = target.state.lock();
-            if target.dead.load(Ordering::Acquire) {
+            if target.dead.load(Ordering::Acquire) || ts.shutdown & RCV_SHUTDOWN != 0 {
                 return Err(Errno::ECONNREFUSED);
             }
+            let listener_cred = ts.peer_cred;
+            let listener_addr = ts.addr.clone();
             let Conn::Listening { backlog, pending } = &mut ts.conn else {
                 return Err(Errno::ECONNREFUSED);
             };
@@ -375,20 +377,23 @@ impl UnixSocket {
             if pending.len() > *backlog {
                 return Err(Errno::EAGAIN);
             }
-            listener_cred = ts.peer_cred;
+            // The connecting socket's state is checked and set under the
+            // listener's lock (the one place two state locks nest: a
+            // listener never connects), so two racing connects of one
+            // socket make one connection.
+            let mut st = self.state.lock();
+            match st.conn {
+                Conn::Connected(_) => return Err(Errno::EISCONN),
+                Conn::Listening { .. } => return Err(Errno::EINVAL),
+                Conn::Unconnected => {}
+            }
             {
                 let mut ss = server.state.lock();
-                ss.addr = ts.addr.clone();
+                ss.addr = listener_addr;
                 ss.conn = Conn::Connected(Arc::downgrade(self));
                 ss.peer_cred = Some(cred);
             }
-            let Conn::Listening { pending, .. } = &mut ts.conn else {
-                return Err(Errno::ECONNREFUSED);
-            };
             pending.push_back(server.clone());
-        }
-        {
-            let mut st = self.state.lock();
             st.conn = Conn::Connected(Arc::downgrade(&server));
             st.peer_cred = listener_cred;
         }

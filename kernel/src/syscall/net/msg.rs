@@ -433,10 +433,9 @@ pub fn sys_recvmsg(sc: &mut SyscallContext<'_>, fd: i32, msg: usize, flags: u32)
     }
     let iov = read_iov(hdr.iov, hdr.iovlen)?;
     let out = do_recv(sc, fd, &iov, flags, Some((hdr.control, hdr.controllen)))?;
+    // msg_namelen is left alone without msg_name (____sys_recvmsg).
     if hdr.name != 0 {
         write_from(hdr.name, msg + 8, &out.from)?;
-    } else {
-        usercopy::write_u32(msg + 8, 0)?;
     }
     if !out.control.is_empty() {
         usercopy::copy_to_user(hdr.control, &out.control)?;
