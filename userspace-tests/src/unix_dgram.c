@@ -381,3 +381,31 @@ TEST(seqpacket_listen_accept)
 	close(c);
 	close(l);
 }
+
+TEST(bad_pointers_and_lengths)
+{
+	int sv[2];
+	char buf[8];
+	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	CHECK_ERR(send(sv[0], (void *)8, 10, 0), EFAULT);
+	CHECK_RET(send(sv[0], "data", 4, 0), 4);
+	/* A receive into bad memory fails and leaves the data queued. */
+	CHECK_ERR(recv(sv[1], (void *)8, 4, 0), EFAULT);
+	CHECK_RET(recv(sv[1], buf, sizeof(buf), 0), 4);
+	struct iovec iov = { (void *)8, 4 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	CHECK_ERR(sendmsg(sv[0], &m, 0), EFAULT);
+	m.msg_iov = (struct iovec *)8;
+	CHECK_ERR(sendmsg(sv[0], &m, 0), EFAULT);
+	CHECK_ERR(syscall(SYS_recvmsg, sv[1], 8L, 0), EFAULT);
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1025;
+	CHECK_ERR(sendmsg(sv[0], &m, 0), EMSGSIZE);
+	close(sv[0]);
+	close(sv[1]);
+	/* A datagram past the send buffer is refused before any copy. */
+	CHECK_OK(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+	CHECK_ERR(send(sv[0], buf, (size_t)1 << 40, 0), EMSGSIZE);
+	close(sv[0]);
+	close(sv[1]);
+}

@@ -38,6 +38,8 @@ pub const MSG_NOSIGNAL: u32 = 0x4000;
 pub const MSG_CMSG_CLOEXEC: u32 = 0x4000_0000;
 /// MAX_RW_COUNT: the most one call moves.
 const MAX_RW: usize = 0x7fff_f000;
+/// The most of a stream send copied into the kernel at once.
+const SEND_PIECE: usize = 256 * 1024;
 /// UIO_MAXIOV.
 const IOV_MAX: usize = 1024;
 /// Largest control buffer sendmsg copies (net.core.optmem_max).
@@ -90,17 +92,22 @@ fn read_iov(iov: usize, n: usize) -> KResult<Vec<(usize, usize)>> {
     Ok(out)
 }
 
-fn gather(iov: &[(usize, usize)]) -> KResult<Vec<u8>> {
-    let total: usize = iov.iter().map(|v| v.1).sum();
-    let total = total.min(MAX_RW);
-    let mut data = vec![0u8; total];
-    let mut at = 0;
-    for &(base, len) in iov {
-        let n = len.min(total - at);
-        if n > 0 {
-            usercopy::copy_from_user(&mut data[at..at + n], base)?;
+/// Copies `len` bytes of the iovecs' concatenation, from byte `skip` on.
+fn gather(iov: &[(usize, usize)], skip: usize, len: usize) -> KResult<Vec<u8>> {
+    let mut data = vec![0u8; len];
+    let (mut pos, mut at) = (0usize, 0usize);
+    for &(base, vlen) in iov {
+        if at == len {
+            break;
         }
-        at += n;
+        let end = pos + vlen;
+        if end > skip {
+            let from = skip.max(pos) - pos;
+            let n = (vlen - from).min(len - at);
+            usercopy::copy_from_user(&mut data[at..at + n], base + from)?;
+            at += n;
+        }
+        pos = end;
     }
     Ok(data)
 }
@@ -180,46 +187,64 @@ fn do_send(
         Some(c) => Some(check_creds(sc, c)?),
         None => None,
     };
-    let data = gather(iov)?;
-    if sock.sock_type() != SockType::Stream
-        && sock.passcred.load(core::sync::atomic::Ordering::Relaxed)
-    {
+    let total = iov.iter().map(|v| v.1).sum::<usize>().min(MAX_RW);
+    let stream = sock.sock_type() == SockType::Stream;
+    // A datagram goes whole: one larger than the send buffer can take is
+    // refused before its bytes are copied.
+    if !stream && total > (sock.sndbuf() as usize).saturating_sub(32) {
+        return Err(Errno::EMSGSIZE);
+    }
+    if !stream && sock.passcred.load(core::sync::atomic::Ordering::Relaxed) {
         sock.autobind()?;
     }
     if creds.is_none() && sock.wants_creds(target.as_ref()) {
         creds = Some(msg_cred(sc));
     }
     let nonblock = file.nonblocking() || flags & MSG_DONTWAIT != 0;
+    let peer = sock.dgram_target(target.as_ref());
     let mut sent = 0;
-    let mut attempt = || -> Option<KResult<()>> {
-        match sock.send(&data[sent..], target.as_ref(), creds, &mut rights) {
-            Ok(n) => {
-                sent += n;
-                (sent == data.len()).then_some(Ok(()))
-            }
-            Err(Errno::EAGAIN) if nonblock && sent > 0 => Some(Ok(())),
-            Err(Errno::EAGAIN) if !nonblock => None,
-            Err(e) => Some(Err(e)),
-        }
-    };
-    let result = if nonblock {
-        attempt().unwrap_or(Ok(()))
-    } else {
-        let peer = sock.dgram_target(target.as_ref());
-        block::wait_event(
-            sc.thread,
-            None,
-            block::Interruptible::Restart,
-            // SAFETY: `sock` and `peer` outlive the registrar, which
-            // wait_event drops before it returns.
-            |sink| unsafe {
-                sock.register_poll(sink, IoEvents::OUT);
-                if let Some(p) = &peer {
-                    p.register_space(sink);
+    // Streams go through a bounded kernel buffer piece by piece.
+    let piece_max = if stream { SEND_PIECE } else { total.max(1) };
+    let result = loop {
+        let piece = (total - sent).min(piece_max);
+        let data = match gather(iov, sent, piece) {
+            Ok(d) => d,
+            Err(e) => break Err(e),
+        };
+        let mut done = 0;
+        let mut attempt = || -> Option<KResult<()>> {
+            match sock.send(&data[done..], target.as_ref(), creds, &mut rights) {
+                Ok(n) => {
+                    done += n;
+                    (done == data.len()).then_some(Ok(()))
                 }
-            },
-            attempt,
-        )
+                Err(Errno::EAGAIN) if nonblock && done > 0 => Some(Ok(())),
+                Err(Errno::EAGAIN) if !nonblock => None,
+                Err(e) => Some(Err(e)),
+            }
+        };
+        let r = if nonblock {
+            attempt().unwrap_or(Ok(()))
+        } else {
+            block::wait_event(
+                sc.thread,
+                None,
+                block::Interruptible::Restart,
+                // SAFETY: `sock` and `peer` outlive the registrar, which
+                // wait_event drops before it returns.
+                |sink| unsafe {
+                    sock.register_poll(sink, IoEvents::OUT);
+                    if let Some(p) = &peer {
+                        p.register_space(sink);
+                    }
+                },
+                attempt,
+            )
+        };
+        sent += done;
+        if r.is_err() || done < piece || sent >= total {
+            break r;
+        }
     };
     match result {
         Ok(()) => Ok(sent),
