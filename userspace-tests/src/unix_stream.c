@@ -154,9 +154,14 @@ TEST(path_bind_listen_accept_connect)
 	CHECK_OK(getsockname(l, (struct sockaddr *)&got, &glen));
 	CHECK_EQ(glen, len);
 	CHECK_EQ(got.sun_path[2], 'x');
-	close(c);
+	/* The peer's name stays after the peer and the listener closed. */
 	close(s);
 	close(l);
+	glen = sizeof(got);
+	CHECK_OK(getpeername(c, (struct sockaddr *)&got, &glen));
+	CHECK_EQ(glen, len);
+	CHECK_STREQ(got.sun_path, path);
+	close(c);
 	/* The file outlives the socket: binding again is EADDRINUSE. */
 	int b = CHECK_OK(socket(AF_UNIX, SOCK_STREAM, 0));
 	CHECK_ERR(bind(b, (struct sockaddr *)&a, len), EADDRINUSE);

@@ -129,6 +129,10 @@ struct State {
     /// SO_PEERCRED: the peer's credentials when the connection was made
     /// (for a listener, its own at listen time, which connectors get).
     peer_cred: Option<Ucred>,
+    /// The peer's name when the connection was made, for getpeername once
+    /// the peer is gone (Linux keeps its pointer to the peer until this
+    /// socket is released).
+    peer_name: UnixAddr,
     shutdown: u8,
     /// sk_err, reported once by SO_ERROR or the next read.
     err: Option<Errno>,
@@ -182,6 +186,7 @@ impl UnixSocket {
                 key: None,
                 conn: Conn::Unconnected,
                 peer_cred: None,
+                peer_name: UnixAddr::Unnamed,
                 shutdown: 0,
                 err: None,
                 queue: Queue::default(),
@@ -245,15 +250,15 @@ impl UnixSocket {
 
     /// The peer's name (getpeername): ENOTCONN without a peer.
     pub fn peer_addr(&self) -> KResult<UnixAddr> {
-        let conn = match &self.state.lock().conn {
-            Conn::Connected(p) => p.clone(),
-            _ => return Err(Errno::ENOTCONN),
+        let (conn, cached) = {
+            let st = self.state.lock();
+            match &st.conn {
+                Conn::Connected(p) => (p.clone(), st.peer_name.clone()),
+                _ => return Err(Errno::ENOTCONN),
+            }
         };
-        // A stream peer that went away still names its address; Linux
-        // keeps the pointer until the socket itself is released.
-        conn.upgrade()
-            .map(|p| p.local_addr())
-            .ok_or(Errno::ENOTCONN)
+        // A peer that went away still names the address it had.
+        Ok(conn.upgrade().map_or(cached, |p| p.local_addr()))
     }
 
     /// SO_PEERCRED.
@@ -389,13 +394,15 @@ impl UnixSocket {
             }
             {
                 let mut ss = server.state.lock();
-                ss.addr = listener_addr;
+                ss.addr = listener_addr.clone();
+                ss.peer_name = st.addr.clone();
                 ss.conn = Conn::Connected(Arc::downgrade(self));
                 ss.peer_cred = Some(cred);
             }
             pending.push_back(server.clone());
             st.conn = Conn::Connected(Arc::downgrade(&server));
             st.peer_cred = listener_cred;
+            st.peer_name = listener_addr;
         }
         wake(&target.readable, IoEvents::IN);
         Ok(())
@@ -409,11 +416,13 @@ impl UnixSocket {
         {
             return Err(Errno::EPROTOTYPE);
         }
+        let name = target.map_or(UnixAddr::Unnamed, |t| t.local_addr());
         let mut st = self.state.lock();
         st.conn = match target {
             Some(t) => Conn::Connected(Arc::downgrade(t)),
             None => Conn::Unconnected,
         };
+        st.peer_name = name;
         Ok(())
     }
 

@@ -7,7 +7,7 @@ use axpoll::IoEvents;
 use starling_fs::{
     file::{
         FileLike, OpenFile,
-        unix::{Received, SockType},
+        unix::{Received, SockType, UnixSocket},
     },
     unix::{
         Ucred,
@@ -157,13 +157,12 @@ fn check_creds(sc: &SyscallContext<'_>, given: Ucred) -> KResult<Ucred> {
 /// The send shared by sendto and sendmsg.
 fn do_send(
     sc: &SyscallContext<'_>,
-    fd: i32,
+    (file, sock): (Arc<OpenFile>, Arc<UnixSocket>),
     iov: &[(usize, usize)],
     name: Option<Vec<u8>>,
     control: &[u8],
     flags: u32,
 ) -> SysResult {
-    let (file, sock) = socket_of(sc, fd)?;
     if flags & MSG_OOB != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
@@ -267,16 +266,20 @@ pub fn sys_sendto(
     addr: usize,
     addrlen: u32,
 ) -> SysResult {
+    // The descriptor is looked up before any argument is copied in.
+    let sock = socket_of(sc, fd)?;
     let name = if addr != 0 && addrlen != 0 {
         Some(read_addr(addr, addrlen)?)
     } else {
         None
     };
-    do_send(sc, fd, &[(buf, len)], name, &[], flags)
+    do_send(sc, sock, &[(buf, len)], name, &[], flags)
 }
 
 /// sendmsg(2).
 pub fn sys_sendmsg(sc: &mut SyscallContext<'_>, fd: i32, msg: usize, flags: u32) -> SysResult {
+    // The descriptor is looked up before any argument is copied in.
+    let sock = socket_of(sc, fd)?;
     let hdr = read_msghdr(msg)?;
     if hdr.controllen > i32::MAX as usize {
         return Err(Errno::ENOBUFS);
@@ -295,7 +298,7 @@ pub fn sys_sendmsg(sc: &mut SyscallContext<'_>, fd: i32, msg: usize, flags: u32)
         control.resize(hdr.controllen, 0);
         usercopy::copy_from_user(&mut control, hdr.control)?;
     }
-    do_send(sc, fd, &iov, name, &control, flags)
+    do_send(sc, sock, &iov, name, &control, flags)
 }
 
 /// What a receive hands back to recvfrom or recvmsg.
@@ -310,12 +313,11 @@ struct RecvOut {
 /// control buffer (address, length), if any.
 fn do_recv(
     sc: &SyscallContext<'_>,
-    fd: i32,
+    (file, sock): (Arc<OpenFile>, Arc<UnixSocket>),
     iov: &[(usize, usize)],
     flags: u32,
     control: Option<(usize, usize)>,
 ) -> KResult<RecvOut> {
-    let (file, sock) = socket_of(sc, fd)?;
     if flags & MSG_OOB != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
@@ -442,9 +444,11 @@ pub fn sys_recvfrom(
     addr: usize,
     addrlen: usize,
 ) -> SysResult {
+    // The descriptor is looked up before any argument is copied in.
+    let sock = socket_of(sc, fd)?;
     let len = len.min(MAX_RW);
     usercopy::check_writable(buf, len)?;
-    let out = do_recv(sc, fd, &[(buf, len)], flags, None)?;
+    let out = do_recv(sc, sock, &[(buf, len)], flags, None)?;
     write_from(addr, addrlen, &out.from)?;
     Ok(out.ret)
 }
@@ -452,12 +456,14 @@ pub fn sys_recvfrom(
 /// recvmsg(2): fills msg_name, the control buffer, msg_controllen and
 /// msg_flags.
 pub fn sys_recvmsg(sc: &mut SyscallContext<'_>, fd: i32, msg: usize, flags: u32) -> SysResult {
+    // The descriptor is looked up before any argument is copied in.
+    let sock = socket_of(sc, fd)?;
     let hdr = read_msghdr(msg)?;
     if (hdr.namelen as i32) < 0 {
         return Err(Errno::EINVAL);
     }
     let iov = read_iov(hdr.iov, hdr.iovlen)?;
-    let out = do_recv(sc, fd, &iov, flags, Some((hdr.control, hdr.controllen)))?;
+    let out = do_recv(sc, sock, &iov, flags, Some((hdr.control, hdr.controllen)))?;
     // msg_namelen is left alone without msg_name (____sys_recvmsg).
     if hdr.name != 0 {
         write_from(hdr.name, msg + 8, &out.from)?;
