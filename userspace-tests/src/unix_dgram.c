@@ -350,9 +350,19 @@ TEST(seqpacket_pair_boundaries)
 	CHECK_RET(recv(sv[1], buf, 3, 0), 3);
 	CHECK_ERR(recv(sv[1], buf, 3, MSG_DONTWAIT), EAGAIN);
 	close(sv[0]);
-	/* The peer's close is end of file. */
+	/* The peer's close is end of file; sending is EPIPE without SIGPIPE
+	 * (only stream sockets raise it). */
 	CHECK_RET(recv(sv[1], buf, sizeof(buf), 0), 0);
-	CHECK_ERR(send(sv[1], "x", 1, MSG_NOSIGNAL), EPIPE);
+	signal(SIGPIPE, SIG_DFL);
+	CHECK_ERR(send(sv[1], "x", 1, 0), EPIPE);
+	CHECK_ERR(write(sv[1], "x", 1), EPIPE);
+	close(sv[1]);
+	/* A datagram receiver that shut down reading: EPIPE, no signal. */
+	CHECK_OK(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+	CHECK_OK(shutdown(sv[1], SHUT_RD));
+	CHECK_ERR(send(sv[0], "x", 1, 0), EPIPE);
+	CHECK_ERR(write(sv[0], "x", 1), EPIPE);
+	close(sv[0]);
 	close(sv[1]);
 }
 

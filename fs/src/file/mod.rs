@@ -185,6 +185,13 @@ pub trait FileLike: Send + Sync + Any {
         Err(Errno::ENODEV)
     }
 
+    /// Whether a write failing with EPIPE raises SIGPIPE: it does for pipes
+    /// and stream sockets, not for datagram and seqpacket sockets, whose
+    /// send path returns EPIPE alone (af_unix.c unix_dgram_sendmsg).
+    fn epipe_raises_sigpipe(&self) -> bool {
+        true
+    }
+
     /// The path shown in /proc/PID/fd.
     fn path(&self) -> String;
 

@@ -843,6 +843,10 @@ impl FileLike for UnixSocket {
         Ok(0)
     }
 
+    fn epipe_raises_sigpipe(&self) -> bool {
+        self.ty == SockType::Stream
+    }
+
     fn path(&self) -> String {
         alloc::format!("socket:[{}]", self.ino)
     }

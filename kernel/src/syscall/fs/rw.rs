@@ -19,10 +19,11 @@ pub(super) const CHUNK: usize = 64 * 1024;
 pub(super) const MAX_RW: usize = 0x7fff_f000;
 const IOV_MAX: i32 = 1024;
 
-/// The error a write returns, with its signal: SIGPIPE for EPIPE, SIGXFSZ
-/// for EFBIG past RLIMIT_FSIZE.
-pub(super) fn write_error(sc: &SyscallContext<'_>, e: Errno) -> Errno {
-    if e == Errno::EPIPE {
+/// The error a write to `file` returns, with its signal: SIGPIPE for EPIPE
+/// (unless the object raises none, as datagram sockets), SIGXFSZ for EFBIG
+/// past RLIMIT_FSIZE.
+pub(super) fn write_error(sc: &SyscallContext<'_>, file: &OpenFile, e: Errno) -> Errno {
+    if e == Errno::EPIPE && file.file().epipe_raises_sigpipe() {
         send::send_to_thread(sc.thread, SigInfo::kernel(SIGPIPE));
     }
     // Only RLIMIT_FSIZE makes a write fail with EFBIG before any byte
@@ -110,7 +111,7 @@ fn write_from(
             Some(off) => file.write_at(&[], off),
             None => file.write(&[]),
         }
-        .map_err(|e| write_error(sc, e));
+        .map_err(|e| write_error(sc, file, e));
     }
     let mut done = 0;
     let limit = fsize_limit(sc);
@@ -135,7 +136,7 @@ fn write_from(
                 {
                     return Ok(done + part);
                 }
-                Err(e) => return Err(write_error(sc, e)),
+                Err(e) => return Err(write_error(sc, file, e)),
             }
         }
         done += want;
@@ -266,7 +267,7 @@ fn writev_at(
                 Some(off) => file.write_at(&[], off),
                 None => file.write(&[]),
             }
-            .map_err(|e| write_error(sc, e));
+            .map_err(|e| write_error(sc, file, e));
         }
         let mut done = 0;
         let limit = fsize_limit(sc);
@@ -277,7 +278,7 @@ fn writev_at(
             }) {
                 Ok(n) => done += n,
                 Err(e) if done > 0 && (e == Errno::ERESTARTSYS || e == Errno::EFBIG) => break,
-                Err(e) => return Err(write_error(sc, e)),
+                Err(e) => return Err(write_error(sc, file, e)),
             }
         }
         return Ok(done);

@@ -248,7 +248,8 @@ fn do_send(
     match result {
         Ok(()) => Ok(sent),
         Err(e) => {
-            if e == Errno::EPIPE && flags & MSG_NOSIGNAL == 0 {
+            // Only stream sockets raise SIGPIPE (unix_stream_sendmsg).
+            if e == Errno::EPIPE && stream && flags & MSG_NOSIGNAL == 0 {
                 send::send_to_thread(sc.thread, SigInfo::kernel(SIGPIPE));
             }
             if sent > 0 { Ok(sent) } else { Err(e) }
