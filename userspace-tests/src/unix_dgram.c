@@ -329,6 +329,34 @@ TEST(poll_readiness)
 	close(sv[1]);
 }
 
+TEST(poll_waits_for_room_at_the_peer)
+{
+	struct sockaddr_un ra;
+	socklen_t rlen;
+	int r = bound_dgram("pollfull", &ra, &rlen);
+	int s = CHECK_OK(socket(AF_UNIX, SOCK_DGRAM, 0));
+	CHECK_OK(connect(s, (struct sockaddr *)&ra, rlen));
+	while (send(s, "x", 1, MSG_DONTWAIT) == 1)
+		;
+	CHECK_EQ(errno, EAGAIN);
+	/* The peer's queue is full: not writable. */
+	struct pollfd p = { .fd = s, .events = POLLOUT };
+	CHECK_RET(poll(&p, 1, 0), 0);
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		t_sleep_ms(50);
+		char c;
+		_exit(recv(r, &c, 1, 0) == 1 ? 0 : 1);
+	}
+	/* A receive in another process wakes the poll. */
+	CHECK_RET(poll(&p, 1, 5000), 1);
+	CHECK_EQ(p.revents, POLLOUT);
+	t_wait_exit(pid, 0);
+	CHECK_RET(send(s, "y", 1, MSG_DONTWAIT), 1);
+	close(s);
+	close(r);
+}
+
 TEST(raw_is_dgram)
 {
 	int s = CHECK_OK(socket(AF_UNIX, SOCK_RAW, 0));

@@ -137,6 +137,9 @@ struct State {
     /// sk_err, reported once by SO_ERROR or the next read.
     err: Option<Errno>,
     queue: Queue<Right, Arc<Account>>,
+    /// Senders that polled while this datagram queue was full: woken when
+    /// it drains (Linux's peer_wake relay, unix_dgram_peer_wake_me).
+    space_waiters: Vec<Weak<Account>>,
 }
 
 /// One AF_UNIX socket.
@@ -190,6 +193,7 @@ impl UnixSocket {
                 shutdown: 0,
                 err: None,
                 queue: Queue::default(),
+                space_waiters: Vec::new(),
             }),
             account: Arc::new(Account {
                 wmem: AtomicUsize::new(0),
@@ -436,6 +440,32 @@ impl UnixSocket {
         !mutual && st.queue.len() > MAX_DGRAM_QLEN
     }
 
+    /// [`dgram_queue_full`](Self::dgram_queue_full) for poll: a sender that
+    /// finds the queue full is remembered and woken when it drains.
+    fn dgram_queue_full_wake_me(&self, sender: &UnixSocket) -> bool {
+        let mut st = self.state.lock();
+        let mutual = matches!(&st.conn, Conn::Connected(p) if core::ptr::eq(p.as_ptr(), sender));
+        let full = !mutual && st.queue.len() > MAX_DGRAM_QLEN;
+        if full
+            && !st
+                .space_waiters
+                .iter()
+                .any(|w| core::ptr::eq(w.as_ptr(), Arc::as_ptr(&sender.account)))
+        {
+            st.space_waiters.push(Arc::downgrade(&sender.account));
+        }
+        full
+    }
+
+    /// Wakes the senders that polled this queue full.
+    fn wake_space_waiters(waiters: Vec<Weak<Account>>) {
+        for w in waiters {
+            if let Some(account) = w.upgrade() {
+                wake(&account.writable, IoEvents::OUT);
+            }
+        }
+    }
+
     /// Subscribes a waiter to room in this socket's datagram queue.
     ///
     /// # Safety
@@ -608,7 +638,7 @@ impl UnixSocket {
     /// a pending error (ECONNRESET) once, EAGAIN when nothing is there.
     pub fn recv(&self, buf: &mut [u8], peek: bool) -> KResult<Received> {
         let passcred = self.passcred.load(Ordering::Relaxed);
-        let (read, eof) = {
+        let (read, eof, waiters) = {
             let mut st = self.state.lock();
             match st.conn {
                 Conn::Listening { .. } => return Err(Errno::EINVAL),
@@ -630,8 +660,14 @@ impl UnixSocket {
             {
                 return Err(e);
             }
-            (read, st.shutdown & RCV_SHUTDOWN != 0)
+            let waiters = if read.as_ref().is_some_and(|r| !r.consumed.is_empty()) {
+                core::mem::take(&mut st.space_waiters)
+            } else {
+                Vec::new()
+            };
+            (read, st.shutdown & RCV_SHUTDOWN != 0, waiters)
         };
+        Self::wake_space_waiters(waiters);
         let Some(read) = read else {
             if eof {
                 return Ok(Received {
@@ -808,10 +844,20 @@ impl FileLike for UnixSocket {
         if !st.queue.is_empty() {
             ev |= IoEvents::IN | IoEvents::RDNORM;
         }
+        let dgram_peer = match &st.conn {
+            Conn::Connected(p) if self.ty == SockType::Dgram => p.upgrade(),
+            _ => None,
+        };
         drop(st);
         // unix_writable: not a listener, and at most a quarter of the send
-        // buffer in flight.
-        if !listening && self.account.wmem.load(Ordering::Acquire) * 4 <= self.sndbuf() as usize {
+        // buffer in flight; a datagram socket also needs room in its peer's
+        // queue (unix_dgram_poll).
+        let peer_full = dgram_peer
+            .is_some_and(|p| !p.dead.load(Ordering::Acquire) && p.dgram_queue_full_wake_me(self));
+        if !listening
+            && !peer_full
+            && self.account.wmem.load(Ordering::Acquire) * 4 <= self.sndbuf() as usize
+        {
             ev |= IoEvents::OUT | IoEvents::WRNORM | IoEvents::WRBAND;
         }
         ev
@@ -868,13 +914,15 @@ impl UnixSocket {
     /// accepted, whose peer then reads ECONNRESET.
     fn close(&self, embryo: bool) {
         self.dead.store(true, Ordering::Release);
-        let (key, conn, queue, had_data) = {
+        let (key, conn, queue, had_data, waiters) = {
             let mut st = self.state.lock();
             st.shutdown = RCV_SHUTDOWN | SEND_SHUTDOWN;
             let had_data = !st.queue.is_empty();
             let conn = core::mem::replace(&mut st.conn, Conn::Unconnected);
-            (st.key.take(), conn, st.queue.drain(), had_data)
+            let waiters = core::mem::take(&mut st.space_waiters);
+            (st.key.take(), conn, st.queue.drain(), had_data, waiters)
         };
+        Self::wake_space_waiters(waiters);
         if let Some(key) = key {
             let mut bound = BOUND.lock();
             if bound
