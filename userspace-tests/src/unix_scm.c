@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 #include <grp.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 /* Sends `len` bytes with the descriptors `fds` (n of them). */
@@ -492,6 +493,76 @@ TEST(socket_options)
 	close(s);
 	s = CHECK_OK(socket(AF_UNIX, SOCK_SEQPACKET, 0));
 	CHECK_EQ(getint(s, SO_TYPE), SOCK_SEQPACKET);
+	close(s);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+TEST(receive_and_send_timeouts)
+{
+	int sv[2];
+	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	struct timeval tv = { 7, 7 };
+	socklen_t l = sizeof(tv);
+	CHECK_OK(getsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, &l));
+	CHECK_EQ(l, sizeof(tv));
+	CHECK_EQ(tv.tv_sec, 0);
+	CHECK_EQ(tv.tv_usec, 0);
+	tv.tv_sec = 1;
+	tv.tv_usec = 500000;
+	CHECK_OK(setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
+	memset(&tv, 0, sizeof(tv));
+	CHECK_OK(getsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, &l));
+	CHECK_EQ(tv.tv_sec, 1);
+	CHECK_EQ(tv.tv_usec, 500000);
+	tv.tv_usec = 1000000;
+	CHECK_ERR(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), EDOM);
+	CHECK_ERR(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, 8), EINVAL);
+	/* A receive that times out is EAGAIN, for recv and read alike. */
+	tv.tv_sec = 0;
+	tv.tv_usec = 100000;
+	CHECK_OK(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	char buf[8];
+	CHECK_ERR(recv(sv[0], buf, sizeof(buf), 0), EAGAIN);
+	CHECK_ERR(read(sv[0], buf, sizeof(buf)), EAGAIN);
+	/* Data within the time is received. */
+	CHECK_RET(write(sv[1], "t", 1), 1);
+	CHECK_RET(recv(sv[0], buf, sizeof(buf), 0), 1);
+	/* A negative time does not wait at all. */
+	tv.tv_sec = -1;
+	tv.tv_usec = 0;
+	CHECK_OK(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	CHECK_ERR(recv(sv[0], buf, sizeof(buf), 0), EAGAIN);
+	/* With a timeout, a signal ends the wait with EINTR even under
+	 * SA_RESTART. */
+	tv.tv_sec = 5;
+	CHECK_OK(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART }, old;
+	CHECK_OK(sigaction(SIGALRM, &sa, &old));
+	struct itimerval it = { .it_value = { 0, 50000 } };
+	CHECK_OK(setitimer(ITIMER_REAL, &it, NULL));
+	CHECK_ERR(recv(sv[0], buf, sizeof(buf), 0), EINTR);
+	CHECK_OK(sigaction(SIGALRM, &old, NULL));
+	/* A send blocked on a full buffer times out too. */
+	tv.tv_sec = 0;
+	tv.tv_usec = 100000;
+	CHECK_OK(setsockopt(sv[1], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
+	static char big[1 << 16];
+	while (send(sv[1], big, sizeof(big), MSG_DONTWAIT) > 0)
+		;
+	CHECK_ERR(send(sv[1], big, sizeof(big), 0), EAGAIN);
+	close(sv[0]);
+	close(sv[1]);
+	/* accept waits up to SO_RCVTIMEO. */
+	int s = CHECK_OK(socket(AF_UNIX, SOCK_STREAM, 0));
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	CHECK_OK(bind(s, (struct sockaddr *)&a, sizeof(sa_family_t)));
+	CHECK_OK(listen(s, 1));
+	CHECK_OK(setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	CHECK_ERR(accept(s, NULL, NULL), EAGAIN);
 	close(s);
 }
 

@@ -185,6 +185,13 @@ pub trait FileLike: Send + Sync + Any {
         Err(Errno::ENODEV)
     }
 
+    /// How long a blocking read (`write` false) or write may wait: a
+    /// socket's SO_RCVTIMEO or SO_SNDTIMEO. `None` waits without limit,
+    /// zero not at all.
+    fn io_timeout(&self, _write: bool) -> Option<core::time::Duration> {
+        None
+    }
+
     /// Whether a write failing with EPIPE raises SIGPIPE: it does for pipes
     /// and stream sockets, not for datagram and seqpacket sockets, whose
     /// send path returns EPIPE alone (af_unix.c unix_dgram_sendmsg).

@@ -29,7 +29,8 @@ use alloc::{
 };
 use core::{
     any::Any,
-    sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering},
+    sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering},
+    time::Duration,
 };
 
 use ax_sync::SpinLock;
@@ -159,7 +160,14 @@ pub struct UnixSocket {
     pub reuseaddr: AtomicBool,
     sndbuf: AtomicU32,
     rcvbuf: AtomicU32,
+    /// SO_RCVTIMEO and SO_SNDTIMEO in nanoseconds; [`NO_TIMEOUT`] waits
+    /// without limit.
+    rcvtimeo: AtomicU64,
+    sndtimeo: AtomicU64,
 }
+
+/// A timeout that never runs out (Linux's MAX_SCHEDULE_TIMEOUT).
+pub const NO_TIMEOUT: u64 = u64::MAX;
 
 /// What a receive returns besides the bytes.
 pub struct Received {
@@ -206,6 +214,8 @@ impl UnixSocket {
             reuseaddr: AtomicBool::new(false),
             sndbuf: AtomicU32::new(DEFAULT_BUF),
             rcvbuf: AtomicU32::new(DEFAULT_BUF),
+            rcvtimeo: AtomicU64::new(NO_TIMEOUT),
+            sndtimeo: AtomicU64::new(NO_TIMEOUT),
         })
     }
 
@@ -746,6 +756,17 @@ impl UnixSocket {
         Ok(())
     }
 
+    /// SO_RCVTIMEO (`send` false) or SO_SNDTIMEO in nanoseconds, or
+    /// [`NO_TIMEOUT`].
+    pub fn timeout_nanos(&self, send: bool) -> u64 {
+        if send { &self.sndtimeo } else { &self.rcvtimeo }.load(Ordering::Relaxed)
+    }
+
+    /// Sets SO_RCVTIMEO or SO_SNDTIMEO.
+    pub fn set_timeout_nanos(&self, send: bool, nanos: u64) {
+        if send { &self.sndtimeo } else { &self.rcvtimeo }.store(nanos, Ordering::Relaxed);
+    }
+
     /// SO_ERROR: the pending error, cleared.
     pub fn take_error(&self) -> Option<Errno> {
         self.state.lock().err.take()
@@ -887,6 +908,13 @@ impl FileLike for UnixSocket {
         };
         user.write(arg, &(v as i32).to_ne_bytes())?;
         Ok(0)
+    }
+
+    fn io_timeout(&self, write: bool) -> Option<Duration> {
+        match self.timeout_nanos(write) {
+            NO_TIMEOUT => None,
+            n => Some(Duration::from_nanos(n)),
+        }
     }
 
     fn epipe_raises_sigpipe(&self) -> bool {

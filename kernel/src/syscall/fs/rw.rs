@@ -132,7 +132,10 @@ fn write_from(
                 // A write cut at RLIMIT_FSIZE returns what it wrote.
                 Err(e)
                     if done + part > 0
-                        && (e == Errno::ERESTARTSYS || e == Errno::EAGAIN || e == Errno::EFBIG) =>
+                        && (e == Errno::ERESTARTSYS
+                            || e == Errno::EINTR
+                            || e == Errno::EAGAIN
+                            || e == Errno::EFBIG) =>
                 {
                     return Ok(done + part);
                 }
@@ -277,7 +280,15 @@ fn writev_at(
                 None => file.write_limited(&kbuf[done..], limit),
             }) {
                 Ok(n) => done += n,
-                Err(e) if done > 0 && (e == Errno::ERESTARTSYS || e == Errno::EFBIG) => break,
+                Err(e)
+                    if done > 0
+                        && (e == Errno::ERESTARTSYS
+                            || e == Errno::EINTR
+                            || e == Errno::EAGAIN
+                            || e == Errno::EFBIG) =>
+                {
+                    break;
+                }
                 Err(e) => return Err(write_error(sc, file, e)),
             }
         }

@@ -5,7 +5,10 @@ use alloc::sync::Arc;
 use axfs_ng_vfs::{NodePermission, NodeType};
 use axpoll::IoEvents;
 use starling_fs::{
-    file::unix::{BindKey, SockType, UnixSocket},
+    file::{
+        FileLike,
+        unix::{BindKey, SockType, UnixSocket},
+    },
     unix::addr::{self, Parsed, UnixAddr},
 };
 
@@ -128,16 +131,13 @@ pub fn sys_connect(sc: &mut SyscallContext<'_>, fd: i32, addr: usize, len: u32) 
         sock.connect_stream(&target, cred)?;
         return Ok(0);
     }
-    block::wait_event(
+    // unix_stream_connect waits up to SO_SNDTIMEO.
+    block::wait_io(
         sc.thread,
-        None,
-        block::Interruptible::Restart,
+        sock.io_timeout(true),
         // SAFETY: `target` outlives the registrar, which wait_event drops
         // before returning.
-        |sink| unsafe {
-            use starling_fs::file::FileLike;
-            target.register_poll(sink, IoEvents::OUT | IoEvents::IN)
-        },
+        |sink| unsafe { target.register_poll(sink, IoEvents::OUT | IoEvents::IN) },
         || match sock.connect_stream(&target, cred) {
             Err(Errno::EAGAIN) => None,
             other => Some(other),

@@ -225,12 +225,11 @@ fn do_send(
         let r = if nonblock {
             attempt().unwrap_or(Ok(()))
         } else {
-            block::wait_event(
+            block::wait_io(
                 sc.thread,
-                None,
-                block::Interruptible::Restart,
+                sock.io_timeout(true),
                 // SAFETY: `sock` and `peer` outlive the registrar, which
-                // wait_event drops before it returns.
+                // wait_io drops before it returns.
                 |sink| unsafe {
                     sock.register_poll(sink, IoEvents::OUT);
                     if let Some(p) = &peer {
@@ -331,10 +330,9 @@ fn do_recv(
         if nonblock {
             sock.recv(buf, peek)
         } else {
-            block::wait_event(
+            block::wait_io(
                 sc.thread,
-                None,
-                block::Interruptible::Restart,
+                sock.io_timeout(false),
                 // SAFETY: `sock` outlives the registrar.
                 |sink| unsafe { sock.register_poll(sink, IoEvents::IN) },
                 || match sock.recv(buf, peek) {
