@@ -447,3 +447,48 @@ TEST(bad_pointers_and_lengths)
 	close(sv[0]);
 	close(sv[1]);
 }
+
+TEST(sendmmsg_recvmmsg)
+{
+	int sv[2];
+	CHECK_OK(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+	struct mmsghdr out[3];
+	struct iovec oiov[3] = { { "a", 1 }, { "bb", 2 }, { "ccc", 3 } };
+	memset(out, 0, sizeof(out));
+	for (int i = 0; i < 3; i++) {
+		out[i].msg_hdr.msg_iov = &oiov[i];
+		out[i].msg_hdr.msg_iovlen = 1;
+	}
+	CHECK_RET(sendmmsg(sv[0], out, 3, 0), 3);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(out[i].msg_len, (unsigned)i + 1);
+	struct mmsghdr in[5];
+	char bufs[5][8];
+	struct iovec iiov[5];
+	memset(in, 0, sizeof(in));
+	for (int i = 0; i < 5; i++) {
+		iiov[i].iov_base = bufs[i];
+		iiov[i].iov_len = sizeof(bufs[i]);
+		in[i].msg_hdr.msg_iov = &iiov[i];
+		in[i].msg_hdr.msg_iovlen = 1;
+	}
+	/* MSG_WAITFORONE: the first waits, the rest take what is there. */
+	CHECK_RET(recvmmsg(sv[1], in, 5, MSG_WAITFORONE, NULL), 3);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(in[i].msg_len, (unsigned)i + 1);
+	CHECK(memcmp(bufs[2], "ccc", 3) == 0);
+	CHECK_ERR(recvmmsg(sv[1], in, 5, MSG_DONTWAIT, NULL), EAGAIN);
+	/* With a timeout, the time left is written back. */
+	CHECK_RET(sendmmsg(sv[0], out, 1, 0), 1);
+	struct timespec ts = { 5, 0 };
+	CHECK_RET(recvmmsg(sv[1], in, 1, 0, &ts), 1);
+	CHECK(ts.tv_sec <= 5 && ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000);
+	ts.tv_nsec = 1000000000;
+	CHECK_ERR(recvmmsg(sv[1], in, 1, 0, &ts), EINVAL);
+	int fd = CHECK_OK(open("/dev/null", O_RDONLY));
+	CHECK_ERR(sendmmsg(fd, out, 1, 0), ENOTSOCK);
+	CHECK_ERR(recvmmsg(fd, in, 1, 0, NULL), ENOTSOCK);
+	close(fd);
+	close(sv[0]);
+	close(sv[1]);
+}

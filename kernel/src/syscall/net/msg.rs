@@ -40,6 +40,10 @@ pub const MSG_CMSG_CLOEXEC: u32 = 0x4000_0000;
 const MAX_RW: usize = 0x7fff_f000;
 /// The most of a stream send copied into the kernel at once.
 const SEND_PIECE: usize = 256 * 1024;
+/// sizeof(struct mmsghdr): a msghdr and its 32-bit msg_len, padded.
+const MMSGHDR_SIZE: usize = 64;
+/// recvmmsg: after the first message, take only what is there.
+const MSG_WAITFORONE: u32 = 0x10000;
 /// UIO_MAXIOV.
 const IOV_MAX: usize = 1024;
 /// Largest control buffer sendmsg copies (net.core.optmem_max).
@@ -280,6 +284,17 @@ pub fn sys_sendto(
 pub fn sys_sendmsg(sc: &mut SyscallContext<'_>, fd: i32, msg: usize, flags: u32) -> SysResult {
     // The descriptor is looked up before any argument is copied in.
     let sock = socket_of(sc, fd)?;
+    sendmsg_one(sc, sock, msg, flags).map(|(n, _)| n)
+}
+
+/// One sendmsg of the `struct msghdr` at `msg`: the bytes sent, and
+/// whether that was all of them.
+fn sendmsg_one(
+    sc: &SyscallContext<'_>,
+    sock: (Arc<OpenFile>, Arc<UnixSocket>),
+    msg: usize,
+    flags: u32,
+) -> KResult<(usize, bool)> {
     let hdr = read_msghdr(msg)?;
     if hdr.controllen > i32::MAX as usize {
         return Err(Errno::ENOBUFS);
@@ -298,7 +313,39 @@ pub fn sys_sendmsg(sc: &mut SyscallContext<'_>, fd: i32, msg: usize, flags: u32)
         control.resize(hdr.controllen, 0);
         usercopy::copy_from_user(&mut control, hdr.control)?;
     }
-    do_send(sc, sock, &iov, name, &control, flags)
+    let total = iov.iter().map(|v| v.1).sum::<usize>();
+    let sent = do_send(sc, sock, &iov, name, &control, flags)?;
+    Ok((sent, sent >= total.min(MAX_RW)))
+}
+
+/// sendmmsg(2): sendmsg for each `struct mmsghdr` (vlen capped at
+/// UIO_MAXIOV), each one's count stored in its msg_len; stops at an error
+/// or a message sent in part. The number sent, or the first error.
+pub fn sys_sendmmsg(
+    sc: &mut SyscallContext<'_>,
+    fd: i32,
+    vec: usize,
+    vlen: u32,
+    flags: u32,
+) -> SysResult {
+    let sock = socket_of(sc, fd)?;
+    let vlen = (vlen as usize).min(IOV_MAX);
+    let mut done = 0;
+    while done < vlen {
+        let entry = vec + done * MMSGHDR_SIZE;
+        match sendmsg_one(sc, sock.clone(), entry, flags) {
+            Ok((n, whole)) => {
+                usercopy::write_u32(entry + 56, n as u32)?;
+                done += 1;
+                if !whole {
+                    break;
+                }
+            }
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(done)
 }
 
 /// What a receive hands back to recvfrom or recvmsg.
@@ -457,6 +504,17 @@ pub fn sys_recvfrom(
 pub fn sys_recvmsg(sc: &mut SyscallContext<'_>, fd: i32, msg: usize, flags: u32) -> SysResult {
     // The descriptor is looked up before any argument is copied in.
     let sock = socket_of(sc, fd)?;
+    recvmsg_one(sc, sock, msg, flags).map(|(n, _)| n)
+}
+
+/// One recvmsg into the `struct msghdr` at `msg`: the count and the
+/// msg_flags set.
+fn recvmsg_one(
+    sc: &SyscallContext<'_>,
+    sock: (Arc<OpenFile>, Arc<UnixSocket>),
+    msg: usize,
+    flags: u32,
+) -> KResult<(usize, u32)> {
     let hdr = read_msghdr(msg)?;
     if (hdr.namelen as i32) < 0 {
         return Err(Errno::EINVAL);
@@ -472,5 +530,61 @@ pub fn sys_recvmsg(sc: &mut SyscallContext<'_>, fd: i32, msg: usize, flags: u32)
     }
     usercopy::copy_to_user(msg + 40, &out.control.len().to_ne_bytes())?;
     usercopy::write_u32(msg + 48, out.flags)?;
-    Ok(out.ret)
+    Ok((out.ret, out.flags))
+}
+
+/// recvmmsg(2): recvmsg into each `struct mmsghdr` (vlen capped at
+/// UIO_MAXIOV), each one's count in its msg_len. MSG_WAITFORONE makes the
+/// receives after the first non-blocking. The timeout, as on Linux, is
+/// only looked at after each message (a receive still waits), and what is
+/// left of it is written back. The number received; the first error only
+/// when nothing was.
+pub fn sys_recvmmsg(
+    sc: &mut SyscallContext<'_>,
+    fd: i32,
+    vec: usize,
+    vlen: u32,
+    flags: u32,
+    timeout: usize,
+) -> SysResult {
+    let sock = socket_of(sc, fd)?;
+    let deadline = if timeout == 0 {
+        None
+    } else {
+        Some(block::now().saturating_add(crate::syscall::fs::read_timespec(timeout)?))
+    };
+    let vlen = (vlen as usize).min(IOV_MAX);
+    let mut flags = flags;
+    let mut done = 0;
+    let mut first_err = None;
+    while done < vlen {
+        let entry = vec + done * MMSGHDR_SIZE;
+        match recvmsg_one(sc, sock.clone(), entry, flags & !MSG_WAITFORONE) {
+            Ok((n, _)) => {
+                usercopy::write_u32(entry + 56, n as u32)?;
+                done += 1;
+            }
+            Err(e) => {
+                first_err = Some(e);
+                break;
+            }
+        }
+        if flags & MSG_WAITFORONE != 0 {
+            flags |= MSG_DONTWAIT;
+        }
+        if deadline.is_some_and(|d| block::now() >= d) {
+            break;
+        }
+    }
+    if let Some(d) = deadline {
+        let left = d.saturating_sub(block::now());
+        let mut ts = [0u8; 16];
+        ts[..8].copy_from_slice(&left.as_secs().to_ne_bytes());
+        ts[8..].copy_from_slice(&u64::from(left.subsec_nanos()).to_ne_bytes());
+        usercopy::copy_to_user(timeout, &ts)?;
+    }
+    match first_err {
+        Some(e) if done == 0 => Err(e),
+        _ => Ok(done),
+    }
 }

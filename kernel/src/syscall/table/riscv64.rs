@@ -199,6 +199,8 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         211 => sys_sendmsg(sc, i(0), a[1], u(2)),
         212 => sys_recvmsg(sc, i(0), a[1], u(2)),
         242 => sys_accept4(sc, i(0), a[1], a[2], u(3)),
+        243 => sys_recvmmsg(sc, i(0), a[1], u(2), u(3), a[4]),
+        269 => sys_sendmmsg(sc, i(0), a[1], u(2), u(3)),
         _ => unimplemented(nr),
     }
 }

@@ -230,6 +230,8 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         54 => sys_setsockopt(sc, i(0), i(1), i(2), a[3], u(4)),
         55 => sys_getsockopt(sc, i(0), i(1), i(2), a[3], a[4]),
         288 => sys_accept4(sc, i(0), a[1], a[2], u(3)),
+        299 => sys_recvmmsg(sc, i(0), a[1], u(2), u(3), a[4]),
+        307 => sys_sendmmsg(sc, i(0), a[1], u(2), u(3)),
         _ => unimplemented(nr),
     }
 }
