@@ -330,9 +330,19 @@ TEST(connect_needs_write_permission)
 		_exit(0);
 	}
 	t_wait_exit(pid, 0);
+	/* The directories on the way need search permission. */
+	CHECK_OK(chmod(t_tmpdir(), 0700));
+	pid = t_fork();
+	if (pid == 0) {
+		CHECK_OK(setresgid(65534, 65534, 65534));
+		CHECK_OK(setresuid(65534, 65534, 65534));
+		int c = CHECK_OK(socket(AF_UNIX, SOCK_STREAM, 0));
+		CHECK_ERR(connect(c, (struct sockaddr *)&a, len), EACCES);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
 	close(l);
 	unlink(t_path("perm"));
-	CHECK_OK(chmod(t_tmpdir(), 0700));
 }
 
 TEST(listen_accept_errors)

@@ -106,7 +106,9 @@ fn peer_cred(sc: &SyscallContext<'_>) -> Ucred {
 fn path_key(sc: &SyscallContext<'_>, path: &[u8]) -> KResult<BindKey> {
     let path = core::str::from_utf8(path).map_err(|_| Errno::ENOENT)?;
     let ctx = super::fs::at_context(sc.thread, super::fs::AT_FDCWD, path)?;
-    let loc = ctx.resolve(path)?;
+    // The walk needs search permission on every directory it passes.
+    let creds = super::fs::credentials(sc.thread);
+    let loc = ctx.resolve_checked(path, |dir| ctx.check_search_path(dir, Some(dir), &creds))?;
     let meta = loc.metadata()?;
     // unix_find_bsd: write permission on the file first (EACCES), then
     // the file must be a socket.

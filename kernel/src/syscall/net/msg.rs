@@ -1,5 +1,6 @@
 //! sendto, recvfrom, sendmsg and recvmsg (send and recv are these on
-//! x86_64 and riscv64), with SCM_RIGHTS and SCM_CREDENTIALS.
+//! x86_64 and riscv64), with SCM_RIGHTS and SCM_CREDENTIALS, and their
+//! batched forms sendmmsg and recvmmsg.
 
 use alloc::{sync::Arc, vec, vec::Vec};
 
