@@ -1,6 +1,6 @@
 //! bind, listen, accept, connect, shutdown, getsockname and getpeername.
 
-use alloc::sync::Arc;
+use alloc::{sync::Arc, vec::Vec};
 
 use axfs_ng_vfs::{NodePermission, NodeType};
 use axpoll::IoEvents;
@@ -45,11 +45,10 @@ pub fn sys_bind(sc: &mut SyscallContext<'_>, fd: i32, addr: usize, len: u32) -> 
     Ok(0)
 }
 
-fn bind_path(
-    sc: &SyscallContext<'_>,
-    sock: &Arc<UnixSocket>,
-    path: alloc::vec::Vec<u8>,
-) -> KResult<()> {
+/// Binds to a file system path: the S_IFSOCK node first (the walk's errors,
+/// EEXIST as EADDRINUSE), then the registry under its (device, inode).
+/// Paths must be UTF-8 here (the VFS takes `str`): others are EINVAL.
+fn bind_path(sc: &SyscallContext<'_>, sock: &Arc<UnixSocket>, path: Vec<u8>) -> KResult<()> {
     let text = core::str::from_utf8(&path).map_err(|_| Errno::EINVAL)?;
     let ctx = fs::at_context(sc.thread, fs::AT_FDCWD, text)?;
     let umask = sc

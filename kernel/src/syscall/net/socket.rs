@@ -1,5 +1,6 @@
 //! socket(2) and socketpair(2).
 
+use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use starling_fs::file::{
@@ -65,10 +66,7 @@ fn unix_type(domain: i32, ty: u32, protocol: i32, other: Errno) -> KResult<(Sock
 }
 
 /// The open file of a new socket.
-pub(super) fn socket_file(
-    sock: alloc::sync::Arc<UnixSocket>,
-    flags: u32,
-) -> alloc::sync::Arc<OpenFile> {
+pub(super) fn socket_file(sock: Arc<UnixSocket>, flags: u32) -> Arc<OpenFile> {
     let status = if flags & SOCK_NONBLOCK != 0 {
         O_NONBLOCK
     } else {
