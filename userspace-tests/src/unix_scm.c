@@ -343,6 +343,59 @@ TEST(credentials_with_passcred)
 	close(sv[1]);
 }
 
+/* Receives up to 8 bytes from a stream with SO_PASSCRED: the count and
+ * the credentials' pid. */
+static ssize_t recv_stream_creds(int sock, char *buf, pid_t *pid)
+{
+	char ctl[CMSG_SPACE(sizeof(struct ucred))];
+	struct iovec iov = { buf, 8 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_controllen = sizeof(ctl) };
+	ssize_t r = recvmsg(sock, &m, 0);
+	*pid = -1;
+	struct cmsghdr *c = r >= 0 ? CMSG_FIRSTHDR(&m) : NULL;
+	if (c && c->cmsg_type == SCM_CREDENTIALS) {
+		struct ucred uc;
+		memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+		*pid = uc.pid;
+	}
+	return r;
+}
+
+TEST(stream_reads_split_at_other_credentials)
+{
+	int sv[2], on = 1;
+	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	CHECK_OK(setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)));
+	CHECK_RET(send(sv[0], "ab", 2, 0), 2);
+	pid_t pid = t_fork();
+	if (pid == 0)
+		_exit(send(sv[0], "cd", 2, 0) == 2 ? 0 : 1);
+	t_wait_exit(pid, 0);
+	CHECK_RET(send(sv[0], "ef", 2, 0), 2);
+	char buf[8];
+	pid_t from;
+	/* Each sender's bytes come separately, with its pid. */
+	CHECK_RET(recv_stream_creds(sv[1], buf, &from), 2);
+	CHECK_EQ(from, getpid());
+	CHECK_RET(recv_stream_creds(sv[1], buf, &from), 2);
+	CHECK_EQ(from, pid);
+	CHECK(memcmp(buf, "cd", 2) == 0);
+	CHECK_RET(recv_stream_creds(sv[1], buf, &from), 2);
+	CHECK_EQ(from, getpid());
+	/* Without SO_PASSCRED they join. */
+	on = 0;
+	CHECK_OK(setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)));
+	CHECK_RET(send(sv[0], "gh", 2, 0), 2);
+	pid = t_fork();
+	if (pid == 0)
+		_exit(send(sv[0], "ij", 2, 0) == 2 ? 0 : 1);
+	t_wait_exit(pid, 0);
+	CHECK_RET(recv(sv[1], buf, sizeof(buf), 0), 4);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 TEST(credentials_checked_for_unprivileged)
 {
 	if (geteuid() != 0)
