@@ -739,3 +739,70 @@ TEST(proc_fd_link)
 	CHECK_STREQ(target, want);
 	close(s);
 }
+
+/* The /proc/net/unix line of inode `ino`, or NULL. */
+static char *net_unix_line(unsigned long ino, char *line, size_t size)
+{
+	FILE *f = fopen("/proc/net/unix", "r");
+	if (!f)
+		return NULL;
+	char *found = NULL;
+	while (fgets(line, (int)size, f)) {
+		unsigned long i = 0;
+		if (sscanf(line, "%*x: %*x %*x %*x %*x %*x %lu", &i) == 1 && i == ino) {
+			found = line;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+TEST(proc_net_unix)
+{
+	FILE *f = fopen("/proc/net/unix", "r");
+	CHECK(f != NULL);
+	char line[512];
+	CHECK(fgets(line, sizeof(line), f) != NULL);
+	fclose(f);
+	CHECK_STREQ(line, "Num       RefCount Protocol Flags    Type St Inode Path\n");
+	struct sockaddr_un a;
+	socklen_t len;
+	int l = listener_at(t_path("netunix"), &a, &len);
+	struct stat st;
+	CHECK_OK(fstat(l, &st));
+	char *got = net_unix_line((unsigned long)st.st_ino, line, sizeof(line));
+	CHECK(got != NULL);
+	unsigned flags = 0, type = 0, state = 0;
+	char path[256] = "";
+	CHECK_EQ(sscanf(got, "%*x: %*x %*x %x %x %x %*u %255s", &flags, &type, &state, path), 4);
+	CHECK_EQ(flags, 0x10000);
+	CHECK_EQ(type, SOCK_STREAM);
+	CHECK_EQ(state, 1);
+	CHECK_STREQ(path, t_path("netunix"));
+	/* A connected datagram pair, one with an abstract name. */
+	int sv[2];
+	CHECK_OK(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+	CHECK_OK(fstat(sv[0], &st));
+	got = net_unix_line((unsigned long)st.st_ino, line, sizeof(line));
+	CHECK(got != NULL);
+	CHECK_EQ(sscanf(got, "%*x: %*x %*x %x %x %x", &flags, &type, &state), 3);
+	CHECK_EQ(flags, 0);
+	CHECK_EQ(type, SOCK_DGRAM);
+	CHECK_EQ(state, 3);
+	int b = CHECK_OK(socket(AF_UNIX, SOCK_DGRAM, 0));
+	socklen_t blen = abstract_addr(&a, "net");
+	CHECK_OK(bind(b, (struct sockaddr *)&a, blen));
+	CHECK_OK(fstat(b, &st));
+	got = net_unix_line((unsigned long)st.st_ino, line, sizeof(line));
+	CHECK(got != NULL);
+	CHECK(strstr(got, " @starling-") != NULL);
+	close(b);
+	/* Closed sockets leave the table. */
+	CHECK_OK(fstat(sv[1], &st));
+	close(sv[0]);
+	close(sv[1]);
+	CHECK(net_unix_line((unsigned long)st.st_ino, line, sizeof(line)) == NULL);
+	close(l);
+	unlink(t_path("netunix"));
+}

@@ -29,6 +29,7 @@
 mod conn;
 mod file;
 mod io;
+mod proc;
 
 use alloc::{
     collections::{BTreeMap, VecDeque},
@@ -101,6 +102,12 @@ pub enum BindKey {
 }
 
 static BOUND: SpinLock<BTreeMap<BindKey, Weak<UnixSocket>>> = SpinLock::new(BTreeMap::new());
+
+/// Every socket by inode number, for /proc/net/unix. A leaf lock: a
+/// socket leaves it in its `Drop`, so no socket is dropped while it is held.
+static ALL: SpinLock<BTreeMap<u64, Weak<UnixSocket>>> = SpinLock::new(BTreeMap::new());
+
+pub use self::proc::proc_net_unix;
 
 /// The socket bound to `key`, if one is (and is still open).
 pub fn lookup(key: &BindKey) -> Option<Arc<UnixSocket>> {
@@ -193,7 +200,7 @@ fn wake(set: &PollSet, events: IoEvents) {
 impl UnixSocket {
     /// A new unconnected, unbound socket.
     pub fn new(ty: SockType) -> Arc<Self> {
-        Arc::new(Self {
+        let sock = Arc::new(Self {
             ty,
             ino: u64::from(NEXT_INO.fetch_add(1, Ordering::Relaxed)),
             state: SpinLock::new(State {
@@ -220,7 +227,9 @@ impl UnixSocket {
             rcvbuf: AtomicU32::new(DEFAULT_BUF),
             rcvtimeo: AtomicU64::new(NO_TIMEOUT),
             sndtimeo: AtomicU64::new(NO_TIMEOUT),
-        })
+        });
+        ALL.lock().insert(sock.ino, Arc::downgrade(&sock));
+        sock
     }
 
     /// socketpair(2): two sockets connected to each other, each with the
@@ -335,5 +344,11 @@ impl UnixSocket {
             .saturating_mul(2)
             .max(MIN_RCVBUF);
         self.rcvbuf.store(v, Ordering::Relaxed);
+    }
+}
+
+impl Drop for UnixSocket {
+    fn drop(&mut self) {
+        ALL.lock().remove(&self.ino);
     }
 }
