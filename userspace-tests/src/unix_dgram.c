@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 static socklen_t abstract_addr(struct sockaddr_un *a, const char *tag)
@@ -250,6 +251,27 @@ TEST(message_too_long)
 	CHECK_RET(send(sv[0], big, 65536, 0), 65536);
 	static char rbuf[1 << 17];
 	CHECK_RET(recv(sv[1], rbuf, sizeof(rbuf), 0), 65536);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+TEST(large_datagrams_through_read_and_write)
+{
+	int sv[2];
+	CHECK_OK(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+	static char out[100000], in[200000];
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (char)(i % 253);
+	/* write(2) and read(2) move one datagram each, however large. */
+	CHECK_RET(write(sv[0], out, sizeof(out)), sizeof(out));
+	CHECK_RET(write(sv[0], "z", 1), 1);
+	CHECK_RET(read(sv[1], in, sizeof(in)), sizeof(out));
+	CHECK(memcmp(in, out, sizeof(out)) == 0);
+	CHECK_RET(read(sv[1], in, sizeof(in)), 1);
+	/* writev too. */
+	struct iovec iov[2] = { { out, 70000 }, { out + 70000, 30000 } };
+	CHECK_RET(writev(sv[0], iov, 2), 100000);
+	CHECK_RET(recv(sv[1], in, sizeof(in), 0), 100000);
 	close(sv[0]);
 	close(sv[1]);
 }

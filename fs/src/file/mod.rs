@@ -192,6 +192,13 @@ pub trait FileLike: Send + Sync + Any {
         None
     }
 
+    /// The largest message a read or write must move whole (0: none): a
+    /// datagram socket's largest datagram. The syscall layer then copies up
+    /// to that much at once instead of splitting the call.
+    fn message_max(&self) -> usize {
+        0
+    }
+
     /// Whether a write failing with EPIPE raises SIGPIPE: it does for pipes
     /// and stream sockets, not for datagram and seqpacket sockets, whose
     /// send path returns EPIPE alone (af_unix.c unix_dgram_sendmsg).

@@ -122,6 +122,17 @@ impl FileLike for UnixSocket {
         }
     }
 
+    /// A datagram or seqpacket message is at most SO_SNDBUF - 32 bytes
+    /// long; the largest buffer the sender may set bounds what a receiver
+    /// can be sent.
+    fn message_max(&self) -> usize {
+        if self.ty == SockType::Stream {
+            0
+        } else {
+            2 * super::MAX_BUF as usize
+        }
+    }
+
     fn epipe_raises_sigpipe(&self) -> bool {
         self.ty == SockType::Stream
     }

@@ -40,6 +40,13 @@ pub(super) fn fsize_limit(sc: &SyscallContext<'_>) -> u64 {
     sc.thread.process.rlimits.lock()[crate::task::rlimit::RLIMIT_FSIZE as usize].cur
 }
 
+/// How much one read or write moves through the kernel buffer at once:
+/// [`CHUNK`], or more for objects whose messages must go whole (a datagram
+/// socket's largest datagram, [`FileLike::message_max`](starling_fs::file::FileLike::message_max)).
+fn chunk_for(file: &OpenFile) -> usize {
+    CHUNK.max(file.file().message_max())
+}
+
 /// `len` capped at MAX_RW, after checking that `[buf, buf+len)` lies in
 /// the user half.
 fn user_len(buf: usize, len: usize) -> KResult<usize> {
@@ -65,9 +72,10 @@ fn read_into(
     let len = user_len(buf, len)?;
     usercopy::check_writable(buf, len)?;
     let mut done = 0;
-    let mut kbuf = vec![0u8; len.min(CHUNK)];
+    let chunk = chunk_for(file);
+    let mut kbuf = vec![0u8; len.min(chunk)];
     while done < len {
-        let want = (len - done).min(CHUNK);
+        let want = (len - done).min(chunk);
         let n = if done == 0 {
             blocking(sc, file, IoEvents::IN, || match offset {
                 Some(off) => file.read_at(&mut kbuf[..want], off),
@@ -115,9 +123,10 @@ fn write_from(
     }
     let mut done = 0;
     let limit = fsize_limit(sc);
-    let mut kbuf = vec![0u8; len.min(CHUNK)];
+    let chunk = chunk_for(file);
+    let mut kbuf = vec![0u8; len.min(chunk)];
     while done < len {
-        let want = (len - done).min(CHUNK);
+        let want = (len - done).min(chunk);
         usercopy::copy_from_user(&mut kbuf[..want], buf + done)?;
         let mut part = 0;
         while part < want {
@@ -258,7 +267,7 @@ fn writev_at(
     // Gather into one buffer so the write stays whole (a pipe's PIPE_BUF
     // atomicity and the console's "each write whole" both depend on it).
     let total: usize = vecs.iter().map(|v| v.1).sum();
-    if total <= CHUNK {
+    if total <= chunk_for(file) {
         let mut kbuf = vec![0u8; total];
         let mut at = 0;
         for (base, len) in &vecs {
