@@ -272,6 +272,14 @@ TEST(large_datagrams_through_read_and_write)
 	struct iovec iov[2] = { { out, 70000 }, { out + 70000, 30000 } };
 	CHECK_RET(writev(sv[0], iov, 2), 100000);
 	CHECK_RET(recv(sv[1], in, sizeof(in), 0), 100000);
+	/* readv spreads one datagram over its iovecs, and takes only one. */
+	CHECK_RET(write(sv[0], "abcdef", 6), 6);
+	CHECK_RET(write(sv[0], "gh", 2), 2);
+	char x[3], y[8];
+	struct iovec riov[2] = { { x, 3 }, { y, 8 } };
+	CHECK_RET(readv(sv[1], riov, 2), 6);
+	CHECK(memcmp(x, "abc", 3) == 0 && memcmp(y, "def", 3) == 0);
+	CHECK_RET(readv(sv[1], riov, 2), 2);
 	close(sv[0]);
 	close(sv[1]);
 }

@@ -230,6 +230,9 @@ fn readv_at(
     offset: Option<u64>,
 ) -> SysResult {
     let vecs = read_iovecs(iov, iovcnt)?;
+    if file.file().message_max() > 0 {
+        return readv_message(sc, file, &vecs);
+    }
     let mut total = 0;
     for (base, len) in vecs {
         if len == 0 {
@@ -247,6 +250,32 @@ fn readv_at(
         }
     }
     Ok(total)
+}
+
+/// readv of an object that reads whole messages (a datagram socket): one
+/// read of up to the iovecs' total, spread over them, so a message is
+/// neither cut at the first iovec nor two messages joined.
+fn readv_message(
+    sc: &SyscallContext<'_>,
+    file: &Arc<OpenFile>,
+    vecs: &[(usize, usize)],
+) -> SysResult {
+    let total = vecs.iter().map(|v| v.1).sum::<usize>().min(chunk_for(file));
+    for &(base, len) in vecs {
+        usercopy::check_writable(base, len.min(total))?;
+    }
+    let mut kbuf = vec![0u8; total];
+    let n = blocking(sc, file, IoEvents::IN, || file.read(&mut kbuf))?;
+    let mut at = 0;
+    for &(base, len) in vecs {
+        if at >= n {
+            break;
+        }
+        let part = len.min(n - at);
+        usercopy::copy_to_user(base, &kbuf[at..at + part])?;
+        at += part;
+    }
+    Ok(n)
 }
 
 /// writev(2).
