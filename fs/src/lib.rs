@@ -26,6 +26,7 @@ pub mod mountopt;
 pub mod path;
 pub mod seekhole;
 pub mod sysctl;
+pub mod unix;
 
 #[cfg(feature = "kernel")]
 pub mod file;

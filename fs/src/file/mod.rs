@@ -22,6 +22,7 @@ pub mod flock;
 pub mod mapped;
 pub mod pipe;
 pub mod tty;
+pub mod unix;
 pub mod vfs;
 
 use alloc::{
@@ -230,6 +231,27 @@ pub trait FileLike: Send + Sync + Any {
     /// end; EINVAL for objects that are no regular file.
     fn seek_data(&self, _offset: u64, _what: crate::seekhole::Seek) -> KResult<u64> {
         Err(Errno::EINVAL)
+    }
+
+    /// How long a blocking read (`write` false) or write may wait: a
+    /// socket's SO_RCVTIMEO or SO_SNDTIMEO. `None` waits without limit,
+    /// zero not at all.
+    fn io_timeout(&self, _write: bool) -> Option<core::time::Duration> {
+        None
+    }
+
+    /// The largest message a read or write must move whole (0: none): a
+    /// datagram socket's largest datagram. The syscall layer then copies up
+    /// to that much at once instead of splitting the call.
+    fn message_max(&self) -> usize {
+        0
+    }
+
+    /// Whether a write failing with EPIPE raises SIGPIPE: it does for pipes
+    /// and stream sockets, not for datagram and seqpacket sockets, whose
+    /// send path returns EPIPE alone (af_unix.c unix_dgram_sendmsg).
+    fn epipe_raises_sigpipe(&self) -> bool {
+        true
     }
 
     /// The path shown in /proc/PID/fd.

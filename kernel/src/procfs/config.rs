@@ -4,7 +4,8 @@
 //! decide which tests apply, so it lists only options whose Linux
 //! behaviour Starling actually has: a `CONFIG_X=y` line promises the
 //! syscalls and files that option brings. Features Starling lacks (memfd,
-//! signalfd, inotify, System V IPC, networking, modules,
+//! epoll, eventfd, signalfd, inotify, System V IPC, networking beyond AF_UNIX (no
+//! CONFIG_INET), modules,
 //! cgroups, namespaces other than PID, seccomp) are absent, which
 //! `tst_kconfig` reads as "not set". The ext4 line is there when the root
 //! really is ext4.
@@ -54,6 +55,9 @@ const COMMON: &[&str] = &[
     "CONFIG_IKCONFIG=y",
     "CONFIG_IKCONFIG_PROC=y",
     "CONFIG_MAGIC_SYSRQ=y",
+    // AF_UNIX sockets only: no CONFIG_INET.
+    "CONFIG_NET=y",
+    "CONFIG_UNIX=y",
 ];
 
 #[cfg(target_arch = "x86_64")]

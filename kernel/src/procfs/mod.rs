@@ -101,6 +101,10 @@ pub fn populate(root: &DirEntry) -> VfsResult<()> {
             Ok(())
         })),
     )?;
+    // /proc/net (a link to self/net on Linux, whose tables are per network
+    // namespace; Starling has one): the AF_UNIX socket table.
+    let net = tmpfs::add_dir(root, "net", 0o555)?;
+    add_text(&net, "unix", starling_fs::file::unix::proc_net_unix)?;
     sys::populate(root)?;
     let starling = tmpfs::add_dir(root, "starling", 0o555)?;
     add_text(&starling, "ipi", crate::selftest::ipi_round_trip)?;

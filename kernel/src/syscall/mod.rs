@@ -9,6 +9,7 @@
 
 pub(crate) mod fs;
 mod mm;
+mod net;
 mod process;
 mod signal;
 mod sys;

@@ -135,6 +135,32 @@ pub fn wait_event<T>(
     }
 }
 
+/// [`wait_event`] for I/O with an optional timeout (a socket's
+/// SO_RCVTIMEO/SO_SNDTIMEO): without one, signals end the wait with
+/// ERESTARTSYS; with one, with EINTR (sock_intr_errno), and when it runs
+/// out the call fails with EAGAIN. A zero timeout makes one attempt.
+pub fn wait_io<T>(
+    thread: &Thread,
+    timeout: Option<Duration>,
+    register: impl FnMut(&mut dyn SharedRegistrationSink),
+    mut attempt: impl FnMut() -> Option<KResult<T>>,
+) -> KResult<T> {
+    match timeout {
+        None => wait_event(thread, None, Interruptible::Restart, register, attempt),
+        Some(t) if t.is_zero() => attempt().unwrap_or(Err(Errno::EAGAIN)),
+        Some(t) => match wait_event(
+            thread,
+            Some(now().saturating_add(t)),
+            Interruptible::Eintr,
+            register,
+            attempt,
+        ) {
+            Err(Errno::ETIMEDOUT) => Err(Errno::EAGAIN),
+            other => other,
+        },
+    }
+}
+
 /// Sleeps until `deadline` or a signal: `Ok(())` when the time passed,
 /// `Err(EINTR)` when interrupted.
 pub fn sleep_until(thread: &Thread, deadline: Duration) -> KResult<()> {

@@ -108,7 +108,7 @@ pub fn sys_sendfile(
                 if pos.is_none() && input.file().seekable() {
                     input.set_position(input.position() - n as u64);
                 }
-                return Err(super::rw::write_error(sc, e));
+                return Err(super::rw::write_error(sc, &output, e));
             }
             Err(_) => 0,
         };
@@ -197,7 +197,7 @@ pub fn sys_copy_file_range(
         };
         let written = match write_all(sc, &output, &buf[..n], Some(start_out + total as u64)) {
             Ok(w) => w,
-            Err(e) if total == 0 => return Err(super::rw::write_error(sc, e)),
+            Err(e) if total == 0 => return Err(super::rw::write_error(sc, &output, e)),
             Err(_) => 0,
         };
         total += written;

@@ -133,7 +133,9 @@ pub fn mode_strip_sgid(thread: &Thread, ctx: &FsContext, path: &str, mode: u32) 
 }
 
 /// Runs a non-blocking file operation, blocking between attempts unless the
-/// description is O_NONBLOCK. Signals interrupt with ERESTARTSYS.
+/// description is O_NONBLOCK. Signals interrupt with ERESTARTSYS; an
+/// object's I/O timeout ([`FileLike::io_timeout`]) ends the wait with
+/// EAGAIN and makes signals EINTR.
 pub fn blocking<T>(
     sc: &SyscallContext<'_>,
     file: &Arc<OpenFile>,
@@ -143,10 +145,9 @@ pub fn blocking<T>(
     if file.nonblocking() {
         return op();
     }
-    block::wait_event(
+    block::wait_io(
         sc.thread,
-        None,
-        block::Interruptible::Restart,
+        file.file().io_timeout(events.contains(IoEvents::OUT)),
         // SAFETY: `wait_event` drops the registrar before `file` goes away.
         |sink| unsafe { file.file().register_poll(sink, events) },
         || match op() {

@@ -19,10 +19,11 @@ pub(super) const CHUNK: usize = 64 * 1024;
 pub(super) const MAX_RW: usize = 0x7fff_f000;
 const IOV_MAX: i32 = 1024;
 
-/// The error a write returns, with its signal: SIGPIPE for EPIPE, SIGXFSZ
-/// for EFBIG past RLIMIT_FSIZE.
-pub(super) fn write_error(sc: &SyscallContext<'_>, e: Errno) -> Errno {
-    if e == Errno::EPIPE {
+/// The error a write to `file` returns, with its signal: SIGPIPE for EPIPE
+/// (unless the object raises none, as datagram sockets), SIGXFSZ for EFBIG
+/// past RLIMIT_FSIZE.
+pub(super) fn write_error(sc: &SyscallContext<'_>, file: &OpenFile, e: Errno) -> Errno {
+    if e == Errno::EPIPE && file.file().epipe_raises_sigpipe() {
         send::send_to_thread(sc.thread, SigInfo::kernel(SIGPIPE));
     }
     // Only RLIMIT_FSIZE makes a write fail with EFBIG before any byte
@@ -37,6 +38,13 @@ pub(super) fn write_error(sc: &SyscallContext<'_>, e: Errno) -> Errno {
 /// The caller's RLIMIT_FSIZE soft limit (u64::MAX when unlimited).
 pub(super) fn fsize_limit(sc: &SyscallContext<'_>) -> u64 {
     sc.thread.process.rlimits.lock()[crate::task::rlimit::RLIMIT_FSIZE as usize].cur
+}
+
+/// How much one read or write moves through the kernel buffer at once:
+/// [`CHUNK`], or more for objects whose messages must go whole (a datagram
+/// socket's largest datagram, [`FileLike::message_max`](starling_fs::file::FileLike::message_max)).
+fn chunk_for(file: &OpenFile) -> usize {
+    CHUNK.max(file.file().message_max())
 }
 
 /// `len` capped at MAX_RW, after checking that `[buf, buf+len)` lies in
@@ -64,9 +72,10 @@ fn read_into(
     let len = user_len(buf, len)?;
     usercopy::check_writable(buf, len)?;
     let mut done = 0;
-    let mut kbuf = vec![0u8; len.min(CHUNK)];
+    let chunk = chunk_for(file);
+    let mut kbuf = vec![0u8; len.min(chunk)];
     while done < len {
-        let want = (len - done).min(CHUNK);
+        let want = (len - done).min(chunk);
         let n = if done == 0 {
             blocking(sc, file, IoEvents::IN, || match offset {
                 Some(off) => file.read_at(&mut kbuf[..want], off),
@@ -110,13 +119,14 @@ fn write_from(
             Some(off) => file.write_at(&[], off),
             None => file.write(&[]),
         }
-        .map_err(|e| write_error(sc, e));
+        .map_err(|e| write_error(sc, file, e));
     }
     let mut done = 0;
     let limit = fsize_limit(sc);
-    let mut kbuf = vec![0u8; len.min(CHUNK)];
+    let chunk = chunk_for(file);
+    let mut kbuf = vec![0u8; len.min(chunk)];
     while done < len {
-        let want = (len - done).min(CHUNK);
+        let want = (len - done).min(chunk);
         usercopy::copy_from_user(&mut kbuf[..want], buf + done)?;
         let mut part = 0;
         while part < want {
@@ -131,11 +141,14 @@ fn write_from(
                 // A write cut at RLIMIT_FSIZE returns what it wrote.
                 Err(e)
                     if done + part > 0
-                        && (e == Errno::ERESTARTSYS || e == Errno::EAGAIN || e == Errno::EFBIG) =>
+                        && (e == Errno::ERESTARTSYS
+                            || e == Errno::EINTR
+                            || e == Errno::EAGAIN
+                            || e == Errno::EFBIG) =>
                 {
                     return Ok(done + part);
                 }
-                Err(e) => return Err(write_error(sc, e)),
+                Err(e) => return Err(write_error(sc, file, e)),
             }
         }
         done += want;
@@ -217,6 +230,9 @@ fn readv_at(
     offset: Option<u64>,
 ) -> SysResult {
     let vecs = read_iovecs(iov, iovcnt)?;
+    if file.file().message_max() > 0 {
+        return readv_message(sc, file, &vecs);
+    }
     let mut total = 0;
     for (base, len) in vecs {
         if len == 0 {
@@ -234,6 +250,32 @@ fn readv_at(
         }
     }
     Ok(total)
+}
+
+/// readv of an object that reads whole messages (a datagram socket): one
+/// read of up to the iovecs' total, spread over them, so a message is
+/// neither cut at the first iovec nor two messages joined.
+fn readv_message(
+    sc: &SyscallContext<'_>,
+    file: &Arc<OpenFile>,
+    vecs: &[(usize, usize)],
+) -> SysResult {
+    let total = vecs.iter().map(|v| v.1).sum::<usize>().min(chunk_for(file));
+    for &(base, len) in vecs {
+        usercopy::check_writable(base, len.min(total))?;
+    }
+    let mut kbuf = vec![0u8; total];
+    let n = blocking(sc, file, IoEvents::IN, || file.read(&mut kbuf))?;
+    let mut at = 0;
+    for &(base, len) in vecs {
+        if at >= n {
+            break;
+        }
+        let part = len.min(n - at);
+        usercopy::copy_to_user(base, &kbuf[at..at + part])?;
+        at += part;
+    }
+    Ok(n)
 }
 
 /// writev(2).
@@ -254,7 +296,7 @@ fn writev_at(
     // Gather into one buffer so the write stays whole (a pipe's PIPE_BUF
     // atomicity and the console's "each write whole" both depend on it).
     let total: usize = vecs.iter().map(|v| v.1).sum();
-    if total <= CHUNK {
+    if total <= chunk_for(file) {
         let mut kbuf = vec![0u8; total];
         let mut at = 0;
         for (base, len) in &vecs {
@@ -266,7 +308,7 @@ fn writev_at(
                 Some(off) => file.write_at(&[], off),
                 None => file.write(&[]),
             }
-            .map_err(|e| write_error(sc, e));
+            .map_err(|e| write_error(sc, file, e));
         }
         let mut done = 0;
         let limit = fsize_limit(sc);
@@ -276,8 +318,16 @@ fn writev_at(
                 None => file.write_limited(&kbuf[done..], limit),
             }) {
                 Ok(n) => done += n,
-                Err(e) if done > 0 && (e == Errno::ERESTARTSYS || e == Errno::EFBIG) => break,
-                Err(e) => return Err(write_error(sc, e)),
+                Err(e)
+                    if done > 0
+                        && (e == Errno::ERESTARTSYS
+                            || e == Errno::EINTR
+                            || e == Errno::EAGAIN
+                            || e == Errno::EFBIG) =>
+                {
+                    break;
+                }
+                Err(e) => return Err(write_error(sc, file, e)),
             }
         }
         return Ok(done);

@@ -132,7 +132,7 @@ pub fn sys_splice(
                 &[(&input, IoEvents::IN), (&output, IoEvents::OUT)],
                 || i.transfer(o, len, true),
             )
-            .map_err(|e| write_error(sc, e))?
+            .map_err(|e| write_error(sc, &output, e))?
         }
         (Some(i), None) => {
             let nonblock = nonblock || input.nonblocking();
@@ -207,7 +207,7 @@ fn pipe_to_file(
             Err(e) => {
                 pipe.unread(&buf[..taken]);
                 if total == 0 {
-                    return Err(write_error(sc, e));
+                    return Err(write_error(sc, output, e));
                 }
                 break;
             }
@@ -244,7 +244,7 @@ fn file_to_pipe(
     verify_area(start, len)?;
     // wait_for_space: EPIPE (and SIGPIPE) without readers.
     let room = retry(sc, nonblock, &[(output, IoEvents::OUT)], || pipe.room())
-        .map_err(|e| write_error(sc, e))?;
+        .map_err(|e| write_error(sc, &output, e))?;
     let want = len.min(room).min(MAX_RW);
     let mut buf = vec![0u8; want.min(CHUNK)];
     let mut pos = start as u64;
@@ -268,7 +268,7 @@ fn file_to_pipe(
         // not fit is not consumed from a seekable input.
         let put = match pipe.write_some(&buf[..n]) {
             Ok(put) => put,
-            Err(e) if total == 0 => return Err(write_error(sc, e)),
+            Err(e) if total == 0 => return Err(write_error(sc, output, e)),
             Err(_) => 0,
         };
         total += put;
@@ -320,5 +320,5 @@ pub fn sys_tee(
         &[(&input, IoEvents::IN), (&output, IoEvents::OUT)],
         || i.transfer(o, len, false),
     )
-    .map_err(|e| write_error(sc, e))
+    .map_err(|e| write_error(sc, &output, e))
 }

@@ -5,7 +5,8 @@
 //! `u32`, `off_t` to `i64`, pointers and sizes stay `usize`.
 
 use crate::syscall::{
-    SysResult, SyscallContext, fs::*, mm::*, process::*, signal::*, sys::*, time::*, unimplemented,
+    SysResult, SyscallContext, fs::*, mm::*, net::*, process::*, signal::*, sys::*, time::*,
+    unimplemented,
 };
 
 /// Whether the dispatcher writes the handler's result into the return
@@ -190,6 +191,24 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         21 => sys_epoll_ctl(sc, i(0), i(1), i(2), a[3]),
         22 => sys_epoll_pwait(sc, i(0), a[1], i(2), i(3), a[4], a[5]),
         441 => sys_epoll_pwait2(sc, i(0), a[1], i(2), a[3], a[4], a[5]),
+        198 => sys_socket(sc, i(0), u(1), i(2)),
+        199 => sys_socketpair(sc, i(0), u(1), i(2), a[3]),
+        200 => sys_bind(sc, i(0), a[1], u(2)),
+        201 => sys_listen(sc, i(0), i(1)),
+        202 => sys_accept4(sc, i(0), a[1], a[2], 0),
+        203 => sys_connect(sc, i(0), a[1], u(2)),
+        204 => sys_getsockname(sc, i(0), a[1], a[2]),
+        205 => sys_getpeername(sc, i(0), a[1], a[2]),
+        206 => sys_sendto(sc, i(0), a[1], a[2], u(3), a[4], u(5)),
+        207 => sys_recvfrom(sc, i(0), a[1], a[2], u(3), a[4], a[5]),
+        208 => sys_setsockopt(sc, i(0), i(1), i(2), a[3], u(4)),
+        209 => sys_getsockopt(sc, i(0), i(1), i(2), a[3], a[4]),
+        210 => sys_shutdown(sc, i(0), i(1)),
+        211 => sys_sendmsg(sc, i(0), a[1], u(2)),
+        212 => sys_recvmsg(sc, i(0), a[1], u(2)),
+        242 => sys_accept4(sc, i(0), a[1], a[2], u(3)),
+        243 => sys_recvmmsg(sc, i(0), a[1], u(2), u(3), a[4]),
+        269 => sys_sendmmsg(sc, i(0), a[1], u(2), u(3)),
         _ => unimplemented(nr),
     }
 }

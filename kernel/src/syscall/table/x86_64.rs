@@ -5,7 +5,8 @@
 //! `u32`, `off_t` to `i64`, pointers and sizes stay `usize`.
 
 use crate::syscall::{
-    SysResult, SyscallContext, fs::*, mm::*, process::*, signal::*, sys::*, time::*, unimplemented,
+    SysResult, SyscallContext, fs::*, mm::*, net::*, process::*, signal::*, sys::*, time::*,
+    unimplemented,
 };
 
 /// Whether the dispatcher writes the handler's result into the return
@@ -223,6 +224,24 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         232 => sys_epoll_wait(sc, i(0), a[1], i(2), i(3)),
         281 => sys_epoll_pwait(sc, i(0), a[1], i(2), i(3), a[4], a[5]),
         441 => sys_epoll_pwait2(sc, i(0), a[1], i(2), a[3], a[4], a[5]),
+        41 => sys_socket(sc, i(0), u(1), i(2)),
+        42 => sys_connect(sc, i(0), a[1], u(2)),
+        43 => sys_accept4(sc, i(0), a[1], a[2], 0),
+        44 => sys_sendto(sc, i(0), a[1], a[2], u(3), a[4], u(5)),
+        45 => sys_recvfrom(sc, i(0), a[1], a[2], u(3), a[4], a[5]),
+        46 => sys_sendmsg(sc, i(0), a[1], u(2)),
+        47 => sys_recvmsg(sc, i(0), a[1], u(2)),
+        48 => sys_shutdown(sc, i(0), i(1)),
+        49 => sys_bind(sc, i(0), a[1], u(2)),
+        50 => sys_listen(sc, i(0), i(1)),
+        51 => sys_getsockname(sc, i(0), a[1], a[2]),
+        52 => sys_getpeername(sc, i(0), a[1], a[2]),
+        53 => sys_socketpair(sc, i(0), u(1), i(2), a[3]),
+        54 => sys_setsockopt(sc, i(0), i(1), i(2), a[3], u(4)),
+        55 => sys_getsockopt(sc, i(0), i(1), i(2), a[3], a[4]),
+        288 => sys_accept4(sc, i(0), a[1], a[2], u(3)),
+        299 => sys_recvmmsg(sc, i(0), a[1], u(2), u(3), a[4]),
+        307 => sys_sendmmsg(sc, i(0), a[1], u(2), u(3)),
         _ => unimplemented(nr),
     }
 }
