@@ -117,3 +117,30 @@ TEST(owner_group_other_classes)
 	}
 	t_wait_exit(pid, 0);
 }
+
+TEST(walk_uses_the_same_ids)
+{
+	/* The directories on the way are searched with the ids the check
+	 * uses: real ones for access, effective ones for AT_EACCESS. */
+	CHECK_RET(chmod(t_tmpdir(), 0755), 0);
+	CHECK_RET(mkdir(t_path("rootdir"), 0700), 0);
+	const char *f = owned_file("rootdir/f", 65534, 65534, 0666);
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		/* Real 65534, effective root: access walks as 65534. */
+		CHECK_RET(setresuid(65534, 0, 0), 0);
+		CHECK_ERR(access(f, F_OK), EACCES);
+		CHECK_RET(raw_faccessat2(AT_FDCWD, f, R_OK, AT_EACCESS), 0);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+	pid = t_fork();
+	if (pid == 0) {
+		/* Real root, effective 65534: the other way round. */
+		CHECK_RET(setresuid(0, 65534, 0), 0);
+		CHECK_RET(access(f, R_OK), 0);
+		CHECK_ERR(raw_faccessat2(AT_FDCWD, f, F_OK, AT_EACCESS), EACCES);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+}

@@ -290,3 +290,50 @@ TEST(sync_family)
 	close(p[1]);
 	close(fd);
 }
+
+TEST(lookups_need_search_permission)
+{
+	/* A directory without search permission for others hides its
+	 * names from stat, statfs, readlink, chmod and the rest: EACCES. */
+	CHECK_RET(chmod(t_tmpdir(), 0755), 0);
+	CHECK_RET(mkdir(t_path("closed"), 0755), 0);
+	const char *f = make("closed/f", "x", 0666);
+	CHECK_RET(symlink("f", t_path("closed/l")), 0);
+	CHECK_RET(chmod(t_path("closed"), 0754), 0);
+	const char *l = strdup(t_path("closed/l"));
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		become(65534, 65534);
+		struct stat st;
+		struct statfs sfs;
+		char buf[16];
+		CHECK_ERR(stat(f, &st), EACCES);
+		CHECK_ERR(lstat(l, &st), EACCES);
+		CHECK_ERR(statfs(f, &sfs), EACCES);
+		CHECK_ERR(readlink(l, buf, sizeof(buf)), EACCES);
+		CHECK_ERR(chmod(f, 0600), EACCES);
+		CHECK_ERR(chown(f, 65534, 65534), EACCES);
+		CHECK_ERR(utimensat(AT_FDCWD, f, NULL, 0), EACCES);
+		CHECK_ERR(truncate(f, 0), EACCES);
+		/* The directory itself can still be listed (r) and stat'ed. */
+		CHECK_RET(stat(t_path("closed"), &st), 0);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+}
+
+TEST(readlinkat_empty_path)
+{
+	CHECK_RET(symlink("target/of/link", t_path("rl")), 0);
+	int fd = (int)CHECK_OK(open(t_path("rl"), O_PATH | O_NOFOLLOW));
+	char buf[64];
+	CHECK_RET(readlinkat(fd, "", buf, sizeof(buf)), 14);
+	CHECK(memcmp(buf, "target/of/link", 14) == 0);
+	close(fd);
+	/* Any other descriptor: ENOENT. */
+	const char *f = make("plainfile", "x", 0644);
+	fd = (int)CHECK_OK(open(f, O_RDONLY));
+	CHECK_ERR(readlinkat(fd, "", buf, sizeof(buf)), ENOENT);
+	close(fd);
+	CHECK_ERR(readlinkat(AT_FDCWD, "", buf, sizeof(buf)), ENOENT);
+}

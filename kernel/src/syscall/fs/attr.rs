@@ -27,11 +27,7 @@ fn node_at(sc: &SyscallContext<'_>, dirfd: i32, path: usize, flags: u32) -> KRes
         return node_of_fd(sc, dirfd);
     }
     let ctx = at_context(sc.thread, dirfd, &path)?;
-    Ok(if flags & AT_SYMLINK_NOFOLLOW != 0 {
-        ctx.resolve_no_follow(path.as_str())?
-    } else {
-        ctx.resolve(path.as_str())?
-    })
+    super::lookup(sc.thread, &ctx, &path, flags & AT_SYMLINK_NOFOLLOW == 0)
 }
 
 /// fchmod/fchown take a descriptor with fdget, which refuses O_PATH ones

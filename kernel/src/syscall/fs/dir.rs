@@ -8,41 +8,16 @@
 use alloc::{string::String, vec::Vec};
 
 use ax_fs_ng::vfs::FsContext;
-use axfs_ng_vfs::{Location, VfsError, VfsResult};
+use axfs_ng_vfs::Location;
 use starling_fs::file::vfs::VfsDir;
 
-use super::file_of;
+use super::{check_search, file_of};
 use crate::{
     error::Errno,
     syscall::{SysResult, SyscallContext},
-    task::{
-        Thread,
-        creds::{CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_SYS_CHROOT, Creds},
-    },
+    task::{Thread, creds::CAP_SYS_CHROOT},
     usercopy,
 };
-
-/// Whether `creds` may search directory `loc` (generic_permission with
-/// MAY_EXEC): EACCES otherwise.
-fn check_search(creds: &Creds, loc: &Location) -> VfsResult<()> {
-    if creds.capable(CAP_DAC_READ_SEARCH) || creds.capable(CAP_DAC_OVERRIDE) {
-        return Ok(());
-    }
-    let meta = loc.metadata()?;
-    let perm = u32::from(meta.mode.bits());
-    let class = if meta.uid == creds.fsuid {
-        perm >> 6
-    } else if meta.gid == creds.fsgid || creds.groups.contains(&meta.gid) {
-        perm >> 3
-    } else {
-        perm
-    };
-    if class & 1 != 0 {
-        Ok(())
-    } else {
-        Err(VfsError::PermissionDenied)
-    }
-}
 
 /// Resolves `path` for chdir and chroot: every directory searched on the
 /// way and the directory itself must be searchable (ENOTDIR, EACCES).

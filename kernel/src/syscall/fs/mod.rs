@@ -23,7 +23,7 @@ mod xattr;
 use alloc::sync::Arc;
 
 use ax_fs_ng::vfs::FsContext;
-use axfs_ng_vfs::MutationCredentials;
+use axfs_ng_vfs::{Location, MutationCredentials, VfsError, VfsResult};
 use axpoll::IoEvents;
 use starling_fs::file::{OpenFile, vfs::VfsDir};
 
@@ -34,7 +34,10 @@ pub use self::{
 use super::SyscallContext;
 use crate::{
     error::{Errno, KResult},
-    task::{Thread, block},
+    task::{
+        Thread, block,
+        creds::{CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, Creds},
+    },
 };
 
 /// `AT_FDCWD`: resolve relative to the current directory.
@@ -71,6 +74,47 @@ pub fn at_context(thread: &Thread, dirfd: i32, path: &str) -> KResult<FsContext>
         .downcast_ref::<VfsDir>()
         .ok_or(Errno::ENOTDIR)?;
     Ok(ctx.with_current_dir(dir.location().clone())?)
+}
+
+/// Whether `creds` may search directory `loc` (generic_permission with
+/// MAY_EXEC): EACCES otherwise.
+pub fn check_search(creds: &Creds, loc: &Location) -> VfsResult<()> {
+    if creds.capable(CAP_DAC_READ_SEARCH) || creds.capable(CAP_DAC_OVERRIDE) {
+        return Ok(());
+    }
+    let meta = loc.metadata()?;
+    let perm = u32::from(meta.mode.bits());
+    let class = if meta.uid == creds.fsuid {
+        perm >> 6
+    } else if meta.gid == creds.fsgid || creds.groups.contains(&meta.gid) {
+        perm >> 3
+    } else {
+        perm
+    };
+    if class & 1 != 0 {
+        Ok(())
+    } else {
+        Err(VfsError::PermissionDenied)
+    }
+}
+
+/// Resolves `path` in `ctx` for a call that only looks the name up (stat,
+/// readlink, statfs, chmod, ...): every directory walked, inside symlink
+/// targets too, must be searchable by `creds` (EACCES), as Linux's walk
+/// checks with may_lookup.
+pub fn lookup_as(creds: &Creds, ctx: &FsContext, path: &str, follow: bool) -> KResult<Location> {
+    let check = |dir: &Location| check_search(creds, dir);
+    Ok(if follow {
+        ctx.resolve_checked(path, check)?
+    } else {
+        ctx.resolve_no_follow_checked(path, check)?
+    })
+}
+
+/// [`lookup_as`] with the calling thread's credentials.
+pub fn lookup(thread: &Thread, ctx: &FsContext, path: &str, follow: bool) -> KResult<Location> {
+    let creds = thread.process.creds.lock().clone();
+    lookup_as(&creds, ctx, path, follow)
 }
 
 /// The caller's credentials for permission checks in the VFS.

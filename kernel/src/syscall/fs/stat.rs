@@ -1,7 +1,5 @@
 //! fstat, newfstatat, statx, readlinkat, faccessat.
 
-use ax_fs_ng::vfs::FsContext;
-use axfs_ng_vfs::Location;
 use starling_fs::file::{Kstat, vfs::kstat_of};
 
 use super::{AT_EMPTY_PATH, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, at_context, file_of};
@@ -9,19 +7,24 @@ use crate::{
     arch,
     error::{Errno, KResult},
     syscall::{SysResult, SyscallContext},
+    task::creds::Creds,
     usercopy,
 };
 
-fn resolve(ctx: &FsContext, path: &str, follow: bool) -> KResult<Location> {
-    Ok(if follow {
-        ctx.resolve(path)?
-    } else {
-        ctx.resolve_no_follow(path)?
-    })
-}
-
 /// The attributes of `path` relative to `dirfd` (AT_EMPTY_PATH: of `dirfd`).
 fn stat_at(sc: &SyscallContext<'_>, dirfd: i32, path: usize, flags: u32) -> KResult<Kstat> {
+    let creds = sc.thread.process.creds.lock().clone();
+    stat_at_as(sc, &creds, dirfd, path, flags)
+}
+
+/// [`stat_at`] with the path walked as `creds` (faccessat: the real ids).
+fn stat_at_as(
+    sc: &SyscallContext<'_>,
+    creds: &Creds,
+    dirfd: i32,
+    path: usize,
+    flags: u32,
+) -> KResult<Kstat> {
     if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -37,7 +40,7 @@ fn stat_at(sc: &SyscallContext<'_>, dirfd: i32, path: usize, flags: u32) -> KRes
         return file_of(sc.thread, dirfd)?.file().stat();
     }
     let ctx = at_context(sc.thread, dirfd, &path)?;
-    let loc = resolve(&ctx, &path, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+    let loc = super::lookup_as(creds, &ctx, &path, flags & AT_SYMLINK_NOFOLLOW == 0)?;
     Ok(kstat_of(&loc.metadata()?))
 }
 
@@ -110,8 +113,21 @@ pub fn sys_readlinkat(
     if size == 0 || isize::try_from(size).is_err() {
         return Err(Errno::EINVAL);
     }
-    let ctx = at_context(sc.thread, dirfd, &path)?;
-    let loc = ctx.resolve_no_follow(path.as_str())?;
+    // An empty path reads the symlink `dirfd` is (opened O_PATH|O_NOFOLLOW);
+    // any other descriptor, or none, is ENOENT.
+    let loc = if path.is_empty() {
+        if dirfd == super::AT_FDCWD {
+            return Err(Errno::ENOENT);
+        }
+        let file = file_of(sc.thread, dirfd)?;
+        match super::tmpfile::location_of(&file) {
+            Some(loc) if loc.node_type() == axfs_ng_vfs::NodeType::Symlink => loc,
+            _ => return Err(Errno::ENOENT),
+        }
+    } else {
+        let ctx = at_context(sc.thread, dirfd, &path)?;
+        super::lookup(sc.thread, &ctx, &path, false)?
+    };
     let target = loc.read_link().map_err(|e| match Errno::from(e) {
         Errno::EINVAL | Errno::ENOSYS | Errno::EOPNOTSUPP => Errno::EINVAL,
         other => other,
@@ -138,12 +154,6 @@ pub fn sys_faccessat2(
     if mode & !7 != 0 || flags & !(super::AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
-    let st = stat_at(
-        sc,
-        dirfd,
-        path,
-        flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH),
-    )?;
     let creds = sc.thread.process.creds.lock().clone();
     let (uid, gid, caps) = if flags & super::AT_EACCESS != 0 {
         (creds.fsuid, creds.fsgid, creds.caps.effective)
@@ -154,6 +164,18 @@ pub fn sys_faccessat2(
     } else {
         (creds.uid, creds.gid, 0)
     };
+    // The whole walk runs with these credentials (access_override_creds).
+    let mut walker = creds.clone();
+    walker.fsuid = uid;
+    walker.fsgid = gid;
+    walker.caps.effective = caps;
+    let st = stat_at_as(
+        sc,
+        &walker,
+        dirfd,
+        path,
+        flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH),
+    )?;
     let perm = st.mode & 0o777;
     let is_dir = st.mode & 0o170000 == 0o040000;
     let ok = if caps & (1 << crate::task::creds::CAP_DAC_OVERRIDE) != 0 {
@@ -337,7 +359,7 @@ fn statfs_bytes(fs: &axfs_ng_vfs::StatFs) -> [u8; 120] {
 pub fn sys_statfs(sc: &mut SyscallContext<'_>, path: usize, buf: usize) -> SysResult {
     let path = usercopy::read_path(path)?;
     let ctx = at_context(sc.thread, super::AT_FDCWD, &path)?;
-    let loc = ctx.resolve(path.as_str())?;
+    let loc = super::lookup(sc.thread, &ctx, &path, true)?;
     let st = loc.filesystem().stat()?;
     usercopy::copy_to_user(buf, &statfs_bytes(&st))?;
     Ok(0)

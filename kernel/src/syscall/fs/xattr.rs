@@ -31,11 +31,7 @@ fn by_path(sc: &SyscallContext<'_>, path: usize, name: usize, nofollow: bool) ->
         usercopy::read_path(name)?;
     }
     let ctx = at_context(sc.thread, super::AT_FDCWD, &path)?;
-    if nofollow {
-        ctx.resolve_no_follow(path.as_str())?;
-    } else {
-        ctx.resolve(path.as_str())?;
-    }
+    super::lookup(sc.thread, &ctx, &path, !nofollow)?;
     Ok(())
 }
 
