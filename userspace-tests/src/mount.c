@@ -1,6 +1,7 @@
 /*
  * mount(2) and umount2(2) for tmpfs and proc: options, visibility in
- * /proc/mounts and statfs, permission and argument errors.
+ * /proc/mounts and statfs, read-only mounts and remounts, permission and
+ * argument errors.
  */
 #include "test.h"
 
@@ -52,6 +53,69 @@ TEST(tmpfs_with_options)
 	CHECK_OK(umount2(d, 0));
 	CHECK(!mounted(d, "tmpfs"));
 	CHECK_ERR(access(p, F_OK), ENOENT);
+}
+
+/* The options field of mount point `dir` in /proc/self/mounts. */
+static const char *mount_opts(const char *dir)
+{
+	static char opts[512];
+	FILE *f = fopen("/proc/self/mounts", "r");
+	CHECK(f != NULL);
+	char src[256], mp[512], fst[64];
+	opts[0] = '\0';
+	while (fscanf(f, "%255s %511s %63s %511s %*[^\n]", src, mp, fst, opts) == 4)
+		if (strcmp(mp, dir) == 0)
+			break;
+	fclose(f);
+	return opts;
+}
+
+/* Every kind of change in directory `d` fails with EROFS. */
+static void expect_read_only(const char *d)
+{
+	char p[512], q[512];
+	snprintf(p, sizeof(p), "%s/file", d);
+	snprintf(q, sizeof(q), "%s/new", d);
+	CHECK_ERR(open(q, O_WRONLY | O_CREAT, 0600), EROFS);
+	CHECK_ERR(open(p, O_WRONLY), EROFS);
+	CHECK_ERR(mkdir(q, 0700), EROFS);
+	CHECK_ERR(unlink(p), EROFS);
+	CHECK_ERR(rename(p, q), EROFS);
+	CHECK_ERR(chmod(p, 0600), EROFS);
+	CHECK_ERR(symlink("x", q), EROFS);
+	/* Reading is fine. */
+	int fd = CHECK_OK(open(p, O_RDONLY));
+	close(fd);
+}
+
+TEST(read_only_and_remount)
+{
+	const char *d = mnt_dir("ro");
+	CHECK_OK(mount("none", d, "tmpfs", 0, "size=1m"));
+	char p[512];
+	snprintf(p, sizeof(p), "%s/file", d);
+	int fd = CHECK_OK(open(p, O_WRONLY | O_CREAT, 0644));
+	close(fd);
+	/* Remounted read-only: EROFS for every change, "ro" in mounts. */
+	CHECK_OK(mount(NULL, d, "tmpfs", MS_REMOUNT | MS_RDONLY, NULL));
+	expect_read_only(d);
+	CHECK(strncmp(mount_opts(d), "ro,", 3) == 0);
+	/* And back. */
+	CHECK_OK(mount(NULL, d, "tmpfs", MS_REMOUNT, NULL));
+	CHECK(strncmp(mount_opts(d), "rw,", 3) == 0);
+	fd = CHECK_OK(open(p, O_WRONLY));
+	CHECK_RET(write(fd, "w", 1), 1);
+	close(fd);
+	/* A remount needs the root of a mount; bad options are EINVAL. */
+	CHECK_ERR(mount(NULL, t_tmpdir(), "tmpfs", MS_REMOUNT | MS_RDONLY, NULL), EINVAL);
+	CHECK_ERR(mount(NULL, d, "tmpfs", MS_REMOUNT, "bogus_option"), EINVAL);
+	CHECK_OK(umount(d));
+	/* Mounted read-only from the start. */
+	CHECK_OK(mount("none", d, "tmpfs", MS_RDONLY, NULL));
+	CHECK(strncmp(mount_opts(d), "ro,", 3) == 0);
+	snprintf(p, sizeof(p), "%s/x", d);
+	CHECK_ERR(open(p, O_WRONLY | O_CREAT, 0600), EROFS);
+	CHECK_OK(umount(d));
 }
 
 TEST(proc_instance)

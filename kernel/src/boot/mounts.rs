@@ -5,7 +5,7 @@
 //! a mount point). The mount options of each mount are recorded by mount id
 //! for /proc/mounts ([`mount_options`]).
 
-use alloc::{collections::BTreeMap, string::String};
+use alloc::{collections::BTreeMap, string::String, vec::Vec};
 
 use ax_sync::SpinLock;
 use axfs_ng_vfs::{DeviceId, Location, MetadataUpdate, NodePermission, NodeType};
@@ -59,6 +59,36 @@ pub fn mount_at(
     let mount = dir.mount_with_source(&fs, source)?;
     OPTIONS.lock().insert(mount.mount_id(), String::from(opts));
     Ok(mount.root_location())
+}
+
+/// Replaces the generic part (ro/rw and the MS_* flag names) of a
+/// recorded mount's options after a remount, keeping the file system's
+/// own; a mount without recorded options shows derived ones anyway.
+pub fn set_generic_options(id: u64, generic: &str) {
+    const GENERIC: &[&str] = &[
+        "rw",
+        "ro",
+        "nosuid",
+        "nodev",
+        "noexec",
+        "sync",
+        "dirsync",
+        "nosymfollow",
+        "noatime",
+        "nodiratime",
+        "relatime",
+        "strictatime",
+    ];
+    let mut options = OPTIONS.lock();
+    if let Some(text) = options.get_mut(&id) {
+        let own: Vec<&str> = text.split(',').filter(|o| !GENERIC.contains(o)).collect();
+        let mut new = String::from(generic);
+        for o in own {
+            new.push(',');
+            new.push_str(o);
+        }
+        *text = new;
+    }
 }
 
 /// Drops the recorded options of an unmounted mount.

@@ -2,12 +2,15 @@
 //! size=, mode=, uid=, gid=), proc, sysfs and devtmpfs, each a new
 //! instance at the target directory.
 //!
-//! Unsupported and refused with a log line (EOPNOTSUPP): remounts, bind
-//! mounts, moves, shared or slave propagation, and read-only mounts. The
-//! per-mount flags nosuid, nodev, noexec, noatime and relatime are recorded
-//! in /proc/mounts but not enforced. MS_PRIVATE/MS_UNBINDABLE succeed: no
-//! mount is ever shared, so they change nothing. Block-device file systems
-//! (ext4 and the like) are ENODEV: the root is the only one.
+//! MS_RDONLY mounts read-only (the VFS answers EROFS for every change), and
+//! MS_REMOUNT changes a mounted file system's ro/rw state and per-mount
+//! flags (with MS_BIND, the mount's alone). Unsupported and refused with a
+//! log line (EOPNOTSUPP): bind mounts, moves and shared or slave
+//! propagation. The per-mount flags nosuid, nodev, noexec, noatime and
+//! relatime are recorded in /proc/mounts but not enforced. MS_PRIVATE/
+//! MS_UNBINDABLE succeed: no mount is ever shared, so they change nothing.
+//! Block-device file systems (ext4 and the like) are ENODEV: the root is
+//! the only one.
 
 use alloc::{format, string::String, vec::Vec};
 
@@ -80,7 +83,7 @@ fn target_dir(sc: &SyscallContext<'_>, path: &str, follow: bool) -> KResult<Loca
 
 /// The generic flags as /proc/mounts spells them.
 fn flag_text(flags: u64) -> String {
-    let mut parts: Vec<&str> = alloc::vec!["rw"];
+    let mut parts: Vec<&str> = alloc::vec![if flags & MS_RDONLY != 0 { "ro" } else { "rw" }];
     for (bit, name) in [
         (MS_NOSUID, "nosuid"),
         (MS_NODEV, "nodev"),
@@ -131,11 +134,12 @@ pub fn sys_mount(
         }
         return Ok(0);
     }
+    if flags & MS_REMOUNT != 0 {
+        return remount(&dir, flags, data);
+    }
     for (bit, what) in [
-        (MS_REMOUNT, "MS_REMOUNT"),
         (MS_BIND, "MS_BIND"),
         (MS_MOVE, "MS_MOVE"),
-        (MS_RDONLY, "read-only mounts"),
         (MS_MANDLOCK, "MS_MANDLOCK"),
     ] {
         if flags & bit != 0 {
@@ -153,7 +157,7 @@ pub fn sys_mount(
     };
     dir.check_is_dir()?;
     let generic = flag_text(flags);
-    match fstype.as_str() {
+    let root = match fstype.as_str() {
         "tmpfs" => {
             let total = crate::boot::memory_totals().0 as u64;
             let opts = starling_fs::mountopt::parse_tmpfs(&data, total)?;
@@ -177,24 +181,73 @@ pub fn sys_mount(
                     ..Default::default()
                 })?;
             }
+            root
         }
         "proc" => {
             let root = mounts::mount_at(&dir, "proc", &source, 0o555, None, &generic)?;
             crate::procfs::populate(root.entry())?;
+            root
         }
         "sysfs" => {
             let root = mounts::mount_at(&dir, "sysfs", &source, 0o555, None, &generic)?;
             crate::sysfs::populate(root.entry())?;
+            root
         }
         "devtmpfs" => {
             let root = mounts::mount_at(&dir, "devtmpfs", &source, 0o755, None, &generic)?;
             mounts::populate_dev(&root)?;
+            root
         }
         other => {
             debug!("mount: file system type \"{other}\" is not available");
             return Err(Errno::ENODEV);
         }
+    };
+    // Filled in read-write above; read-only from now on.
+    let mp = root.mountpoint();
+    mp.set_mount_flags((flags & PER_MOUNT) as u32);
+    if flags & MS_RDONLY != 0 {
+        mp.set_filesystem_readonly(true);
     }
+    Ok(0)
+}
+
+/// The flags a mount keeps (and a remount sets) besides ro/rw.
+const PER_MOUNT: u64 = MS_NOSUID
+    | MS_NODEV
+    | MS_NOEXEC
+    | MS_SYNCHRONOUS
+    | MS_DIRSYNC
+    | MS_NOSYMFOLLOW
+    | MS_NOATIME
+    | MS_NODIRATIME
+    | MS_STRICTATIME;
+
+/// MS_REMOUNT (do_remount / do_reconfigure_mnt): `dir` must be the root of
+/// a mount (EINVAL). With MS_BIND only the mount's own read-only state and
+/// flags change; otherwise the file system's read-only state too (every
+/// mount of it). The file system's own options in `data` are checked for
+/// tmpfs but not applied (size= keeps its mount-time value).
+fn remount(dir: &Location, flags: u64, data: usize) -> SysResult {
+    if !dir.is_root_of_mount() {
+        return Err(Errno::EINVAL);
+    }
+    let mp = dir.mountpoint();
+    if flags & MS_BIND == 0 && data != 0 && dir.filesystem().name() == "tmpfs" {
+        let text = String::from_utf8_lossy(&usercopy::read_cstr_bytes(data, 4095, Errno::EINVAL)?)
+            .into_owned();
+        let total = crate::boot::memory_totals().0 as u64;
+        starling_fs::mountopt::parse_tmpfs(&text, total)?;
+    }
+    let readonly = flags & MS_RDONLY != 0;
+    if flags & MS_BIND != 0 {
+        mp.set_readonly(readonly);
+    } else {
+        mp.set_filesystem_readonly(readonly);
+        mp.set_readonly(false);
+    }
+    mp.set_mount_flags((flags & PER_MOUNT) as u32);
+    mounts::set_generic_options(mp.mount_id(), &flag_text(flags));
     Ok(0)
 }
 
