@@ -248,6 +248,21 @@ TEST(o_trunc_and_o_append)
 	close(fd);
 }
 
+TEST(pwrite_with_o_append_appends)
+{
+	/* pwrite(2) BUGS: Linux appends for an O_APPEND descriptor whatever
+	 * the offset, and the file position does not move. */
+	int fd = CHECK_OK(open(t_path("app"), O_RDWR | O_CREAT | O_TRUNC | O_APPEND, 0600));
+	CHECK_RET(write(fd, "0123", 4), 4);
+	CHECK_RET(lseek(fd, 1, SEEK_SET), 1);
+	CHECK_RET(pwrite(fd, "ab", 2, 0), 2);
+	CHECK_RET(lseek(fd, 0, SEEK_CUR), 1);
+	char buf[8] = { 0 };
+	CHECK_RET(pread(fd, buf, sizeof(buf), 0), 6);
+	CHECK_STREQ(buf, "0123ab");
+	close(fd);
+}
+
 TEST(lowest_free_descriptor)
 {
 	/* open returns the lowest-numbered descriptor not open. */

@@ -322,6 +322,9 @@ TEST(symlink_chain_limit)
 
 TEST(mkdir_rmdir_unlink_errors)
 {
+	CHECK_ERR(unlink(""), ENOENT);
+	CHECK_ERR(rmdir(""), ENOENT);
+	CHECK_ERR(mkdir("", 0755), ENOENT);
 	CHECK_RET(mkdir(t_path("m"), 0755), 0);
 	CHECK_ERR(mkdir(t_path("m"), 0755), EEXIST);
 	CHECK_ERR(mkdir(t_path("nope/m"), 0755), ENOENT);

@@ -453,6 +453,12 @@ impl OpenFile {
         if !self.file.seekable() {
             return Err(Errno::ESPIPE);
         }
+        // pwrite(2) BUGS: with O_APPEND Linux appends whatever the offset.
+        let offset = if self.flags() & flags::O_APPEND != 0 {
+            self.file.size()?
+        } else {
+            offset
+        };
         let len = self.clamp_to_limit(offset, buf.len(), limit)?;
         self.file.write(&buf[..len], Some(offset))
     }

@@ -66,8 +66,12 @@ pub fn mounts_text(ctx: &FsContext) -> String {
             .map_or_else(|| String::from("/"), |p| String::from(p.as_str()));
         let root = mp.root_location();
         let fstype = String::from(root.filesystem().name());
-        let opts = crate::boot::mount_options(id)
-            .unwrap_or_else(|| derived_options(mp.is_readonly() || mp.is_filesystem_readonly(), mp.mount_flags()));
+        let opts = crate::boot::mount_options(id).unwrap_or_else(|| {
+            derived_options(
+                mp.is_readonly() || mp.is_filesystem_readonly(),
+                mp.mount_flags(),
+            )
+        });
         s.push_str(&format!(
             "{} {} {} {} 0 0\n",
             mangle(mp.source()),

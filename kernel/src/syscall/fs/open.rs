@@ -313,6 +313,9 @@ pub fn sys_unlinkat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, flags:
         return Err(Errno::EINVAL);
     }
     let path = usercopy::read_path(path)?;
+    if path.is_empty() {
+        return Err(Errno::ENOENT);
+    }
     let ctx = at_context(sc.thread, dirfd, &path)?;
     if flags & AT_REMOVEDIR != 0 {
         ctx.remove_dir(path.as_str(), &super::credentials(sc.thread))?;
