@@ -163,6 +163,12 @@ TEST(no_magiclinks)
 	int g = CHECK_OK(open2(AT_FDCWD, proc, O_RDONLY, 0, 0));
 	CHECK_EQ(ino_of_fd(g), ino_of_fd(f));
 	close(g);
+	/* /proc/PID/exe, cwd and root are magic links too. */
+	CHECK_ERR(open2(AT_FDCWD, "/proc/self/exe", O_RDONLY, 0, RESOLVE_NO_MAGICLINKS), ELOOP);
+	CHECK_ERR(open2(AT_FDCWD, "/proc/self/cwd", O_RDONLY, 0, RESOLVE_NO_MAGICLINKS), ELOOP);
+	CHECK_ERR(open2(AT_FDCWD, "/proc/self/root", O_RDONLY, 0, RESOLVE_NO_MAGICLINKS), ELOOP);
+	g = CHECK_OK(open2(AT_FDCWD, "/proc/self/cwd", O_RDONLY | O_DIRECTORY, 0, 0));
+	close(g);
 	/* Ordinary symlinks are allowed. */
 	g = CHECK_OK(open2(dfd, "lnk", O_RDONLY, 0, RESOLVE_NO_MAGICLINKS));
 	CHECK_EQ(ino_of_fd(g), ino_of_fd(f));

@@ -30,7 +30,7 @@ use axfs_ng_vfs::{DirEntry, NodeType, VfsResult};
 use starling_fs::tmpfs::{self, GeneratedDir, GeneratedNode};
 
 pub use self::{
-    pid::magic_link_file,
+    pid::{magic_link_file, magic_link_node},
     sys::{core_pattern, core_uses_pid},
 };
 use crate::task::{self, table};

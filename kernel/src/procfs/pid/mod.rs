@@ -12,6 +12,32 @@
 
 mod fd;
 pub use self::fd::magic_link_file;
+
+/// The node a /proc/PID/cwd, root or exe link at `loc` stands for: these
+/// are magic links too (proc_pid_get_link), followed to the process's
+/// directory or executable rather than through their text. `None` for any
+/// other node (fd links: [`magic_link_file`]).
+pub fn magic_link_node(loc: &axfs_ng_vfs::Location) -> Option<axfs_ng_vfs::Location> {
+    if loc.node_type() != NodeType::Symlink || loc.filesystem().name() != "proc" {
+        return None;
+    }
+    let name = loc.name();
+    if !matches!(&*name, "cwd" | "root" | "exe") {
+        return None;
+    }
+    let pid: Pid = loc.parent()?.name().parse().ok()?;
+    let p = table::process(pid)?;
+    let fs = p.fs();
+    let ctx = fs.lock();
+    match &*name {
+        "cwd" => Some(ctx.current_dir().clone()),
+        "root" => Some(ctx.root_dir().clone()),
+        _ => {
+            let exe = p.exe.lock().clone();
+            ctx.resolve(exe.as_str()).ok()
+        }
+    }
+}
 mod maps;
 mod stat;
 mod status;

@@ -603,6 +603,9 @@ impl WalkTree for VfsTree<'_> {
         {
             return Ok(Some(Link::Magic(loc)));
         }
+        if let Some(loc) = crate::procfs::magic_link_node(node) {
+            return Ok(Some(Link::Magic(loc)));
+        }
         Ok(Some(Link::Text(node.read_link()?.into_bytes())))
     }
 }
