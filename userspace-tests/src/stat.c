@@ -170,3 +170,54 @@ TEST(errors)
 	CHECK_ERR(raw_fstatat(AT_FDCWD, t_path("err"), &st, 0x10000000), EINVAL);
 	close(fd);
 }
+
+static long raw_statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *stx)
+{
+	return syscall(SYS_statx, dirfd, path, flags, mask, stx);
+}
+
+TEST(statx_matches_fstat)
+{
+	int fd = make("sx", 0640, 1234);
+	struct stat st;
+	CHECK_RET(raw_fstat(fd, &st), 0);
+	struct statx stx;
+	memset(&stx, 0xa5, sizeof(stx));
+	CHECK_RET(raw_statx(AT_FDCWD, t_path("sx"), 0, STATX_BASIC_STATS, &stx), 0);
+	CHECK_EQ(stx.stx_mask & STATX_BASIC_STATS, STATX_BASIC_STATS);
+	CHECK_EQ(stx.stx_mode, st.st_mode);
+	CHECK_EQ(stx.stx_size, 1234);
+	CHECK_EQ(stx.stx_ino, st.st_ino);
+	CHECK_EQ(stx.stx_nlink, 1);
+	CHECK_EQ(stx.stx_uid, st.st_uid);
+	CHECK_EQ(stx.stx_blksize, st.st_blksize);
+	CHECK_EQ(stx.stx_mtime.tv_sec, st.st_mtim.tv_sec);
+	/* AT_EMPTY_PATH on the descriptor gives the same. */
+	struct statx by_fd;
+	CHECK_RET(raw_statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &by_fd), 0);
+	CHECK_EQ(by_fd.stx_ino, stx.stx_ino);
+	/* Sync modes alone are fine. */
+	CHECK_RET(raw_statx(AT_FDCWD, t_path("sx"), AT_STATX_FORCE_SYNC, 0, &stx), 0);
+	CHECK_RET(raw_statx(AT_FDCWD, t_path("sx"), AT_STATX_DONT_SYNC, 0, &stx), 0);
+	close(fd);
+}
+
+TEST(statx_errors)
+{
+	int fd = make("sxe", 0600, 1);
+	struct statx stx;
+	char longname[300];
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	CHECK_ERR(raw_statx(-1, "relative", 0, 0, &stx), EBADF);
+	CHECK_ERR(raw_statx(AT_FDCWD, (const char *)1, 0, 0, &stx), EFAULT);
+	CHECK_ERR(raw_statx(AT_FDCWD, t_path("sxe"), 0, 0, (struct statx *)1), EFAULT);
+	CHECK_ERR(raw_statx(AT_FDCWD, t_path("sxe"), -1, 0, &stx), EINVAL);
+	CHECK_ERR(raw_statx(AT_FDCWD, t_path("sxe"), AT_STATX_FORCE_SYNC | AT_STATX_DONT_SYNC, 0, &stx),
+		  EINVAL);
+	CHECK_ERR(raw_statx(AT_FDCWD, t_path("sxe"), 0, 0x80000000u, &stx), EINVAL);
+	CHECK_ERR(raw_statx(AT_FDCWD, "", 0, 0, &stx), ENOENT);
+	CHECK_ERR(raw_statx(fd, "relative", 0, 0, &stx), ENOTDIR);
+	CHECK_ERR(raw_statx(AT_FDCWD, longname, 0, 0, &stx), ENAMETOOLONG);
+	close(fd);
+}

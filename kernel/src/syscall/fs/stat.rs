@@ -70,10 +70,15 @@ pub fn sys_statx(
     dirfd: i32,
     path: usize,
     flags: u32,
-    _mask: u32,
+    mask: u32,
     buf: usize,
 ) -> SysResult {
     const AT_STATX_SYNC_TYPE: u32 = 0x6000;
+    const STATX_RESERVED: u32 = 0x8000_0000;
+    // vfs_statx's checks: both sync modes at once, or the reserved mask bit.
+    if flags & AT_STATX_SYNC_TYPE == AT_STATX_SYNC_TYPE || mask & STATX_RESERVED != 0 {
+        return Err(Errno::EINVAL);
+    }
     let st = stat_at(sc, dirfd, path, flags & !AT_STATX_SYNC_TYPE)?;
     let mut b = [0u8; 256];
     let put32 =
