@@ -128,6 +128,13 @@ pub trait FileLike: Send + Sync + Any {
     /// (seekable objects); returns bytes read, 0 at end of file.
     fn read(&self, buf: &mut [u8], pos: Option<u64>) -> KResult<usize>;
 
+    /// [`read`](Self::read) for a description with O_NOATIME: the file's
+    /// access time stays as it is. Objects that keep no access time read
+    /// as usual.
+    fn read_noatime(&self, buf: &mut [u8], pos: Option<u64>) -> KResult<usize> {
+        self.read(buf, pos)
+    }
+
     /// Writes; returns bytes written.
     fn write(&self, buf: &[u8], pos: Option<u64>) -> KResult<usize>;
 
@@ -319,12 +326,21 @@ impl OpenFile {
         }
         if self.file.seekable() {
             let mut pos = self.pos.lock();
-            let n = self.file.read(buf, Some(*pos))?;
+            let n = self.read_object(buf, Some(*pos))?;
             *pos += n as u64;
             self.pos_copy.store(*pos, Ordering::Release);
             Ok(n)
         } else {
-            self.file.read(buf, None)
+            self.read_object(buf, None)
+        }
+    }
+
+    /// Reads the object, leaving its access time alone under O_NOATIME.
+    fn read_object(&self, buf: &mut [u8], pos: Option<u64>) -> KResult<usize> {
+        if self.flags() & flags::O_NOATIME != 0 {
+            self.file.read_noatime(buf, pos)
+        } else {
+            self.file.read(buf, pos)
         }
     }
 
@@ -381,7 +397,7 @@ impl OpenFile {
         if !self.file.seekable() {
             return Err(Errno::ESPIPE);
         }
-        self.file.read(buf, Some(offset))
+        self.read_object(buf, Some(offset))
     }
 
     /// pwrite: writes at `offset` without moving the position.
