@@ -211,6 +211,12 @@ impl FileLike for DeviceNode {
         self.inner.ioctl(cmd, arg, user)
     }
 
+    /// The driver's fsync (a block device's syncs its data; character
+    /// devices and FIFOs have none: EINVAL).
+    fn sync(&self) -> KResult<()> {
+        self.inner.sync()
+    }
+
     fn poll(&self) -> IoEvents {
         self.inner.poll()
     }

@@ -17,6 +17,7 @@
 pub mod device;
 pub mod eventfd;
 pub mod flock;
+pub mod loopdev;
 pub mod mapped;
 pub mod pipe;
 pub mod tty;
@@ -103,12 +104,22 @@ pub mod mode {
     pub const S_IFIFO: u32 = 0o010000;
 }
 
-/// Access to the calling process's memory for ioctl arguments.
+/// The calling process as an ioctl sees it: its memory for the argument,
+/// its descriptors (LOOP_SET_FD names one) and its capabilities.
 pub trait UserAccess {
     /// Copies `buf.len()` bytes from user address `addr`.
     fn read(&self, addr: usize, buf: &mut [u8]) -> KResult<()>;
     /// Copies `buf` to user address `addr`.
     fn write(&self, addr: usize, buf: &[u8]) -> KResult<()>;
+    /// The open file description behind the caller's descriptor `fd`;
+    /// EBADF if there is none.
+    fn file(&self, _fd: i32) -> KResult<Arc<OpenFile>> {
+        Err(Errno::EBADF)
+    }
+    /// Whether the caller has capability `cap` in its effective set.
+    fn capable(&self, _cap: u32) -> bool {
+        false
+    }
 }
 
 /// One directory entry as getdents64 reports it.
