@@ -164,6 +164,14 @@ TEST(data_both_ways)
 	int ro = -1;
 	CHECK_RET(ioctl(dev, BLKROGET, &ro), 0);
 	CHECK_EQ(ro, 0);
+	/* The soft block size: doubled up to the page size while the size is
+	 * a multiple (set_init_blocksize). */
+	int bsz = 0;
+	CHECK_RET(ioctl(dev, BLKBSZGET, &bsz), 0);
+	CHECK_EQ(bsz, 4096);
+	unsigned short max_sectors = 0;
+	CHECK_RET(ioctl(dev, BLKSECTGET, &max_sectors), 0);
+	CHECK(max_sectors > 0);
 
 	/* The file's bytes through the device. */
 	char buf[4096];
@@ -172,6 +180,10 @@ TEST(data_both_ways)
 		CHECK_EQ(buf[i], pattern(8192 + i, 1));
 	CHECK_RET(lseek(dev, 0, SEEK_END), 65536);
 	CHECK_RET(read(dev, buf, 1), 0);
+	/* A block device's position stays inside it (fixed_size_llseek). */
+	CHECK_ERR(lseek(dev, 65537, SEEK_SET), EINVAL);
+	CHECK_ERR(lseek(dev, 1, SEEK_END), EINVAL);
+	CHECK_RET(lseek(dev, 0, SEEK_CUR), 65536);
 	CHECK_RET(pread(dev, buf, sizeof(buf), 65536 - 100), 100);
 	CHECK_RET(pread(dev, buf, sizeof(buf), 1 << 20), 0);
 
@@ -556,8 +568,11 @@ TEST(unprivileged)
 		CHECK_ERR(ioctl(rdonly, LOOP_SET_CAPACITY, 0), EPERM);
 		CHECK_RET(ioctl(rw, LOOP_SET_STATUS64, &info), 0);
 		CHECK_RET(ioctl(rw, LOOP_SET_CAPACITY, 0), 0);
-		/* Dropping the device's cache is for CAP_SYS_ADMIN (EACCES). */
+		/* Dropping the device's cache and making it read-only are for
+		 * CAP_SYS_ADMIN (EACCES). */
 		CHECK_ERR(ioctl(rw, BLKFLSBUF, 0), EACCES);
+		int on = 1;
+		CHECK_ERR(ioctl(rw, BLKROSET, &on), EACCES);
 		_exit(0);
 	}
 	t_wait_exit(pid, 0);
@@ -606,4 +621,24 @@ TEST(sysfs)
 	CHECK_ERR(access(path, F_OK), ENOENT);
 	snprintf(path, sizeof(path), "/sys/block/loop%d/dev", n);
 	CHECK_RET(access(path, F_OK), 0);
+}
+
+TEST(blkroset)
+{
+	const char *file = make_backing("roset.img", 4096, 11);
+	int n;
+	int dev = attach(file, O_RDWR, &n);
+	int on = 1, ro = 0;
+	CHECK_RET(ioctl(dev, BLKROSET, &on), 0);
+	CHECK_RET(ioctl(dev, BLKROGET, &ro), 0);
+	CHECK_EQ(ro, 1);
+	CHECK_ERR(pwrite(dev, "x", 1, 0), EPERM);
+	on = 0;
+	CHECK_RET(ioctl(dev, BLKROSET, &on), 0);
+	CHECK_RET(ioctl(dev, BLKROGET, &ro), 0);
+	CHECK_EQ(ro, 0);
+	CHECK_RET(pwrite(dev, "x", 1, 0), 1);
+	CHECK_ERR(ioctl(dev, BLKROSET, (void *)16), EFAULT);
+	close(dev);
+	check_free(n);
 }

@@ -203,6 +203,10 @@ impl FileLike for DeviceNode {
         self.inner.size()
     }
 
+    fn seek_limit(&self) -> Option<u64> {
+        self.inner.seek_limit()
+    }
+
     fn stat(&self) -> KResult<Kstat> {
         Ok(super::vfs::kstat_of(&self.node.metadata()?))
     }

@@ -88,8 +88,8 @@ const BLKBSZGET: u32 = 0x8008_1270;
 /// `_IOR(0x12, 114, size_t)`.
 const BLKGETSIZE64: u32 = 0x8008_1272;
 
-/// Read-ahead Linux reports for a loop device (128 KiB, in sectors).
-const READAHEAD_SECTORS: u64 = 256;
+/// Read-ahead Linux reports for a loop device (2.5 MiB, in sectors).
+const READAHEAD_SECTORS: u64 = 5120;
 /// Most sectors per request (the loop driver's max_hw_sectors).
 const MAX_SECTORS: u16 = 2560;
 
@@ -116,6 +116,9 @@ struct State {
     block_size: u32,
     /// Removed from the registry (LOOP_CTL_REMOVE).
     deleted: bool,
+    /// Set read-only with BLKROSET (the block device's `bd_read_only`,
+    /// kept across binds).
+    forced_read_only: bool,
 }
 
 /// One loop device.
@@ -227,6 +230,7 @@ fn add(index: Option<u32>) -> KResult<u32> {
                     size: 0,
                     block_size: 512,
                     deleted: false,
+                    forced_read_only: false,
                 }),
             }),
         );
@@ -340,9 +344,15 @@ impl LoopDevice {
         self.state.lock().size
     }
 
-    /// Whether the device is read-only.
+    /// Whether the device is read-only (bdev_read_only: bound read-only or
+    /// set so with BLKROSET).
     pub fn read_only(&self) -> bool {
-        self.state.lock().flags & loopinfo::LO_FLAGS_READ_ONLY != 0
+        let st = self.state.lock();
+        st.forced_read_only || st.flags & loopinfo::LO_FLAGS_READ_ONLY != 0
+    }
+
+    fn set_forced_read_only(&self, on: bool) {
+        self.state.lock().forced_read_only = on;
     }
 
     /// sysfs loop/ attributes: backing file path, offset, size limit,
@@ -362,7 +372,7 @@ impl LoopDevice {
             backing,
             offset: st.offset,
             size: st.size,
-            read_only: st.flags & loopinfo::LO_FLAGS_READ_ONLY != 0,
+            read_only: st.forced_read_only || st.flags & loopinfo::LO_FLAGS_READ_ONLY != 0,
         })
     }
 
@@ -665,7 +675,12 @@ impl LoopFile {
         let result = match cmd {
             BLKGETSIZE64 => put(user, arg, size.to_ne_bytes()),
             BLKGETSIZE => put(user, arg, ((size >> 9) as usize).to_ne_bytes()),
-            BLKSSZGET | BLKBSZGET => put(user, arg, (block_size as i32).to_ne_bytes()),
+            BLKSSZGET => put(user, arg, (block_size as i32).to_ne_bytes()),
+            BLKBSZGET => put(
+                user,
+                arg,
+                (soft_block_size(block_size, size) as i32).to_ne_bytes(),
+            ),
             BLKPBSZGET | BLKIOMIN => put(user, arg, block_size.to_ne_bytes()),
             BLKIOOPT | BLKDISCARDZEROES => put(user, arg, 0u32.to_ne_bytes()),
             BLKALIGNOFF => put(user, arg, 0i32.to_ne_bytes()),
@@ -675,9 +690,15 @@ impl LoopFile {
             BLKROGET => put(user, arg, i32::from(dev.read_only()).to_ne_bytes()),
             // Changing the read-only state and partition rescans need
             // CAP_SYS_ADMIN (EACCES); a loop device without LO_FLAGS_PARTSCAN
-            // has no partition table to read (EINVAL).
+            // has no partition table to read (EINVAL). A write to a device
+            // set read-only is EPERM, as one bound read-only.
             BLKROSET | BLKRRPART if !user.capable(CAP_SYS_ADMIN) => Err(Errno::EACCES),
-            BLKROSET => Err(Errno::EOPNOTSUPP),
+            BLKROSET => {
+                let mut v = [0u8; 4];
+                user.read(arg, &mut v)
+                    .map(|()| dev.set_forced_read_only(i32::from_ne_bytes(v) != 0))
+                    .map(|()| 0)
+            }
             BLKRRPART => Err(Errno::EINVAL),
             BLKFLSBUF => {
                 if !user.capable(CAP_SYS_ADMIN) {
@@ -696,6 +717,17 @@ impl LoopFile {
         };
         Some(result)
     }
+}
+
+/// The block size BLKBSZGET reports (block/bdev.c set_init_blocksize):
+/// the logical block size doubled while the device size stays a multiple,
+/// up to the page size.
+fn soft_block_size(logical: u32, size: u64) -> u32 {
+    let mut bsize = logical;
+    while bsize < 4096 && size & u64::from(bsize) == 0 {
+        bsize <<= 1;
+    }
+    bsize
 }
 
 /// Writes all of `buf` to the backing file at `pos`.
@@ -750,7 +782,10 @@ impl FileLike for LoopFile {
             Some(w) => (w.size, Some(w)),
             None => (0, None),
         };
-        if window.as_ref().is_some_and(|w| w.read_only) {
+        if window
+            .as_ref()
+            .map_or_else(|| self.dev.read_only(), |w| w.read_only)
+        {
             return Err(Errno::EPERM);
         }
         if buf.is_empty() {
@@ -770,6 +805,10 @@ impl FileLike for LoopFile {
 
     fn size(&self) -> KResult<u64> {
         Ok(self.dev.size())
+    }
+
+    fn seek_limit(&self) -> Option<u64> {
+        Some(self.dev.size())
     }
 
     fn stat(&self) -> KResult<Kstat> {

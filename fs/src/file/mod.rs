@@ -167,6 +167,12 @@ pub trait FileLike: Send + Sync + Any {
         Ok(0)
     }
 
+    /// The highest position lseek may set, for objects of a fixed size (a
+    /// block device: fixed_size_llseek, EINVAL past it); `None`: no limit.
+    fn seek_limit(&self) -> Option<u64> {
+        None
+    }
+
     /// Attributes for fstat.
     fn stat(&self) -> KResult<Kstat>;
 
@@ -458,7 +464,7 @@ impl OpenFile {
             }
         };
         let new = base.checked_add(offset).ok_or(Errno::EOVERFLOW)?;
-        if new < 0 {
+        if new < 0 || self.file.seek_limit().is_some_and(|max| new as u64 > max) {
             return Err(Errno::EINVAL);
         }
         *pos = new as u64;
