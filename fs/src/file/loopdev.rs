@@ -135,7 +135,8 @@ struct Window {
     read_only: bool,
 }
 
-static DEVICES: SpinLock<BTreeMap<u32, Arc<LoopDevice>>> = SpinLock::new(BTreeMap::new());
+/// The registry; a sleeping lock, as device state locks are taken under it.
+static DEVICES: Mutex<BTreeMap<u32, Arc<LoopDevice>>> = Mutex::new(BTreeMap::new());
 /// The devtmpfs roots that hold loop nodes.
 static DEV_DIRS: SpinLock<Vec<WeakDirEntry>> = SpinLock::new(Vec::new());
 
