@@ -5,7 +5,8 @@
 //! ([`fdtable`]), path parsing ([`path`]), the flock(2) lock table of one
 //! file ([`flock`]), SEEK_DATA/SEEK_HOLE over data ranges ([`seekhole`]), and two helpers of procfs: the parsing rules of
 //! /proc/sys writes ([`sysctl`]) and the stored-block gzip writer behind
-//! /proc/config.gz ([`gzip`]). With the `kernel` feature the
+//! /proc/config.gz ([`gzip`]), and the loop device's status structures
+//! ([`loopinfo`]). With the `kernel` feature the
 //! crate also provides the file objects behind descriptors ([`file`]: regular
 //! files and directories over the ArceOS VFS, pipes, the console tty and the
 //! simple character devices) and the in-memory filesystem used for /tmp,
@@ -22,6 +23,7 @@ pub mod eventpoll;
 pub mod fdtable;
 pub mod flock;
 pub mod gzip;
+pub mod loopinfo;
 pub mod mountopt;
 pub mod path;
 pub mod seekhole;

@@ -1,5 +1,6 @@
-//! Character devices: the console terminal and the memory devices, and the
-//! table that maps a device node's (major, minor) to its driver.
+//! Devices: the console terminal, the memory devices and the loop
+//! devices, and the tables that map a device node's (major, minor) to its
+//! driver (character and block numbers are separate name spaces).
 
 use alloc::{string::String, sync::Arc};
 
@@ -7,6 +8,7 @@ use ax_lazyinit::LazyInit;
 use starling_fs::file::{
     FileLike,
     device::MemDevice,
+    loopdev::{self, LOOP_CTRL_MINOR, LOOP_MAJOR, LoopControl},
     tty::{Tty, TtyFile},
 };
 
@@ -77,6 +79,16 @@ pub fn open_device(major: u32, minor: u32) -> KResult<Arc<dyn FileLike>> {
         }
         (5, 1) => Ok(TtyFile::open(console(), "/dev/console")),
         (4, 64) => Ok(TtyFile::open(console(), "/dev/ttyS0")),
+        (10, LOOP_CTRL_MINOR) => Ok(LoopControl::open()),
+        _ => Err(Errno::ENXIO),
+    }
+}
+
+/// Opens the block device with number (major, minor), for writing if
+/// `write`: the loop devices; ENXIO for any other number.
+pub fn open_block_device(major: u32, minor: u32, write: bool) -> KResult<Arc<dyn FileLike>> {
+    match major {
+        LOOP_MAJOR => loopdev::open(minor, write),
         _ => Err(Errno::ENXIO),
     }
 }
@@ -91,4 +103,5 @@ pub const DEVICE_NODES: &[(&str, u32, u32, u16)] = &[
     ("tty", 5, 0, 0o666),
     ("console", 5, 1, 0o600),
     ("ttyS0", 4, 64, 0o620),
+    ("loop-control", 10, LOOP_CTRL_MINOR, 0o600),
 ];

@@ -8,9 +8,9 @@
 //! resolve ends the copy and the helper returns EFAULT. An allegation from
 //! user space is never trusted.
 
-use alloc::{string::String, vec::Vec};
+use alloc::{string::String, sync::Arc, vec::Vec};
 
-use starling_fs::file::UserAccess;
+use starling_fs::file::{OpenFile, UserAccess};
 use starling_mm::aspace::Prot;
 
 use crate::{
@@ -181,7 +181,7 @@ pub fn read_string_array(addr: usize, max_total: usize) -> KResult<Vec<Vec<u8>>>
     Ok(out)
 }
 
-/// The calling process's memory, as the file layer sees it for ioctls.
+/// The calling process, as the file layer sees it for ioctls.
 pub struct CurrentUser;
 
 impl UserAccess for CurrentUser {
@@ -191,5 +191,14 @@ impl UserAccess for CurrentUser {
 
     fn write(&self, addr: usize, buf: &[u8]) -> KResult<()> {
         copy_to_user(addr, buf)
+    }
+
+    fn file(&self, fd: i32) -> KResult<Arc<OpenFile>> {
+        let thread = crate::task::current().ok_or(Errno::EBADF)?;
+        crate::syscall::fs::file_of(&thread, fd)
+    }
+
+    fn capable(&self, cap: u32) -> bool {
+        crate::task::current().is_some_and(|t| t.process.creds.lock().capable(cap))
     }
 }

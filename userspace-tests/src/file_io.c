@@ -341,6 +341,41 @@ TEST(o_noatime_owner_only)
 	t_wait_exit(pid, 0);
 }
 
+/* Sets a file's access and modification times to `t` seconds. */
+static void set_times(const char *p, time_t t)
+{
+	struct timespec ts[2] = { { t, 0 }, { t, 0 } };
+	CHECK_OK(utimensat(AT_FDCWD, p, ts, 0));
+}
+
+TEST(o_noatime_keeps_atime)
+{
+	/* touch_atime skips descriptions with O_NOATIME; with atime not newer
+	 * than mtime, relatime would move it on any other read. */
+	const char *p = t_make_file("keep_atime", "data", 0644);
+	struct stat st;
+	char c;
+	set_times(p, 1000);
+	int fd = CHECK_OK(open(p, O_RDONLY | O_NOATIME));
+	CHECK_RET(read(fd, &c, 1), 1);
+	CHECK_RET(pread(fd, &c, 1, 2), 1);
+	close(fd);
+	CHECK_OK(stat(p, &st));
+	CHECK_EQ(st.st_atime, 1000);
+	/* Set with F_SETFL, too. */
+	fd = CHECK_OK(open(p, O_RDONLY));
+	CHECK_OK(fcntl(fd, F_SETFL, O_NOATIME));
+	CHECK_RET(read(fd, &c, 1), 1);
+	CHECK_OK(stat(p, &st));
+	CHECK_EQ(st.st_atime, 1000);
+	/* Without the flag the read moves it. */
+	CHECK_OK(fcntl(fd, F_SETFL, 0));
+	CHECK_RET(read(fd, &c, 1), 1);
+	close(fd);
+	CHECK_OK(stat(p, &st));
+	CHECK(st.st_atime != 1000);
+}
+
 TEST(setgid_directory_group_inheritance)
 {
 	/* inode_init_owner: in a set-group-ID directory new files, FIFOs and

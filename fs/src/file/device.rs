@@ -209,12 +209,22 @@ impl FileLike for DeviceNode {
         self.inner.size()
     }
 
+    fn seek_limit(&self) -> Option<u64> {
+        self.inner.seek_limit()
+    }
+
     fn stat(&self) -> KResult<Kstat> {
         Ok(super::vfs::kstat_of(&self.node.metadata()?))
     }
 
     fn ioctl(&self, cmd: u32, arg: usize, user: &dyn super::UserAccess) -> KResult<usize> {
         self.inner.ioctl(cmd, arg, user)
+    }
+
+    /// The driver's fsync (a block device's syncs its data; character
+    /// devices and FIFOs have none: EINVAL).
+    fn sync(&self) -> KResult<()> {
+        self.inner.sync()
     }
 
     fn poll(&self) -> IoEvents {

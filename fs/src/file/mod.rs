@@ -19,6 +19,7 @@ pub mod device;
 pub mod epoll;
 pub mod eventfd;
 pub mod flock;
+pub mod loopdev;
 pub mod mapped;
 pub mod pipe;
 pub mod tty;
@@ -110,12 +111,22 @@ pub mod mode {
     pub const S_IFIFO: u32 = 0o010000;
 }
 
-/// Access to the calling process's memory for ioctl arguments.
+/// The calling process as an ioctl sees it: its memory for the argument,
+/// its descriptors (LOOP_SET_FD names one) and its capabilities.
 pub trait UserAccess {
     /// Copies `buf.len()` bytes from user address `addr`.
     fn read(&self, addr: usize, buf: &mut [u8]) -> KResult<()>;
     /// Copies `buf` to user address `addr`.
     fn write(&self, addr: usize, buf: &[u8]) -> KResult<()>;
+    /// The open file description behind the caller's descriptor `fd`;
+    /// EBADF if there is none.
+    fn file(&self, _fd: i32) -> KResult<Arc<OpenFile>> {
+        Err(Errno::EBADF)
+    }
+    /// Whether the caller has capability `cap` in its effective set.
+    fn capable(&self, _cap: u32) -> bool {
+        false
+    }
 }
 
 /// One directory entry as getdents64 reports it.
@@ -134,6 +145,13 @@ pub trait FileLike: Send + Sync + Any {
     /// Reads at the object's notion of "here" (streams) or at `pos`
     /// (seekable objects); returns bytes read, 0 at end of file.
     fn read(&self, buf: &mut [u8], pos: Option<u64>) -> KResult<usize>;
+
+    /// [`read`](Self::read) for a description with O_NOATIME: the file's
+    /// access time stays as it is. Objects that keep no access time read
+    /// as usual.
+    fn read_noatime(&self, buf: &mut [u8], pos: Option<u64>) -> KResult<usize> {
+        self.read(buf, pos)
+    }
 
     /// Writes; returns bytes written.
     fn write(&self, buf: &[u8], pos: Option<u64>) -> KResult<usize>;
@@ -154,6 +172,12 @@ pub trait FileLike: Send + Sync + Any {
     /// Size, for SEEK_END and O_APPEND.
     fn size(&self) -> KResult<u64> {
         Ok(0)
+    }
+
+    /// The highest position lseek may set, for objects of a fixed size (a
+    /// block device: fixed_size_llseek, EINVAL past it); `None`: no limit.
+    fn seek_limit(&self) -> Option<u64> {
+        None
     }
 
     /// Attributes for fstat.
@@ -375,12 +399,21 @@ impl OpenFile {
         }
         if self.file.seekable() {
             let mut pos = self.pos.lock();
-            let n = self.file.read(buf, Some(*pos))?;
+            let n = self.read_object(buf, Some(*pos))?;
             *pos += n as u64;
             self.pos_copy.store(*pos, Ordering::Release);
             Ok(n)
         } else {
-            self.file.read(buf, None)
+            self.read_object(buf, None)
+        }
+    }
+
+    /// Reads the object, leaving its access time alone under O_NOATIME.
+    fn read_object(&self, buf: &mut [u8], pos: Option<u64>) -> KResult<usize> {
+        if self.flags() & flags::O_NOATIME != 0 {
+            self.file.read_noatime(buf, pos)
+        } else {
+            self.file.read(buf, pos)
         }
     }
 
@@ -437,7 +470,7 @@ impl OpenFile {
         if !self.file.seekable() {
             return Err(Errno::ESPIPE);
         }
-        self.file.read(buf, Some(offset))
+        self.read_object(buf, Some(offset))
     }
 
     /// pwrite: writes at `offset` without moving the position.
@@ -493,7 +526,7 @@ impl OpenFile {
             }
         };
         let new = base.checked_add(offset).ok_or(Errno::EOVERFLOW)?;
-        if new < 0 {
+        if new < 0 || self.file.seek_limit().is_some_and(|max| new as u64 > max) {
             return Err(Errno::EINVAL);
         }
         *pos = new as u64;

@@ -245,6 +245,17 @@ impl FileLike for VfsFile {
         Ok(self.retry_busy(|| self.file.read_at(&mut *buf, pos))?)
     }
 
+    /// tmpfs reads straight from the node (it has no page cache) without
+    /// the access-time update; other file systems read as usual.
+    fn read_noatime(&self, buf: &mut [u8], pos: Option<u64>) -> KResult<usize> {
+        if self.generated.is_none()
+            && let Ok(tmp) = self.file.location().entry().downcast::<TmpFile>()
+        {
+            return Ok(tmp.read_at_noatime(buf, pos.unwrap_or(0))?);
+        }
+        self.read(buf, pos)
+    }
+
     fn write(&self, buf: &[u8], pos: Option<u64>) -> KResult<usize> {
         let pos = pos.unwrap_or(0);
         let written = self.retry_busy(|| self.file.write_at(buf, pos))?;

@@ -185,8 +185,14 @@ impl NodeOps for TmpFile {
     }
 }
 
-impl FileNodeOps for TmpFile {
-    fn read_at(&self, buf: &mut [u8], offset: u64) -> VfsResult<usize> {
+impl TmpFile {
+    /// `read_at` without the access-time update, for a description opened
+    /// with O_NOATIME (fs/inode.c touch_atime skips such files).
+    pub fn read_at_noatime(&self, buf: &mut [u8], offset: u64) -> VfsResult<usize> {
+        self.read(buf, offset, false)
+    }
+
+    fn read(&self, buf: &mut [u8], offset: u64, touch: bool) -> VfsResult<usize> {
         let now = self.inode.sb.now();
         let source = {
             let mut guard = self.inode.state.lock();
@@ -196,7 +202,7 @@ impl FileNodeOps for TmpFile {
                     let read = data.read(buf, offset);
                     // mm/filemap.c filemap_read: an empty request returns
                     // before touching atime.
-                    if !buf.is_empty() {
+                    if touch && !buf.is_empty() {
                         state.meta.touch_access(now);
                     }
                     ReadSource::Done(read)
@@ -214,6 +220,12 @@ impl FileNodeOps for TmpFile {
             ReadSource::Generated(read) => copy_at(&read(), buf, offset),
             ReadSource::Link(target) => copy_at(target().as_bytes(), buf, offset),
         })
+    }
+}
+
+impl FileNodeOps for TmpFile {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> VfsResult<usize> {
+        self.read(buf, offset, true)
     }
 
     fn write_at(&self, buf: &[u8], offset: u64) -> VfsResult<usize> {

@@ -111,6 +111,7 @@ pub fn start() {
     if let Err(e) = dev::init_console() {
         error!("boot: console setup failed: {e:?}");
     }
+    starling_fs::file::loopdev::init();
     mounts::mount_all();
     table::init_threads_max(memory_totals().0);
     crate::task::stats::start_load_sampler();

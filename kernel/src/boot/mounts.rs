@@ -111,6 +111,7 @@ pub fn populate_dev(dev_root: &Location) -> KResult<()> {
             ..Default::default()
         })?;
     }
+    starling_fs::file::loopdev::populate_dev(dev_root.entry());
     dev_root.create(
         "shm",
         NodeType::Directory,

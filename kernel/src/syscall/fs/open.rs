@@ -202,6 +202,10 @@ fn wrap_opened(
                     dev::open_device(meta.rdev.major(), meta.rdev.minor())?,
                     f.location().clone(),
                 ),
+                NodeType::BlockDevice if flags & O_PATH == 0 => DeviceNode::wrap(
+                    dev::open_block_device(meta.rdev.major(), meta.rdev.minor(), acc != O_RDONLY)?,
+                    f.location().clone(),
+                ),
                 NodeType::Fifo if flags & O_PATH == 0 => open_fifo(f.location(), flags)?,
                 _ => {
                     if flags & O_TRUNC != 0

@@ -138,13 +138,18 @@ fn write_from(
             });
             match r {
                 Ok(n) => part += n,
-                // A write cut at RLIMIT_FSIZE returns what it wrote.
+                // A write cut at RLIMIT_FSIZE, at a full file system or at
+                // the end of a block device returns what it wrote.
                 Err(e)
                     if done + part > 0
-                        && (e == Errno::ERESTARTSYS
-                            || e == Errno::EINTR
-                            || e == Errno::EAGAIN
-                            || e == Errno::EFBIG) =>
+                        && matches!(
+                            e,
+                            Errno::ERESTARTSYS
+                                | Errno::EINTR
+                                | Errno::EAGAIN
+                                | Errno::EFBIG
+                                | Errno::ENOSPC
+                        ) =>
                 {
                     return Ok(done + part);
                 }

@@ -4,7 +4,10 @@
 //! /sys/devices/system/cpu (online, possible, present: every CPU the
 //! runtime started; offline: none; kernel_max) and the active console under
 //! /sys/class/tty/console (busybox cttyhack finds the console's real tty
-//! there).
+//! there); and the loop devices under /sys/block and
+//! /sys/devices/virtual/block ([`block`]).
+
+mod block;
 
 use alloc::{format, string::String, sync::Arc};
 
@@ -24,6 +27,9 @@ pub fn populate(root: &DirEntry) -> VfsResult<()> {
     let devices = tmpfs::add_dir(root, "devices", 0o755)?;
     let system = tmpfs::add_dir(&devices, "system", 0o755)?;
     let cpu = tmpfs::add_dir(&system, "cpu", 0o755)?;
+    let virt = tmpfs::add_dir(&devices, "virtual", 0o755)?;
+    tmpfs::add_generated_dir(&virt, "block", 0o755, Arc::new(block::VirtualBlock))?;
+    tmpfs::add_generated_dir(root, "block", 0o755, Arc::new(block::BlockLinks))?;
     let range = || {
         let n = ax_hal::cpu_num();
         if n == 1 {
