@@ -24,6 +24,23 @@ __attribute__((constructor)) static void empty_argv_child(int argc,
 	_exit(argc == 1 && argv[0] && argv[0][0] == '\0' && !argv[1] ? 0 : 3);
 }
 
+/* The running-program side of etxtbsy_write_while_running: say so on
+ * stdout (a pipe), then wait to be killed. */
+__attribute__((constructor)) static void running_child(void)
+{
+	if (getenv("T_EXEC_CHAIN")) {
+		/* Become a shell that reports and sleeps. */
+		execl("/bin/sh", "sh", "-c", "echo r; exec sleep 30", (char *)NULL);
+		_exit(127);
+	}
+	if (!getenv("T_EXEC_RUNNING"))
+		return;
+	if (write(1, "r", 1) != 1)
+		_exit(3);
+	for (;;)
+		pause();
+}
+
 static const char *self(void)
 {
 	if (!strchr(t_argv[0], '/'))
@@ -251,6 +268,66 @@ TEST(etxtbsy_open_for_write)
 	}
 	t_wait_exit(pid, 5);
 	close(fd);
+}
+
+TEST(etxtbsy_write_while_running)
+{
+	/* exe_file_deny_write_access: while a program runs, its file cannot
+	 * be opened for writing (nor truncated by open); reading is fine, and
+	 * writing works again once the program has gone. */
+	const char *copy = strdup(t_path("running"));
+	int in = CHECK_OK(open(self(), O_RDONLY));
+	int out = CHECK_OK(open(copy, O_WRONLY | O_CREAT | O_TRUNC, 0755));
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		CHECK_RET(write(out, buf, (size_t)n), n);
+	close(in);
+	close(out);
+	struct stat before;
+	CHECK_OK(stat(copy, &before));
+	int ready[2];
+	CHECK_OK(pipe(ready));
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		dup2(ready[1], 1);
+		char *argv[] = { (char *)copy, NULL };
+		char *envp[] = { "T_EXEC_RUNNING=1", NULL };
+		execve(copy, argv, envp);
+		_exit(127);
+	}
+	close(ready[1]);
+	char c;
+	CHECK_RET(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	CHECK_ERR(open(copy, O_WRONLY), ETXTBSY);
+	CHECK_ERR(open(copy, O_RDWR | O_TRUNC), ETXTBSY);
+	struct stat during;
+	CHECK_OK(stat(copy, &during));
+	CHECK_EQ(during.st_size, before.st_size);
+	int fd = CHECK_OK(open(copy, O_RDONLY));
+	close(fd);
+	kill(pid, SIGKILL);
+	t_wait_signal(pid, SIGKILL);
+	fd = CHECK_OK(open(copy, O_WRONLY));
+	close(fd);
+	/* A program that execs another releases its own file at once. */
+	CHECK_OK(pipe(ready));
+	pid = t_fork();
+	if (pid == 0) {
+		dup2(ready[1], 1);
+		char *argv[] = { (char *)copy, NULL };
+		char *envp[] = { "T_EXEC_CHAIN=1", NULL };
+		execve(copy, argv, envp);
+		_exit(127);
+	}
+	close(ready[1]);
+	CHECK_RET(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	fd = CHECK_OK(open(copy, O_WRONLY));
+	close(fd);
+	kill(pid, SIGKILL);
+	t_wait_signal(pid, SIGKILL);
 }
 
 TEST(empty_argv_becomes_empty_string)

@@ -131,17 +131,55 @@ pub struct VfsFile {
     hidden: Mutex<Option<(Location, String)>>,
 }
 
-/// How many open file descriptions may write a node; execve refuses such a
-/// file with ETXTBSY. Kept in the node's user data.
+/// Linux's `i_writecount` of a node, kept in its user data: positive, the
+/// number of descriptions open for writing; negative, the number of
+/// address spaces running it as their program (deny_write_access). Each
+/// side refuses the other with ETXTBSY.
 #[derive(Default)]
-pub struct Writers(core::sync::atomic::AtomicUsize);
+pub struct Writers(core::sync::atomic::AtomicIsize);
 
 impl Writers {
-    /// Whether any description open for writing exists for `loc`.
-    pub fn busy(loc: &Location) -> bool {
-        loc.user_data()
-            .get::<Writers>()
-            .is_some_and(|w| w.0.load(core::sync::atomic::Ordering::Acquire) > 0)
+    fn of(loc: &Location) -> Arc<Self> {
+        loc.user_data().get_or_insert_with(Writers::default)
+    }
+
+    /// get_write_access: one more writer, unless the file is running.
+    fn get_write(loc: &Location) -> KResult<Arc<Self>> {
+        use core::sync::atomic::Ordering::{AcqRel, Acquire};
+        let w = Self::of(loc);
+        w.0.try_update(AcqRel, Acquire, |v| (v >= 0).then_some(v + 1))
+            .map_err(|_| Errno::ETXTBSY)?;
+        Ok(w)
+    }
+}
+
+/// A node denied to writers while an address space runs it (Linux's
+/// exe_file_deny_write_access); dropping the guard allows them again.
+pub struct DenyWrite(Arc<Writers>);
+
+impl DenyWrite {
+    /// deny_write_access: ETXTBSY if a description may write `loc`.
+    pub fn acquire(loc: &Location) -> KResult<Self> {
+        use core::sync::atomic::Ordering::{AcqRel, Acquire};
+        let w = Writers::of(loc);
+        w.0.try_update(AcqRel, Acquire, |v| (v <= 0).then_some(v - 1))
+            .map_err(|_| Errno::ETXTBSY)?;
+        Ok(Self(w))
+    }
+}
+
+impl Clone for DenyWrite {
+    /// One more address space running the file (fork): it is denied
+    /// already, so this cannot fail.
+    fn clone(&self) -> Self {
+        self.0.0.fetch_sub(1, core::sync::atomic::Ordering::AcqRel);
+        Self(self.0.clone())
+    }
+}
+
+impl Drop for DenyWrite {
+    fn drop(&mut self) {
+        self.0.0.fetch_add(1, core::sync::atomic::Ordering::AcqRel);
     }
 }
 
@@ -154,16 +192,14 @@ impl Drop for VfsFile {
 }
 
 impl VfsFile {
-    /// Wraps an opened VFS file; `writable` when it was opened for writing.
-    pub fn new(file: File, path: String, writable: bool) -> Arc<Self> {
-        let writer = writable.then(|| {
-            let w = file
-                .location()
-                .user_data()
-                .get_or_insert_with(Writers::default);
-            w.0.fetch_add(1, core::sync::atomic::Ordering::AcqRel);
-            w
-        });
+    /// Wraps an opened VFS file; `writable` when it was opened for writing
+    /// (ETXTBSY while the file runs as a program).
+    pub fn new(file: File, path: String, writable: bool) -> KResult<Arc<Self>> {
+        let writer = if writable {
+            Some(Writers::get_write(file.location())?)
+        } else {
+            None
+        };
         let generated = file
             .location()
             .entry()
@@ -174,21 +210,25 @@ impl VfsFile {
                 read,
                 snapshot: Mutex::new(None),
             });
-        Arc::new(Self {
+        Ok(Arc::new(Self {
             file,
             path,
             generated,
             writer,
             hidden: Mutex::new(None),
-        })
+        }))
     }
 
     /// Wraps an O_TMPFILE file opened for writing; `hidden` is the
     /// directory and name that stand in for "no name" (see the field).
-    pub fn new_tmpfile(file: File, path: String, hidden: Option<(Location, String)>) -> Arc<Self> {
-        let this = Self::new(file, path, true);
+    pub fn new_tmpfile(
+        file: File,
+        path: String,
+        hidden: Option<(Location, String)>,
+    ) -> KResult<Arc<Self>> {
+        let this = Self::new(file, path, true)?;
         *this.hidden.lock() = hidden;
-        this
+        Ok(this)
     }
 
     /// Takes the hidden name of an O_TMPFILE file (see [`new_tmpfile`]),

@@ -182,6 +182,7 @@ fn spawn_init(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> KResult<()>
     }
     let mm = Mm::new(image.aspace);
     *mm.info.lock() = image.info;
+    *mm.exe_deny.lock() = Some(image.deny_write);
     let process = Process::new(
         pid,
         Weak::new(),

@@ -11,6 +11,7 @@ mod stack;
 use alloc::{string::String, sync::Arc, vec::Vec};
 
 use ax_fs_ng::vfs::{FsContext, OpenOptions, OpenResult};
+use starling_fs::file::vfs::DenyWrite;
 use starling_mm::aspace::{AddrSpace, MappedFile};
 
 use crate::{
@@ -29,6 +30,8 @@ pub struct Image {
     pub argv: Vec<Vec<u8>>,
     /// Where the program's parts are, for /proc/PID/stat.
     pub info: ImageInfo,
+    /// The executable denied to writers while the image runs (ETXTBSY).
+    pub deny_write: DenyWrite,
 }
 
 /// Maximum `#!` nesting (Linux's BINPRM_MAX_RECURSION).
@@ -73,7 +76,7 @@ fn open_executable(
     ctx: &FsContext,
     path: &str,
     creds: &Creds,
-) -> KResult<(ax_fs_ng::vfs::File, String)> {
+) -> KResult<(ax_fs_ng::vfs::File, String, DenyWrite)> {
     let mut opts = OpenOptions::new();
     opts.read(true);
     let file = match opts.open(ctx, path)? {
@@ -87,16 +90,15 @@ fn open_executable(
     if !may_exec(&meta, creds) {
         return Err(Errno::EACCES);
     }
-    // A file open for writing cannot be executed (deny_write_access).
-    if starling_fs::file::vfs::Writers::busy(file.location()) {
-        return Err(Errno::ETXTBSY);
-    }
+    // A file open for writing cannot be executed, and a file being
+    // executed cannot be opened for writing (deny_write_access).
+    let deny = DenyWrite::acquire(file.location())?;
     let abs = file
         .location()
         .absolute_path()
         .map(|p| String::from(p.as_str()))
         .unwrap_or_else(|_| String::from(path));
-    Ok((file, abs))
+    Ok((file, abs, deny))
 }
 
 fn load_depth(
@@ -107,7 +109,10 @@ fn load_depth(
     creds: &Creds,
     depth: usize,
 ) -> KResult<Image> {
-    let (file, abs) = open_executable(ctx, path, creds)?;
+    // A script is denied to writers while its interpreter loads (the
+    // guard drops when this level returns); the program that runs keeps
+    // its own in the image.
+    let (file, abs, deny_write) = open_executable(ctx, path, creds)?;
     let mut head = alloc::vec![0u8; 256];
     let n = file.read_at(&mut head[..], 0)?;
     head.truncate(n);
@@ -170,5 +175,6 @@ fn load_depth(
         path: abs,
         argv,
         info,
+        deny_write,
     })
 }

@@ -100,6 +100,19 @@ fn mm_shared(thread: &Arc<Thread>) -> bool {
         .any(|p| !Arc::ptr_eq(p, process) && p.mm().is_some_and(|other| Arc::ptr_eq(&other, &mm)))
 }
 
+/// Lets writers at the program file of `mm`, which `process` stops using
+/// (exit_mm, exec), unless another process still runs in that memory
+/// (CLONE_VM). The scheduler's token keeps the address space itself alive
+/// until the task is freed, so this cannot wait for its drop.
+pub fn release_exe(process: &Arc<Process>, mm: &Arc<super::mm::Mm>) {
+    let shared = table::all_processes()
+        .iter()
+        .any(|p| !Arc::ptr_eq(p, process) && p.mm().is_some_and(|other| Arc::ptr_eq(&other, mm)));
+    if !shared {
+        drop(mm.exe_deny.lock().take());
+    }
+}
+
 fn process_exit(process: &Arc<Process>, status: i32) {
     process.vfork_done.complete();
     process.real_timer.cancel();
@@ -114,6 +127,15 @@ fn process_exit(process: &Arc<Process>, status: i32) {
     let mm = process.mm.lock().take();
     if let Some(mm) = &mm {
         process.note_rss(mm);
+        // The scheduler's token keeps the address space until the task is
+        // freed; the program file is released for writers now (exit_mm),
+        // unless another process still runs in this memory (CLONE_VM).
+        let shared = table::all_processes().iter().any(|p| {
+            !Arc::ptr_eq(p, process) && p.mm().is_some_and(|other| Arc::ptr_eq(&other, mm))
+        });
+        if !shared {
+            drop(mm.exe_deny.lock().take());
+        }
     }
     drop(mm);
     if !process.pid_ns.is_root() && process.is_ns_init() {

@@ -15,7 +15,10 @@ use core::sync::atomic::AtomicU32;
 
 use ax_runtime::thread::{AddressSpaceCpuState, TaskAddressSpace};
 use ax_sync::{Mutex, SpinLock};
-use starling_fs::file::mapped::{BUSY_ATTEMPTS, RELIEVE_AFTER, back_off};
+use starling_fs::file::{
+    mapped::{BUSY_ATTEMPTS, RELIEVE_AFTER, back_off},
+    vfs::DenyWrite,
+};
 use starling_mm::aspace::{AddrSpace, FaultOutcome, MappingSpace, MemObject, Prot, TlbFlusher};
 
 use crate::error::{Errno, KResult};
@@ -52,6 +55,9 @@ pub struct Mm {
     /// membarrier(2) registrations of this address space (the
     /// MEMBARRIER_CMD_REGISTER_* bits); a new image starts with none.
     pub membarrier: AtomicU32,
+    /// The program file, denied to writers while this address space
+    /// exists (ETXTBSY); a fork's copy holds it too.
+    pub exe_deny: SpinLock<Option<DenyWrite>>,
 }
 
 impl Mm {
@@ -66,6 +72,7 @@ impl Mm {
             info: SpinLock::new(ImageInfo::default()),
             cpu_state,
             membarrier: AtomicU32::new(0),
+            exe_deny: SpinLock::new(None),
         });
         for object in objects {
             mm.attach(&*object);

@@ -208,13 +208,16 @@ fn wrap_opened(
                 ),
                 NodeType::Fifo if flags & O_PATH == 0 => open_fifo(f.location(), flags)?,
                 _ => {
+                    // Write access first (ETXTBSY for a running program),
+                    // then the truncation, as do_open.
+                    let file = VfsFile::new(f, shown, acc != O_RDONLY && flags & O_PATH == 0)?;
                     if flags & O_TRUNC != 0
                         && acc != O_RDONLY
                         && meta.node_type == NodeType::RegularFile
                     {
-                        f.set_len(0)?;
+                        file.truncate(0)?;
                     }
-                    VfsFile::new(f, shown, acc != O_RDONLY && flags & O_PATH == 0)
+                    file
                 }
             }
         }

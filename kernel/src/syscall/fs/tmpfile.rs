@@ -165,7 +165,7 @@ pub fn open_tmpfile(
         }
     };
     let open = OpenFile::new(
-        VfsFile::new_tmpfile(file, shown, hidden),
+        VfsFile::new_tmpfile(file, shown, hidden)?,
         flags | O_LARGEFILE,
     );
     open.set_opener(creds.fsuid, creds.fsgid);

@@ -185,6 +185,7 @@ fn clone_as(sc: &mut SyscallContext<'_>, args: &CloneArgs, tid: i32, ns: &Arc<Pi
             let child_space = old.aspace.lock().fork()?;
             let mm = Mm::new(child_space);
             *mm.info.lock() = *old.info.lock();
+            *mm.exe_deny.lock() = old.exe_deny.lock().clone();
             mm
         };
         let files = if flags & CLONE_FILES != 0 {

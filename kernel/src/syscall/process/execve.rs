@@ -41,10 +41,12 @@ pub fn exec(
     unshare_files(process);
     let mm = Mm::new(image.aspace);
     *mm.info.lock() = image.info;
+    *mm.exe_deny.lock() = Some(image.deny_write);
     let token = mm.task_token()?;
     let old = process.mm.lock().replace(mm);
     if let Some(old) = &old {
         process.note_rss(old);
+        crate::task::exit::release_exe(process, old);
     }
     ax_runtime::thread::switch_current_address_space(token).map_err(|e| {
         error!("execve: switching address space failed: {e:?}");
