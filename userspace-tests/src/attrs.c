@@ -58,6 +58,21 @@ TEST(chmod_family)
 	CHECK_EQ(st_of(f).st_mode & 07777, 0644);
 }
 
+TEST(chmod_of_a_symlink)
+{
+	/* Linux 6.6: a symlink's mode cannot change (EOPNOTSUPP), also when
+	 * reached through the magic link of an O_PATH descriptor. */
+	const char *f = make("target", "x", 0644);
+	CHECK_RET(symlink("target", t_path("sl")), 0);
+	int fd = (int)CHECK_OK(open(t_path("sl"), O_PATH | O_NOFOLLOW));
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	CHECK_ERR(chmod(proc, 0), EOPNOTSUPP);
+	CHECK_ERR(fchmodat(AT_FDCWD, t_path("sl"), 0, AT_SYMLINK_NOFOLLOW), EOPNOTSUPP);
+	CHECK_EQ(st_of(f).st_mode & 07777, 0644);
+	close(fd);
+}
+
 TEST(chmod_needs_ownership)
 {
 	CHECK_RET(chmod(t_tmpdir(), 0755), 0);
@@ -182,6 +197,8 @@ TEST(utimensat_errors)
 	CHECK_ERR(utimensat(AT_FDCWD, t_path("missing"), ok, 0), ENOENT);
 	CHECK_ERR(syscall(SYS_utimensat, AT_FDCWD, f, (struct timespec *)1, 0), EFAULT);
 	CHECK_ERR(utimensat(-1, "rel", ok, 0), EBADF);
+	/* A NULL path works on a descriptor, not at AT_FDCWD. */
+	CHECK_ERR(syscall(SYS_utimensat, AT_FDCWD, NULL, ok, 0), EFAULT);
 }
 
 TEST(utimensat_permissions)

@@ -83,6 +83,11 @@ static void expect_read_only(const char *d)
 	CHECK_ERR(rename(p, q), EROFS);
 	CHECK_ERR(chmod(p, 0600), EROFS);
 	CHECK_ERR(symlink("x", q), EROFS);
+	/* EROFS comes before any ownership rule, and access(W_OK) says so. */
+	CHECK_ERR(chown(p, 65534, 65534), EROFS);
+	CHECK_ERR(utimensat(AT_FDCWD, p, NULL, 0), EROFS);
+	CHECK_ERR(access(p, W_OK), EROFS);
+	CHECK_OK(access(p, R_OK));
 	/* Reading is fine. */
 	int fd = CHECK_OK(open(p, O_RDONLY));
 	close(fd);
@@ -116,6 +121,37 @@ TEST(read_only_and_remount)
 	snprintf(p, sizeof(p), "%s/x", d);
 	CHECK_ERR(open(p, O_WRONLY | O_CREAT, 0600), EROFS);
 	CHECK_OK(umount(d));
+}
+
+TEST(dotdot_crosses_mounts)
+{
+	/* ".." from the root of a mount is the parent of its mount point;
+	 * a mount point's inode is the mounted root's, not the directory's. */
+	const char *d = strdup(mnt_dir("dd"));
+	struct stat under, over, up, parent;
+	CHECK_OK(stat(d, &under));
+	CHECK_OK(stat(t_tmpdir(), &parent));
+	CHECK_OK(mount("none", d, "tmpfs", 0, NULL));
+	CHECK_OK(stat(d, &over));
+	CHECK(over.st_dev != under.st_dev || over.st_ino != under.st_ino);
+	char p[512];
+	snprintf(p, sizeof(p), "%s/..", d);
+	CHECK_OK(stat(p, &up));
+	CHECK_EQ(up.st_dev, parent.st_dev);
+	CHECK_EQ(up.st_ino, parent.st_ino);
+	/* And from inside, through chdir. */
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		CHECK_OK(chdir(d));
+		struct stat st;
+		CHECK_OK(stat("..", &st));
+		CHECK_EQ(st.st_ino, parent.st_ino);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+	CHECK_OK(umount(d));
+	CHECK_OK(stat(d, &over));
+	CHECK_EQ(over.st_ino, under.st_ino);
 }
 
 TEST(proc_instance)

@@ -74,8 +74,23 @@ fn update_node(node: &Location, update: MetadataUpdate) -> KResult<()> {
     Ok(())
 }
 
+/// EROFS for a change to a node on a read-only mount (mnt_want_write),
+/// checked before the permission rules.
+fn writable_mount(node: &Location) -> KResult<()> {
+    if node.is_readonly() {
+        Err(Errno::EROFS)
+    } else {
+        Ok(())
+    }
+}
+
 fn chmod(sc: &SyscallContext<'_>, node: &Location, mode: u32) -> SysResult {
+    writable_mount(node)?;
     let meta = node.metadata()?;
+    // Linux 6.6 (attr: block mode changes of symlinks): EOPNOTSUPP.
+    if meta.node_type == axfs_ng_vfs::NodeType::Symlink {
+        return Err(Errno::EOPNOTSUPP);
+    }
     let creds = sc.thread.process.creds.lock().clone();
     if !creds.capable(CAP_FOWNER) && creds.fsuid != meta.uid {
         return Err(Errno::EPERM);
@@ -122,6 +137,7 @@ pub fn sys_fchmod(sc: &mut SyscallContext<'_>, fd: i32, mode: u32) -> SysResult 
 }
 
 fn chown(sc: &SyscallContext<'_>, node: &Location, uid: u32, gid: u32) -> SysResult {
+    writable_mount(node)?;
     let meta = node.metadata()?;
     let creds = sc.thread.process.creds.lock().clone();
     let new_uid = if uid == u32::MAX { meta.uid } else { uid };
@@ -216,8 +232,12 @@ pub fn sys_utimensat(
             (a, m) => Some((a.map(|t| t.0), m.map(|t| t.0))),
         }
     };
-    // utimensat with a NULL path operates on dirfd (Linux extension).
+    // utimensat with a NULL path operates on dirfd (Linux extension); at
+    // AT_FDCWD the NULL is a bad name (EFAULT).
     let node = if path == 0 {
+        if dirfd == AT_FDCWD {
+            return Err(Errno::EFAULT);
+        }
         node_of_fd(sc, dirfd)?
     } else {
         node_at(sc, dirfd, path, flags)?
@@ -234,6 +254,7 @@ fn set_times(
     node: &Location,
     explicit: Option<(Option<Duration>, Option<Duration>)>,
 ) -> SysResult {
+    writable_mount(node)?;
     let now = ax_hal::time::wall_time();
     let (atime, mtime) = explicit.unwrap_or((Some(now), Some(now)));
     let meta = node.metadata()?;
@@ -286,6 +307,9 @@ pub fn sys_futimesat(
         Some((tv(times)?, tv(times + 16)?))
     };
     let node = if path == 0 {
+        if dirfd == AT_FDCWD {
+            return Err(Errno::EFAULT);
+        }
         node_of_fd(sc, dirfd)?
     } else {
         node_at(sc, dirfd, path, 0)?

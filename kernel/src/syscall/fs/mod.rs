@@ -104,11 +104,18 @@ pub fn check_search(creds: &Creds, loc: &Location) -> VfsResult<()> {
 /// checks with may_lookup.
 pub fn lookup_as(creds: &Creds, ctx: &FsContext, path: &str, follow: bool) -> KResult<Location> {
     let check = |dir: &Location| check_search(creds, dir);
-    Ok(if follow {
-        ctx.resolve_checked(path, check)?
-    } else {
-        ctx.resolve_no_follow_checked(path, check)?
-    })
+    let last = ctx.resolve_no_follow_checked(path, check)?;
+    if !follow {
+        return Ok(last);
+    }
+    // A final /proc/PID/fd/N is a magic link: it leads to the open file
+    // itself (even a symlink opened O_PATH), not through its text.
+    if let Some(file) = crate::procfs::magic_link_file(&last)
+        && let Some(loc) = tmpfile::location_of(&file)
+    {
+        return Ok(loc);
+    }
+    Ok(ctx.resolve_checked(path, check)?)
 }
 
 /// [`lookup_as`] with the calling thread's credentials.

@@ -14,17 +14,18 @@ use crate::{
 /// The attributes of `path` relative to `dirfd` (AT_EMPTY_PATH: of `dirfd`).
 fn stat_at(sc: &SyscallContext<'_>, dirfd: i32, path: usize, flags: u32) -> KResult<Kstat> {
     let creds = sc.thread.process.creds.lock().clone();
-    stat_at_as(sc, &creds, dirfd, path, flags)
+    stat_at_as(sc, &creds, dirfd, path, flags).map(|(st, _)| st)
 }
 
-/// [`stat_at`] with the path walked as `creds` (faccessat: the real ids).
+/// [`stat_at`] with the path walked as `creds` (faccessat: the real ids);
+/// also whether the node is on a read-only mount.
 fn stat_at_as(
     sc: &SyscallContext<'_>,
     creds: &Creds,
     dirfd: i32,
     path: usize,
     flags: u32,
-) -> KResult<Kstat> {
+) -> KResult<(Kstat, bool)> {
     if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -35,13 +36,16 @@ fn stat_at_as(
         }
         if dirfd == super::AT_FDCWD {
             let ctx = sc.thread.process.fs().lock().clone();
-            return Ok(kstat_of(&ctx.current_dir().metadata()?));
+            let cwd = ctx.current_dir();
+            return Ok((kstat_of(&cwd.metadata()?), cwd.is_readonly()));
         }
-        return file_of(sc.thread, dirfd)?.file().stat();
+        let file = file_of(sc.thread, dirfd)?;
+        let read_only = super::tmpfile::location_of(&file).is_some_and(|l| l.is_readonly());
+        return Ok((file.file().stat()?, read_only));
     }
     let ctx = at_context(sc.thread, dirfd, &path)?;
     let loc = super::lookup_as(creds, &ctx, &path, flags & AT_SYMLINK_NOFOLLOW == 0)?;
-    Ok(kstat_of(&loc.metadata()?))
+    Ok((kstat_of(&loc.metadata()?), loc.is_readonly()))
 }
 
 /// fstat(2).
@@ -174,7 +178,7 @@ pub fn sys_faccessat2(
     walker.fsuid = uid;
     walker.fsgid = gid;
     walker.caps.effective = caps;
-    let st = stat_at_as(
+    let (st, read_only) = stat_at_as(
         sc,
         &walker,
         dirfd,
@@ -183,6 +187,12 @@ pub fn sys_faccessat2(
     )?;
     let perm = st.mode & 0o777;
     let is_dir = st.mode & 0o170000 == 0o040000;
+    // W_OK on a read-only mount: EROFS for files, directories and
+    // symlinks (devices and FIFOs are not written through the mount).
+    let kind = st.mode & 0o170000;
+    if mode & 2 != 0 && matches!(kind, 0o100000 | 0o040000 | 0o120000) && read_only {
+        return Err(Errno::EROFS);
+    }
     let ok = if caps & (1 << crate::task::creds::CAP_DAC_OVERRIDE) != 0 {
         mode & 1 == 0 || perm & 0o111 != 0 || is_dir
     } else {
