@@ -4,31 +4,10 @@
  * ECONNREFUSED/ENOTCONN/EMSGSIZE/EPERM, the receive queue limit, blocking
  * receive, and seqpacket connections.
  */
-#include "test.h"
+#include "unix_test.h"
 
-#include <poll.h>
-#include <stddef.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/un.h>
-
-static socklen_t abstract_addr(struct sockaddr_un *a, const char *tag)
-{
-	memset(a, 0, sizeof(*a));
-	a->sun_family = AF_UNIX;
-	int n = snprintf(a->sun_path + 1, sizeof(a->sun_path) - 1,
-			 "starling-dg-%d-%s", (int)getpid(), tag);
-	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
-}
-
-static socklen_t path_addr(struct sockaddr_un *a, const char *path)
-{
-	memset(a, 0, sizeof(*a));
-	a->sun_family = AF_UNIX;
-	snprintf(a->sun_path, sizeof(a->sun_path), "%s", path);
-	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
-}
 
 /* A datagram socket bound to an abstract name. */
 static int bound_dgram(const char *tag, struct sockaddr_un *a, socklen_t *len)
