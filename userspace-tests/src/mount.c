@@ -100,6 +100,8 @@ TEST(read_only_and_remount)
 	char p[512];
 	snprintf(p, sizeof(p), "%s/file", d);
 	int fd = CHECK_OK(open(p, O_WRONLY | O_CREAT, 0644));
+	/* Not while a description may still write there. */
+	CHECK_ERR(mount(NULL, d, "tmpfs", MS_REMOUNT | MS_RDONLY, NULL), EBUSY);
 	close(fd);
 	/* Remounted read-only: EROFS for every change, "ro" in mounts. */
 	CHECK_OK(mount(NULL, d, "tmpfs", MS_REMOUNT | MS_RDONLY, NULL));

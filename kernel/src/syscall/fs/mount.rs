@@ -223,6 +223,27 @@ const PER_MOUNT: u64 = MS_NOSUID
     | MS_NODIRATIME
     | MS_STRICTATIME;
 
+/// Whether any process holds a description open for writing on the file
+/// system of `root` (`mount_only`: on that mount).
+fn open_for_write(root: &Location, mount_only: bool) -> bool {
+    let same = |loc: &Location| {
+        if mount_only {
+            alloc::sync::Arc::ptr_eq(loc.mountpoint(), root.mountpoint())
+        } else {
+            core::ptr::addr_eq(loc.filesystem(), root.filesystem())
+        }
+    };
+    crate::task::table::all_processes().iter().any(|p| {
+        let files = p.files();
+        let table = files.lock();
+        table.iter().any(|(_, file, _)| {
+            file.writable()
+                && !file.is_path()
+                && super::tmpfile::location_of(file).is_some_and(|loc| same(&loc))
+        })
+    })
+}
+
 /// MS_REMOUNT (do_remount / do_reconfigure_mnt): `dir` must be the root of
 /// a mount (EINVAL). With MS_BIND only the mount's own read-only state and
 /// flags change; otherwise the file system's read-only state too (every
@@ -240,6 +261,11 @@ fn remount(dir: &Location, flags: u64, data: usize) -> SysResult {
         starling_fs::mountopt::parse_tmpfs(&text, total)?;
     }
     let readonly = flags & MS_RDONLY != 0;
+    // sb_prepare_remount_readonly / mnt_make_readonly: EBUSY while a
+    // description may still write through this file system (or mount).
+    if readonly && !dir.is_readonly() && open_for_write(dir, flags & MS_BIND != 0) {
+        return Err(Errno::EBUSY);
+    }
     if flags & MS_BIND != 0 {
         mp.set_readonly(readonly);
     } else {
