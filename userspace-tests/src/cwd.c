@@ -9,6 +9,8 @@
 
 #include <grp.h>
 #include <limits.h>
+#include <sched.h>
+#include <sys/mount.h>
 
 static long raw_getcwd(char *buf, size_t size)
 {
@@ -376,4 +378,30 @@ TEST(chroot_proc_links)
 	CHECK_STREQ(buf, want);
 	kill(pid, SIGKILL);
 	t_wait_signal(pid, SIGKILL);
+}
+
+TEST(chroot_mounts_file)
+{
+	/* /proc/self/mounts lists only mounts below the root, by their paths
+	 * from there. */
+	const char *jail = make_jail("jail4");
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		(void)unshare(CLONE_NEWNS);
+		int proc = open("/proc", O_RDONLY | O_DIRECTORY);
+		if (proc < 0)
+			t_skip("no /proc");
+		CHECK_RET(chroot(jail), 0);
+		CHECK_RET(mount("jailfs", "/sub", "tmpfs", 0, NULL), 0);
+		int fd = (int)CHECK_OK(openat(proc, "self/mounts", O_RDONLY));
+		char text[4096];
+		ssize_t n = CHECK_OK(read(fd, text, sizeof(text) - 1));
+		text[n] = '\0';
+		close(fd);
+		CHECK_MSG(strncmp(text, "jailfs /sub tmpfs ", 18) == 0 && !strchr(text, '\n')[1],
+			  "mounts: \"%s\"", text);
+		CHECK_RET(umount("/sub"), 0);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
 }

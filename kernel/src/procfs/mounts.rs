@@ -54,16 +54,26 @@ fn derived_options(readonly: bool, flags: u32) -> String {
     opts
 }
 
-/// The text of /proc/PID/mounts for a process with filesystem context `ctx`.
+/// The text of /proc/PID/mounts for a process with filesystem context `ctx`:
+/// the mounts of its namespace below its root directory, with their paths
+/// as seen from there (show_vfsmnt skips the others after chroot).
 pub fn mounts_text(ctx: &FsContext) -> String {
     let mut mounts: Vec<_> = ctx.mount_namespace().walk_tree();
     mounts.sort_by_key(|(id, _, _)| *id);
+    let root = ctx
+        .root_dir()
+        .absolute_path()
+        .map_or_else(|_| String::from("/"), |p| String::from(p.as_str()));
     let mut s = String::new();
     for (id, _, mp) in mounts {
-        let target = mp
+        let global = mp
             .location()
             .and_then(|loc| loc.absolute_path().ok())
             .map_or_else(|| String::from("/"), |p| String::from(p.as_str()));
+        let Some(seen) = starling_fs::path::within_root(root.as_bytes(), global.as_bytes()) else {
+            continue;
+        };
+        let target = String::from_utf8_lossy(seen).into_owned();
         let root = mp.root_location();
         let fstype = String::from(root.filesystem().name());
         let opts = crate::boot::mount_options(id).unwrap_or_else(|| {
