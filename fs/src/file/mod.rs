@@ -22,6 +22,7 @@ pub mod flock;
 pub mod loopdev;
 pub mod mapped;
 pub mod pipe;
+pub mod pty;
 pub mod tty;
 pub mod unix;
 pub mod vfs;

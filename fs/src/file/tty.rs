@@ -25,7 +25,7 @@ use ax_sync::SpinLock;
 use axpoll::{IoEvents, PollSource, SharedRegistrationSink};
 use axpoll_set::PollSet;
 
-use super::{FileLike, Kstat, UserAccess, mode};
+use super::{FileLike, Kstat, UserAccess, mode, pty::PtyLink};
 use crate::{Errno, KResult};
 
 /// Kernel `struct termios` (asm-generic and x86: 36 bytes).
@@ -151,17 +151,29 @@ struct State {
     winsize: [u16; 4],
 }
 
-/// The console terminal.
+/// Where a terminal's output goes.
+enum Output {
+    /// The serial console.
+    Console(TaskConsoleOutput),
+    /// A pseudo-terminal's master.
+    Pty(Arc<PtyLink>),
+}
+
+/// A terminal: the console, or the slave side of a pseudo-terminal.
 pub struct Tty {
     state: SpinLock<State>,
-    output: TaskConsoleOutput,
+    output: Output,
+    /// The pty master went away: reads see end of file, writes EIO.
+    hung_up: core::sync::atomic::AtomicBool,
     readable: PollSet,
     fg_pgrp: AtomicI32,
     session: AtomicI32,
     jobs: SpinLock<Option<Arc<dyn JobControl>>>,
 }
 
+const SIGHUP: i32 = 1;
 const SIGINT: i32 = 2;
+const SIGCONT: i32 = 18;
 const SIGQUIT: i32 = 3;
 const SIGTTIN: i32 = 21;
 const SIGTTOU: i32 = 22;
@@ -190,6 +202,15 @@ const FIONBIO: u32 = 0x5421;
 impl Tty {
     /// Creates the console terminal writing to `output`.
     pub fn new(output: TaskConsoleOutput) -> Arc<Self> {
+        Self::with_output(Output::Console(output))
+    }
+
+    /// Creates a pseudo-terminal's slave side, writing to its master.
+    pub fn new_pty(link: Arc<PtyLink>) -> Arc<Self> {
+        Self::with_output(Output::Pty(link))
+    }
+
+    fn with_output(output: Output) -> Arc<Self> {
         Arc::new(Self {
             state: SpinLock::new(State {
                 termios: Termios::standard(),
@@ -199,6 +220,7 @@ impl Tty {
                 winsize: [24, 80, 0, 0],
             }),
             output,
+            hung_up: core::sync::atomic::AtomicBool::new(false),
             readable: PollSet::new(),
             fg_pgrp: AtomicI32::new(0),
             session: AtomicI32::new(0),
@@ -268,7 +290,46 @@ impl Tty {
     }
 
     fn emit(&self, bytes: &[u8]) {
-        let _ = self.output.write_all(bytes);
+        match &self.output {
+            Output::Console(out) => {
+                let _ = out.write_all(bytes);
+            }
+            Output::Pty(link) => link.push_echo(bytes),
+        }
+    }
+
+    /// The pty link, for a pseudo-terminal's slave.
+    fn pty(&self) -> Option<&Arc<PtyLink>> {
+        match &self.output {
+            Output::Pty(link) => Some(link),
+            Output::Console(_) => None,
+        }
+    }
+
+    /// The master of this pseudo-terminal closed (tty_vhangup): readers
+    /// see end of file, writers EIO, and the foreground group (and the
+    /// session's leader) get SIGHUP.
+    pub fn hang_up(&self) {
+        self.hung_up.store(true, Ordering::Release);
+        // SAFETY: task context, no lock held.
+        unsafe { self.readable.wake_all(IoEvents::IN | IoEvents::HUP) };
+        if let Some(jobs) = self.jobs() {
+            let fg = self.foreground();
+            if fg > 0 {
+                jobs.signal_group(fg, SIGHUP);
+                jobs.signal_group(fg, SIGCONT);
+            }
+            let sid = self.session();
+            if sid > 0 && sid != fg {
+                jobs.signal_group(sid, SIGHUP);
+            }
+        }
+        self.session.store(0, Ordering::Release);
+        self.fg_pgrp.store(0, Ordering::Release);
+    }
+
+    fn is_hung_up(&self) -> bool {
+        self.hung_up.load(Ordering::Acquire)
     }
 
     /// Feeds one received byte through the line discipline.
@@ -476,15 +537,20 @@ fn onlcr(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A descriptor's view of the console terminal.
+/// A descriptor's view of a terminal.
 pub struct TtyFile {
     tty: Arc<Tty>,
-    name: &'static str,
+    name: String,
 }
 
 impl TtyFile {
     /// Opens the terminal under one of its names.
     pub fn open(tty: &Arc<Tty>, name: &'static str) -> Arc<dyn FileLike> {
+        Self::open_named(tty, String::from(name))
+    }
+
+    /// [`open`](Self::open) with a name made at run time (/dev/pts/N).
+    pub fn open_named(tty: &Arc<Tty>, name: String) -> Arc<dyn FileLike> {
         Arc::new(Self {
             tty: tty.clone(),
             name,
@@ -498,14 +564,23 @@ impl FileLike for TtyFile {
         if buf.is_empty() {
             return Ok(0);
         }
-        self.tty.do_read(buf)
+        match self.tty.do_read(buf) {
+            Err(Errno::EAGAIN) if self.tty.is_hung_up() => Ok(0),
+            other => other,
+        }
     }
 
     fn write(&self, buf: &[u8], _pos: Option<u64>) -> KResult<usize> {
+        if self.tty.is_hung_up() {
+            return Err(Errno::EIO);
+        }
         if self.tty.state.lock().termios.lflag & TOSTOP != 0 {
             self.tty.check_background(SIGTTOU)?;
         }
         let oflag = self.tty.state.lock().termios.oflag;
+        if let Some(link) = self.tty.pty() {
+            return link.write_output(buf, oflag & OPOST != 0 && oflag & ONLCR != 0);
+        }
         if oflag & OPOST != 0 && oflag & ONLCR != 0 && buf.contains(&b'\n') {
             self.tty.emit(&onlcr(buf));
         } else {
@@ -515,9 +590,10 @@ impl FileLike for TtyFile {
     }
 
     fn stat(&self) -> KResult<Kstat> {
-        let (major, minor) = match self.name {
-            "/dev/console" => (5, 1),
-            "/dev/tty" => (5, 0),
+        let (major, minor) = match (self.name.as_str(), self.tty.pty()) {
+            (_, Some(link)) => (u64::from(super::pty::PTS_MAJOR), u64::from(link.index())),
+            ("/dev/console", _) => (5, 1),
+            ("/dev/tty", _) => (5, 0),
             _ => (4, 64),
         };
         Ok(Kstat {
@@ -652,20 +728,38 @@ impl FileLike for TtyFile {
         } else {
             !st.ready.is_empty()
         };
-        let mut ev = IoEvents::OUT | IoEvents::WRNORM;
+        drop(st);
+        let mut ev = IoEvents::empty();
+        if self.tty.pty().is_none_or(|link| link.has_room()) {
+            ev |= IoEvents::OUT | IoEvents::WRNORM;
+        }
         if readable {
             ev |= IoEvents::IN | IoEvents::RDNORM;
+        }
+        if self.tty.is_hung_up() {
+            ev |= IoEvents::IN | IoEvents::HUP;
         }
         ev
     }
 
     unsafe fn register_poll(&self, sink: &mut dyn SharedRegistrationSink, events: IoEvents) {
         // SAFETY: forwarded contract.
-        unsafe { sink.register_shared(&self.tty.readable as &dyn PollSource, events) };
+        unsafe {
+            sink.register_shared(&self.tty.readable as &dyn PollSource, events);
+            if let Some(link) = self.tty.pty() {
+                link.register_writable(sink, events);
+            }
+        }
+    }
+
+    fn release(&self) {
+        if let Some(link) = self.tty.pty() {
+            link.slave_close();
+        }
     }
 
     fn path(&self) -> String {
-        String::from(self.name)
+        self.name.clone()
     }
 
     fn as_any(&self) -> &dyn Any {

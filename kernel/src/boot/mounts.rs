@@ -119,13 +119,14 @@ pub fn populate_dev(dev_root: &Location) -> KResult<()> {
         0,
         0,
     )?;
-    dev_root.create(
+    let pts = dev_root.create(
         "pts",
         NodeType::Directory,
         NodePermission::from_bits_truncate(0o755),
         0,
         0,
     )?;
+    dev::add_pts_dir(&pts);
     for (name, target) in [
         ("fd", "/proc/self/fd"),
         ("stdin", "/proc/self/fd/0"),
