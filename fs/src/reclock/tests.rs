@@ -490,31 +490,47 @@ impl Rng {
     }
 }
 
-/// Cells of the model: bytes 0..64, and cell 64 standing for [64, EOF].
-const CELLS: usize = 65;
 const OWNERS: [LockOwner; 4] = [P1, P2, O1, O2];
 
-/// The range of cells `[a, b]`.
-fn cells(a: usize, b: usize) -> LockRange {
-    let end = if b == CELLS - 1 { EOF } else { b as u64 };
-    r(a as u64, end)
+/// Per owner, per cell: the lock held there. A cell is the bytes from its
+/// start to the next cell's start, the last one to EOF. Written from the
+/// rules: a lock request is granted when no other owner holds an
+/// incompatible lock on any of its bytes, and then sets every byte; an
+/// unlock clears every byte.
+struct Model {
+    starts: Vec<u64>,
+    held: Vec<Vec<Option<LockType>>>,
 }
-
-fn random_cells(rng: &mut Rng) -> (usize, usize) {
-    let a = rng.below(CELLS as u64) as usize;
-    let b = a + rng.below((CELLS - a) as u64) as usize;
-    (a, b)
-}
-
-/// Per owner, per cell: the lock held there. Written from the rules: a lock
-/// request is granted when no other owner holds an incompatible lock on any
-/// of its bytes, and then sets every byte; an unlock clears every byte.
-struct Model([[Option<LockType>; CELLS]; OWNERS.len()]);
 
 impl Model {
+    fn new(starts: Vec<u64>) -> Self {
+        let held = alloc::vec![alloc::vec![None; starts.len()]; OWNERS.len()];
+        Self { starts, held }
+    }
+
+    fn cells(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// The bytes of cells `a..=b`.
+    fn range(&self, a: usize, b: usize) -> LockRange {
+        let end = match self.starts.get(b + 1) {
+            Some(next) => next - 1,
+            None => EOF,
+        };
+        r(self.starts[a], end)
+    }
+
+    fn random_cells(&self, rng: &mut Rng) -> (usize, usize) {
+        let n = self.cells();
+        let a = rng.below(n as u64) as usize;
+        let b = a + rng.below((n - a) as u64) as usize;
+        (a, b)
+    }
+
     fn conflicts(&self, o: usize, kind: LockType, a: usize, b: usize) -> bool {
         (0..OWNERS.len()).filter(|&p| p != o).any(|p| {
-            self.0[p][a..=b]
+            self.held[p][a..=b]
                 .iter()
                 .flatten()
                 .any(|held| !held.compatible(kind))
@@ -525,16 +541,16 @@ impl Model {
     fn locks(&self, o: usize) -> Vec<(LockType, u64, u64)> {
         let mut out: Vec<(LockType, u64, u64)> = Vec::new();
         let mut c = 0;
-        while c < CELLS {
-            let Some(kind) = self.0[o][c] else {
+        while c < self.cells() {
+            let Some(kind) = self.held[o][c] else {
                 c += 1;
                 continue;
             };
             let start = c;
-            while c + 1 < CELLS && self.0[o][c + 1] == Some(kind) {
+            while c + 1 < self.cells() && self.held[o][c + 1] == Some(kind) {
                 c += 1;
             }
-            let range = cells(start, c);
+            let range = self.range(start, c);
             out.push((kind, range.start(), range.end()));
             c += 1;
         }
@@ -555,7 +571,7 @@ fn check(t: &RecordLocks, model: &Model, rng: &mut Rng, full: bool, at: &str) {
         }
     }
     let probe = |o: usize, kind: LockType, a: usize, b: usize| {
-        let range = cells(a, b);
+        let range = model.range(a, b);
         let got = t.test(OWNERS[o], Request::Lock(kind), range);
         assert_eq!(
             got.is_some(),
@@ -571,23 +587,23 @@ fn check(t: &RecordLocks, model: &Model, rng: &mut Rng, full: bool, at: &str) {
             assert_eq!(Some(&found), first, "{at}: not the first conflict");
         }
         let own = t.test(OWNERS[o], U, range);
-        let model_own = model.0[o][a..=b].iter().any(Option::is_some);
+        let model_own = model.held[o][a..=b].iter().any(Option::is_some);
         assert_eq!(own.is_some(), model_own, "{at} own {o} {a}..={b}");
     };
     for o in 0..OWNERS.len() {
         for kind in [Rd, Wr] {
             if full {
-                for a in 0..CELLS {
-                    for b in a..CELLS {
+                for a in 0..model.cells() {
+                    for b in a..model.cells() {
                         probe(o, kind, a, b);
                     }
                 }
             } else {
-                for c in 0..CELLS {
+                for c in 0..model.cells() {
                     probe(o, kind, c, c);
                 }
                 for _ in 0..8 {
-                    let (a, b) = random_cells(rng);
+                    let (a, b) = model.random_cells(rng);
                     probe(o, kind, a, b);
                 }
             }
@@ -595,47 +611,49 @@ fn check(t: &RecordLocks, model: &Model, rng: &mut Rng, full: bool, at: &str) {
     }
 }
 
-/// Random requests from four owners, two POSIX and two OFD, over 64 bytes
-/// and the tail to EOF, compared with the per-byte model after every step.
-#[test]
-fn random_operations_match_byte_model() {
+/// Runs `steps` random requests from four owners, two POSIX and two OFD,
+/// over ranges made of whole cells of `starts`, comparing the table with
+/// the model after every step; returns how many lock requests were
+/// granted and refused.
+fn run_against_model(starts: &[u64], seeds: u64, steps: usize) -> (usize, usize) {
     let (mut granted, mut refused) = (0, 0);
-    for seed in 0..12 {
+    for seed in 0..seeds {
         let mut rng = Rng(seed);
         let mut t = RecordLocks::new();
-        let mut model = Model([[None; CELLS]; OWNERS.len()]);
-        for step in 0..400 {
+        let mut model = Model::new(starts.to_vec());
+        for step in 0..steps {
             let at = format!("seed {seed} step {step}");
             let o = rng.below(OWNERS.len() as u64) as usize;
             let owner = OWNERS[o];
             let pid = o as i32 + 100;
-            let (a, b) = random_cells(&mut rng);
+            let (a, b) = model.random_cells(&mut rng);
+            let range = model.range(a, b);
             let op = rng.below(20);
             if op == 0 {
                 t.remove_owner(owner);
-                model.0[o] = [None; CELLS];
+                model.held[o].fill(None);
             } else {
                 let request = match op % 3 {
                     0 => U,
                     1 => R,
                     _ => W,
                 };
-                let got = t.set(owner, pid, request, cells(a, b));
+                let got = t.set(owner, pid, request, range);
                 match request {
                     Request::Lock(kind) if model.conflicts(o, kind, a, b) => {
                         refused += 1;
                         let err = got.expect_err(&at);
                         assert_ne!(err.holder.owner(), owner, "{at}");
-                        assert!(err.holder.range().overlaps(cells(a, b)), "{at}");
+                        assert!(err.holder.range().overlaps(range), "{at}");
                     }
                     Request::Lock(kind) => {
                         granted += 1;
                         assert_eq!(got, Ok(()), "{at}");
-                        model.0[o][a..=b].fill(Some(kind));
+                        model.held[o][a..=b].fill(Some(kind));
                     }
                     Request::Unlock => {
                         assert_eq!(got, Ok(()), "{at}");
-                        model.0[o][a..=b].fill(None);
+                        model.held[o][a..=b].fill(None);
                     }
                 }
             }
@@ -651,9 +669,41 @@ fn random_operations_match_byte_model() {
             check(&t, &model, &mut rng, step % 50 == 49, &at);
         }
     }
+    (granted, refused)
+}
+
+/// Bytes 0..64 one by one, and the tail [64, EOF].
+#[test]
+fn random_operations_match_byte_model() {
+    let starts: Vec<u64> = (0..=64).collect();
+    let (granted, refused) = run_against_model(&starts, 12, 400);
     // Both outcomes are common enough to exercise the rules.
     assert!(
         granted > 500 && refused > 500,
+        "{granted} granted, {refused} refused"
+    );
+}
+
+/// Ranges that start and end at the edges of u64 and of `off_t`, where a
+/// careless `end + 1` or `start - 1` would overflow.
+#[test]
+fn random_operations_at_the_edges_of_u64() {
+    let half = i64::MAX as u64;
+    let starts = [
+        0,
+        1,
+        2,
+        100,
+        half - 1,
+        half,
+        half + 1,
+        u64::MAX - 2,
+        u64::MAX - 1,
+        u64::MAX,
+    ];
+    let (granted, refused) = run_against_model(&starts, 12, 300);
+    assert!(
+        granted > 300 && refused > 300,
         "{granted} granted, {refused} refused"
     );
 }
