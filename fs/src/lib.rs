@@ -3,7 +3,8 @@
 //! The pure, host-testable logic builds everywhere: the Linux errno type
 //! shared by all layers ([`errno`]), the per-process descriptor table
 //! ([`fdtable`]), path parsing ([`path`]), the flock(2) lock table of one
-//! file ([`flock`]), SEEK_DATA/SEEK_HOLE over data ranges ([`seekhole`]), and two helpers of procfs: the parsing rules of
+//! file ([`flock`]), the fcntl(2) record-lock table of one file
+//! ([`reclock`]), SEEK_DATA/SEEK_HOLE over data ranges ([`seekhole`]), and two helpers of procfs: the parsing rules of
 //! /proc/sys writes ([`sysctl`]) and the stored-block gzip writer behind
 //! /proc/config.gz ([`gzip`]), and the loop device's status structures
 //! ([`loopinfo`]). With the `kernel` feature the
@@ -26,6 +27,7 @@ pub mod gzip;
 pub mod loopinfo;
 pub mod mountopt;
 pub mod path;
+pub mod reclock;
 pub mod seekhole;
 pub mod sysctl;
 pub mod unix;
