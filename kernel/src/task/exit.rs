@@ -172,6 +172,15 @@ fn process_exit(process: &Arc<Process>, status: i32) {
         let act = parent.actions.lock()[(SIGCHLD - 1) as usize];
         act.handler == SIG_IGN || act.flags & SA_NOCLDWAIT != 0
     });
+    // An auto-reaped child leaves its parent's list before it becomes a
+    // zombie: a wait running on another CPU must never collect it.
+    if autoreap && let Some(parent) = &parent {
+        parent
+            .tree
+            .lock()
+            .children
+            .retain(|c| !Arc::ptr_eq(c, process));
+    }
     process.tree.lock().state = ProcState::Zombie { status };
 
     if process.pid == 1 {
@@ -182,11 +191,6 @@ fn process_exit(process: &Arc<Process>, status: i32) {
         return;
     };
     if autoreap {
-        parent
-            .tree
-            .lock()
-            .children
-            .retain(|c| !Arc::ptr_eq(c, process));
         table::remove_process(process.pid);
     } else {
         let (code, st) = if status & 0x7f == 0 {
