@@ -221,3 +221,26 @@ TEST(statx_errors)
 	CHECK_ERR(raw_statx(AT_FDCWD, longname, 0, 0, &stx), ENAMETOOLONG);
 	close(fd);
 }
+
+TEST(statx_mount_root_and_id)
+{
+	struct statx root, proc, self, file;
+	CHECK_RET(raw_statx(AT_FDCWD, "/", 0, STATX_BASIC_STATS | STATX_MNT_ID, &root), 0);
+	CHECK_RET(raw_statx(AT_FDCWD, "/proc", 0, STATX_BASIC_STATS | STATX_MNT_ID, &proc), 0);
+	CHECK_RET(raw_statx(AT_FDCWD, "/proc/self/status", 0, STATX_BASIC_STATS | STATX_MNT_ID, &self), 0);
+	int fd = make("sxm", 0600, 1);
+	close(fd);
+	CHECK_RET(raw_statx(AT_FDCWD, t_path("sxm"), 0, STATX_BASIC_STATS, &file), 0);
+	/* The mask always says whether MOUNT_ROOT is known; mount roots have it. */
+	CHECK(root.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT);
+	CHECK(root.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+	CHECK(proc.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+	CHECK(file.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT);
+	CHECK(!(file.stx_attributes & STATX_ATTR_MOUNT_ROOT));
+	CHECK(!(self.stx_attributes & STATX_ATTR_MOUNT_ROOT));
+	/* Mount ids: one per mount. */
+	CHECK(root.stx_mask & STATX_MNT_ID);
+	CHECK(proc.stx_mask & STATX_MNT_ID);
+	CHECK_EQ(proc.stx_mnt_id, self.stx_mnt_id);
+	CHECK(proc.stx_mnt_id != root.stx_mnt_id);
+}

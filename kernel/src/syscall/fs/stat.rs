@@ -17,15 +17,34 @@ fn stat_at(sc: &SyscallContext<'_>, dirfd: i32, path: usize, flags: u32) -> KRes
     stat_at_as(sc, &creds, dirfd, path, flags).map(|(st, _)| st)
 }
 
+/// What a stat-like lookup found besides the attributes: the node's mount.
+#[derive(Clone, Copy, Default)]
+struct MountFacts {
+    read_only: bool,
+    /// The node is the root of its mount (STATX_ATTR_MOUNT_ROOT).
+    mount_root: bool,
+    mount_id: u64,
+}
+
+impl MountFacts {
+    fn of(loc: &axfs_ng_vfs::Location) -> Self {
+        Self {
+            read_only: loc.is_readonly(),
+            mount_root: loc.is_root_of_mount(),
+            mount_id: loc.mountpoint().mount_id(),
+        }
+    }
+}
+
 /// [`stat_at`] with the path walked as `creds` (faccessat: the real ids);
-/// also whether the node is on a read-only mount.
+/// also the node's mount facts (none for objects on no mount).
 fn stat_at_as(
     sc: &SyscallContext<'_>,
     creds: &Creds,
     dirfd: i32,
     path: usize,
     flags: u32,
-) -> KResult<(Kstat, bool)> {
+) -> KResult<(Kstat, MountFacts)> {
     if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -37,15 +56,17 @@ fn stat_at_as(
         if dirfd == super::AT_FDCWD {
             let ctx = sc.thread.process.fs().lock().clone();
             let cwd = ctx.current_dir();
-            return Ok((kstat_of(&cwd.metadata()?), cwd.is_readonly()));
+            return Ok((kstat_of(&cwd.metadata()?), MountFacts::of(cwd)));
         }
         let file = file_of(sc.thread, dirfd)?;
-        let read_only = super::tmpfile::location_of(&file).is_some_and(|l| l.is_readonly());
-        return Ok((file.file().stat()?, read_only));
+        let facts = super::tmpfile::location_of(&file)
+            .map(|l| MountFacts::of(&l))
+            .unwrap_or_default();
+        return Ok((file.file().stat()?, facts));
     }
     let ctx = at_context(sc.thread, dirfd, &path)?;
     let loc = super::lookup_as(creds, &ctx, &path, flags & AT_SYMLINK_NOFOLLOW == 0)?;
-    Ok((kstat_of(&loc.metadata()?), loc.is_readonly()))
+    Ok((kstat_of(&loc.metadata()?), MountFacts::of(&loc)))
 }
 
 /// fstat(2).
@@ -83,13 +104,23 @@ pub fn sys_statx(
     if flags & AT_STATX_SYNC_TYPE == AT_STATX_SYNC_TYPE || mask & STATX_RESERVED != 0 {
         return Err(Errno::EINVAL);
     }
-    let st = stat_at(sc, dirfd, path, flags & !AT_STATX_SYNC_TYPE)?;
+    let creds = sc.thread.process.creds.lock().clone();
+    let (st, facts) = stat_at_as(sc, &creds, dirfd, path, flags & !AT_STATX_SYNC_TYPE)?;
+    const STATX_MNT_ID: u32 = 0x1000;
+    const STATX_ATTR_MOUNT_ROOT: u64 = 0x2000;
     let mut b = [0u8; 256];
     let put32 =
         |b: &mut [u8; 256], off: usize, v: u32| b[off..off + 4].copy_from_slice(&v.to_ne_bytes());
     let put64 =
         |b: &mut [u8; 256], off: usize, v: u64| b[off..off + 8].copy_from_slice(&v.to_ne_bytes());
-    put32(&mut b, 0, 0x7ff); // STATX_BASIC_STATS
+    // STATX_BASIC_STATS and the mount id; of the attributes, only
+    // STATX_ATTR_MOUNT_ROOT is known (and always reported in the mask).
+    put32(&mut b, 0, 0x7ff | STATX_MNT_ID);
+    put64(&mut b, 56, STATX_ATTR_MOUNT_ROOT);
+    if facts.mount_root {
+        put64(&mut b, 8, STATX_ATTR_MOUNT_ROOT);
+    }
+    put64(&mut b, 144, facts.mount_id);
     put32(&mut b, 4, st.blksize);
     put32(&mut b, 16, st.nlink);
     put32(&mut b, 20, st.uid);
@@ -178,7 +209,7 @@ pub fn sys_faccessat2(
     walker.fsuid = uid;
     walker.fsgid = gid;
     walker.caps.effective = caps;
-    let (st, read_only) = stat_at_as(
+    let (st, facts) = stat_at_as(
         sc,
         &walker,
         dirfd,
@@ -190,7 +221,7 @@ pub fn sys_faccessat2(
     // W_OK on a read-only mount: EROFS for files, directories and
     // symlinks (devices and FIFOs are not written through the mount).
     let kind = st.mode & 0o170000;
-    if mode & 2 != 0 && matches!(kind, 0o100000 | 0o040000 | 0o120000) && read_only {
+    if mode & 2 != 0 && matches!(kind, 0o100000 | 0o040000 | 0o120000) && facts.read_only {
         return Err(Errno::EROFS);
     }
     let ok = if caps & (1 << crate::task::creds::CAP_DAC_OVERRIDE) != 0 {
