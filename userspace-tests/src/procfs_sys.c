@@ -1,5 +1,5 @@
 /*
- * The system-wide /proc files and /sys in Linux's formats: mounts,
+ * The system-wide /proc files and /sys in Linux's formats: mounts, mountinfo,
  * filesystems, cpuinfo, meminfo, stat, loadavg, uptime, /proc/sys entries
  * and config.gz, each checked against what the kernel reports through
  * system calls. Reads are also made one byte at a time and at offsets,
@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/sysinfo.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 /* ---- mounts, filesystems -------------------------------------------- */
@@ -45,6 +46,34 @@ TEST(mounts_match_and_are_fstab_lines)
 		lines++;
 	}
 	CHECK(lines >= 2 && root && proc);
+}
+
+TEST(mountinfo_lines_and_mount_ids)
+{
+	/* show_mountinfo: "id parent major:minor root point opts [tags] -
+	 * type source superopts"; the ids are statx's stx_mnt_id. */
+	static char buf[BIG];
+	read_file("/proc/self/mountinfo", buf, sizeof(buf));
+	struct statx sx;
+	CHECK_RET(syscall(SYS_statx, AT_FDCWD, "/proc", 0, STATX_MNT_ID, &sx), 0);
+	int proc = 0, lines = 0;
+	for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
+		static char root[4096], point[4096], opts[4096], type[64];
+		unsigned long long id, parent;
+		unsigned maj, min;
+		CHECK_MSG(sscanf(l, "%llu %llu %u:%u %4095s %4095s %4095s", &id, &parent, &maj, &min,
+				 root, point, opts) == 7,
+			  "bad mountinfo line \"%s\"", l);
+		const char *dash = strstr(l, " - ");
+		CHECK_MSG(dash && sscanf(dash, " - %63s", type) == 1, "no \" - type\" in \"%s\"", l);
+		CHECK(strncmp(opts, "rw", 2) == 0 || strncmp(opts, "ro", 2) == 0);
+		if (strcmp(point, "/proc") == 0 && strcmp(type, "proc") == 0) {
+			proc = 1;
+			CHECK_EQ(id, sx.stx_mnt_id);
+		}
+		lines++;
+	}
+	CHECK(lines >= 2 && proc);
 }
 
 TEST(filesystems_lists_proc_and_tmpfs)

@@ -1,5 +1,5 @@
-//! /proc/PID/mounts (and /proc/mounts, a link to self/mounts) and
-//! /proc/filesystems.
+//! /proc/PID/mounts (and /proc/mounts, a link to self/mounts),
+//! /proc/PID/mountinfo and /proc/filesystems.
 //!
 //! The mount list is the process's mount namespace as the VFS holds it, in
 //! mount order (ascending mount id), one `fs_spec fs_file fs_vfstype
@@ -88,6 +88,67 @@ pub fn mounts_text(ctx: &FsContext) -> String {
             mangle(&target),
             fstype,
             opts
+        ));
+    }
+    s
+}
+
+/// The text of /proc/PID/mountinfo (show_mountinfo): per mount its id, its
+/// parent's id, the device of its file system, the root of the mount
+/// within that file system (always "/": there are no bind mounts), the
+/// mount point as `ctx` sees it, the per-mount options, no optional fields
+/// (no mount is shared), then "-", the type, the source and the file
+/// system's options. The ids are statx's stx_mnt_id.
+pub fn mountinfo_text(ctx: &FsContext) -> String {
+    let mut mounts: Vec<_> = ctx.mount_namespace().walk_tree();
+    mounts.sort_by_key(|(id, _, _)| *id);
+    let root = ctx
+        .root_dir()
+        .absolute_path()
+        .map_or_else(|_| String::from("/"), |p| String::from(p.as_str()));
+    let mut s = String::new();
+    for (id, parent, mp) in mounts {
+        let global = mp
+            .location()
+            .and_then(|loc| loc.absolute_path().ok())
+            .map_or_else(|| String::from("/"), |p| String::from(p.as_str()));
+        let Some(seen) = starling_fs::path::within_root(root.as_bytes(), global.as_bytes()) else {
+            continue;
+        };
+        let target = String::from_utf8_lossy(seen).into_owned();
+        let mount_root = mp.root_location();
+        let fstype = String::from(mount_root.filesystem().name());
+        let dev = mount_root.metadata().map_or(0, |m| m.device);
+        let (major, minor) = ((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00));
+        // The recorded options split into the generic, per-mount ones and
+        // the file system's own (size=, mode=, ...); without a record the
+        // per-mount ones come from the mount's flags.
+        let is_generic = |o: &str| {
+            matches!(o, "rw" | "ro" | "relatime" | "strictatime")
+                || MOUNT_FLAG_NAMES.iter().any(|(_, n)| *n == o)
+        };
+        let fs_ro = mp.is_filesystem_readonly();
+        let mut super_opts = String::from(if fs_ro { "ro" } else { "rw" });
+        let per_mount = match crate::boot::mount_options(id) {
+            Some(recorded) => {
+                let mut generic = Vec::new();
+                for o in recorded.split(',').filter(|o| !o.is_empty()) {
+                    if is_generic(o) {
+                        generic.push(o);
+                    } else {
+                        super_opts.push(',');
+                        super_opts.push_str(o);
+                    }
+                }
+                generic.join(",")
+            }
+            None => derived_options(mp.is_readonly() || fs_ro, mp.mount_flags()),
+        };
+        let parent = if parent == 0 { id } else { parent };
+        s.push_str(&format!(
+            "{id} {parent} {major}:{minor} / {} {per_mount} - {fstype} {} {super_opts}\n",
+            mangle(&target),
+            mangle(mp.source()),
         ));
     }
     s

@@ -185,6 +185,7 @@ const ENTRIES: &[(&str, NodeType)] = &[
     ("status", NodeType::RegularFile),
     ("maps", NodeType::RegularFile),
     ("mounts", NodeType::RegularFile),
+    ("mountinfo", NodeType::RegularFile),
     ("fd", NodeType::Directory),
     ("fdinfo", NodeType::Directory),
     ("oom_score_adj", NodeType::RegularFile),
@@ -324,6 +325,9 @@ impl GeneratedDir for PidDir {
             }),
             "mounts" => task_file(target, whole, |t| {
                 super::mounts::mounts_text(&t.process.fs().lock())
+            }),
+            "mountinfo" => task_file(target, whole, |t| {
+                super::mounts::mountinfo_text(&t.process.fs().lock())
             }),
             "fd" => GeneratedNode::dir(0o500, Arc::new(fd::FdDir { pid })),
             "fdinfo" => GeneratedNode::dir(0o500, Arc::new(fd::FdinfoDir { pid })),
