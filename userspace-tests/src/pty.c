@@ -37,6 +37,32 @@ static ssize_t read_some(int fd, char *buf, size_t len)
 	return n;
 }
 
+/*
+ * Forks a child that starts a session on slave `name` (TIOCSCTTY), checks
+ * it is the foreground group and that /dev/tty is that terminal, writes
+ * "T" through /dev/tty and waits to be signalled. Returns once the "T"
+ * can be read from master `m`.
+ */
+static pid_t session_on_slave(int m, const char *name)
+{
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		close(m);
+		CHECK(setsid() > 0);
+		int s = CHECK_OK(open(name, O_RDWR));
+		CHECK_RET(ioctl(s, TIOCSCTTY, 0), 0);
+		CHECK_EQ(tcgetpgrp(s), getpid());
+		int t = CHECK_OK(open("/dev/tty", O_RDWR));
+		CHECK_RET(write(t, "T", 1), 1);
+		close(t);
+		for (;;)
+			pause();
+	}
+	struct pollfd p = { .fd = m, .events = POLLIN };
+	CHECK_RET(poll(&p, 1, 5000), 1);
+	return pid;
+}
+
 TEST(open_and_names)
 {
 	char name[64];
@@ -138,33 +164,13 @@ TEST(controlling_terminal_signals)
 {
 	char name[64];
 	int m = open_master(name, sizeof(name));
-	int ready[2];
-	CHECK_RET(pipe(ready), 0);
-	pid_t pid = t_fork();
-	if (pid == 0) {
-		close(ready[0]);
-		close(m);
-		CHECK(setsid() > 0);
-		int s = CHECK_OK(open(name, O_RDWR));
-		CHECK_RET(ioctl(s, TIOCSCTTY, 0), 0);
-		CHECK_EQ(tcgetpgrp(s), getpid());
-		/* /dev/tty is now this terminal. */
-		int t = CHECK_OK(open("/dev/tty", O_RDWR));
-		CHECK_RET(write(t, "T", 1), 1);
-		close(t);
-		CHECK_RET(write(ready[1], "r", 1), 1);
-		for (;;)
-			pause();
-	}
-	close(ready[1]);
-	char c, buf[16];
-	CHECK_RET(read(ready[0], &c, 1), 1);
+	pid_t pid = session_on_slave(m, name);
+	char buf[16];
 	read_some(m, buf, sizeof(buf));
 	CHECK_STREQ(buf, "T");
 	/* ^C on the master is SIGINT for the foreground group. */
 	CHECK_RET(write(m, "\x03", 1), 1);
 	t_wait_signal(pid, SIGINT);
-	close(ready[0]);
 	close(m);
 }
 
@@ -172,23 +178,8 @@ TEST(hangups)
 {
 	char name[64], buf[16];
 	int m = open_master(name, sizeof(name));
-	int ready[2];
-	CHECK_RET(pipe(ready), 0);
-	pid_t pid = t_fork();
-	if (pid == 0) {
-		close(ready[0]);
-		close(m);
-		CHECK(setsid() > 0);
-		int s = CHECK_OK(open(name, O_RDWR));
-		CHECK_RET(ioctl(s, TIOCSCTTY, 0), 0);
-		CHECK_RET(write(ready[1], "r", 1), 1);
-		for (;;)
-			pause();
-	}
-	close(ready[1]);
-	char c;
-	CHECK_RET(read(ready[0], &c, 1), 1);
-	close(ready[0]);
+	pid_t pid = session_on_slave(m, name);
+	read_some(m, buf, sizeof(buf));
 	/* The master's close hangs the session up: SIGHUP. */
 	close(m);
 	t_wait_signal(pid, SIGHUP);

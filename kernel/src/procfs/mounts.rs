@@ -7,9 +7,10 @@
 //! `show_vfsmnt` write it. Options are what the kernel recorded when it
 //! made the mount; for other mounts they are derived from the mount flags.
 
-use alloc::{format, string::String, vec::Vec};
+use alloc::{format, string::String, sync::Arc, vec::Vec};
 
 use ax_fs_ng::vfs::FsContext;
+use axfs_ng_vfs::Mountpoint;
 
 /// Linux's MS_* bits that /proc/mounts spells out (include/uapi/linux/mount.h).
 const MOUNT_FLAG_NAMES: &[(u32, &str)] = &[
@@ -54,26 +55,35 @@ fn derived_options(readonly: bool, flags: u32) -> String {
     opts
 }
 
-/// The text of /proc/PID/mounts for a process with filesystem context `ctx`:
-/// the mounts of its namespace below its root directory, with their paths
-/// as seen from there (show_vfsmnt skips the others after chroot).
-pub fn mounts_text(ctx: &FsContext) -> String {
+/// The mounts of `ctx`'s namespace below its root directory, in mount
+/// order: (id, parent id, mount, mount point as seen from that root).
+/// show_vfsmnt and show_mountinfo skip the others after chroot.
+fn visible_mounts(ctx: &FsContext) -> Vec<(u64, u64, Arc<Mountpoint>, String)> {
     let mut mounts: Vec<_> = ctx.mount_namespace().walk_tree();
     mounts.sort_by_key(|(id, _, _)| *id);
     let root = ctx
         .root_dir()
         .absolute_path()
         .map_or_else(|_| String::from("/"), |p| String::from(p.as_str()));
+    mounts
+        .into_iter()
+        .filter_map(|(id, parent, mp)| {
+            let global = mp
+                .location()
+                .and_then(|loc| loc.absolute_path().ok())
+                .map_or_else(|| String::from("/"), |p| String::from(p.as_str()));
+            let seen = starling_fs::path::within_root(root.as_bytes(), global.as_bytes())?;
+            let target = String::from_utf8_lossy(seen).into_owned();
+            Some((id, parent, mp, target))
+        })
+        .collect()
+}
+
+/// The text of /proc/PID/mounts for a process with filesystem context `ctx`
+/// ([`visible_mounts`]).
+pub fn mounts_text(ctx: &FsContext) -> String {
     let mut s = String::new();
-    for (id, _, mp) in mounts {
-        let global = mp
-            .location()
-            .and_then(|loc| loc.absolute_path().ok())
-            .map_or_else(|| String::from("/"), |p| String::from(p.as_str()));
-        let Some(seen) = starling_fs::path::within_root(root.as_bytes(), global.as_bytes()) else {
-            continue;
-        };
-        let target = String::from_utf8_lossy(seen).into_owned();
+    for (id, _, mp, target) in visible_mounts(ctx) {
         let root = mp.root_location();
         let fstype = String::from(root.filesystem().name());
         let opts = crate::boot::mount_options(id).unwrap_or_else(|| {
@@ -100,22 +110,8 @@ pub fn mounts_text(ctx: &FsContext) -> String {
 /// (no mount is shared), then "-", the type, the source and the file
 /// system's options. The ids are statx's stx_mnt_id.
 pub fn mountinfo_text(ctx: &FsContext) -> String {
-    let mut mounts: Vec<_> = ctx.mount_namespace().walk_tree();
-    mounts.sort_by_key(|(id, _, _)| *id);
-    let root = ctx
-        .root_dir()
-        .absolute_path()
-        .map_or_else(|_| String::from("/"), |p| String::from(p.as_str()));
     let mut s = String::new();
-    for (id, parent, mp) in mounts {
-        let global = mp
-            .location()
-            .and_then(|loc| loc.absolute_path().ok())
-            .map_or_else(|| String::from("/"), |p| String::from(p.as_str()));
-        let Some(seen) = starling_fs::path::within_root(root.as_bytes(), global.as_bytes()) else {
-            continue;
-        };
-        let target = String::from_utf8_lossy(seen).into_owned();
+    for (id, parent, mp, target) in visible_mounts(ctx) {
         let mount_root = mp.root_location();
         let fstype = String::from(mount_root.filesystem().name());
         let dev = mount_root.metadata().map_or(0, |m| m.device);
