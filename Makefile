@@ -24,13 +24,17 @@ HOSTDIR ?=
 # make exec DISK=img boots that image as it is, keeping what the guest
 # writes (the default boots a fresh copy of the rootfs image).
 DISK ?=
+# MM_DEBUG=1 builds the kernel with the `mm-debug` feature: the
+# shared-mapping registry is verified after every mm syscall (docs/mm.md).
+# `make test` always sets it.
+MM_DEBUG ?= 0
 # Seconds each guest phase of `make test` may take (TIMEOUT=… overrides).
 TEST_TIMEOUT := $(if $(filter command line environment%,$(origin TIMEOUT)),$(TIMEOUT),900)
 
 # None of these may reach the kernel build: ax-runtime reads SMP from the
 # environment at build time, and the rest only concern QEMU. Changing them
 # must never rebuild anything.
-unexport ARCH SMP MEM ACCEL TIMEOUT CPU QEMU HOSTDIR DISK CMD LTP_DIR TESTS
+unexport ARCH SMP MEM ACCEL TIMEOUT CPU QEMU HOSTDIR DISK CMD LTP_DIR TESTS MM_DEBUG
 
 ifeq ($(filter $(ARCH),$(ARCHES)),)
 $(error ARCH=$(ARCH) is not supported; use one of: $(ARCHES))
@@ -45,6 +49,7 @@ PLATFORM := platforms/qemu-$(ARCH)
 include $(PLATFORM)/platform.mk
 
 KERNEL_ELF := target/$(TRIPLE)/release/starling
+KERNEL_FEATURES := $(if $(filter 1,$(MM_DEBUG)), --features mm-debug)
 ROOTFS_DIR := target/rootfs/$(ARCH)
 STAGING := $(ROOTFS_DIR)/staging
 STAGE_STAMP := $(ROOTFS_DIR)/staging.stamp
@@ -63,7 +68,7 @@ shquote = '$(subst ','\'',$(1))'
 # that came from the environment would not reach a sub-make otherwise.
 SETTINGS = ARCH=$(ARCH) SMP=$(call shquote,$(SMP)) MEM=$(call shquote,$(MEM)) \
 	ACCEL=$(call shquote,$(ACCEL)) TIMEOUT=$(call shquote,$(TIMEOUT)) \
-	CPU=$(call shquote,$(CPU)) QEMU=$(call shquote,$(QEMU))
+	CPU=$(call shquote,$(CPU)) QEMU=$(call shquote,$(QEMU)) MM_DEBUG=$(call shquote,$(MM_DEBUG))
 
 RUN_ARGS = --arch $(ARCH) --kernel $(KERNEL_IMAGE) --elf $(KERNEL_ELF) \
 	--run-dir $(RUN_DIR) --smp $(SMP) --mem $(MEM) --accel $(ACCEL) \
@@ -82,7 +87,7 @@ help:
 	@echo "  test      host unit tests, tooling tests, guest tests on x86_64 and riscv64"
 	@echo "  bench     run the guest benchmarks (name value unit)"
 	@echo "  clean     remove build outputs (keeps target/cache)"
-	@echo "Variables: ARCH=x86_64|riscv64 SMP=$(SMP) MEM=$(MEM) ACCEL=tcg|kvm TIMEOUT=$(TIMEOUT) [CPU=] [QEMU=]"
+	@echo "Variables: ARCH=x86_64|riscv64 SMP=$(SMP) MEM=$(MEM) ACCEL=tcg|kvm TIMEOUT=$(TIMEOUT) [CPU=] [QEMU=] [MM_DEBUG=1]"
 	@echo "Logs: target/run/<arch>/kernel.log, console.log, qemu.cmdline"
 
 setup:
@@ -95,8 +100,8 @@ kernel: $(KERNEL_IMAGE)
 # cargo decides whether anything changed; the ELF keeps its time stamp when
 # nothing did, so the image below is only remade after a real rebuild.
 $(KERNEL_ELF): FORCE
-	@echo "==> kernel $(ARCH): cargo build --release --target $(TRIPLE)"
-	cd kernel && env -u SMP cargo build --release --locked --target $(TRIPLE)
+	@echo "==> kernel $(ARCH): cargo build --release --target $(TRIPLE)$(KERNEL_FEATURES)"
+	cd kernel && env -u SMP cargo build --release --locked --target $(TRIPLE)$(KERNEL_FEATURES)
 
 $(KERNEL_IMAGE): $(KERNEL_ELF)
 	@mkdir -p $(@D)
@@ -151,7 +156,7 @@ exec: $(CMD_FILE)
 # --- tests and benchmarks -------------------------------------------------
 
 test:
-	platforms/tools/run-tests --make $(call shquote,$(MAKE)) --arches "$(ARCHES)" \
+	platforms/tools/run-tests --make $(call shquote,$(MAKE) MM_DEBUG=1) --arches "$(ARCHES)" \
 		--timeout $(TEST_TIMEOUT) --smp $(SMP) --mem $(MEM) --accel $(ACCEL) \
 		$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
 

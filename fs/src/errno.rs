@@ -105,6 +105,7 @@ impl From<MmError> for Errno {
     fn from(e: MmError) -> Self {
         match e {
             MmError::NoMemory => Errno::ENOMEM,
+            MmError::NotPermitted => Errno::EPERM,
             MmError::BadAddress => Errno::EFAULT,
             MmError::InvalidInput => Errno::EINVAL,
             MmError::AlreadyExists => Errno::EEXIST,

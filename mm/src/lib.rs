@@ -11,6 +11,7 @@
 
 extern crate alloc;
 
+pub mod registry;
 pub mod vma_set;
 
 #[cfg(feature = "kernel")]
@@ -33,6 +34,9 @@ pub enum MmError {
     AlreadyExists,
     /// The protection exceeds what the mapping may have (EACCES).
     AccessDenied,
+    /// The object refuses the mapping: write access to it is denied, as
+    /// by a write seal (EPERM).
+    NotPermitted,
 }
 
 /// Result of an address-space operation.

@@ -39,7 +39,7 @@
 //!
 //! # Locks
 //!
-//! `spaces` and `mapped` are spin locks held for bookkeeping only, never
+//! `registry` and `mapped` are spin locks held for bookkeeping only, never
 //! across file I/O, a page-cache call or an address-space lock. The cache
 //! calls [`CacheMappingEndpoint::publish`] without its own locks (a truncate
 //! may hold the file's layout lock); the object then takes the address-space
@@ -50,7 +50,6 @@
 use alloc::{
     collections::BTreeMap,
     sync::{Arc, Weak},
-    vec::Vec,
 };
 
 use ax_fs_ng::vfs::{
@@ -59,8 +58,9 @@ use ax_fs_ng::vfs::{
 use ax_sync::{Mutex, SpinLock};
 use axfs_ng_vfs::{VfsError, VfsResult};
 use starling_mm::{
-    aspace::{MappingSpace, MemObject, ObjectFault, PAGE_SIZE},
+    aspace::{MappingSpace, MemObject, ObjectFault, ObjectRegistry, PAGE_SIZE, owners},
     frame::PhysAddr,
+    registry::Host,
 };
 
 /// How often a busy page cache is retried before the caller gives up
@@ -100,8 +100,8 @@ struct MappedPage {
 pub struct CachedFileObject {
     cache: CachedFile,
     identity: CachedFileIdentity,
-    /// Address spaces that map (or mapped) the file; dead ones are pruned.
-    spaces: SpinLock<Vec<Weak<dyn MappingSpace>>>,
+    /// The shared VMAs that map the file.
+    registry: SpinLock<ObjectRegistry>,
     /// Mapped pages by page number, with their number of entries.
     mapped: SpinLock<BTreeMap<u32, MappedPage>>,
 }
@@ -124,20 +124,13 @@ impl CachedFileObject {
         let object = Arc::new(Self {
             cache: cache.clone(),
             identity,
-            spaces: SpinLock::new(Vec::new()),
+            registry: SpinLock::new(ObjectRegistry::new()),
             mapped: SpinLock::new(BTreeMap::new()),
         });
         let endpoint: Arc<dyn CacheMappingEndpoint> = object.clone();
         cache.install_mapping_endpoint(&endpoint)?;
         objects.insert(identity, Arc::downgrade(&object));
         Ok(object)
-    }
-
-    /// The address spaces that may map the file, still alive.
-    fn live_spaces(&self) -> Vec<Arc<dyn MappingSpace>> {
-        let mut spaces = self.spaces.lock();
-        spaces.retain(|space| space.strong_count() > 0);
-        spaces.iter().filter_map(Weak::upgrade).collect()
     }
 
     /// Whether some page-table entry still maps page `pn`.
@@ -149,7 +142,7 @@ impl CachedFileObject {
     /// in turn. The strong references are dropped after the loop, outside
     /// every address-space lock (dropping the last one frees the space).
     fn for_each_space(&self, mut f: impl FnMut(&mut starling_mm::aspace::AddrSpace)) {
-        let spaces = self.live_spaces();
+        let spaces = owners(self);
         for space in &spaces {
             space.with_aspace(&mut f);
         }
@@ -204,6 +197,12 @@ fn fault_of(e: VfsError) -> ObjectFault {
             log::warn!("page cache: fault failed: {e:?}");
             ObjectFault::Io
         }
+    }
+}
+
+impl Host<dyn MappingSpace> for CachedFileObject {
+    fn lock_registry(&self, f: &mut dyn FnMut(&mut ObjectRegistry)) {
+        f(&mut self.registry.lock());
     }
 }
 
@@ -270,14 +269,6 @@ impl MemObject for CachedFileObject {
     fn mark_dirty(&self, index: u64) -> Result<(), ObjectFault> {
         let pn = u32::try_from(index).map_err(|_| ObjectFault::Beyond)?;
         self.cache.mark_mmap_dirty_page(pn).map_err(fault_of)
-    }
-
-    fn attach(&self, space: Weak<dyn MappingSpace>) {
-        let mut spaces = self.spaces.lock();
-        spaces.retain(|s| s.strong_count() > 0);
-        if !spaces.iter().any(|s| Weak::ptr_eq(s, &space)) {
-            spaces.push(space);
-        }
     }
 
     fn writeback(&self, first: u64, end: u64) -> Result<(), ObjectFault> {

@@ -375,6 +375,14 @@ pub(super) fn is_special(node_type: NodeType) -> bool {
     )
 }
 
+/// The registry of a tmpfs file's shared mappings is its inode's.
+#[cfg(feature = "kernel")]
+impl starling_mm::registry::Host<dyn starling_mm::aspace::MappingSpace> for TmpFile {
+    fn lock_registry(&self, f: &mut dyn FnMut(&mut starling_mm::aspace::ObjectRegistry)) {
+        f(&mut self.inode.mappings.lock());
+    }
+}
+
 /// A tmpfs regular file is a memory object: a shared mapping maps the very
 /// pages read(2) and write(2) use.
 #[cfg(feature = "kernel")]

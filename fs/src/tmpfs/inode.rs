@@ -161,6 +161,9 @@ pub struct FileInode {
     pub node_type: NodeType,
     pub state: Mutex<FileState>,
     pub attachments: Mutex<TypeMap>,
+    /// The shared VMAs that map the file (every name and handle of the
+    /// inode shares it).
+    pub mappings: ax_sync::SpinLock<starling_mm::aspace::ObjectRegistry>,
 }
 
 impl FileInode {
@@ -191,6 +194,7 @@ impl FileInode {
                 linkable: false,
             }),
             attachments: Mutex::new(TypeMap::new()),
+            mappings: ax_sync::SpinLock::new(starling_mm::aspace::ObjectRegistry::new()),
         }))
     }
 

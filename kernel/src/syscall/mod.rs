@@ -80,6 +80,8 @@ pub fn handle(thread: &Arc<Thread>, uctx: &mut UserExecutionContext) -> Interrup
     *thread.restart.lock() = Some((nr, args[0]));
     let mut ctx = SyscallContext { thread, uctx };
     let result = table::dispatch(&mut ctx, nr, args);
+    #[cfg(feature = "mm-debug")]
+    check_mm(thread, nr);
     let (ret, interrupted) = match result {
         Ok(v) => (v, Interrupted::No),
         Err(Errno::ERESTARTSYS) => (neg(Errno::EINTR), Interrupted::RestartSys),
@@ -97,6 +99,46 @@ pub fn handle(thread: &Arc<Thread>, uctx: &mut UserExecutionContext) -> Interrup
         ctx.uctx.set_retval(ret);
     }
     interrupted
+}
+
+/// The syscalls after which `mm-debug` checks the registry invariant.
+#[cfg(feature = "mm-debug")]
+const MM_SYSCALLS: &[&str] = &[
+    "mmap",
+    "munmap",
+    "mprotect",
+    "mremap",
+    "madvise",
+    "brk",
+    "msync",
+    "mlock",
+    "mlock2",
+    "munlock",
+    "mlockall",
+    "munlockall",
+    "clone",
+    "clone3",
+    "fork",
+    "vfork",
+    "execve",
+    "execveat",
+    "shmat",
+    "shmdt",
+    "memfd_create",
+    "fcntl",
+    "ftruncate",
+    "fallocate",
+];
+
+/// Verifies the shared-mapping registry after a memory-management syscall.
+#[cfg(feature = "mm-debug")]
+fn check_mm(thread: &Arc<Thread>, nr: usize) {
+    if let Some(name) = table::name(nr)
+        && MM_SYSCALLS.contains(&name)
+        && let Some(mm) = thread.process.mm()
+    {
+        mm.check_registry(name);
+    }
 }
 
 fn neg(e: Errno) -> usize {

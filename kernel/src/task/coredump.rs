@@ -116,7 +116,7 @@ fn dump(thread: &Arc<Thread>, ctx: &UserContext, info: &SigInfo) -> bool {
     // The memory areas, in address order, and how much of each to dump.
     let (vmas, areas) = {
         let aspace = mm.aspace.lock();
-        let vmas: Vec<UserVma> = aspace.vmas().cloned().collect();
+        let vmas: Vec<UserVma> = aspace.vmas().map(UserVma::detached).collect();
         let areas: Vec<Area> = vmas
             .iter()
             .map(|v| Area {

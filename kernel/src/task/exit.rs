@@ -100,16 +100,21 @@ fn mm_shared(thread: &Arc<Thread>) -> bool {
         .any(|p| !Arc::ptr_eq(p, process) && p.mm().is_some_and(|other| Arc::ptr_eq(&other, &mm)))
 }
 
-/// Lets writers at the program file of `mm`, which `process` stops using
-/// (exit_mm, exec), unless another process still runs in that memory
-/// (CLONE_VM). The scheduler's token keeps the address space itself alive
-/// until the task is freed, so this cannot wait for its drop.
-pub fn release_exe(process: &Arc<Process>, mm: &Arc<super::mm::Mm>) {
+/// Gives up `process`'s use of `mm` (exit_mm, exec): unless another
+/// process still runs in that memory (CLONE_VM), writers may open the
+/// program file again and every mapping goes now, as Linux's exit_mmap
+/// does at exit rather than when the task is reaped: frames return to the
+/// allocator and the shared objects' registries forget the mappings. The
+/// scheduler's token keeps the emptied address space (its page-table root)
+/// alive until the task is freed.
+pub fn release_mm(process: &Arc<Process>, mm: &Arc<super::mm::Mm>) {
     let shared = table::all_processes()
         .iter()
         .any(|p| !Arc::ptr_eq(p, process) && p.mm().is_some_and(|other| Arc::ptr_eq(&other, mm)));
     if !shared {
         drop(mm.exe_deny.lock().take());
+        mm.aspace.lock().clear();
+        mm.check_registry("exit");
     }
 }
 
@@ -127,15 +132,7 @@ fn process_exit(process: &Arc<Process>, status: i32) {
     let mm = process.mm.lock().take();
     if let Some(mm) = &mm {
         process.note_rss(mm);
-        // The scheduler's token keeps the address space until the task is
-        // freed; the program file is released for writers now (exit_mm),
-        // unless another process still runs in this memory (CLONE_VM).
-        let shared = table::all_processes().iter().any(|p| {
-            !Arc::ptr_eq(p, process) && p.mm().is_some_and(|other| Arc::ptr_eq(&other, mm))
-        });
-        if !shared {
-            drop(mm.exe_deny.lock().take());
-        }
+        release_mm(process, mm);
     }
     drop(mm);
     if !process.pid_ns.is_root() && process.is_ns_init() {

@@ -6,9 +6,9 @@
 //! token created by [`Mm::task_token`]; the tokens keep the `Mm` (and with
 //! it the page-table root) alive until the last CPU stops using it.
 //!
-//! An `Mm` is also the [`MappingSpace`] that memory objects (page-cache
-//! files) lock to take their pages back; it registers with every object it
-//! maps when it is created (fork) and before each shared mapping (mmap).
+//! An `Mm` is also the [`MappingSpace`] that the registries of shared memory
+//! objects name: the records of its shared VMAs point at it (weakly), and an
+//! object locks it through them to take pages back or revoke write access.
 
 use alloc::sync::{Arc, Weak};
 use core::sync::atomic::AtomicU32;
@@ -19,7 +19,7 @@ use starling_fs::file::{
     mapped::{BUSY_ATTEMPTS, RELIEVE_AFTER, back_off},
     vfs::DenyWrite,
 };
-use starling_mm::aspace::{AddrSpace, FaultOutcome, MappingSpace, MemObject, Prot, TlbFlusher};
+use starling_mm::aspace::{AddrSpace, FaultOutcome, MappingSpace, Prot, TlbFlusher};
 
 use crate::error::{Errno, KResult};
 
@@ -62,29 +62,51 @@ pub struct Mm {
 
 impl Mm {
     /// Wraps a freshly built address space.
+    ///
+    /// The address space must not hold shared mappings yet: their records
+    /// would name no owner. (execve's image has private segments only; a
+    /// fork child starts empty, see [`Mm::fork`].)
     pub fn new(mut aspace: AddrSpace) -> Arc<Self> {
         let cpu_state = Arc::new(AddressSpaceCpuState::new(aspace.root_paddr()));
         let mask = cpu_state.clone();
         aspace.set_tlb_flusher(TlbFlusher::with_mask(Arc::new(move || mask.active_mask())));
-        let objects = aspace.objects();
-        let mm = Arc::new(Self {
-            aspace: Mutex::new(aspace),
-            info: SpinLock::new(ImageInfo::default()),
-            cpu_state,
-            membarrier: AtomicU32::new(0),
-            exe_deny: SpinLock::new(None),
-        });
-        for object in objects {
-            mm.attach(&*object);
-        }
-        mm
+        Arc::new_cyclic(|me: &Weak<Self>| {
+            aspace.set_owner(me.clone() as Weak<dyn MappingSpace>);
+            Self {
+                aspace: Mutex::new(aspace),
+                info: SpinLock::new(ImageInfo::default()),
+                cpu_state,
+                membarrier: AtomicU32::new(0),
+                exe_deny: SpinLock::new(None),
+            }
+        })
     }
 
-    /// Registers this address space with an object it is about to map.
-    pub fn attach(self: &Arc<Self>, object: &dyn MemObject) {
-        let weak: Weak<dyn MappingSpace> = Arc::downgrade(self) as Weak<dyn MappingSpace>;
-        object.attach(weak);
+    /// The child's copy of this address space (fork): a new `Mm` whose
+    /// address space gets every VMA, copy-on-write for private memory and
+    /// registered with its objects for shared memory.
+    pub fn fork(&self) -> KResult<Arc<Self>> {
+        let layout = *self.aspace.lock().layout();
+        let child = Self::new(AddrSpace::new(layout)?);
+        self.aspace.lock().fork_into(&mut child.aspace.lock())?;
+        Ok(child)
     }
+
+    /// Verifies the shared-mapping registry invariant for this address
+    /// space and the objects the last operations touched (`mm-debug`).
+    /// A violation is a kernel bug: it is logged and panics the kernel so
+    /// that `make test` cannot miss it.
+    #[cfg(feature = "mm-debug")]
+    pub fn check_registry(&self, after: &str) {
+        if let Err(e) = self.aspace.lock().check_registry() {
+            error!("mm-debug: registry invariant broken after {after}: {e}");
+            panic!("mm-debug: registry invariant broken after {after}: {e}");
+        }
+    }
+
+    /// Without `mm-debug` the check is compiled out.
+    #[cfg(not(feature = "mm-debug"))]
+    pub fn check_registry(&self, _after: &str) {}
 
     /// Resolves a fault at `addr`, retrying while a mapped object is busy
     /// (a truncate or writeback of a mapped file needs this address space's

@@ -2,7 +2,7 @@
 
 use ax_hal::mem::VirtAddr;
 
-use super::{AddrSpace, PAGE_SIZE, Prot, VmaFlags};
+use super::{AddrSpace, PAGE_SIZE, Prot, UserVma, VmaFlags};
 use crate::{MmResult, frame};
 
 impl AddrSpace {
@@ -15,23 +15,32 @@ impl AddrSpace {
     /// read-only and its reference count goes up; the first write in either
     /// process copies it.
     ///
-    /// The owner registers the child with the objects it maps
-    /// ([`AddrSpace::objects`]) once it can be locked; until then an object
-    /// that needs these entries back sees them in its reference counts and
-    /// waits.
-    pub fn fork(&mut self) -> MmResult<AddrSpace> {
-        let mut child = AddrSpace::new(self.layout)?;
+    /// `child` is a new, empty address space whose owner is set: the child's
+    /// shared VMAs are registered with their objects as its mappings as
+    /// they are copied, so the registries stay exact. An object that needs
+    /// a page back meanwhile finds the child's entries in its reference
+    /// counts and waits for the child's lock.
+    pub fn fork_into(&mut self, child: &mut AddrSpace) -> MmResult<()> {
+        if !child.vmas.is_empty() {
+            return Err(crate::MmError::InvalidInput);
+        }
+        let owner = child.owner.clone();
         child.heap_start = self.heap_start;
         child.heap_end = self.heap_end;
         // kernel/fork.c dup_mmap: the child starts with the parent's total
         // and its high-water mark.
         child.mapped_len = self.mapped_len;
         child.peak_len = self.mapped_len;
-        let vmas: alloc::vec::Vec<_> = self.vmas.iter().cloned().collect();
+        let vmas: alloc::vec::Vec<_> = self.vmas.iter().map(UserVma::detached).collect();
         for vma in vmas {
             // In the child's set first: if a later page fails, dropping the
             // child gives back the references of the pages mapped so far.
-            let _ = child.vmas.insert(vma.clone());
+            let Some(original) = self.vmas.find(vma.start) else {
+                continue;
+            };
+            let copy = original.fork_copy(&owner);
+            child.touch(&copy);
+            let _ = child.vmas.insert(copy);
             let shared = vma.flags.contains(VmaFlags::SHARED);
             let flags = Self::pte_flags(vma.prot);
             let ro = Self::pte_flags(vma.prot - Prot::WRITE);
@@ -64,6 +73,6 @@ impl AddrSpace {
             }
         }
         self.flusher.flush_all_remote();
-        Ok(child)
+        Ok(())
     }
 }

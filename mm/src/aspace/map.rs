@@ -103,20 +103,16 @@ impl AddrSpace {
             // vm.max_map_count.
             return Err(MmError::NoMemory);
         }
+        let mut vma = UserVma::new(
+            start, end, req.prot, req.may, req.flags, req.kind, req.offset, req.object, req.file,
+        );
+        // Registered before MAP_FIXED unmaps anything: an object that
+        // denies write access refuses here, with the old mappings intact.
+        vma.register(self.owner.clone())?;
+        self.touch(&vma);
         if req.placement == Placement::Fixed {
             self.unmap(start, len)?;
         }
-        let vma = UserVma {
-            start,
-            end,
-            prot: req.prot,
-            may: req.may,
-            flags: req.flags,
-            kind: req.kind,
-            offset: req.offset,
-            object: req.object,
-            file: req.file,
-        };
         self.vmas.insert(vma).map_err(|_| MmError::AlreadyExists)?;
         self.vmas.merge_around(start, end);
         self.account_mapped(len);

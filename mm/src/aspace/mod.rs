@@ -33,15 +33,20 @@
 //! returns [`FaultOutcome::Retry`] instead).
 
 mod brk;
+#[cfg(feature = "mm-debug")]
+mod check;
 mod fault;
 mod fork;
 mod map;
 mod object;
 mod protect;
 mod reclaim;
+mod revoke;
 mod tlb;
 mod unmap;
 mod vma;
+
+use alloc::sync::Weak;
 
 use ax_hal::{
     mem::{PhysAddr, VirtAddr},
@@ -52,7 +57,10 @@ use ax_memory_addr::PAGE_SIZE_4K;
 pub use self::{
     fault::FaultOutcome,
     map::{MapRequest, Placement},
-    object::{AnonObject, MappingSpace, MemObject, ObjectFault},
+    object::{
+        AnonObject, MappingSpace, MemObject, ObjectFault, ObjectRegistry, ShareRegistration, owners,
+    },
+    revoke::revoke_write,
     tlb::TlbFlusher,
     vma::{MappedFile, Prot, UserVma, VmaFlags, VmaKind},
 };
@@ -138,6 +146,19 @@ pub struct AddrSpace {
     mapped_len: usize,
     /// Highest `mapped_len` so far (`hiwater_vm`, VmPeak).
     peak_len: usize,
+    /// The address space as the registries of shared objects name it (set
+    /// once by the owner, before the first shared mapping).
+    owner: Weak<dyn MappingSpace>,
+    /// Objects whose records changed since the last registry check.
+    #[cfg(feature = "mm-debug")]
+    touched: alloc::vec::Vec<alloc::sync::Arc<dyn MemObject>>,
+}
+
+/// The owner of an address space nobody has claimed yet.
+struct Unowned;
+
+impl MappingSpace for Unowned {
+    fn with_aspace(&self, _f: &mut dyn FnMut(&mut AddrSpace)) {}
 }
 
 impl AddrSpace {
@@ -162,8 +183,45 @@ impl AddrSpace {
             flusher: TlbFlusher::new(),
             mapped_len: 0,
             peak_len: 0,
+            owner: Weak::<Unowned>::new(),
+            #[cfg(feature = "mm-debug")]
+            touched: alloc::vec::Vec::new(),
         })
     }
+
+    /// Names the address space for the registries: the records of its
+    /// shared VMAs point at `owner`. Set before any shared mapping exists.
+    pub fn set_owner(&mut self, owner: Weak<dyn MappingSpace>) {
+        debug_assert!(
+            self.vmas.iter().all(|v| v.record().is_none()),
+            "set_owner after shared mappings were registered"
+        );
+        self.owner = owner;
+    }
+
+    /// The address space's name in the registries.
+    pub fn owner(&self) -> &Weak<dyn MappingSpace> {
+        &self.owner
+    }
+
+    /// Remembers an object whose records an operation changed, for the
+    /// debug check that follows it.
+    #[cfg(feature = "mm-debug")]
+    fn touch(&mut self, vma: &UserVma) {
+        if let Some(object) = &vma.object
+            && !self.touched.iter().any(|o| {
+                core::ptr::addr_eq(
+                    alloc::sync::Arc::as_ptr(o),
+                    alloc::sync::Arc::as_ptr(object),
+                )
+            })
+        {
+            self.touched.push(object.clone());
+        }
+    }
+
+    #[cfg(not(feature = "mm-debug"))]
+    fn touch(&mut self, _vma: &UserVma) {}
 
     /// Counts `len` new bytes of VMAs and raises the high-water mark.
     fn account_mapped(&mut self, len: usize) {
@@ -333,6 +391,7 @@ impl AddrSpace {
         let all: alloc::vec::Vec<_> = self.vmas.remove_range(0, self.layout.end);
         for vma in &all {
             self.release_pages(vma);
+            self.touch(vma);
         }
         self.flusher.flush_all_remote();
         self.heap_start = 0;

@@ -16,27 +16,48 @@
 //! mapped. Objects whose pages belong to someone else (the page cache) keep
 //! their own count instead and never let [`crate::frame::put`] free them.
 //!
+//! # The registry
+//!
+//! Every object keeps the [`ObjectRegistry`] of the shared VMAs that map it
+//! ([`crate::registry`]), lent out through [`Host::lock_registry`]. Each
+//! shared VMA holds its record ([`ShareRegistration`]), so the registry
+//! knows, without visiting any address space, which address spaces map the
+//! object where and whether any of them may write.
+//!
 //! # Taking pages back
 //!
 //! An object that must take a page back from its mappings (the page cache
 //! evicting or truncating a page, or write-protecting it before writeback)
-//! visits every address space that maps it: each registers itself with
-//! [`MemObject::attach`] as a [`MappingSpace`], and the object calls
+//! visits every address space its registry names ([`owners`]), and calls
 //! [`AddrSpace::unmap_object_page`] or [`AddrSpace::protect_object_page`]
-//! with that address space locked. Objects that track dirty pages
+//! with that address space locked; those find the page's addresses from the
+//! address space's own records. Objects that track dirty pages
 //! ([`MemObject::tracks_dirty`]) are mapped read-only until the first write
 //! fault, which reports the write through [`MemObject::mark_dirty`].
 
-use alloc::{
-    collections::BTreeMap,
-    sync::{Arc, Weak},
-};
+use alloc::{collections::BTreeMap, sync::Arc, vec::Vec};
 
 use ax_hal::mem::PhysAddr;
 use ax_sync::SpinLock;
 
 use super::AddrSpace;
-use crate::frame::{self, FrameRef};
+use crate::{
+    frame::{self, FrameRef},
+    registry::{Host, Registration, Registry, with_registry},
+};
+
+/// The registry of an object's shared mappings.
+pub type ObjectRegistry = Registry<dyn MappingSpace>;
+
+/// A shared VMA's record in its object's registry.
+pub type ShareRegistration = Registration<dyn MappingSpace>;
+
+/// The live address spaces that map `object` shared, each once. Taken
+/// from the registry alone; the caller locks them one at a time, with the
+/// registry unlocked.
+pub fn owners(object: &dyn MemObject) -> Vec<Arc<dyn MappingSpace>> {
+    with_registry(object, |registry| registry.owners(false))
+}
 
 /// Why an object has no page for a mapping.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,8 +81,9 @@ pub trait MappingSpace: Send + Sync {
     fn with_aspace(&self, f: &mut dyn FnMut(&mut AddrSpace));
 }
 
-/// Something a shared mapping maps.
-pub trait MemObject: Send + Sync {
+/// Something a shared mapping maps. It keeps the registry of the VMAs that
+/// map it (the [`Host`] supertrait).
+pub trait MemObject: Host<dyn MappingSpace> + Send + Sync {
     /// The frame of page `index`, allocating it if the object has a hole
     /// there, with a new reference that the caller's mapping owns (given back
     /// with [`MemObject::release_frame`] when the page is unmapped).
@@ -90,10 +112,6 @@ pub trait MemObject: Send + Sync {
         Ok(())
     }
 
-    /// Registers an address space that maps (or is about to map) this
-    /// object, for objects that take pages back.
-    fn attach(&self, _space: Weak<dyn MappingSpace>) {}
-
     /// Writes the dirty pages of `[first, end)` back to the backing store
     /// (msync). Called without any address-space lock held.
     fn writeback(&self, _first: u64, _end: u64) -> Result<(), ObjectFault> {
@@ -110,6 +128,7 @@ pub trait MemObject: Send + Sync {
 pub struct AnonObject {
     pages: SpinLock<BTreeMap<u64, FrameRef>>,
     len_pages: u64,
+    registry: SpinLock<ObjectRegistry>,
 }
 
 impl AnonObject {
@@ -118,7 +137,14 @@ impl AnonObject {
         Arc::new(Self {
             pages: SpinLock::new(BTreeMap::new()),
             len_pages,
+            registry: SpinLock::new(ObjectRegistry::new()),
         })
+    }
+}
+
+impl Host<dyn MappingSpace> for AnonObject {
+    fn lock_registry(&self, f: &mut dyn FnMut(&mut ObjectRegistry)) {
+        f(&mut self.registry.lock());
     }
 }
 

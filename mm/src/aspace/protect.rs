@@ -2,6 +2,8 @@
 
 use ax_hal::{mem::VirtAddr, paging::MappingFlags};
 
+#[cfg(feature = "mm-debug")]
+use super::UserVma;
 use super::{AddrSpace, PAGE_SIZE, Prot, VmaFlags, page_ceil};
 use crate::{MmError, MmResult, frame};
 
@@ -33,7 +35,18 @@ impl AddrSpace {
         if cursor < end {
             return Err(MmError::NoMemory);
         }
-        self.vmas.update_range(start, end, |vma| vma.prot = prot);
+        self.vmas.update_range(start, end, |vma| vma.set_prot(prot));
+        #[cfg(feature = "mm-debug")]
+        {
+            let hit: alloc::vec::Vec<_> = self
+                .vmas
+                .overlapping(start, end)
+                .map(UserVma::detached)
+                .collect();
+            for vma in &hit {
+                self.touch(vma);
+            }
+        }
         let flags = Self::pte_flags(prot);
         let ro_flags = Self::pte_flags(prot - Prot::WRITE);
         // Per VMA piece: whether private frames may still be shared

@@ -10,7 +10,7 @@
 //! TLBs before returning, so no CPU keeps a stale translation once the
 //! object goes on.
 
-use alloc::{sync::Arc, vec::Vec};
+use alloc::vec::Vec;
 
 use ax_hal::{
     mem::{PhysAddr, VirtAddr},
@@ -18,13 +18,17 @@ use ax_hal::{
 };
 
 use super::{AddrSpace, MemObject, Prot};
+use crate::registry::with_registry;
 
 impl AddrSpace {
     /// Every `(address, protection)` at which this address space maps page
-    /// `index` of `object`.
+    /// `index` of `object`, found from the object's records of this address
+    /// space (no walk over the VMAs).
     fn object_page_sites(&self, object: &dyn MemObject, index: u64) -> Vec<(usize, Prot)> {
-        self.vmas
+        let records = with_registry(object, |registry| registry.records_of(&self.owner));
+        records
             .iter()
+            .filter_map(|r| self.vmas.find(r.span.start))
             .filter(|vma| vma.maps(object))
             .filter_map(|vma| vma.address_of(index).map(|va| (va, vma.prot)))
             .collect()
@@ -75,21 +79,5 @@ impl AddrSpace {
         if changed {
             self.flusher.flush_all_remote();
         }
-    }
-
-    /// The distinct objects this address space maps (registered with each
-    /// of them by the owner after fork).
-    pub fn objects(&self) -> Vec<Arc<dyn MemObject>> {
-        let mut objects: Vec<Arc<dyn MemObject>> = Vec::new();
-        for vma in self.vmas.iter() {
-            if let Some(object) = &vma.object
-                && !objects
-                    .iter()
-                    .any(|o| core::ptr::addr_eq(Arc::as_ptr(o), Arc::as_ptr(object)))
-            {
-                objects.push(object.clone());
-            }
-        }
-        objects
     }
 }

@@ -21,6 +21,7 @@ impl AddrSpace {
         for vma in &removed {
             self.release_pages(vma);
             self.mapped_len -= vma.len();
+            self.touch(vma);
         }
         self.flusher.flush_range_remote(start, end);
         Ok(())

@@ -6,13 +6,20 @@
 //! checks that must ask "could this mapping ever write" (file seals) answer
 //! from the may-set, not from the current protection.
 
-use alloc::{string::String, sync::Arc};
+use alloc::{
+    string::String,
+    sync::{Arc, Weak},
+};
 use core::fmt;
 
 use bitflags::bitflags;
 
-use super::object::MemObject;
-use crate::vma_set::Vma;
+use super::object::{MappingSpace, MemObject, ShareRegistration};
+use crate::{
+    MmError, MmResult,
+    registry::{MapRecord, REC_EXEC, REC_READ, REC_WRITE, Span},
+    vma_set::Vma,
+};
 
 bitflags! {
     /// Access rights, used both for current and may-protection.
@@ -61,7 +68,14 @@ pub struct MappedFile {
 }
 
 /// One user VMA.
-#[derive(Clone)]
+///
+/// A shared VMA with an object holds its record in the object's registry
+/// ([`crate::registry`]) and keeps it exact: [`Vma::split_off`] registers the
+/// upper half, [`Vma::merge`] absorbs the lower neighbour's record,
+/// [`UserVma::set_prot`] and friends update it, and dropping the VMA (it left
+/// its set) releases it. There is no `Clone`: a copy that is not a mapping
+/// is made with [`UserVma::detached`], a fork's copy with
+/// [`UserVma::fork_copy`].
 pub struct UserVma {
     /// First address (page aligned).
     pub start: usize,
@@ -83,6 +97,9 @@ pub struct UserVma {
     /// The file the mapping came from (file mappings and executable
     /// segments); private file pages are copies, so this only names them.
     pub file: Option<Arc<MappedFile>>,
+    /// The VMA's record in its object's registry (shared VMAs with an
+    /// object, once they belong to an address space).
+    registration: Option<ShareRegistration>,
 }
 
 impl fmt::Debug for UserVma {
@@ -114,7 +131,140 @@ impl UserVma {
             offset: 0,
             object: None,
             file: None,
+            registration: None,
         }
+    }
+
+    /// A VMA from its parts, not registered yet ([`UserVma::register`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        start: usize,
+        end: usize,
+        prot: Prot,
+        may: Prot,
+        flags: VmaFlags,
+        kind: VmaKind,
+        offset: u64,
+        object: Option<Arc<dyn MemObject>>,
+        file: Option<Arc<MappedFile>>,
+    ) -> Self {
+        Self {
+            start,
+            end,
+            prot,
+            may,
+            flags,
+            kind,
+            offset,
+            object,
+            file,
+            registration: None,
+        }
+    }
+
+    /// A copy of the VMA's description that is not a mapping: it holds no
+    /// record (core dumps and /proc listings take these).
+    pub fn detached(&self) -> Self {
+        Self {
+            start: self.start,
+            end: self.end,
+            prot: self.prot,
+            may: self.may,
+            flags: self.flags,
+            kind: self.kind,
+            offset: self.offset,
+            object: self.object.clone(),
+            file: self.file.clone(),
+            registration: None,
+        }
+    }
+
+    /// Whether the VMA belongs in its object's registry: a shared mapping
+    /// of an object.
+    pub fn is_registered_kind(&self) -> bool {
+        self.flags.contains(VmaFlags::SHARED) && self.object.is_some()
+    }
+
+    /// Registers the VMA with its object as a mapping of `owner`'s (no-op
+    /// for VMAs that are not shared mappings of an object). Fails with
+    /// `NotPermitted` if the VMA may write and the object denies that.
+    pub fn register(&mut self, owner: Weak<dyn MappingSpace>) -> MmResult<()> {
+        if self.registration.is_some() || !self.is_registered_kind() {
+            return Ok(());
+        }
+        let span = self.span();
+        if let Some(object) = &self.object {
+            let reg =
+                ShareRegistration::try_new(&**object, owner, span).ok_or(MmError::NotPermitted)?;
+            self.registration = Some(reg);
+        }
+        Ok(())
+    }
+
+    /// The child's copy of this VMA for fork, registered as `owner`'s.
+    pub fn fork_copy(&self, owner: &Weak<dyn MappingSpace>) -> Self {
+        let mut copy = self.detached();
+        if let (Some(reg), Some(object)) = (&self.registration, &self.object) {
+            copy.registration = Some(reg.duplicate(&**object, owner.clone()));
+        }
+        copy
+    }
+
+    /// The VMA's record, if it is registered.
+    pub fn record(&self) -> Option<&MapRecord<dyn MappingSpace>> {
+        self.registration.as_ref().map(ShareRegistration::record)
+    }
+
+    /// Whether `record` is this VMA's record.
+    pub fn holds(&self, record: &Arc<MapRecord<dyn MappingSpace>>) -> bool {
+        self.registration.as_ref().is_some_and(|r| r.is(record))
+    }
+
+    /// The span its record should show.
+    pub fn span(&self) -> Span {
+        Span {
+            start: self.start,
+            end: self.end,
+            offset: self.offset,
+            prot: rec_bits(self.prot),
+            may: rec_bits(self.may),
+        }
+    }
+
+    /// Pushes the VMA's range and protections into its record.
+    fn sync(&self) {
+        if let (Some(reg), Some(object)) = (&self.registration, &self.object) {
+            reg.update(&**object, self.span());
+        }
+    }
+
+    /// Sets the current protection (mprotect).
+    pub fn set_prot(&mut self, prot: Prot) {
+        self.prot = prot;
+        self.sync();
+    }
+
+    /// Removes rights from the may-protection and the current protection
+    /// (live revocation of write access).
+    pub fn revoke(&mut self, rights: Prot) {
+        self.may.remove(rights);
+        self.prot.remove(rights);
+        self.sync();
+    }
+
+    /// Moves the VMA to `start`, keeping its length and offset (mremap).
+    /// The caller takes it out of its set first and puts it back after.
+    pub fn relocate(&mut self, start: usize) {
+        let len = self.end - self.start;
+        self.start = start;
+        self.end = start + len;
+        self.sync();
+    }
+
+    /// Changes the end of the VMA (mremap growing or shrinking in place).
+    pub fn set_end(&mut self, end: usize) {
+        self.end = end;
+        self.sync();
     }
 
     /// The page index inside the object for address `addr` of this VMA.
@@ -158,10 +308,13 @@ impl Vma for UserVma {
     }
 
     fn split_off(&mut self, addr: usize) -> Self {
-        let mut upper = self.clone();
+        let mut upper = self.detached();
         upper.start = addr;
         upper.offset = self.offset + (addr - self.start) as u64;
         self.end = addr;
+        if let (Some(reg), Some(object)) = (&self.registration, &self.object) {
+            upper.registration = Some(reg.split(&**object, self.span(), upper.span()));
+        }
         upper
     }
 
@@ -187,7 +340,39 @@ impl Vma for UserVma {
             }
     }
 
-    fn merge(&mut self, next: Self) {
+    fn merge(&mut self, mut next: Self) {
         self.end = next.end;
+        let gone = next.registration.take();
+        if let (Some(reg), Some(object)) = (&self.registration, &self.object) {
+            match gone {
+                Some(gone) => reg.absorb(&**object, gone, self.span()),
+                None => reg.update(&**object, self.span()),
+            }
+        } else if let (Some(gone), Some(object)) = (gone, &next.object) {
+            gone.release(&**object);
+        }
     }
+}
+
+impl Drop for UserVma {
+    fn drop(&mut self) {
+        if let (Some(reg), Some(object)) = (self.registration.take(), &self.object) {
+            reg.release(&**object);
+        }
+    }
+}
+
+/// Record protection bits of a [`Prot`].
+fn rec_bits(prot: Prot) -> u8 {
+    let mut bits = 0;
+    if prot.contains(Prot::READ) {
+        bits |= REC_READ;
+    }
+    if prot.contains(Prot::WRITE) {
+        bits |= REC_WRITE;
+    }
+    if prot.contains(Prot::EXEC) {
+        bits |= REC_EXEC;
+    }
+    bits
 }

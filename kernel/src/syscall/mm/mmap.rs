@@ -164,10 +164,6 @@ pub fn sys_mmap(
     }
     req.kind = VmaKind::Anonymous;
     let mm = sc.thread.process.mm().ok_or(Errno::ENOMEM)?;
-    if let Some(object) = &req.object {
-        // Before any page is mapped: the object may need them back at once.
-        mm.attach(&**object);
-    }
     let mut aspace = mm.aspace.lock();
     let start = aspace.map(req)?;
     drop(aspace);

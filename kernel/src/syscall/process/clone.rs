@@ -10,7 +10,6 @@ use crate::{
     syscall::{SysResult, SyscallContext},
     task::{
         Process, Thread, block,
-        mm::Mm,
         pidns::{self, PidNs},
         run::{self, FpInit},
         signal::NSIG,
@@ -182,8 +181,8 @@ fn clone_as(sc: &mut SyscallContext<'_>, args: &CloneArgs, tid: i32, ns: &Arc<Pi
             parent.mm().ok_or(Errno::ENOMEM)?
         } else {
             let old = parent.mm().ok_or(Errno::ENOMEM)?;
-            let child_space = old.aspace.lock().fork()?;
-            let mm = Mm::new(child_space);
+            let mm = old.fork()?;
+            mm.check_registry("fork");
             *mm.info.lock() = *old.info.lock();
             *mm.exe_deny.lock() = old.exe_deny.lock().clone();
             mm

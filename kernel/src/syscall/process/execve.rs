@@ -46,7 +46,7 @@ pub fn exec(
     let old = process.mm.lock().replace(mm);
     if let Some(old) = &old {
         process.note_rss(old);
-        crate::task::exit::release_exe(process, old);
+        crate::task::exit::release_mm(process, old);
     }
     ax_runtime::thread::switch_current_address_space(token).map_err(|e| {
         error!("execve: switching address space failed: {e:?}");
