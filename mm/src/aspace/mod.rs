@@ -41,6 +41,7 @@ mod map;
 mod object;
 mod protect;
 mod reclaim;
+mod remap;
 mod revoke;
 mod tlb;
 mod unmap;
@@ -60,6 +61,7 @@ pub use self::{
     object::{
         AnonObject, MappingSpace, MemObject, ObjectFault, ObjectRegistry, ShareRegistration, owners,
     },
+    remap::RemapFlags,
     revoke::revoke_write,
     tlb::TlbFlusher,
     vma::{MappedFile, Prot, UserVma, VmaFlags, VmaKind},

@@ -1,6 +1,7 @@
-//! Memory syscalls: brk, mmap, munmap, mprotect.
+//! Memory syscalls: brk, mmap, munmap, mprotect, msync, mremap.
 
 mod brk;
 mod mmap;
+mod remap;
 
-pub use self::{brk::*, mmap::*};
+pub use self::{brk::*, mmap::*, remap::*};
