@@ -80,6 +80,7 @@ impl Span {
 /// Counts of live records and registries, for leak checks.
 static LIVE_RECORDS: AtomicUsize = AtomicUsize::new(0);
 static LIVE_REGISTRIES: AtomicUsize = AtomicUsize::new(0);
+static MAPPED_OBJECTS: AtomicUsize = AtomicUsize::new(0);
 static NEXT_REGISTRY_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Records alive anywhere (linked or being dropped).
@@ -90,6 +91,11 @@ pub fn live_records() -> usize {
 /// Registries alive anywhere: one per shared memory object.
 pub fn live_registries() -> usize {
     LIVE_REGISTRIES.load(Ordering::Relaxed)
+}
+
+/// Objects with at least one record: the shared objects mapped somewhere.
+pub fn mapped_objects() -> usize {
+    MAPPED_OBJECTS.load(Ordering::Relaxed)
 }
 
 /// One VMA mapping an object shared.
@@ -308,6 +314,9 @@ impl<O: ?Sized> Registry<O> {
         let counts = record.span().may_write();
         record.counted.store(counts, Ordering::Relaxed);
         self.may_write += usize::from(counts);
+        if self.len == 0 {
+            MAPPED_OBJECTS.fetch_add(1, Ordering::Relaxed);
+        }
         self.len += 1;
         self.list.push_back(record);
     }
@@ -329,6 +338,9 @@ impl<O: ?Sized> Registry<O> {
             self.may_write -= 1;
         }
         self.len -= 1;
+        if self.len == 0 {
+            MAPPED_OBJECTS.fetch_sub(1, Ordering::Relaxed);
+        }
         true
     }
 
@@ -378,6 +390,9 @@ impl<O: ?Sized> Drop for Registry<O> {
         LIVE_REGISTRIES.fetch_sub(1, Ordering::Relaxed);
         // Records still linked (an object dropped while mapped cannot
         // happen: every VMA holds its object) are released with the list.
+        if self.len > 0 {
+            MAPPED_OBJECTS.fetch_sub(1, Ordering::Relaxed);
+        }
         while let Some(record) = self.list.pop_front() {
             record.home.store(0, Ordering::Relaxed);
         }

@@ -130,3 +130,26 @@ pub fn meminfo() -> String {
     );
     s
 }
+
+/// The text of /proc/starling/mm: Starling's memory-management counters,
+/// for leak checks (a workload that cleans up brings every line back to
+/// where it started).
+///
+/// - `mapped_objects`: shared memory objects mapped by at least one VMA;
+/// - `map_records`: records in the shared-mapping registries (one per
+///   shared VMA of an object);
+/// - `registries`: live registries (one per shared memory object: every
+///   tmpfs file, page-cache file mapped shared, shared anonymous object);
+/// - `user_frames`: frames allocated for user memory and memory objects;
+/// - `object_pages`: pages memory objects hold (Shmem in /proc/meminfo).
+pub fn mm_counts() -> String {
+    use starling_mm::{frame, registry};
+    alloc::format!(
+        "mapped_objects {}\nmap_records {}\nregistries {}\nuser_frames {}\nobject_pages {}\n",
+        registry::mapped_objects(),
+        registry::live_records(),
+        registry::live_registries(),
+        frame::allocated(),
+        frame::object_pages(),
+    )
+}

@@ -73,6 +73,8 @@ pub fn populate(root: &DirEntry) -> VfsResult<()> {
     add_text(root, "loadavg", kstat::loadavg)?;
     add_text(root, "stat", kstat::stat)?;
     add_text(root, "meminfo", meminfo::meminfo)?;
+    let starling = tmpfs::add_dir(root, "starling", 0o555)?;
+    add_text(&starling, "mm", meminfo::mm_counts)?;
     add_text(root, "cpuinfo", crate::arch::cpuinfo)?;
     add_text(root, "filesystems", mounts::filesystems)?;
     add_text(root, "version", || {
