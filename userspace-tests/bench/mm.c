@@ -1,0 +1,114 @@
+/*
+ * Benchmark: address-space operations as the number of VMAs grows.
+ *
+ *   munmap_page_ns_vmas_N       munmap of one page (one VMA) in an address
+ *                               space of N VMAs, N = 100, 1000, 10000
+ *   mmap_touch_munmap_ns_vmas_N mmap of one anonymous page, one store,
+ *                               munmap, in an address space of N VMAs
+ *   mmap_touch_munmap_16p_ns    the same with 16 pages, all touched
+ *   munmap_scaling_10000_vs_100 ratio of the 10000- and 100-VMA munmap times
+ *
+ * N VMAs are made by reserving N pages PROT_NONE and making every other one
+ * PROT_READ (neighbours with different protections never merge). Prints
+ * "name value unit" lines; see run-bench. Nothing here passes or fails on a
+ * timing.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE 4096UL
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Reserves `n` pages split into `n` VMAs; returns the base. */
+static char *make_vmas(size_t n)
+{
+	char *base = mmap(NULL, n * PAGE, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		return NULL;
+	for (size_t i = 1; i < n; i += 2)
+		if (mprotect(base + i * PAGE, PAGE, PROT_READ))
+			return NULL;
+	return base;
+}
+
+/* munmap of one page each time, `ops` times, from the middle outwards;
+ * each page is mapped back (not timed) so the count stays at n. */
+static double munmap_page(char *base, size_t n, int ops)
+{
+	long long total = 0;
+	for (int i = 0; i < ops; i++) {
+		char *p = base + (n / 4 + (size_t)i % (n / 2)) * PAGE;
+		int prot = (((size_t)(p - base) / PAGE) % 2) ? PROT_READ
+							      : PROT_NONE;
+		long long t0 = now_ns();
+		if (munmap(p, PAGE))
+			return -1;
+		total += now_ns() - t0;
+		if (mmap(p, PAGE, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+			 -1, 0) != p)
+			return -1;
+	}
+	return (double)total / ops;
+}
+
+static double mmap_touch_munmap(size_t pages, int ops)
+{
+	long long t0 = now_ns();
+	for (int i = 0; i < ops; i++) {
+		char *p = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return -1;
+		for (size_t j = 0; j < pages; j++)
+			p[j * PAGE] = 1;
+		if (munmap(p, pages * PAGE))
+			return -1;
+	}
+	return (double)(now_ns() - t0) / ops;
+}
+
+int main(void)
+{
+	static const size_t counts[] = { 100, 1000, 10000 };
+	double first = 0, last = 0;
+	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		size_t n = counts[c];
+		char *base = make_vmas(n);
+		if (!base) {
+			fprintf(stderr, "mm: cannot make %zu VMAs\n", n);
+			return 1;
+		}
+		double ns = munmap_page(base, n, 400);
+		double loop = mmap_touch_munmap(1, 400);
+		if (ns < 0 || loop < 0) {
+			fprintf(stderr, "mm: an operation failed at %zu VMAs\n",
+				n);
+			return 1;
+		}
+		printf("munmap_page_ns_vmas_%zu %.0f ns\n", n, ns);
+		printf("mmap_touch_munmap_ns_vmas_%zu %.0f ns\n", n, loop);
+		fflush(stdout);
+		if (c == 0)
+			first = ns;
+		last = ns;
+		munmap(base, n * PAGE);
+	}
+	double big = mmap_touch_munmap(16, 200);
+	if (big < 0)
+		return 1;
+	printf("mmap_touch_munmap_16p_ns %.0f ns\n", big);
+	printf("munmap_scaling_10000_vs_100 %.2f ratio\n", last / first);
+	return 0;
+}
