@@ -286,6 +286,12 @@ impl AddrSpace {
         self.vmas.iter()
     }
 
+    /// The VMAs overlapping `[start, end)`, in ascending order (found in
+    /// O(log n), not by a walk from the first VMA).
+    pub fn vmas_in(&self, start: usize, end: usize) -> impl Iterator<Item = &UserVma> + '_ {
+        self.vmas.overlapping(start, end)
+    }
+
     /// Number of VMAs.
     pub fn vma_count(&self) -> usize {
         self.vmas.len()

@@ -206,11 +206,53 @@ fn shared_object(file: &OpenFile) -> KResult<Arc<dyn MemObject>> {
     }
 }
 
-/// munmap(2).
+/// munmap(2). The dirty pages of the shared file mappings it removes are
+/// written back afterwards (outside the address-space lock), so the file
+/// on disk holds what was stored through the mapping once munmap returns
+/// (Linux leaves that to the periodic writeback; a failure there is not
+/// munmap's error, so it is only logged).
 pub fn sys_munmap(sc: &mut SyscallContext<'_>, addr: usize, len: usize) -> SysResult {
     let mm = sc.thread.process.mm().ok_or(Errno::EINVAL)?;
-    mm.aspace.lock().unmap(addr, len)?;
+    let flush = {
+        let mut aspace = mm.aspace.lock();
+        let ranges = match page_ceil(len).and_then(|l| addr.checked_add(l)) {
+            Some(end) if addr.is_multiple_of(4096) => dirty_ranges(&aspace, addr, end),
+            _ => Vec::new(),
+        };
+        aspace.unmap(addr, len)?;
+        ranges
+    };
+    for (object, first, end) in flush {
+        if let Err(e) = object.writeback(first, end) {
+            warn!("munmap: writeback of unmapped pages failed: {e:?}");
+        }
+    }
     Ok(0)
+}
+
+/// The page ranges of objects that track dirty pages (page-cache files)
+/// that the shared VMAs in `[start, end)` map.
+fn dirty_ranges(
+    aspace: &starling_mm::aspace::AddrSpace,
+    start: usize,
+    end: usize,
+) -> Vec<(Arc<dyn MemObject>, u64, u64)> {
+    let mut ranges = Vec::new();
+    for vma in aspace.vmas_in(start, end) {
+        let lo = vma.start.max(start);
+        let hi = vma.end.min(end);
+        if vma.flags.contains(VmaFlags::SHARED)
+            && let Some(object) = &vma.object
+            && object.tracks_dirty()
+        {
+            ranges.push((
+                object.clone(),
+                vma.object_index(lo),
+                vma.object_index(hi - 1) + 1,
+            ));
+        }
+    }
+    ranges
 }
 
 /// mprotect(2).
