@@ -3,7 +3,9 @@
 //! Every object that shared mappings map (a tmpfs or memfd file, a page-cache
 //! file, the object behind `MAP_SHARED | MAP_ANONYMOUS`) owns one
 //! [`Registry`]: an intrusive list of [`MapRecord`]s, one per VMA that maps
-//! the object shared. A record holds a weak reference to the address space
+//! the object shared. Private file mappings, which map the object's pages
+//! until they copy them, have records too, marked private: the object must
+//! find them to take a page back, but they never write it. A record holds a weak reference to the address space
 //! the VMA belongs to, the VMA's range, its offset into the object, its
 //! current protection and its may-protection (Linux's `VM_MAYWRITE` and
 //! friends). From it the kernel answers, without visiting any address space:
@@ -16,7 +18,8 @@
 //!
 //! # Invariant
 //!
-//! The records of an object are exactly the shared VMAs that map it. A VMA
+//! The records of an object are exactly the VMAs that map it (shared, and
+//! private file mappings). A VMA
 //! holds its record through a [`Registration`], and every operation that
 //! creates, splits, merges, moves, re-protects or drops a VMA does the same
 //! to the registration, in O(1): a record is linked into its object's list
@@ -68,12 +71,17 @@ pub struct Span {
     pub prot: u8,
     /// May-protection: what mprotect may still grant.
     pub may: u8,
+    /// A shared mapping (stores reach the object); a private one only
+    /// reads the object's pages until it copies them.
+    pub shared: bool,
 }
 
 impl Span {
-    /// Whether the mapping may write (Linux's `VM_MAYWRITE`).
+    /// Whether the mapping may write to the object: a shared mapping with
+    /// may-write (Linux's `VM_SHARED | VM_MAYWRITE`, what F_SEAL_WRITE
+    /// asks about).
     pub fn may_write(&self) -> bool {
-        self.may & REC_WRITE != 0
+        self.shared && self.may & REC_WRITE != 0
     }
 }
 
@@ -109,6 +117,7 @@ pub struct MapRecord<O: ?Sized> {
     offset: AtomicU64,
     prot: AtomicU8,
     may: AtomicU8,
+    shared: AtomicBool,
     /// Whether the record counts in its registry's may-write total.
     counted: AtomicBool,
 }
@@ -127,6 +136,7 @@ impl<O: ?Sized> MapRecord<O> {
             offset: AtomicU64::new(0),
             prot: AtomicU8::new(0),
             may: AtomicU8::new(0),
+            shared: AtomicBool::new(false),
             counted: AtomicBool::new(false),
         };
         record.store(span);
@@ -139,6 +149,7 @@ impl<O: ?Sized> MapRecord<O> {
         self.offset.store(span.offset, Ordering::Relaxed);
         self.prot.store(span.prot, Ordering::Relaxed);
         self.may.store(span.may, Ordering::Relaxed);
+        self.shared.store(span.shared, Ordering::Relaxed);
     }
 
     /// The record's span. Consistent when read with the registry locked or
@@ -150,6 +161,7 @@ impl<O: ?Sized> MapRecord<O> {
             offset: self.offset.load(Ordering::Relaxed),
             prot: self.prot.load(Ordering::Relaxed),
             may: self.may.load(Ordering::Relaxed),
+            shared: self.shared.load(Ordering::Relaxed),
         }
     }
 

@@ -4,15 +4,17 @@
  * every process shares): mmap (also MAP_FIXED over a live mapping), partial
  * munmap that splits, mprotect of part of a mapping, mremap (grow, move,
  * MREMAP_FIXED), fork of a child that works on the inherited mappings and
- * exits. Each result is checked (value and errno), stores through a mapping
- * must be what read(2) returns, and on Starling the memory counters of
- * /proc/starling/mm (records, mapped objects, frames) must come back to
- * where they started. With the kernel's mm-debug feature (make test), every
- * one of these syscalls also re-checks the registry invariant.
+ * exits. Each result is checked (value and errno), and stores through a
+ * mapping must be what read(2) returns. On Starling the counters of
+ * /proc/starling/mm must come back afterwards: registry records, mapped
+ * objects and registries exactly, frames no higher. With the kernel's
+ * mm-debug feature (make test) every one of these syscalls also re-checks
+ * the registry invariant.
  */
 #include "test.h"
 
 #include <sys/mman.h>
+#include <sys/utsname.h>
 
 #define PAGE 4096UL
 #define WORKERS 8
@@ -263,12 +265,22 @@ static void worker(int index, int shared_fd)
 	_exit(0);
 }
 
-/* Reads /proc/starling/mm into `v` (5 counters); 0 if absent (Linux). */
+static int on_starling(void)
+{
+	struct utsname u;
+	if (uname(&u) != 0)
+		return 0;
+	size_t n = strlen(u.release);
+	return n >= 9 && strcmp(u.release + n - 9, "-starling") == 0;
+}
+
+/* Reads /proc/starling/mm into `v` (5 counters); 0 on Linux, which has no
+ * such file (on Starling it must be there). */
 static int counters(long v[5])
 {
-	int fd = open("/proc/starling/mm", O_RDONLY);
-	if (fd < 0)
+	if (!on_starling())
 		return 0;
+	int fd = (int)CHECK_OK(open("/proc/starling/mm", O_RDONLY));
 	char buf[512] = { 0 };
 	long n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
@@ -284,9 +296,18 @@ static int counters(long v[5])
 TEST(eight_processes_random_shared_mapping_ops)
 {
 	long before[5] = { 0 }, after[5] = { 0 };
-	/* Warm up what this process touches, then take the baseline. */
+	/* Warm up what this process touches, then take the baseline once
+	 * the counters are steady (what earlier programs left behind may
+	 * still be going away). */
 	int have = counters(before);
-	have = counters(before);
+	for (int tries = 0; have && tries < 100; tries++) {
+		long again[5];
+		t_sleep_ms(50);
+		counters(again);
+		if (memcmp(again, before, sizeof(again)) == 0)
+			break;
+		memcpy(before, again, sizeof(again));
+	}
 	char name[64];
 	snprintf(name, sizeof(name), "/dev/shm/mm_stress.%d", getpid());
 	int shared_fd = (int)CHECK_OK(open(name, O_RDWR | O_CREAT | O_EXCL, 0600));
@@ -310,8 +331,11 @@ TEST(eight_processes_random_shared_mapping_ops)
 		  before[1], after[1]);
 	CHECK_MSG(after[2] == before[2], "registries %ld -> %ld", before[2],
 		  after[2]);
-	CHECK_MSG(after[3] == before[3], "user frames %ld -> %ld", before[3],
+	/* Frames and object pages are system-wide: programs that ran before
+	 * may still be freeing theirs, so they may only go down. (Run alone,
+	 * they come back exactly.) */
+	CHECK_MSG(after[3] <= before[3], "user frames %ld -> %ld", before[3],
 		  after[3]);
-	CHECK_MSG(after[4] == before[4], "object pages %ld -> %ld", before[4],
+	CHECK_MSG(after[4] <= before[4], "object pages %ld -> %ld", before[4],
 		  after[4]);
 }

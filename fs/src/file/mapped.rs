@@ -235,6 +235,15 @@ impl MemObject for CachedFileObject {
         Ok(frame)
     }
 
+    fn owns_frame(&self, index: u64, frame: PhysAddr) -> bool {
+        u32::try_from(index).is_ok_and(|pn| {
+            self.mapped
+                .lock()
+                .get(&pn)
+                .is_some_and(|page| page.frame == frame && page.entries > 0)
+        })
+    }
+
     fn share_frame(&self, index: u64, frame: PhysAddr) {
         let Ok(pn) = u32::try_from(index) else {
             return;

@@ -277,8 +277,24 @@ impl FileNodeOps for TmpFile {
         let state = &mut *guard;
         match &mut state.content {
             Content::Regular(data) => {
+                let old = data.len();
                 data.set_len(len, &*self.inode.sb)?;
                 state.meta.touch_modify(now);
+                drop(guard);
+                // mm/truncate.c truncate_pagecache: the pages past the new
+                // end leave every mapping, private copies included, so an
+                // access there raises SIGBUS.
+                #[cfg(feature = "kernel")]
+                if len < old {
+                    starling_mm::aspace::unmap_object_pages(
+                        self,
+                        len.div_ceil(PAGE_SIZE as u64),
+                        u64::MAX,
+                        true,
+                    );
+                }
+                #[cfg(not(feature = "kernel"))]
+                let _ = old;
                 Ok(())
             }
             // O_TRUNC on a /proc or /sys file is accepted and ignored.
@@ -306,6 +322,17 @@ impl FileNodeOps for TmpFile {
             _ => return Err(VfsError::OperationNotSupported),
         }
         state.meta.touch_modify(now);
+        drop(guard);
+        // shmem_fallocate: the whole pages of a punched hole leave the
+        // shared mappings (private copies stay).
+        #[cfg(feature = "kernel")]
+        if operation == FileRangeOperation::PunchHole {
+            let first = offset.div_ceil(PAGE_SIZE as u64);
+            let end = offset.saturating_add(len) / PAGE_SIZE as u64;
+            if first < end {
+                starling_mm::aspace::unmap_object_pages(self, first, end, false);
+            }
+        }
         Ok(())
     }
 
@@ -396,5 +423,12 @@ impl starling_mm::aspace::MemObject for TmpFile {
             VfsError::InvalidInput => ObjectFault::Beyond,
             _ => ObjectFault::NoMemory,
         })
+    }
+
+    fn owns_frame(&self, index: u64, frame: starling_mm::frame::PhysAddr) -> bool {
+        match &self.inode.state.lock().content {
+            Content::Regular(data) => data.page_frame(index) == Some(frame),
+            _ => false,
+        }
     }
 }

@@ -298,6 +298,12 @@ impl SparseData {
     /// The frame of page `index` for a shared mapping, allocated if it is a
     /// hole, with a new reference the mapping owns. Pages at or beyond the
     /// end of the file do not exist (the mapping's access is SIGBUS).
+    /// The frame of page `index`, if the page exists.
+    #[cfg(feature = "kernel")]
+    pub fn page_frame(&self, index: u64) -> Option<starling_mm::frame::PhysAddr> {
+        self.pages.get(&index).map(|page| page.paddr())
+    }
+
     pub fn frame_for_mapping(
         &mut self,
         index: u64,

@@ -73,8 +73,6 @@ pub fn populate(root: &DirEntry) -> VfsResult<()> {
     add_text(root, "loadavg", kstat::loadavg)?;
     add_text(root, "stat", kstat::stat)?;
     add_text(root, "meminfo", meminfo::meminfo)?;
-    let starling = tmpfs::add_dir(root, "starling", 0o555)?;
-    add_text(&starling, "mm", meminfo::mm_counts)?;
     add_text(root, "cpuinfo", crate::arch::cpuinfo)?;
     add_text(root, "filesystems", mounts::filesystems)?;
     add_text(root, "version", || {
@@ -110,6 +108,7 @@ pub fn populate(root: &DirEntry) -> VfsResult<()> {
     sys::populate(root)?;
     let starling = tmpfs::add_dir(root, "starling", 0o555)?;
     add_text(&starling, "ipi", crate::selftest::ipi_round_trip)?;
+    add_text(&starling, "mm", meminfo::mm_counts)?;
     tmpfs::set_dir_generator(root, Some(Arc::new(Pids)))?;
     Ok(())
 }

@@ -10,7 +10,7 @@
 
 use ax_hal::{mem::VirtAddr, paging::MappingFlags};
 
-use super::{AddrSpace, MemObject, ObjectFault, PAGE_SIZE, Prot, page_floor};
+use super::{AddrSpace, MemObject, ObjectFault, PAGE_SIZE, Prot, VmaFlags, page_floor};
 use crate::frame;
 
 /// Result of resolving a fault.
@@ -50,7 +50,10 @@ impl AddrSpace {
         let va = VirtAddr::from(page);
         if let Some(object) = vma.object.clone() {
             let index = vma.object_index(page);
-            return self.fault_shared(va, &*object, index, access, prot, flags);
+            if vma.flags.contains(VmaFlags::SHARED) {
+                return self.fault_shared(va, &*object, index, access, prot, flags);
+            }
+            return self.fault_private_object(va, &*object, index, access, prot, flags);
         }
         match self.pt.query(va) {
             Err(_) => {
@@ -138,6 +141,74 @@ impl AddrSpace {
                     if tracked && let Err(fault) = object.mark_dirty(index) {
                         return outcome_of(fault);
                     }
+                    let _ = self.pt.protect_page(va, flags);
+                }
+                FaultOutcome::Handled
+            }
+        }
+    }
+}
+
+impl AddrSpace {
+    /// A fault in a private file mapping: a read maps the object's page
+    /// read-only (later changes to the file show through it, as on Linux);
+    /// a write copies the page, and from then on the mapping has its own.
+    fn fault_private_object(
+        &mut self,
+        va: VirtAddr,
+        object: &dyn MemObject,
+        index: u64,
+        access: Prot,
+        prot: Prot,
+        flags: MappingFlags,
+    ) -> FaultOutcome {
+        let writes = access.contains(Prot::WRITE);
+        match self.pt.query(va) {
+            Err(_) => {
+                let page = match object.frame(index) {
+                    Ok(frame) => frame,
+                    Err(fault) => return outcome_of(fault),
+                };
+                if !writes {
+                    let ro = Self::pte_flags(prot - Prot::WRITE);
+                    if self.pt.map_page(va, page, PAGE_SIZE, ro).is_err() {
+                        object.release_frame(index, page);
+                        return FaultOutcome::OutOfMemory;
+                    }
+                    return FaultOutcome::Handled;
+                }
+                let copy = frame::alloc_copy(page);
+                object.release_frame(index, page);
+                let Some(copy) = copy else {
+                    return FaultOutcome::OutOfMemory;
+                };
+                if self.pt.map_page(va, copy, PAGE_SIZE, flags).is_err() {
+                    frame::put(copy);
+                    return FaultOutcome::OutOfMemory;
+                }
+                FaultOutcome::Handled
+            }
+            Ok((old, cur, _)) => {
+                if !writes {
+                    return FaultOutcome::Handled;
+                }
+                let from_object = object.owns_frame(index, old);
+                if from_object || frame::is_shared(old) {
+                    let Some(copy) = frame::alloc_copy(old) else {
+                        return FaultOutcome::OutOfMemory;
+                    };
+                    if self.pt.remap_page(va, copy, flags).is_err() {
+                        frame::put(copy);
+                        return FaultOutcome::OutOfMemory;
+                    }
+                    self.flusher.flush_page_remote(va.as_usize());
+                    if from_object {
+                        object.release_frame(index, old);
+                    } else {
+                        frame::put(old);
+                    }
+                } else if !cur.contains(MappingFlags::WRITE) && prot.contains(Prot::WRITE) {
+                    // Our own copy, no longer shared after fork.
                     let _ = self.pt.protect_page(va, flags);
                 }
                 FaultOutcome::Handled

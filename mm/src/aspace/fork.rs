@@ -47,7 +47,14 @@ impl AddrSpace {
             let tracked = vma.object.as_ref().is_some_and(|o| o.tracks_dirty());
             for (page, paddr) in self.present_pages(vma.start, vma.end) {
                 let va = VirtAddr::from(page);
-                match &vma.object {
+                // A private file mapping's entry is the object's page or a
+                // private copy; the copy is shared copy-on-write like
+                // anonymous memory, the object's page as the object says.
+                let object = match &vma.object {
+                    Some(o) if shared || o.owns_frame(vma.object_index(page), paddr) => Some(o),
+                    _ => None,
+                };
+                match object {
                     Some(object) => object.share_frame(vma.object_index(page), paddr),
                     None => frame::get(paddr),
                 }
@@ -64,7 +71,7 @@ impl AddrSpace {
                     .map_page(va, paddr, PAGE_SIZE, child_flags)
                     .is_err()
                 {
-                    match &vma.object {
+                    match object {
                         Some(object) => object.release_frame(vma.object_index(page), paddr),
                         None => frame::put(paddr),
                     }

@@ -61,6 +61,7 @@ pub use self::{
     object::{
         AnonObject, MappingSpace, MemObject, ObjectFault, ObjectRegistry, ShareRegistration, owners,
     },
+    reclaim::unmap_object_pages,
     remap::RemapFlags,
     revoke::revoke_write,
     tlb::TlbFlusher,
@@ -424,10 +425,7 @@ impl AddrSpace {
     fn release_pages(&mut self, vma: &UserVma) {
         for (va, _) in self.present_pages(vma.start, vma.end) {
             if let Ok((paddr, _, _)) = self.pt.unmap_page(VirtAddr::from(va)) {
-                match &vma.object {
-                    Some(object) => object.release_frame(vma.object_index(va), paddr),
-                    None => frame::put(paddr),
-                }
+                release_entry(vma, va, paddr);
             }
         }
     }
@@ -452,6 +450,31 @@ impl AddrSpace {
         }
         flags
     }
+}
+
+/// Gives back the reference a page-table entry of `vma` held on `paddr`,
+/// mapped at `va`: through the object for its pages, to the frame table for
+/// private memory (a private file mapping holds both kinds).
+fn release_entry(vma: &UserVma, va: usize, paddr: PhysAddr) {
+    match &vma.object {
+        Some(object) if vma.flags.contains(VmaFlags::SHARED) => {
+            object.release_frame(vma.object_index(va), paddr)
+        }
+        Some(object) if object.owns_frame(vma.object_index(va), paddr) => {
+            object.release_frame(vma.object_index(va), paddr)
+        }
+        _ => frame::put(paddr),
+    }
+}
+
+/// Whether the entry of private-object VMA `vma` at `va` maps the object's
+/// own page (which stays read-only) rather than a private copy.
+fn maps_object_page(vma: &UserVma, va: usize, paddr: PhysAddr) -> bool {
+    vma.is_private_object()
+        && vma
+            .object
+            .as_ref()
+            .is_some_and(|o| o.owns_frame(vma.object_index(va), paddr))
 }
 
 impl Drop for AddrSpace {

@@ -100,6 +100,12 @@ pub trait MemObject: Host<dyn MappingSpace> + Send + Sync {
         frame::put(frame);
     }
 
+    /// Whether `frame` is the object's page `index` as a mapping holds it
+    /// (taken by [`MemObject::frame`] or [`MemObject::share_frame`]). A
+    /// private mapping asks to tell the object's pages from its own
+    /// copies.
+    fn owns_frame(&self, index: u64, frame: PhysAddr) -> bool;
+
     /// Whether the object must hear of the first write to each page: its
     /// pages are then mapped read-only until a write fault calls
     /// [`MemObject::mark_dirty`].
@@ -149,6 +155,13 @@ impl Host<dyn MappingSpace> for AnonObject {
 }
 
 impl MemObject for AnonObject {
+    fn owns_frame(&self, index: u64, frame: PhysAddr) -> bool {
+        self.pages
+            .lock()
+            .get(&index)
+            .is_some_and(|page| page.paddr() == frame)
+    }
+
     fn frame(&self, index: u64) -> Result<PhysAddr, ObjectFault> {
         if index >= self.len_pages {
             return Err(ObjectFault::Beyond);

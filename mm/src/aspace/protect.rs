@@ -36,46 +36,33 @@ impl AddrSpace {
             return Err(MmError::NoMemory);
         }
         self.vmas.update_range(start, end, |vma| vma.set_prot(prot));
-        #[cfg(feature = "mm-debug")]
-        {
-            let hit: alloc::vec::Vec<_> = self
-                .vmas
-                .overlapping(start, end)
-                .map(UserVma::detached)
-                .collect();
-            for vma in &hit {
-                self.touch(vma);
-            }
-        }
+
         let flags = Self::pte_flags(prot);
         let ro_flags = Self::pte_flags(prot - Prot::WRITE);
         // Per VMA piece: whether private frames may still be shared
         // copy-on-write, and whether the object must see each first write.
-        let ranges: alloc::vec::Vec<(usize, usize, bool, bool)> = self
+        let pieces: alloc::vec::Vec<UserVma> = self
             .vmas
             .overlapping(start, end)
-            .map(|v| {
-                (
-                    v.start.max(start),
-                    v.end.min(end),
-                    v.flags.contains(VmaFlags::SHARED),
-                    v.object.as_ref().is_some_and(|o| o.tracks_dirty()),
-                )
-            })
+            .map(UserVma::detached)
             .collect();
-        for (lo, hi, shared, tracked) in ranges {
-            for page in (lo..hi).step_by(PAGE_SIZE) {
+        for v in &pieces {
+            self.touch(v);
+            let shared = v.flags.contains(VmaFlags::SHARED);
+            let tracked = v.object.as_ref().is_some_and(|o| o.tracks_dirty());
+            for page in (v.start.max(start)..v.end.min(end)).step_by(PAGE_SIZE) {
                 let va = VirtAddr::from(page);
                 if let Ok((paddr, cur, _)) = self.pt.query(va) {
                     // A private frame still shared copy-on-write stays
-                    // read-only until the write fault that copies it; the
-                    // frames of a shared mapping are never copied, but a
-                    // page whose object tracks writes becomes writable only
-                    // through the fault that records the write.
+                    // read-only until the write fault that copies it, and
+                    // so does an object's page in a private file mapping;
+                    // the frames of a shared mapping are never copied, but
+                    // a page whose object tracks writes becomes writable
+                    // only through the fault that records the write.
                     let keep_ro = if shared {
                         tracked && !cur.contains(MappingFlags::WRITE)
                     } else {
-                        frame::is_shared(paddr)
+                        frame::is_shared(paddr) || super::maps_object_page(v, page, paddr)
                     };
                     let f = if keep_ro { ro_flags } else { flags };
                     let _ = self.pt.protect_page(va, f);

@@ -80,4 +80,80 @@ impl AddrSpace {
             self.flusher.flush_all_remote();
         }
     }
+
+    /// Unmaps the pages `[first, end)` of `object` wherever this address
+    /// space maps them: the object's pages, and with `even_cows` the
+    /// private copies a private mapping made of them (a truncate discards
+    /// both, so an access past the new end raises SIGBUS; a hole punch
+    /// leaves private copies alone). Found through the object's records
+    /// of this address space. Returns the number of entries removed.
+    pub fn unmap_object_range(
+        &mut self,
+        object: &dyn MemObject,
+        first: u64,
+        end: u64,
+        even_cows: bool,
+    ) -> usize {
+        let records = with_registry(object, |registry| registry.records_of(&self.owner));
+        let mut removed = 0;
+        for r in records {
+            let Some(vma) = self.vmas.find(r.span.start) else {
+                continue;
+            };
+            if !vma.holds(&r.record) {
+                continue;
+            }
+            let vma = vma.detached();
+            // The part of the VMA that maps pages [first, end).
+            let vma_first = vma.offset / 4096;
+            let vma_end = vma_first + (vma.len() / 4096) as u64;
+            let lo = first.max(vma_first);
+            let hi = end.min(vma_end);
+            if lo >= hi {
+                continue;
+            }
+            let start = vma.start + ((lo - vma_first) as usize) * 4096;
+            let stop = vma.start + ((hi - vma_first) as usize) * 4096;
+            for (va, paddr) in self.present_pages(start, stop) {
+                let own = vma.flags.contains(super::VmaFlags::SHARED)
+                    || object.owns_frame(vma.object_index(va), paddr);
+                if !own && !even_cows {
+                    continue;
+                }
+                if let Ok((paddr, _, _)) = self.pt.unmap_page(VirtAddr::from(va)) {
+                    super::release_entry(&vma, va, paddr);
+                    removed += 1;
+                }
+            }
+        }
+        if removed > 0 {
+            self.flusher.flush_all_remote();
+        }
+        removed
+    }
+}
+
+/// Unmaps pages `[first, end)` of `object` from every address space that
+/// maps it (see [`AddrSpace::unmap_object_range`]). The object has already
+/// stopped handing those pages out, so no new entry can appear; an address
+/// space that starts mapping the object meanwhile (a fork) is picked up by
+/// another pass. Called with no address-space lock held.
+pub fn unmap_object_pages(object: &dyn MemObject, first: u64, end: u64, even_cows: bool) {
+    let mut seen: Vec<alloc::sync::Arc<dyn super::MappingSpace>> = Vec::new();
+    loop {
+        let owners = super::owners(object);
+        let fresh: Vec<_> = owners
+            .into_iter()
+            .filter(|o| !seen.iter().any(|s| alloc::sync::Arc::ptr_eq(s, o)))
+            .collect();
+        if fresh.is_empty() {
+            break;
+        }
+        for space in &fresh {
+            space.with_aspace(&mut |aspace| {
+                aspace.unmap_object_range(object, first, end, even_cows);
+            });
+        }
+        seen.extend(fresh);
+    }
 }

@@ -16,7 +16,7 @@
 use ax_hal::mem::VirtAddr;
 
 use super::{AddrSpace, PAGE_SIZE, UserVma, VmaFlags, page_ceil};
-use crate::{MmError, MmResult, frame};
+use crate::{MmError, MmResult};
 
 /// What mremap may do besides resizing in place.
 #[derive(Clone, Copy, Debug, Default)]
@@ -229,10 +229,7 @@ impl AddrSpace {
                 // with its reference, and the page faults in again (a
                 // private page loses its contents, as after MADV_DONTNEED).
                 log::warn!("mremap: no memory to move the page at {va:#x}");
-                match &vma.object {
-                    Some(object) => object.release_frame(vma.object_index(va), paddr),
-                    None => frame::put(paddr),
-                }
+                super::release_entry(vma, va, paddr);
             }
         }
     }

@@ -19,7 +19,7 @@
 use ax_hal::mem::VirtAddr;
 
 use super::{AddrSpace, MemObject, Prot};
-use crate::registry::{REC_WRITE, with_registry};
+use crate::registry::with_registry;
 
 impl AddrSpace {
     /// Takes write access away from this address space's mappings of
@@ -29,7 +29,9 @@ impl AddrSpace {
         let records = with_registry(object, |registry| registry.records_of(&self.owner));
         let mut changed = 0;
         for r in records {
-            if r.span.may & REC_WRITE == 0 {
+            // Private mappings never write the object: they keep their
+            // copy-on-write rights, as Linux's seals leave them.
+            if !r.span.may_write() {
                 continue;
             }
             let Some(vma) = self.vmas.find_mut(r.span.start) else {

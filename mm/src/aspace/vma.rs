@@ -92,7 +92,9 @@ pub struct UserVma {
     /// Offset (in bytes) of `start` inside the backing object or file, kept
     /// across splits; zero for anonymous memory.
     pub offset: u64,
-    /// The object a shared mapping maps (None: private anonymous pages).
+    /// The object the mapping maps: every page of a shared mapping, and
+    /// the not yet copied pages of a private file mapping (None: private
+    /// anonymous memory, or a private file mapping filled at mmap time).
     pub object: Option<Arc<dyn MemObject>>,
     /// The file the mapping came from (file mappings and executable
     /// segments); private file pages are copies, so this only names them.
@@ -179,10 +181,16 @@ impl UserVma {
         }
     }
 
-    /// Whether the VMA belongs in its object's registry: a shared mapping
-    /// of an object.
+    /// Whether the VMA belongs in its object's registry: it maps an
+    /// object (shared, or private until its pages are copied).
     pub fn is_registered_kind(&self) -> bool {
-        self.flags.contains(VmaFlags::SHARED) && self.object.is_some()
+        self.object.is_some()
+    }
+
+    /// Whether the VMA maps an object privately: its present entries are
+    /// either the object's pages (read-only) or private copies.
+    pub fn is_private_object(&self) -> bool {
+        self.object.is_some() && !self.flags.contains(VmaFlags::SHARED)
     }
 
     /// Registers the VMA with its object as a mapping of `owner`'s (no-op
@@ -228,6 +236,7 @@ impl UserVma {
             offset: self.offset,
             prot: rec_bits(self.prot),
             may: rec_bits(self.may),
+            shared: self.flags.contains(VmaFlags::SHARED),
         }
     }
 

@@ -54,6 +54,7 @@ struct RVma {
     offset: u64,
     prot: u8,
     may: u8,
+    shared: bool,
     object: Arc<Object>,
     reg: Option<Registration<Owner>>,
 }
@@ -66,6 +67,7 @@ impl RVma {
             offset: self.offset,
             prot: self.prot,
             may: self.may,
+            shared: self.shared,
         }
     }
 
@@ -100,6 +102,7 @@ impl Vma for RVma {
             offset: self.offset + (addr - self.start) as u64,
             prot: self.prot,
             may: self.may,
+            shared: self.shared,
             object: self.object.clone(),
             reg: None,
         };
@@ -116,6 +119,7 @@ impl Vma for RVma {
             && self.offset + (self.end - self.start) as u64 == next.offset
             && self.prot == next.prot
             && self.may == next.may
+            && self.shared == next.shared
     }
 
     fn merge(&mut self, mut next: Self) {
@@ -157,7 +161,9 @@ fn check(objects: &[Arc<Object>], spaces: &[Space], context: &dyn Fn() -> alloc:
             "object {i}: records differ; {}",
             context()
         );
-        let writes = expected.iter().any(|(_, s)| s.may & REC_WRITE != 0);
+        let writes = expected
+            .iter()
+            .any(|(_, s)| s.shared && s.may & REC_WRITE != 0);
         assert_eq!(
             registry.may_write(),
             writes,
@@ -200,6 +206,9 @@ fn map(rng: &mut Rng, objects: &[Arc<Object>], space: &mut Space) {
         offset,
         prot,
         may,
+        // A private mapping of an object has a record too; it never
+        // counts as a writer.
+        shared: rng.below(4) != 0,
         object,
         reg: None,
     };
@@ -243,6 +252,7 @@ fn fork(space: &Space) -> Space {
             offset: v.offset,
             prot: v.prot,
             may: v.may,
+            shared: v.shared,
             object: v.object.clone(),
             reg,
         };
@@ -262,6 +272,9 @@ fn revoke(object: &Arc<Object>, spaces: &mut [Space]) {
             .unwrap();
         let mine = object.0.lock().unwrap().records_of(&Arc::downgrade(&owner));
         for r in mine {
+            if !r.span.may_write() {
+                continue;
+            }
             let vma = space.vmas.find_mut(r.span.start).unwrap();
             vma.prot &= !REC_WRITE;
             vma.may &= !REC_WRITE;

@@ -31,6 +31,7 @@ fn span(start: usize, end: usize, may: u8) -> Span {
         offset: 0,
         prot: REC_READ,
         may,
+        shared: true,
     }
 }
 

@@ -99,6 +99,30 @@ pub fn open_path(
     } else {
         mode
     };
+    // A final /proc/PID/fd/N (or cwd, root, exe) is a magic link: open(2)
+    // opens the file it stands for, even one that has no name any more,
+    // as a new open file description.
+    // Only names a magic link can have are looked at twice.
+    let last_name = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    let maybe_magic =
+        last_name.parse::<i32>().is_ok() || matches!(last_name, "cwd" | "root" | "exe");
+    if maybe_magic
+        && flags & (O_NOFOLLOW | O_TMPFILE_BIT) == 0
+        && let Ok(last) = ctx.resolve_no_follow(path)
+    {
+        let target = match crate::procfs::magic_link_file(&last) {
+            Some(file) => super::tmpfile::location_of(&file).map(|loc| (loc, file.file().path())),
+            None => {
+                crate::procfs::magic_link_node(&last).map(|loc| (loc, absolute(sc, dirfd, path)))
+            }
+        };
+        if let Some((loc, shown)) = target {
+            if flags & O_CREAT != 0 && flags & O_EXCL != 0 {
+                return Err(Errno::EEXIST);
+            }
+            return open_location(loc, flags, shown, &super::credentials(sc.thread));
+        }
+    }
     let shown = absolute(sc, dirfd, path);
     open_in(
         &ctx,

@@ -137,12 +137,24 @@ pub fn sys_mmap(
                 }
                 may.remove(Prot::WRITE);
             }
-            object = Some(shared_object(&file)?);
+            object = Some(mapped_object(&file)?.ok_or_else(|| {
+                warn!("mmap: shared mappings of uncached files are not supported");
+                Errno::ENODEV
+            })?);
         } else {
             if !file.file().seekable() {
                 return Err(Errno::ENODEV);
             }
-            source = Some(file);
+            // A private mapping maps the file's pages until it writes them
+            // (tmpfs and page-cache files); other files are copied now.
+            object = match mapped_object(&file) {
+                Ok(object) => object,
+                Err(Errno::ENODEV) => None,
+                Err(e) => return Err(e),
+            };
+            if object.is_none() {
+                source = Some(file);
+            }
         }
     } else if shared {
         object = Some(AnonObject::new((len / 4096) as u64));
@@ -153,8 +165,8 @@ pub fn sys_mmap(
     req.may = may;
     if shared {
         req.flags |= VmaFlags::SHARED;
-        req.object = object;
     }
+    req.object = object;
     if !anonymous {
         req.offset = offset as u64;
         req.file = name;
@@ -185,24 +197,20 @@ pub fn sys_mmap(
     Ok(start)
 }
 
-/// The memory object a shared file mapping maps: the file's own pages.
-fn shared_object(file: &OpenFile) -> KResult<Arc<dyn MemObject>> {
+/// The memory object a file mapping maps: the file's own pages (tmpfs
+/// files, and files behind the page cache). `None` for regular files of
+/// file systems without a page cache.
+fn mapped_object(file: &OpenFile) -> KResult<Option<Arc<dyn MemObject>>> {
     let Some(vfs) = file.file().as_any().downcast_ref::<VfsFile>() else {
         // Devices, pipes and sockets cannot be mapped.
         return Err(Errno::ENODEV);
     };
     if let Ok(tmp) = vfs.location().entry().downcast::<TmpFile>() {
-        return Ok(tmp);
+        return Ok(Some(tmp));
     }
     match vfs.page_cache() {
-        Some(cache) => Ok(CachedFileObject::of(cache)?),
-        None => {
-            warn!(
-                "mmap: shared mappings of uncached {} files are not supported",
-                vfs.location().filesystem().name()
-            );
-            Err(Errno::ENODEV)
-        }
+        Some(cache) => Ok(Some(CachedFileObject::of(cache)?)),
+        None => Ok(None),
     }
 }
 
