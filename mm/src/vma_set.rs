@@ -156,6 +156,12 @@ impl<V: Vma> VmaSet<V> {
         })
     }
 
+    /// The last VMA that starts below `addr` (Linux's `vma_prev` of the
+    /// gap or VMA at `addr`).
+    pub fn find_prev(&self, addr: usize) -> Option<&V> {
+        self.map.range(..addr).next_back().map(|(_, v)| v)
+    }
+
     /// The VMAs intersecting `[start, end)`, ascending. Empty if `start >= end`.
     pub fn overlapping(
         &self,

@@ -278,3 +278,47 @@ TEST(private_file_mapping)
 	CHECK_EQ(errno, EACCES);
 	close(fd);
 }
+
+/* Reserves `pages` free pages of address space and returns the base. */
+static char *free_range(size_t pages)
+{
+	char *p = raw_mmap(NULL, pages * PAGE, PROT_NONE, ANON, -1, 0);
+	CHECK(p != MAP_FAILED);
+	CHECK_RET(munmap(p, pages * PAGE), 0);
+	return p;
+}
+
+TEST(growsdown_grows_on_access_below)
+{
+	/* 300 free pages, the top 2 mapped MAP_GROWSDOWN. */
+	char *base = free_range(300);
+	char *stack = raw_mmap(base + 298 * PAGE, 2 * PAGE, RW,
+			       ANON | MAP_GROWSDOWN | MAP_FIXED, -1, 0);
+	CHECK(stack == base + 298 * PAGE);
+	/* A store 20 pages below the mapping grows it down to there. */
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		stack[-20 * (long)PAGE] = 7;
+		if (stack[-20 * (long)PAGE] != 7)
+			_exit(1);
+		/* The grown part is mapped: msync sees it. */
+		_exit(msync(stack - 20 * PAGE, 21 * PAGE, MS_ASYNC) == 0 ? 0 : 2);
+	}
+	t_wait_exit(pid, 0);
+	CHECK_RET(munmap(base, 300 * PAGE), 0);
+}
+
+TEST(growsdown_keeps_the_guard_gap)
+{
+	char *base = free_range(300);
+	char *stack = raw_mmap(base + 298 * PAGE, 2 * PAGE, RW,
+			       ANON | MAP_GROWSDOWN | MAP_FIXED, -1, 0);
+	CHECK(stack == base + 298 * PAGE);
+	/* An accessible page 100 pages below: growing to within 256 pages
+	 * of it (stack_guard_gap) is refused with SIGSEGV. */
+	char *below = raw_mmap(base + 190 * PAGE, PAGE, RW, ANON | MAP_FIXED,
+			       -1, 0);
+	CHECK(below == base + 190 * PAGE);
+	expect_segv(stack - PAGE, 1);
+	CHECK_RET(munmap(base, 300 * PAGE), 0);
+}

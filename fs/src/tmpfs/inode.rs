@@ -161,8 +161,9 @@ pub struct FileInode {
     pub node_type: NodeType,
     pub state: Mutex<FileState>,
     pub attachments: Mutex<TypeMap>,
-    /// The shared VMAs that map the file (every name and handle of the
-    /// inode shares it).
+    /// The VMAs that map the file (every name and handle of the inode
+    /// shares it).
+    #[cfg(feature = "kernel")]
     pub mappings: ax_sync::SpinLock<starling_mm::aspace::ObjectRegistry>,
 }
 
@@ -194,6 +195,7 @@ impl FileInode {
                 linkable: false,
             }),
             attachments: Mutex::new(TypeMap::new()),
+            #[cfg(feature = "kernel")]
             mappings: ax_sync::SpinLock::new(starling_mm::aspace::ObjectRegistry::new()),
         }))
     }

@@ -39,6 +39,9 @@ impl AddrSpace {
     /// the page is made present and private without changing its PTE rights.
     pub fn handle_fault(&mut self, addr: usize, access: Prot, force: bool) -> FaultOutcome {
         let page = page_floor(addr);
+        if self.vmas.find(page).is_none() && !self.grow_stack(page) {
+            return FaultOutcome::NoMapping;
+        }
         let Some(vma) = self.vmas.find(page) else {
             return FaultOutcome::NoMapping;
         };
@@ -214,6 +217,51 @@ impl AddrSpace {
                 FaultOutcome::Handled
             }
         }
+    }
+}
+
+/// Linux's default `stack_guard_gap`: a stack may not grow to within this
+/// many bytes of the accessible mapping below it.
+const STACK_GUARD_GAP: usize = 256 * PAGE_SIZE;
+
+impl AddrSpace {
+    /// Grows the `MAP_GROWSDOWN` VMA just above `page` down to it, as
+    /// mm/mmap.c expand_downwards does for a fault below a stack: not to
+    /// within [`STACK_GUARD_GAP`] of an accessible VMA below (one that
+    /// grows down itself does not count), and not past the stack size limit
+    /// (RLIMIT_STACK, `Layout::stack_size`). Anonymous private VMAs only.
+    fn grow_stack(&mut self, page: usize) -> bool {
+        let Some(next) = self.vmas.find_next(page) else {
+            return false;
+        };
+        if !next.flags.contains(VmaFlags::GROWSDOWN) || next.object.is_some() || next.start <= page
+        {
+            return false;
+        }
+        let (start, end) = (next.start, next.end);
+        if end - page > self.layout.stack_size {
+            return false;
+        }
+        if let Some(prev) = self.vmas.find_prev(page)
+            && !prev.flags.contains(VmaFlags::GROWSDOWN)
+            && prev.prot.intersects(Prot::READ | Prot::WRITE | Prot::EXEC)
+            && page - prev.end.min(page) < STACK_GUARD_GAP
+        {
+            return false;
+        }
+        if page < self.layout.min_addr {
+            return false;
+        }
+        let mut removed = self.vmas.remove_range(start, end);
+        let Some(mut vma) = removed.pop() else {
+            return false;
+        };
+        vma.start = page;
+        if self.vmas.insert(vma).is_err() {
+            return false;
+        }
+        self.account_mapped(start - page);
+        true
     }
 }
 
