@@ -39,6 +39,7 @@ mod map;
 mod object;
 mod protect;
 mod reclaim;
+pub mod stats;
 mod tlb;
 mod unmap;
 mod vma;
