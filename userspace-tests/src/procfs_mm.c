@@ -14,6 +14,7 @@
 #include "test.h"
 #include "proc_text.h"
 
+#include <linux/capability.h>
 #include <sys/mman.h>
 
 #define PG 4096UL
@@ -383,6 +384,61 @@ TEST(smaps_shared_anonymous_memory)
 	unmap_isolated(p, 2);
 }
 
+/* Maps page 0 of the 2-page file `fd` twice and checks that it counts as
+ * shared by the two page-table entries, and private again with one. */
+static void check_file_page_mapped_twice(int fd)
+{
+	CHECK_RET(ftruncate(fd, 2 * PG), 0);
+	char *a = isolated(2, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	char *b = isolated(2, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	CHECK(mmap(a, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == a);
+	CHECK(mmap(b, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == b);
+	static char block[4096];
+	a[0] = 1;
+	self_block(a, block, sizeof(block));
+	CHECK_EQ(kb(block, "Rss"), 4);
+	CHECK_EQ(kb(block, "Private_Dirty"), 4);
+	CHECK_EQ(kb(block, "Anonymous"), 0);
+	/* The same page through the second mapping: two entries map it. */
+	b[1] = 1;
+	CHECK_EQ(a[1], 1);
+	self_block(a, block, sizeof(block));
+	CHECK_EQ(kb(block, "Rss"), 4);
+	CHECK_EQ(kb(block, "Shared_Dirty"), 4);
+	CHECK_EQ(kb(block, "Private_Dirty"), 0);
+	CHECK_EQ(kb(block, "Pss"), 2);
+	self_block(b, block, sizeof(block));
+	CHECK_EQ(kb(block, "Rss"), 4);
+	CHECK_EQ(kb(block, "Shared_Dirty"), 4);
+	CHECK_EQ(kb(block, "Pss"), 2);
+	CHECK_RET(munmap(b, 2 * PG), 0);
+	self_block(a, block, sizeof(block));
+	CHECK_EQ(kb(block, "Private_Dirty"), 4);
+	CHECK_EQ(kb(block, "Pss"), 4);
+	unmap_isolated(a, 2);
+	unmap_isolated(b, 2);
+}
+
+TEST(smaps_tmpfs_page_mapped_twice_is_shared)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/dev/shm/procfs_mm.%d", (int)getpid());
+	int fd = CHECK_OK(open(path, O_RDWR | O_CREAT | O_EXCL, 0600));
+	CHECK_RET(unlink(path), 0);
+	check_file_page_mapped_twice(fd);
+	close(fd);
+}
+
+TEST(smaps_disk_file_page_mapped_twice_is_shared)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/twice", t_disk_dir());
+	int fd = CHECK_OK(open(path, O_RDWR | O_CREAT | O_TRUNC, 0600));
+	check_file_page_mapped_twice(fd);
+	close(fd);
+	CHECK_RET(unlink(path), 0);
+}
+
 TEST(smaps_vmflags_from_protection)
 {
 	static char block[4096];
@@ -561,6 +617,35 @@ TEST(pagemap_present_after_touch)
 		CHECK((e[1] & PM_PFN) != (e[3] & PM_PFN));
 	unmap_isolated(p, 4);
 	close(fd);
+}
+
+TEST(pagemap_hides_pfn_without_sys_admin)
+{
+	if (!has_sys_admin())
+		t_skip("needs CAP_SYS_ADMIN to drop it");
+	char *p = isolated(1, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	p[0] = 1;
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		p[0] = 2; /* a copy of its own: mapped once */
+		/* Drop CAP_SYS_ADMIN from the effective set only. */
+		struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct d[2];
+		CHECK_RET(syscall(SYS_capget, &h, d), 0);
+		d[0].effective &= ~(1U << CAP_SYS_ADMIN);
+		CHECK_RET(syscall(SYS_capset, &h, d), 0);
+		CHECK(!has_sys_admin());
+		int fd = CHECK_OK(open("/proc/self/pagemap", O_RDONLY));
+		uint64_t e;
+		pagemap_entries(fd, p, &e, 1);
+		CHECK_MSG((e & (PM_PRESENT | PM_EXCLUSIVE)) == (PM_PRESENT | PM_EXCLUSIVE),
+			  "entry %#llx", (unsigned long long)e);
+		CHECK_EQ(e & PM_PFN, 0);
+		close(fd);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+	unmap_isolated(p, 1);
 }
 
 TEST(pagemap_populate_sets_present)
