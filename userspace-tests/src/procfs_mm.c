@@ -724,6 +724,12 @@ TEST(pagemap_einval_for_unaligned_reads)
 	CHECK_RET(pread(fd, e, 8, 0), 8);
 	CHECK_EQ(e[0], 0);
 	close(fd);
+	/* No write method: EINVAL (root may open the 0400 file for writing). */
+	if (geteuid() == 0) {
+		fd = CHECK_OK(open("/proc/self/pagemap", O_WRONLY));
+		CHECK_ERR(write(fd, e, 8), EINVAL);
+		close(fd);
+	}
 }
 
 TEST(pagemap_large_reads_and_the_end)

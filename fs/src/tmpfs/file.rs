@@ -251,7 +251,9 @@ impl FileNodeOps for TmpFile {
                 // A procfs entry without a write handler: fs/proc/inode.c
                 // (pde_write) answers EIO.
                 Content::Generated { write, .. } => write.clone().ok_or(VfsError::Io)?,
-                Content::GeneratedAt(_) => return Err(VfsError::Io),
+                // Files with no write method at all (/proc/PID/pagemap's
+                // file_operations): vfs_write answers EINVAL.
+                Content::GeneratedAt(_) => return Err(VfsError::InvalidInput),
                 Content::Special => return Err(VfsError::OperationNotSupported),
                 Content::Symlink { .. } | Content::GeneratedLink(_) => {
                     return Err(VfsError::InvalidInput);

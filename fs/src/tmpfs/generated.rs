@@ -82,7 +82,8 @@ impl GeneratedNode {
     }
 
     /// A read-only regular file read through `read_at` at each offset
-    /// asked for, instead of from a snapshot of its whole text.
+    /// asked for, instead of from a snapshot of its whole text; writes fail
+    /// with EINVAL, as for a Linux file without a write method.
     pub fn ranged_file(mode: u32, read_at: ReadAtFn) -> Self {
         Self::new(GeneratedKind::RangedFile(read_at), mode)
     }
