@@ -135,6 +135,12 @@ fn process_exit(process: &Arc<Process>, status: i32) {
         });
         if !shared {
             drop(mm.exe_deny.lock().take());
+            // exit_mmap: the user pages go now, before the parent hears of
+            // the exit, so frames this process shared copy-on-write or
+            // through an object count one mapping fewer as soon as it can
+            // be reaped (CPUs that still hold the root lazily keep only the
+            // emptied page table). This thread detached from it above.
+            mm.aspace.lock().clear();
         }
     }
     drop(mm);
