@@ -85,6 +85,18 @@ pub fn is_shared(frame: PhysAddr) -> bool {
         .is_some_and(|t| t.contains_key(&frame.as_usize()))
 }
 
+/// References to a frame: the page-table entries that map it, plus the
+/// reference a memory object keeps on a page it holds (one for a frame that
+/// is not in the share table, which includes frames the table never saw,
+/// such as page-cache pages).
+pub fn ref_count(frame: PhysAddr) -> usize {
+    SHARED
+        .lock()
+        .as_ref()
+        .and_then(|t| t.get(&frame.as_usize()).copied())
+        .unwrap_or(1)
+}
+
 /// Number of user frames allocated right now.
 pub fn allocated() -> usize {
     ALLOCATED.load(core::sync::atomic::Ordering::Relaxed)

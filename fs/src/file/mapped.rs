@@ -244,6 +244,15 @@ impl MemObject for CachedFileObject {
         })
     }
 
+    fn map_count(&self, index: u64, frame: PhysAddr) -> Option<usize> {
+        let pn = u32::try_from(index).ok()?;
+        self.mapped
+            .lock()
+            .get(&pn)
+            .filter(|page| page.frame == frame)
+            .map(|page| page.entries)
+    }
+
     fn share_frame(&self, index: u64, frame: PhysAddr) {
         let Ok(pn) = u32::try_from(index) else {
             return;

@@ -21,7 +21,7 @@ use axpoll::{IoEvents, Pollable};
 
 use super::{
     TmpFs,
-    generated::{ReadFn, TargetFn},
+    generated::{ReadAtFn, ReadFn, TargetFn},
     inode::{Content, FileInode},
     pages::PAGE_SIZE,
 };
@@ -62,6 +62,7 @@ fn copy_at(src: &[u8], buf: &mut [u8], offset: u64) -> usize {
 enum ReadSource {
     Done(usize),
     Generated(ReadFn),
+    GeneratedAt(ReadAtFn),
     Link(TargetFn),
 }
 
@@ -120,7 +121,9 @@ impl NodeOps for TmpFile {
                 }
                 Content::GeneratedLink(target) => (0, 0, Some(target.clone())),
                 // procfs reports 0 for generated files (fs/proc/generic.c).
-                Content::Special | Content::Generated { .. } => (0, 0, None),
+                Content::Special | Content::Generated { .. } | Content::GeneratedAt(_) => {
+                    (0, 0, None)
+                }
             };
             (state.meta.clone(), state.nlink, size, pages, link)
         };
@@ -163,7 +166,9 @@ impl NodeOps for TmpFile {
                 Content::Regular(data) => return Ok(data.len()),
                 Content::Symlink { target, .. } => return Ok(target.len() as u64),
                 Content::GeneratedLink(target) => target.clone(),
-                Content::Special | Content::Generated { .. } => return Ok(0),
+                Content::Special | Content::Generated { .. } | Content::GeneratedAt(_) => {
+                    return Ok(0);
+                }
             }
         };
         Ok(link().len() as u64)
@@ -211,6 +216,7 @@ impl TmpFile {
                     ReadSource::Done(copy_at(target.as_bytes(), buf, offset))
                 }
                 Content::Generated { read, .. } => ReadSource::Generated(read.clone()),
+                Content::GeneratedAt(read_at) => ReadSource::GeneratedAt(read_at.clone()),
                 Content::GeneratedLink(target) => ReadSource::Link(target.clone()),
                 Content::Special => return Err(VfsError::OperationNotSupported),
             }
@@ -218,6 +224,7 @@ impl TmpFile {
         Ok(match source {
             ReadSource::Done(read) => read,
             ReadSource::Generated(read) => copy_at(&read(), buf, offset),
+            ReadSource::GeneratedAt(read_at) => read_at(buf, offset)?,
             ReadSource::Link(target) => copy_at(target().as_bytes(), buf, offset),
         })
     }
@@ -244,6 +251,9 @@ impl FileNodeOps for TmpFile {
                 // A procfs entry without a write handler: fs/proc/inode.c
                 // (pde_write) answers EIO.
                 Content::Generated { write, .. } => write.clone().ok_or(VfsError::Io)?,
+                // Files with no write method at all (/proc/PID/pagemap's
+                // file_operations): vfs_write answers EINVAL.
+                Content::GeneratedAt(_) => return Err(VfsError::InvalidInput),
                 Content::Special => return Err(VfsError::OperationNotSupported),
                 Content::Symlink { .. } | Content::GeneratedLink(_) => {
                     return Err(VfsError::InvalidInput);
@@ -298,7 +308,7 @@ impl FileNodeOps for TmpFile {
                 Ok(())
             }
             // O_TRUNC on a /proc or /sys file is accepted and ignored.
-            Content::Generated { .. } => Ok(()),
+            Content::Generated { .. } | Content::GeneratedAt(_) => Ok(()),
             // vfs_truncate: EINVAL for anything but a regular file.
             _ => Err(VfsError::InvalidInput),
         }

@@ -35,6 +35,11 @@ use super::{
 
 /// Produces a generated file's whole contents; reads slice it at the offset.
 pub type ReadFn = Arc<dyn Fn() -> Vec<u8> + Send + Sync>;
+/// Reads a generated file at an offset without building its whole
+/// contents, for files as large as an address space (/proc/PID/pagemap):
+/// fills the buffer from the offset on and returns the bytes read (0 at the
+/// end); an error is the read's error.
+pub type ReadAtFn = Arc<dyn Fn(&mut [u8], u64) -> VfsResult<usize> + Send + Sync>;
 /// Consumes one `write(2)` buffer to a generated file.
 pub type WriteFn = Arc<dyn Fn(&[u8]) -> VfsResult<()> + Send + Sync>;
 /// Produces a generated symlink's target.
@@ -55,6 +60,8 @@ enum GeneratedKind {
         read: ReadFn,
         write: Option<WriteFn>,
     },
+    /// Read at an offset, no snapshot (see [`ReadAtFn`]).
+    RangedFile(ReadAtFn),
     Symlink(TargetFn),
     Dir(Arc<dyn GeneratedDir>),
 }
@@ -72,6 +79,13 @@ impl GeneratedNode {
     /// `write`; `mode` holds permission bits only (`0o444`).
     pub fn file(mode: u32, read: ReadFn, write: Option<WriteFn>) -> Self {
         Self::new(GeneratedKind::File { read, write }, mode)
+    }
+
+    /// A read-only regular file read through `read_at` at each offset
+    /// asked for, instead of from a snapshot of its whole text; writes fail
+    /// with EINVAL, as for a Linux file without a write method.
+    pub fn ranged_file(mode: u32, read_at: ReadAtFn) -> Self {
+        Self::new(GeneratedKind::RangedFile(read_at), mode)
     }
 
     /// A symlink (mode 0777, as every Linux symlink).
@@ -246,6 +260,13 @@ pub(super) fn materialize(dir: &TmpDir, name: &str, node: GeneratedNode) -> VfsR
             NodeType::RegularFile,
             meta,
             Content::Generated { read, write },
+        )?),
+        GeneratedKind::RangedFile(read_at) => Child::File(FileInode::new(
+            sb,
+            ino,
+            NodeType::RegularFile,
+            meta,
+            Content::GeneratedAt(read_at),
         )?),
         GeneratedKind::Symlink(target) => Child::File(FileInode::new(
             sb,

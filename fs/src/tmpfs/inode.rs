@@ -28,7 +28,7 @@ use axfs_ng_vfs::{
 };
 
 use super::{
-    generated::{GeneratedDir, ReadFn, TargetFn, WriteFn},
+    generated::{GeneratedDir, ReadAtFn, ReadFn, TargetFn, WriteFn},
     pages::{PAGE_SIZE, PageBudget, SparseData},
     superblock::Super,
 };
@@ -137,12 +137,17 @@ pub enum Content {
         read: ReadFn,
         write: Option<WriteFn>,
     },
+    /// A generated file read at an offset (see `ReadAtFn`).
+    GeneratedAt(ReadAtFn),
     GeneratedLink(TargetFn),
 }
 
 impl Content {
     pub fn is_generated(&self) -> bool {
-        matches!(self, Self::Generated { .. } | Self::GeneratedLink(_))
+        matches!(
+            self,
+            Self::Generated { .. } | Self::GeneratedAt(_) | Self::GeneratedLink(_)
+        )
     }
 }
 

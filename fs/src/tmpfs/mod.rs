@@ -82,8 +82,9 @@ pub use self::{
     dir::TmpDir,
     file::TmpFile,
     generated::{
-        GeneratedDir, GeneratedNode, ReadFn, TargetFn, WriteFn, add_dir, add_generated_dir,
-        add_generated_file, add_generated_symlink, set_dir_generator, with_inode_data,
+        GeneratedDir, GeneratedNode, ReadAtFn, ReadFn, TargetFn, WriteFn, add_dir,
+        add_generated_dir, add_generated_file, add_generated_symlink, set_dir_generator,
+        with_inode_data,
     },
     pages::{MAX_FILE_SIZE, PAGE_SIZE},
     superblock::{

@@ -43,6 +43,7 @@ mod protect;
 mod reclaim;
 mod remap;
 mod revoke;
+pub mod stats;
 mod tlb;
 mod unmap;
 mod vma;

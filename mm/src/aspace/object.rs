@@ -106,6 +106,13 @@ pub trait MemObject: Host<dyn MappingSpace> + Send + Sync {
     /// copies.
     fn owns_frame(&self, index: u64, frame: PhysAddr) -> bool;
 
+    /// How many page-table entries map `frame` (page `index`), for objects
+    /// that count them themselves (the page cache); `None`: the frame's
+    /// reference count tells, less the object's own reference.
+    fn map_count(&self, _index: u64, _frame: PhysAddr) -> Option<usize> {
+        None
+    }
+
     /// Whether the object must hear of the first write to each page: its
     /// pages are then mapped read-only until a write fault calls
     /// [`MemObject::mark_dirty`].

@@ -56,6 +56,21 @@ impl GeneratedDir for Process {
             "exe" => Some(GeneratedNode::symlink(Arc::new(move || {
                 format!("/bin/p{pid}")
             }))),
+            // Like /proc/PID/pagemap: byte i is (i / 8) as u8, EINVAL for
+            // unaligned offsets, 64 bytes in all.
+            "pagemap" => Some(GeneratedNode::ranged_file(
+                0o400,
+                Arc::new(|buf: &mut [u8], offset: u64| {
+                    if offset % 8 != 0 {
+                        return Err(VfsError::InvalidInput);
+                    }
+                    let n = buf.len().min(64usize.saturating_sub(offset as usize));
+                    for (i, b) in buf[..n].iter_mut().enumerate() {
+                        *b = ((offset as usize + i) / 8) as u8;
+                    }
+                    Ok(n)
+                }),
+            )),
             _ => None,
         }
     }
@@ -219,4 +234,28 @@ fn users_cannot_change_generated_directories() {
     assert_eq!(linked.err(), Some(VfsError::OperationNotPermitted));
     assert_eq!(names(&root), [".", "..", "proc", "plain"]);
     assert_eq!(root.metadata().unwrap().nlink, 3);
+}
+
+#[test]
+fn ranged_file_reads_at_each_offset() {
+    let fs = new_tmpfs("proc", None);
+    let root = fs.root_dir();
+    set_dir_generator(
+        &root,
+        Some(Arc::new(Processes(Arc::new(Mutex::new(vec![7]))))),
+    )
+    .unwrap();
+    let file = lookup(&lookup(&root, "7"), "pagemap");
+    assert_eq!(file.node_type(), NodeType::RegularFile);
+    let meta = file.metadata().unwrap();
+    assert_eq!((meta.size, meta.mode.bits()), (0, 0o400));
+    let ops = file.as_file().unwrap();
+    let mut buf = [0xff; 16];
+    assert_eq!(ops.read_at(&mut buf, 40), Ok(16));
+    assert_eq!(buf, [5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6]);
+    assert_eq!(ops.read_at(&mut buf, 56), Ok(8));
+    assert_eq!(ops.read_at(&mut buf, 64), Ok(0));
+    assert_eq!(ops.read_at(&mut buf, 3), Err(VfsError::InvalidInput));
+    assert_eq!(ops.write_at(b"x", 0), Err(VfsError::InvalidInput));
+    assert_eq!(ops.set_len(0), Ok(()));
 }

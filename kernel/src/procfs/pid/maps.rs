@@ -22,7 +22,7 @@ use super::Task;
 
 /// Width of the fixed part of a line before the name (`25 + 6 *
 /// sizeof(void *) - 1` in task_mmu.c).
-const NAME_COLUMN: usize = 25 + 6 * 8 - 1;
+pub(super) const NAME_COLUMN: usize = 25 + 6 * 8 - 1;
 
 /// The (major, minor) that user space decodes from an `st_dev` value
 /// (glibc `gnu_dev_major`/`gnu_dev_minor`).
@@ -32,7 +32,8 @@ pub fn dev_parts(dev: u64) -> (u64, u64) {
     (major, minor)
 }
 
-fn line(s: &mut String, vma: &UserVma) {
+/// Appends the line of `vma` (shared with /proc/PID/smaps).
+pub(super) fn line(s: &mut String, vma: &UserVma) {
     let start_len = s.len();
     let perm = |p: Prot, c: char| if vma.prot.contains(p) { c } else { '-' };
     let shared = if vma.flags.contains(VmaFlags::SHARED) {

@@ -8,7 +8,8 @@
 //! showing stale data.
 //!
 //! The file formats live in [`status`] (status), [`stat`] (stat, statm),
-//! [`maps`] (maps) and [`fd`] (fd/, fdinfo/).
+//! [`maps`] (maps), [`smaps`] (smaps, smaps_rollup), [`pagemap`]
+//! (pagemap) and [`fd`] (fd/, fdinfo/).
 
 mod fd;
 pub use self::fd::magic_link_file;
@@ -39,6 +40,8 @@ pub fn magic_link_node(loc: &axfs_ng_vfs::Location) -> Option<axfs_ng_vfs::Locat
     }
 }
 mod maps;
+mod pagemap;
+mod smaps;
 mod stat;
 mod status;
 
@@ -184,6 +187,9 @@ const ENTRIES: &[(&str, NodeType)] = &[
     ("statm", NodeType::RegularFile),
     ("status", NodeType::RegularFile),
     ("maps", NodeType::RegularFile),
+    ("smaps", NodeType::RegularFile),
+    ("smaps_rollup", NodeType::RegularFile),
+    ("pagemap", NodeType::RegularFile),
     ("mounts", NodeType::RegularFile),
     ("mountinfo", NodeType::RegularFile),
     ("fd", NodeType::Directory),
@@ -320,6 +326,9 @@ impl GeneratedDir for PidDir {
             "statm" => task_file(target, whole, stat::statm),
             "status" => task_file(target, whole, status::status),
             "maps" => task_file(target, whole, maps::maps),
+            "smaps" => task_file(target, whole, smaps::smaps),
+            "smaps_rollup" => task_file(target, whole, smaps::smaps_rollup),
+            "pagemap" => pagemap::node(target),
             "personality" => task_file(target, whole, |t| {
                 format!("{:08x}\n", t.process.personality.load(Ordering::Relaxed))
             }),
