@@ -11,7 +11,7 @@
 //! object locks it through them to take pages back or revoke write access.
 
 use alloc::sync::{Arc, Weak};
-use core::sync::atomic::AtomicU32;
+use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
 use ax_runtime::thread::{AddressSpaceCpuState, TaskAddressSpace};
 use ax_sync::{Mutex, SpinLock};
@@ -58,6 +58,9 @@ pub struct Mm {
     /// The program file, denied to writers while this address space
     /// exists (ETXTBSY); a fork's copy holds it too.
     pub exe_deny: SpinLock<Option<DenyWrite>>,
+    /// The process that created the address space (0 until claimed), as
+    /// the shared-mapping registry reports its holders.
+    pid: AtomicI32,
 }
 
 impl Mm {
@@ -78,8 +81,17 @@ impl Mm {
                 cpu_state,
                 membarrier: AtomicU32::new(0),
                 exe_deny: SpinLock::new(None),
+                pid: AtomicI32::new(0),
             }
         })
+    }
+
+    /// Names `pid` as the address space's process, unless one already is
+    /// (a CLONE_VM child shares its creator's).
+    pub fn claim_pid(&self, pid: i32) {
+        let _ = self
+            .pid
+            .compare_exchange(0, pid, Ordering::Relaxed, Ordering::Relaxed);
     }
 
     /// The child's copy of this address space (fork): a new `Mm` whose
@@ -154,5 +166,9 @@ impl Mm {
 impl MappingSpace for Mm {
     fn with_aspace(&self, f: &mut dyn FnMut(&mut AddrSpace)) {
         f(&mut self.aspace.lock());
+    }
+
+    fn pid(&self) -> i32 {
+        self.pid.load(Ordering::Relaxed)
     }
 }

@@ -195,6 +195,7 @@ impl Process {
         fs: Arc<Mutex<FsContext>>,
         pid_ns: Arc<super::pidns::PidNs>,
     ) -> Arc<Self> {
+        mm.claim_pid(pid);
         Arc::new(Self {
             pid,
             ns_for_children: SpinLock::new(pid_ns.clone()),

@@ -60,7 +60,8 @@ pub use self::{
     fault::FaultOutcome,
     map::{MapRequest, Placement},
     object::{
-        AnonObject, MappingSpace, MemObject, ObjectFault, ObjectRegistry, ShareRegistration, owners,
+        AnonObject, Holder, MappingSpace, MemObject, ObjectFault, ObjectRegistry,
+        ShareRegistration, holders, owners,
     },
     reclaim::unmap_object_pages,
     remap::RemapFlags,

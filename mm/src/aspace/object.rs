@@ -79,6 +79,37 @@ pub enum ObjectFault {
 pub trait MappingSpace: Send + Sync {
     /// Runs `f` with the address space locked.
     fn with_aspace(&self, f: &mut dyn FnMut(&mut AddrSpace));
+
+    /// The process the address space belongs to (the one that created it;
+    /// 0 if none yet), for "who maps this" answers.
+    fn pid(&self) -> i32 {
+        0
+    }
+}
+
+/// One mapping of an object, with the process that holds it.
+#[derive(Clone, Copy, Debug)]
+pub struct Holder {
+    /// The process (see [`MappingSpace::pid`]).
+    pub pid: i32,
+    /// Where and how it maps the object.
+    pub span: crate::registry::Span,
+}
+
+/// Every mapping of `object` whose address space is alive, with the pid
+/// that holds it, in registration order (for fdinfo and debugging).
+pub fn holders(object: &dyn MemObject) -> Vec<Holder> {
+    let records = with_registry(object, |registry| registry.records());
+    records
+        .into_iter()
+        .filter_map(|r| {
+            let owner = r.owner.upgrade()?;
+            Some(Holder {
+                pid: owner.pid(),
+                span: r.span,
+            })
+        })
+        .collect()
 }
 
 /// Something a shared mapping maps. It keeps the registry of the VMAs that

@@ -104,7 +104,44 @@ fn fdinfo(file: &OpenFile, cloexec: bool) -> String {
     if let Some(ep) = starling_fs::file::epoll::Epoll::of(file.file().as_ref()) {
         text.push_str(&ep.fdinfo());
     }
+    text.push_str(&mapping_lines(file));
     text
+}
+
+/// Starling's fdinfo lines for a shared memory file (tmpfs, /dev/shm):
+/// one per VMA that maps it, from the object's registry, as
+/// `mapping:\t<pid>\t<start>-<end>\t<perms as in maps>\tmaywrite=<0|1>`
+/// (pids as the reader sees them, 0 for none). They tell who holds a
+/// mapping, e.g. the mapping that makes a write seal fail with EBUSY.
+fn mapping_lines(file: &OpenFile) -> String {
+    use starling_mm::registry::{REC_EXEC, REC_READ, REC_WRITE};
+    let Some(vfs) = file.file().as_any().downcast_ref::<VfsFile>() else {
+        return String::new();
+    };
+    let Ok(tmp) = vfs
+        .location()
+        .entry()
+        .downcast::<starling_fs::tmpfs::TmpFile>()
+    else {
+        return String::new();
+    };
+    let reader = crate::task::current();
+    let mut out = String::new();
+    for h in starling_mm::aspace::holders(&*tmp) {
+        let bit = |b: u8, c: char| if h.span.prot & b != 0 { c } else { '-' };
+        let pid = reader.as_ref().map_or(h.pid, |t| t.process.view(h.pid));
+        out.push_str(&format!(
+            "mapping:\t{pid}\t{:x}-{:x}\t{}{}{}{}\tmaywrite={}\n",
+            h.span.start,
+            h.span.end,
+            bit(REC_READ, 'r'),
+            bit(REC_WRITE, 'w'),
+            bit(REC_EXEC, 'x'),
+            if h.span.shared { 's' } else { 'p' },
+            u8::from(h.span.may_write()),
+        ));
+    }
+    out
 }
 
 /// /proc/PID/fd: one symlink per descriptor, naming what it refers to.

@@ -40,6 +40,7 @@ pub fn exec(
     crate::task::futex::exit_robust_list(thread);
     unshare_files(process);
     let mm = Mm::new(image.aspace);
+    mm.claim_pid(process.pid);
     *mm.info.lock() = image.info;
     *mm.exe_deny.lock() = Some(image.deny_write);
     let token = mm.task_token()?;
