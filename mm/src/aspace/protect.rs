@@ -2,9 +2,7 @@
 
 use ax_hal::{mem::VirtAddr, paging::MappingFlags};
 
-#[cfg(feature = "mm-debug")]
-use super::UserVma;
-use super::{AddrSpace, PAGE_SIZE, Prot, VmaFlags, page_ceil};
+use super::{AddrSpace, PAGE_SIZE, Prot, UserVma, VmaFlags, page_ceil};
 use crate::{MmError, MmResult, frame};
 
 impl AddrSpace {
