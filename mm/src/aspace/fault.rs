@@ -4,13 +4,15 @@
 //! (a `copy_to_user` touching a page not yet present). The outcome tells the
 //! caller which signal a user fault becomes: no VMA at the address is
 //! `SEGV_MAPERR`, a VMA that forbids the access is `SEGV_ACCERR`, a page past
-//! the end of a mapped object is `SIGBUS`. [`FaultOutcome::Retry`] asks the
+//! the end of a mapped object is `SIGBUS`. A fault in the gap just below a
+//! MAP_GROWSDOWN mapping first grows that mapping down to the faulting page
+//! (`expand_stack`). [`FaultOutcome::Retry`] asks the
 //! caller to release the address space and fault again: the object is in the
 //! middle of a truncate or writeback that needs this address space's lock.
 
 use ax_hal::{mem::VirtAddr, paging::MappingFlags};
 
-use super::{AddrSpace, MemObject, ObjectFault, PAGE_SIZE, Prot, page_floor};
+use super::{AddrSpace, MemObject, ObjectFault, PAGE_SIZE, Prot, VmaFlags, page_floor};
 use crate::frame;
 
 /// Result of resolving a fault.
@@ -39,6 +41,9 @@ impl AddrSpace {
     /// the page is made present and private without changing its PTE rights.
     pub fn handle_fault(&mut self, addr: usize, access: Prot, force: bool) -> FaultOutcome {
         let page = page_floor(addr);
+        if self.vmas.find(page).is_none() && !self.expand_stack(page) {
+            return FaultOutcome::NoMapping;
+        }
         let Some(vma) = self.vmas.find(page) else {
             return FaultOutcome::NoMapping;
         };
@@ -89,7 +94,47 @@ impl AddrSpace {
     }
 }
 
+/// Pages kept free below a growing stack (mm/mmap.c stack_guard_gap, 256
+/// pages by default).
+const STACK_GUARD_GAP: usize = 256 * PAGE_SIZE;
+
 impl AddrSpace {
+    /// Grows the MAP_GROWSDOWN mapping just above `page` down to it, for a
+    /// fault at an address no VMA covers (mm/mmap.c expand_downwards).
+    /// Refused, the fault being SIGSEGV, below the lowest mappable address,
+    /// within [`STACK_GUARD_GAP`] of an accessible mapping below that is
+    /// not itself a stack, and past the stack size limit (RLIMIT_STACK).
+    fn expand_stack(&mut self, page: usize) -> bool {
+        let Some(next) = self.vmas.find_next(page) else {
+            return false;
+        };
+        // Only private anonymous memory grows (mmap refuses MAP_GROWSDOWN
+        // for file and shared mappings).
+        if !next.flags.contains(VmaFlags::GROWSDOWN) || next.object.is_some() {
+            return false;
+        }
+        if page < self.layout.min_addr || next.end - page > self.layout.stack_size {
+            return false;
+        }
+        if let Some(prev) = self.vmas.overlapping(0, next.start).next_back()
+            && !prev.flags.contains(VmaFlags::GROWSDOWN)
+            && !prev.prot.is_empty()
+            && page - prev.end < STACK_GUARD_GAP
+        {
+            return false;
+        }
+        let mut grown = next.clone();
+        let (lo, hi) = (page, next.start);
+        grown.start = lo;
+        grown.end = hi;
+        if self.vmas.insert(grown).is_err() {
+            return false;
+        }
+        self.vmas.merge_around(lo, hi);
+        self.account_mapped(hi - lo);
+        true
+    }
+
     /// A fault in a shared mapping: map the object's page, or make a present
     /// page writable. There is no copy-on-write: every mapping shares the page.
     ///
