@@ -610,3 +610,25 @@ TEST(munmap_einval)
 	p[0] = 1;
 	CHECK_RET(raw_munmap(p, PAGE), 0);
 }
+
+/* ---- msync ------------------------------------------------------------- */
+
+TEST(msync_checks)
+{
+	char *p = map_anon(3 * PAGE, RW);
+	CHECK_RET(raw_munmap(p + PAGE, PAGE), 0);
+	/* Flags and alignment first; an empty range is then fine anywhere. */
+	CHECK_ERR(msync(p + 1, PAGE, MS_SYNC), EINVAL);
+	CHECK_ERR(msync(p, PAGE, MS_SYNC | MS_ASYNC), EINVAL);
+	CHECK_ERR(msync(p, PAGE, 0x10), EINVAL);
+	CHECK_RET(msync((void *)KERNEL_HALF, 0, MS_SYNC), 0);
+	CHECK_ERR(msync(p, -PAGE, MS_SYNC), ENOMEM);
+	/* A hole in the range is ENOMEM, whatever the flags. */
+	CHECK_ERR(msync(p, 3 * PAGE, MS_SYNC), ENOMEM);
+	CHECK_ERR(msync(p, 3 * PAGE, MS_ASYNC), ENOMEM);
+	CHECK_ERR(msync(p, 3 * PAGE, MS_INVALIDATE), ENOMEM);
+	CHECK_ERR(msync(p + PAGE, PAGE, MS_SYNC), ENOMEM);
+	CHECK_RET(msync(p, PAGE, MS_SYNC), 0);
+	CHECK_RET(msync(p + 2 * PAGE, PAGE, MS_ASYNC | MS_INVALIDATE), 0);
+	raw_munmap(p, 3 * PAGE);
+}

@@ -520,6 +520,8 @@ pub fn sys_mprotect(
 /// in the range written back, for MS_ASYNC as for MS_SYNC (writing at once
 /// is allowed for MS_ASYNC, which only schedules the writeback on Linux).
 /// MS_INVALIDATE has nothing to do: mappings and the cache share pages.
+/// Holes in the range do not stop the writeback of what is mapped; the
+/// call then fails with ENOMEM.
 pub fn sys_msync(sc: &mut SyscallContext<'_>, addr: usize, len: usize, flags: u32) -> SysResult {
     const MS_ASYNC: u32 = 1;
     const MS_INVALIDATE: u32 = 2;
@@ -535,12 +537,25 @@ pub fn sys_msync(sc: &mut SyscallContext<'_>, addr: usize, len: usize, flags: u3
     let mm = sc.thread.process.mm().ok_or(Errno::ENOMEM)?;
     // The objects and page ranges to write back, collected under the lock;
     // the writeback itself write-protects the pages, which takes it again.
+    // mm/msync.c: holes are skipped and reported as ENOMEM once the
+    // mapped parts are written back; MS_ASYNC alone stops at the first.
     let mut ranges: Vec<(Arc<dyn MemObject>, u64, u64)> = Vec::new();
+    let mut unmapped = false;
     {
         let aspace = mm.aspace.lock();
         let mut cursor = addr;
         while cursor < end {
-            let vma = aspace.find_vma(cursor).ok_or(Errno::ENOMEM)?;
+            let Some(vma) = aspace.find_vma_from(cursor).filter(|v| v.start < end) else {
+                unmapped = true;
+                break;
+            };
+            if cursor < vma.start {
+                if flags == MS_ASYNC {
+                    return Err(Errno::ENOMEM);
+                }
+                unmapped = true;
+                cursor = vma.start;
+            }
             let hi = vma.end.min(end);
             if vma.flags.contains(VmaFlags::SHARED)
                 && let Some(object) = &vma.object
@@ -556,6 +571,9 @@ pub fn sys_msync(sc: &mut SyscallContext<'_>, addr: usize, len: usize, flags: u3
         for (object, first, end) in ranges {
             object.writeback(first, end).map_err(|_| Errno::EIO)?;
         }
+    }
+    if unmapped {
+        return Err(Errno::ENOMEM);
     }
     Ok(0)
 }
