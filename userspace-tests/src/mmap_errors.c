@@ -8,6 +8,7 @@
 
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 
 #define PAGE 4096UL
 #define RW (PROT_READ | PROT_WRITE)
@@ -467,6 +468,47 @@ TEST(noexec_mount)
 	CHECK(r != MAP_FAILED);
 	CHECK_MSG(mp_ret == -1 && mp_err == EACCES, "mprotect: %d, %s", mp_ret,
 		  t_errname(mp_err));
+}
+
+/* The permission field ("rwxp") of the /proc/self/maps line of the VMA
+ * starting at `addr`, or "" if there is none. */
+static const char *maps_perms(void *addr)
+{
+	static char perms[8];
+	char want[32], line[512];
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)addr);
+	perms[0] = '\0';
+	FILE *f = fopen("/proc/self/maps", "r");
+	if (!f)
+		t_fail("open /proc/self/maps: %s", t_errname(errno));
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, want, strlen(want)) == 0) {
+			sscanf(line, "%*s %7s", perms);
+			break;
+		}
+	fclose(f);
+	return perms;
+}
+
+TEST(read_implies_exec_personality)
+{
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		CHECK_OK(personality(READ_IMPLIES_EXEC));
+		char *p = map_anon(2 * PAGE, PROT_READ);
+		CHECK_STREQ(maps_perms(p), "r-xp");
+		CHECK_RET(raw_mprotect(p, 2 * PAGE, RW), 0);
+		CHECK_STREQ(maps_perms(p), "rwxp");
+		CHECK_RET(raw_mprotect(p + PAGE, PAGE, PROT_READ), 0);
+		CHECK_STREQ(maps_perms(p + PAGE), "r-xp");
+		/* Without PROT_READ nothing is added. */
+		CHECK_RET(raw_mprotect(p, PAGE, PROT_WRITE), 0);
+		CHECK_STREQ(maps_perms(p), "-w-p");
+		char *w = map_anon(PAGE, PROT_WRITE);
+		CHECK_STREQ(maps_perms(w), "-w-p");
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
 }
 
 /* ---- MAP_GROWSDOWN ----------------------------------------------------- */

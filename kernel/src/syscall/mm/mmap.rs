@@ -270,10 +270,7 @@ pub fn sys_mmap(
             }
             may.remove(Prot::EXEC);
         }
-        if target == Mappable::None {
-            return Err(Errno::ENODEV);
-        }
-        if flags & MAP_GROWSDOWN != 0 {
+        if target != Mappable::None && flags & MAP_GROWSDOWN != 0 {
             return Err(Errno::EINVAL);
         }
         // The file's mmap operation. ext4's (like every DAX-capable file
@@ -308,7 +305,7 @@ pub fn sys_mmap(
                     }));
                 }
             }
-            Mappable::None => unreachable!("refused with ENODEV above"),
+            Mappable::None => return Err(Errno::ENODEV),
         }
     } else {
         match kind {
@@ -466,7 +463,9 @@ pub fn sys_munmap(sc: &mut SyscallContext<'_>, addr: usize, len: usize) -> SysRe
 /// mapping; PROT_GROWSUP needs a VM_GROWSUP mapping, which neither x86_64
 /// nor riscv64 has. The VMAs are changed in address order until one
 /// fails: a hole (ENOMEM) or a protection beyond what the VMA may have
-/// (EACCES) leaves the VMAs before it changed, as on Linux.
+/// (EACCES) leaves the VMAs before it changed, as on Linux. Under the
+/// READ_IMPLIES_EXEC personality PROT_READ implies PROT_EXEC where the VMA
+/// may execute.
 pub fn sys_mprotect(
     sc: &mut SyscallContext<'_>,
     addr: usize,
@@ -511,7 +510,24 @@ pub fn sys_mprotect(
         }
         addr
     };
-    aspace.protect(start, end - start, p)?;
+    // READ_IMPLIES_EXEC: PROT_READ adds PROT_EXEC in every VMA that may
+    // execute, so each VMA takes its own protection, in address order.
+    let personality = sc.thread.process.personality.load(Ordering::Relaxed);
+    if personality & READ_IMPLIES_EXEC == 0 || !p.contains(Prot::READ) {
+        aspace.protect(start, end - start, p)?;
+        return Ok(0);
+    }
+    let mut cursor = start;
+    while cursor < end {
+        let (lo, hi, may_exec) = aspace
+            .find_vma_from(cursor)
+            .filter(|v| v.start <= cursor)
+            .map(|v| (cursor, v.end.min(end), v.may.contains(Prot::EXEC)))
+            .ok_or(Errno::ENOMEM)?;
+        let vp = if may_exec { p | Prot::EXEC } else { p };
+        aspace.protect(lo, hi - lo, vp)?;
+        cursor = hi;
+    }
     Ok(0)
 }
 
