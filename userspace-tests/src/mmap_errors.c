@@ -395,6 +395,29 @@ TEST(hint_rounded_down)
 	CHECK_RET(raw_munmap(q, PAGE), 0);
 }
 
+TEST(map_32bit_below_2g)
+{
+#ifdef __x86_64__
+	/* x86_64: MAP_32BIT mappings lie in the low 2 GiB. */
+	char *p = raw_mmap(NULL, 4 * PAGE, RW, ANON | MAP_32BIT, -1, 0);
+	CHECK(p != MAP_FAILED);
+	CHECK_MSG((unsigned long)p + 4 * PAGE <= 0x80000000UL,
+		  "MAP_32BIT mapping at %p", (void *)p);
+	p[0] = 1;
+	char *q = raw_mmap(NULL, PAGE, RW, ANON | MAP_32BIT, -1, 0);
+	CHECK(q != MAP_FAILED && q != p);
+	CHECK((unsigned long)q + PAGE <= 0x80000000UL);
+	/* A length that cannot fit below 2 GiB. */
+	CHECK_ERR(raw_mmap(NULL, 0x80000000UL + PAGE, RW, ANON | MAP_32BIT, -1,
+			   0),
+		  ENOMEM);
+	CHECK_RET(raw_munmap(p, 4 * PAGE), 0);
+	CHECK_RET(raw_munmap(q, PAGE), 0);
+#else
+	t_skip("MAP_32BIT is x86_64 only");
+#endif
+}
+
 TEST(eperm_below_mmap_min_addr)
 {
 	/* Without CAP_SYS_RAWIO nothing maps at address 0. */

@@ -21,8 +21,8 @@ use starling_fs::{
     tmpfs::TmpFile,
 };
 use starling_mm::aspace::{
-    AnonObject, MapRequest, MappedFile, MemObject, PAGE_SIZE, Placement, Prot, VmaFlags, VmaKind,
-    max_map_count, page_ceil, page_floor,
+    AddrSpace, AnonObject, MapRequest, MappedFile, MemObject, PAGE_SIZE, Placement, Prot, VmaFlags,
+    VmaKind, max_map_count, page_ceil, page_floor,
 };
 
 use crate::{
@@ -46,11 +46,9 @@ const MAP_DROPPABLE: usize = 0x08;
 const MAP_TYPE: usize = 0x0f;
 const MAP_FIXED: usize = 0x10;
 const MAP_ANONYMOUS: usize = 0x20;
-/// x86_64 only; 0 elsewhere (include/linux/mman.h).
-#[cfg(target_arch = "x86_64")]
+/// x86_64 only (elsewhere include/linux/mman.h defines it as 0).
 const MAP_32BIT: usize = 0x40;
-#[cfg(not(target_arch = "x86_64"))]
-const MAP_32BIT: usize = 0;
+const HAS_MAP_32BIT: bool = cfg!(target_arch = "x86_64");
 const MAP_GROWSDOWN: usize = 0x100;
 const MAP_DENYWRITE: usize = 0x800;
 const MAP_EXECUTABLE: usize = 0x1000;
@@ -84,7 +82,7 @@ const LEGACY_MAP_MASK: usize = MAP_SHARED
     | MAP_NONBLOCK
     | MAP_STACK
     | MAP_HUGETLB
-    | MAP_32BIT
+    | if HAS_MAP_32BIT { MAP_32BIT } else { 0 }
     | MAP_HUGE_2MB
     | MAP_HUGE_1GB;
 
@@ -216,8 +214,13 @@ pub fn sys_mmap(
         // round_hint_to_min: a hint is rounded down; one below
         // mmap_min_addr is raised to it.
         let hint = page_floor(addr);
-        if hint != 0 && hint < layout.min_addr {
+        let hint = if hint != 0 && hint < layout.min_addr {
             layout.min_addr
+        } else {
+            hint
+        };
+        if HAS_MAP_32BIT && flags & MAP_32BIT != 0 {
+            below_2g(&mm.aspace.lock(), hint, len).ok_or(Errno::ENOMEM)?
         } else {
             hint
         }
@@ -374,6 +377,33 @@ pub fn sys_mmap(
         }
     }
     Ok(start)
+}
+
+/// Where a MAP_32BIT mapping goes (x86_64 arch_get_unmapped_area with
+/// find_start_end's 1 GiB..2 GiB window, bottom-up, without randomisation):
+/// the hint if the range there is free and ends below 2 GiB, else the
+/// lowest free range in the window.
+fn below_2g(aspace: &AddrSpace, hint: usize, len: usize) -> Option<usize> {
+    const BEGIN: usize = 0x4000_0000;
+    const END: usize = 0x8000_0000;
+    let last = END.checked_sub(len)?;
+    if hint != 0 && hint <= last && aspace.is_free(hint, hint + len) {
+        return Some(hint);
+    }
+    let mut cursor = BEGIN;
+    for vma in aspace.vmas() {
+        if vma.end <= cursor {
+            continue;
+        }
+        if vma.start >= cursor + len {
+            break;
+        }
+        cursor = vma.end;
+        if cursor > last {
+            return None;
+        }
+    }
+    (cursor <= last).then_some(cursor)
 }
 
 /// file_mmap_ok: the mapped range must fit the file's largest offset
