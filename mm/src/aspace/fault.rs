@@ -4,7 +4,9 @@
 //! (a `copy_to_user` touching a page not yet present). The outcome tells the
 //! caller which signal a user fault becomes: no VMA at the address is
 //! `SEGV_MAPERR`, a VMA that forbids the access is `SEGV_ACCERR`, a page past
-//! the end of a mapped object is `SIGBUS`. [`FaultOutcome::Retry`] asks the
+//! the end of a mapped object is `SIGBUS`. A fault in the gap just below a
+//! MAP_GROWSDOWN mapping first grows that mapping down to the faulting page
+//! (`expand_stack`). [`FaultOutcome::Retry`] asks the
 //! caller to release the address space and fault again: the object is in the
 //! middle of a truncate or writeback that needs this address space's lock.
 

@@ -77,7 +77,9 @@ impl AddrSpace {
                     return Err(MmError::InvalidInput);
                 }
                 let end = req.addr.checked_add(len).ok_or(MmError::NoMemory)?;
-                if req.addr < layout.min_addr || end > layout.end {
+                // Below `min_addr` only for a caller that checked the right
+                // to map there (mmap: CAP_SYS_RAWIO, cap_mmap_addr).
+                if end > layout.end {
                     return Err(MmError::NoMemory);
                 }
                 if req.placement == Placement::FixedNoReplace && !self.vmas.is_free(req.addr, end) {

@@ -305,6 +305,17 @@ impl AddrSpace {
         self.vmas.find(addr)
     }
 
+    /// The first VMA ending above `addr`: the one containing it, or the
+    /// next one up (Linux's `find_vma`).
+    pub fn find_vma_from(&self, addr: usize) -> Option<&UserVma> {
+        self.vmas.find_next(addr)
+    }
+
+    /// Whether no VMA intersects `[start, end)`.
+    pub fn is_free(&self, start: usize, end: usize) -> bool {
+        self.vmas.is_free(start, end)
+    }
+
     /// Current heap bounds `[start, end)`.
     pub fn heap(&self) -> (usize, usize) {
         (self.heap_start, self.heap_end)

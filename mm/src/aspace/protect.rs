@@ -9,8 +9,10 @@ impl AddrSpace {
     /// Sets the protection of `[start, start+len)`.
     ///
     /// Fails with `NoMemory` (ENOMEM) if part of the range is unmapped and
-    /// with `AccessDenied` (EACCES) if a VMA may not take the protection;
-    /// nothing changes on failure.
+    /// with `AccessDenied` (EACCES) if a VMA may not take the protection.
+    /// As on Linux (mm/mprotect.c do_mprotect_pkey), the VMAs are changed
+    /// in address order until the first failure: those below a hole or a
+    /// refusing VMA keep their new protection.
     pub fn protect(&mut self, start: usize, len: usize, prot: Prot) -> MmResult<()> {
         if !start.is_multiple_of(PAGE_SIZE) {
             return Err(MmError::InvalidInput);
@@ -21,17 +23,25 @@ impl AddrSpace {
         let len = page_ceil(len).ok_or(MmError::NoMemory)?;
         let end = start.checked_add(len).ok_or(MmError::NoMemory)?;
         let mut cursor = start;
+        let mut failure = None;
         for vma in self.vmas.overlapping(start, end) {
             if vma.start > cursor {
-                return Err(MmError::NoMemory);
+                failure = Some(MmError::NoMemory);
+                break;
             }
             if !vma.may.contains(prot) {
-                return Err(MmError::AccessDenied);
+                failure = Some(MmError::AccessDenied);
+                break;
             }
-            cursor = vma.end;
+            cursor = vma.end.min(end);
         }
-        if cursor < end {
-            return Err(MmError::NoMemory);
+        if failure.is_none() && cursor < end {
+            failure = Some(MmError::NoMemory);
+        }
+        // The part that changes: up to the first failure.
+        let end = cursor;
+        if end == start {
+            return failure.map_or(Ok(()), Err);
         }
         self.vmas.update_range(start, end, |vma| vma.set_prot(prot));
 
@@ -69,6 +79,6 @@ impl AddrSpace {
         }
         self.vmas.merge_around(start, end);
         self.flusher.flush_range_remote(start, end);
-        Ok(())
+        failure.map_or(Ok(()), Err)
     }
 }

@@ -14,6 +14,15 @@ impl AddrSpace {
         if end > self.layout.end {
             return Err(MmError::InvalidInput);
         }
+        // Splitting a VMA in the middle adds one: refused once the count is
+        // at vm.max_map_count (mm/vma.c vms_gather_munmap_vmas).
+        if let Some(vma) = self.vmas.find(start)
+            && vma.start < start
+            && end < vma.end
+            && self.vmas.len() >= super::max_map_count()
+        {
+            return Err(MmError::NoMemory);
+        }
         let removed = self.vmas.remove_range(start, end);
         if removed.is_empty() {
             return Ok(());
