@@ -33,6 +33,10 @@ pub enum MmError {
     AlreadyExists,
     /// The protection exceeds what the mapping may have (EACCES).
     AccessDenied,
+    /// A resource is temporarily short (EAGAIN).
+    Again,
+    /// The operation is not supported by the mapped object (EOPNOTSUPP).
+    NotSupported,
 }
 
 /// Result of an address-space operation.

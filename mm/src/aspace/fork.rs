@@ -29,6 +29,11 @@ impl AddrSpace {
         child.peak_len = self.mapped_len;
         let vmas: alloc::vec::Vec<_> = self.vmas.iter().cloned().collect();
         for vma in vmas {
+            if vma.flags.contains(VmaFlags::DONTFORK) {
+                // dup_mmap: VM_DONTCOPY VMAs are not copied nor counted.
+                child.mapped_len -= vma.len();
+                continue;
+            }
             // In the child's set first: if a later page fails, dropping the
             // child gives back the references of the pages mapped so far.
             let _ = child.vmas.insert(vma.clone());
@@ -63,6 +68,7 @@ impl AddrSpace {
                 }
             }
         }
+        child.forget_locks();
         self.flusher.flush_all_remote();
         Ok(child)
     }

@@ -36,7 +36,10 @@ use ax_hal::mem::PhysAddr;
 use ax_sync::SpinLock;
 
 use super::AddrSpace;
-use crate::frame::{self, FrameRef};
+use crate::{
+    MmError, MmResult,
+    frame::{self, FrameRef},
+};
 
 /// Why an object has no page for a mapping.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,6 +106,20 @@ pub trait MemObject: Send + Sync {
     /// Makes room for new pages after [`ObjectFault::Busy`] persisted.
     /// Called without any address-space lock held.
     fn relieve(&self) {}
+
+    /// Whether the object holds page `index` in memory (mincore asks the
+    /// object, not the page table, as Linux asks the page cache); `None`
+    /// if the object cannot tell, and the page table answers.
+    fn is_resident(&self, _index: u64) -> Option<bool> {
+        None
+    }
+
+    /// Frees the object's pages of `[offset, offset + len)` bytes, which
+    /// read as zeros afterwards (MADV_REMOVE: fallocate's PUNCH_HOLE |
+    /// KEEP_SIZE). Called without any address-space lock held.
+    fn punch_hole(&self, _offset: u64, _len: u64) -> MmResult<()> {
+        Err(MmError::NotSupported)
+    }
 }
 
 /// The object behind a shared anonymous mapping: zero-filled pages that
@@ -135,5 +152,19 @@ impl MemObject for AnonObject {
         let paddr = page.share();
         pages.insert(index, page);
         Ok(paddr)
+    }
+
+    fn is_resident(&self, index: u64) -> Option<bool> {
+        Some(self.pages.lock().contains_key(&index))
+    }
+
+    /// Whole pages only: madvise passes page-aligned ranges.
+    fn punch_hole(&self, offset: u64, len: u64) -> MmResult<()> {
+        let first = offset / 4096;
+        let end = offset.saturating_add(len) / 4096;
+        self.pages
+            .lock()
+            .retain(|&index, _| index < first || index >= end);
+        Ok(())
     }
 }

@@ -102,6 +102,8 @@ pub fn sys_mmap(
     }
     let shared = kind != MAP_PRIVATE;
     let anonymous = flags & MAP_ANONYMOUS != 0;
+    let mm = sc.thread.process.mm().ok_or(Errno::ENOMEM)?;
+    let lock = super::mlock::new_mapping_lock(sc, &mm, flags & MAP_LOCKED != 0, len)?;
     let placement = if flags & MAP_FIXED_NOREPLACE != 0 {
         Placement::FixedNoReplace
     } else if flags & MAP_FIXED != 0 {
@@ -163,7 +165,7 @@ pub fn sys_mmap(
         req.flags |= VmaFlags::GROWSDOWN;
     }
     req.kind = VmaKind::Anonymous;
-    let mm = sc.thread.process.mm().ok_or(Errno::ENOMEM)?;
+    req.flags |= lock;
     if let Some(object) = &req.object {
         // Before any page is mapped: the object may need them back at once.
         mm.attach(&**object);
@@ -185,6 +187,10 @@ pub fn sys_mmap(
             mm.aspace.lock().write_bytes(start + done, &chunk[..n])?;
             done += n;
         }
+    }
+    if lock.contains(VmaFlags::LOCKED) && !lock.contains(VmaFlags::LOCKONFAULT) {
+        // A locked mapping is populated (mm_populate, errors ignored).
+        super::mlock::populate(&mm, start, start + len, true)?;
     }
     Ok(start)
 }
