@@ -21,6 +21,10 @@
 #ifndef MADV_DONTNEED_LOCKED
 #define MADV_DONTNEED_LOCKED 24
 #endif
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#define MADV_POPULATE_WRITE 23
+#endif
 
 static long madv(void *addr, size_t len, int advice)
 {
@@ -58,6 +62,18 @@ static int shm_file_ro(const char *tag, size_t pages, char c, int *ro)
 static int shm_file(const char *tag, size_t pages, char c)
 {
 	return shm_file_ro(tag, pages, c, NULL);
+}
+
+/* Number of resident pages among the `pages` pages at `p`. */
+static int resident(void *p, size_t pages)
+{
+	unsigned char v[16];
+	if (pages > sizeof(v) || mincore(p, pages * PAGE, v) != 0)
+		t_fail("mincore: %s", t_errname(errno));
+	int n = 0;
+	for (size_t i = 0; i < pages; i++)
+		n += v[i] & 1;
+	return n;
 }
 
 /* Number of /proc/self/maps lines starting inside [lo, hi). */
@@ -380,5 +396,100 @@ TEST(willneed_shared_file)
 	CHECK_RET(madv(p, 2 * PAGE, MADV_WILLNEED), 0);
 	CHECK_EQ(p[PAGE], 'w');
 	munmap(p, 2 * PAGE);
+	close(fd);
+}
+
+TEST(wipeonfork_child_reads_zero)
+{
+	char *p = map(2 * PAGE, ANON);
+	memset(p, 'w', 2 * PAGE);
+	CHECK_RET(madv(p, PAGE, MADV_WIPEONFORK), 0);
+	CHECK_EQ(maps_in(p, p + 2 * PAGE), 2);
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		CHECK_EQ(p[0], 0);
+		CHECK_EQ(p[PAGE - 1], 0);
+		CHECK_EQ(p[PAGE], 'w');
+		p[0] = 'c';
+		/* The setting stays with the child's VMA. */
+		pid_t grandchild = t_fork();
+		if (grandchild == 0)
+			_exit(p[0] == 0 ? 0 : 1);
+		t_wait_exit(grandchild, 0);
+		CHECK_EQ(p[0], 'c');
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+	CHECK_EQ(p[0], 'w');
+	CHECK_RET(madv(p, 2 * PAGE, MADV_KEEPONFORK), 0);
+	CHECK_EQ(maps_in(p, p + 2 * PAGE), 1);
+	pid = t_fork();
+	if (pid == 0)
+		_exit(p[0] == 'w' ? 0 : 1);
+	t_wait_exit(pid, 0);
+	munmap(p, 2 * PAGE);
+}
+
+TEST(wipeonfork_private_anonymous_only)
+{
+	char *s = map(PAGE, MAP_SHARED | MAP_ANONYMOUS);
+	CHECK_ERR(madv(s, PAGE, MADV_WIPEONFORK), EINVAL);
+	CHECK_RET(madv(s, PAGE, MADV_KEEPONFORK), 0);
+	munmap(s, PAGE);
+	int fd = shm_file("wof", 1, 'f');
+	char *f = mmap(NULL, PAGE, RW, MAP_PRIVATE, fd, 0);
+	CHECK(f != MAP_FAILED);
+	CHECK_ERR(madv(f, PAGE, MADV_WIPEONFORK), EINVAL);
+	munmap(f, PAGE);
+	close(fd);
+}
+
+TEST(dontdump_splits_and_dodump_merges)
+{
+	char *p = map(3 * PAGE, ANON);
+	CHECK_RET(madv(p + PAGE, PAGE, MADV_DONTDUMP), 0);
+	CHECK_EQ(maps_in(p, p + 3 * PAGE), 3);
+	CHECK_RET(madv(p, 3 * PAGE, MADV_DODUMP), 0);
+	CHECK_EQ(maps_in(p, p + 3 * PAGE), 1);
+	munmap(p, 3 * PAGE);
+}
+
+TEST(populate_read_and_write)
+{
+	char *p = map(4 * PAGE, ANON);
+	CHECK_EQ(resident(p, 4), 0);
+	CHECK_RET(madv(p, 2 * PAGE, MADV_POPULATE_READ), 0);
+	CHECK_EQ(resident(p, 4), 2);
+	CHECK_EQ(p[0], 0);
+	CHECK_RET(madv(p, 4 * PAGE, MADV_POPULATE_WRITE), 0);
+	CHECK_EQ(resident(p, 4), 4);
+	CHECK_EQ(p[3 * PAGE], 0);
+	munmap(p, 4 * PAGE);
+}
+
+TEST(populate_errors)
+{
+	char *p = mmap(NULL, 2 * PAGE, PROT_READ, ANON, -1, 0);
+	CHECK(p != MAP_FAILED);
+	CHECK_ERR(madv(p, 2 * PAGE, MADV_POPULATE_WRITE), EINVAL);
+	CHECK_RET(mprotect(p + PAGE, PAGE, PROT_NONE), 0);
+	CHECK_ERR(madv(p, 2 * PAGE, MADV_POPULATE_READ), EINVAL);
+	/* The page before the refused VMA was populated. */
+	CHECK_EQ(resident(p, 1), 1);
+	munmap(p, 2 * PAGE);
+	/* A hole: ENOMEM, after the pages before it. */
+	p = map(3 * PAGE, ANON);
+	CHECK_RET(munmap(p + PAGE, PAGE), 0);
+	CHECK_ERR(madv(p, 3 * PAGE, MADV_POPULATE_WRITE), ENOMEM);
+	CHECK_EQ(resident(p, 1), 1);
+	CHECK_EQ(resident(p + 2 * PAGE, 1), 0);
+	munmap(p, 3 * PAGE);
+	/* Past the end of a shared file: SIGBUS on access, EFAULT here. */
+	int fd = shm_file("pop", 1, 'p');
+	char *f = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(f != MAP_FAILED);
+	CHECK_ERR(madv(f, 2 * PAGE, MADV_POPULATE_READ), EFAULT);
+	CHECK_EQ(resident(f, 1), 1);
+	munmap(f, 2 * PAGE);
 	close(fd);
 }

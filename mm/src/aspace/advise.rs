@@ -5,8 +5,8 @@
 //! are visited in order, holes are skipped but make the call fail with
 //! ENOMEM at the end (after the mapped parts took the advice), and an error
 //! from one VMA stops the walk there. Advice that changes VMA attributes
-//! (MADV_NORMAL/RANDOM/SEQUENTIAL, DONTFORK/DOFORK) splits and re-merges
-//! VMAs as mprotect does. MADV_DONTNEED and MADV_FREE drop the pages of the
+//! (MADV_NORMAL/RANDOM/SEQUENTIAL, DONTFORK/DOFORK, WIPEONFORK/KEEPONFORK,
+//! DONTDUMP/DODUMP) splits and re-merges VMAs as mprotect does. MADV_DONTNEED and MADV_FREE drop the pages of the
 //! range: a private anonymous page reads as zeros afterwards, a shared page
 //! is fetched from its object again. MADV_REMOVE also frees the object's
 //! pages (a hole punched into the tmpfs file or shared anonymous memory);
@@ -48,6 +48,14 @@ pub enum Advice {
     DontFork,
     /// MADV_DOFORK: undo MADV_DONTFORK.
     DoFork,
+    /// MADV_WIPEONFORK: a fork's child sees the range zero-filled.
+    WipeOnFork,
+    /// MADV_KEEPONFORK: undo MADV_WIPEONFORK.
+    KeepOnFork,
+    /// MADV_DONTDUMP: leave the range out of core dumps.
+    DontDump,
+    /// MADV_DODUMP: undo MADV_DONTDUMP.
+    DoDump,
 }
 
 /// A hole MADV_REMOVE punches into a mapped object once the address space
@@ -117,6 +125,27 @@ impl AddrSpace {
             Advice::Sequential => self.set_vma_flags(lo, hi, VmaFlags::SEQ_READ),
             Advice::DontFork => self.change_vma_flags(lo, hi, |f| f | VmaFlags::DONTFORK),
             Advice::DoFork => self.change_vma_flags(lo, hi, |f| f - VmaFlags::DONTFORK),
+            Advice::WipeOnFork => {
+                // Anonymous private memory only. The trampoline is refused
+                // too: its page has no source to come back from.
+                if vma.object.is_some()
+                    || vma.file.is_some()
+                    || vma.flags.contains(VmaFlags::SHARED)
+                    || vma.kind == VmaKind::Trampoline
+                {
+                    return Err(MmError::InvalidInput);
+                }
+                self.change_vma_flags(lo, hi, |f| f | VmaFlags::WIPEONFORK)
+            }
+            Advice::KeepOnFork => self.change_vma_flags(lo, hi, |f| f - VmaFlags::WIPEONFORK),
+            Advice::DontDump => self.change_vma_flags(lo, hi, |f| f | VmaFlags::DONTDUMP),
+            Advice::DoDump => {
+                // VM_SPECIAL mappings (the vDSO) are always dumped.
+                if vma.kind == VmaKind::Trampoline {
+                    return Err(MmError::InvalidInput);
+                }
+                self.change_vma_flags(lo, hi, |f| f - VmaFlags::DONTDUMP)
+            }
             Advice::WillNeed => self.will_need(vma, lo, hi),
             Advice::DontNeed | Advice::DontNeedLocked | Advice::Free => {
                 // madvise_dontneed_free_valid_vma: locked pages stay, except
@@ -293,6 +322,43 @@ pub enum PopulateStop {
 }
 
 impl AddrSpace {
+    /// MADV_POPULATE_READ / MADV_POPULATE_WRITE over `[start, end)`: every
+    /// page faulted in as a read or write would, VMA after VMA, as Linux's
+    /// faultin_page_range. A hole is `NoMemory` (ENOMEM), a VMA that does
+    /// not allow the access `InvalidInput` (EINVAL), a page that would raise
+    /// SIGBUS `BadAddress` (EFAULT), no memory `NoMemory`; the pages before
+    /// the failure stay populated.
+    pub fn populate_advice(
+        &mut self,
+        start: usize,
+        end: usize,
+        write: bool,
+    ) -> Result<(), PopulateStop> {
+        let access = if write { Prot::WRITE } else { Prot::READ };
+        let mut cursor = start;
+        while cursor < end {
+            let Some(vma) = self.vmas.find(cursor) else {
+                return Err(PopulateStop::Failed(MmError::NoMemory));
+            };
+            if !vma.prot.contains(access) {
+                return Err(PopulateStop::Failed(MmError::InvalidInput));
+            }
+            let hi = vma.end.min(end);
+            for page in (cursor..hi).step_by(PAGE_SIZE) {
+                let err = match self.handle_fault(page, access, false) {
+                    FaultOutcome::Handled => continue,
+                    FaultOutcome::Retry => return Err(PopulateStop::Busy(page)),
+                    FaultOutcome::OutOfMemory => MmError::NoMemory,
+                    FaultOutcome::BeyondObject => MmError::BadAddress,
+                    FaultOutcome::NoMapping | FaultOutcome::AccessDenied => MmError::InvalidInput,
+                };
+                return Err(PopulateStop::Failed(err));
+            }
+            cursor = hi;
+        }
+        Ok(())
+    }
+
     /// Faults in the pages of `[start, end)` as Linux's __mm_populate:
     /// writable private pages with a write fault (breaking copy-on-write),
     /// others with a read; VMAs locked on fault are left alone, and holes

@@ -37,6 +37,10 @@ impl AddrSpace {
             // In the child's set first: if a later page fails, dropping the
             // child gives back the references of the pages mapped so far.
             let _ = child.vmas.insert(vma.clone());
+            if vma.flags.contains(VmaFlags::WIPEONFORK) {
+                // dup_mmap: the child's VMA starts empty (zero pages).
+                continue;
+            }
             let shared = vma.flags.contains(VmaFlags::SHARED);
             let flags = Self::pte_flags(vma.prot);
             let ro = Self::pte_flags(vma.prot - Prot::WRITE);

@@ -27,7 +27,7 @@ bitflags! {
 bitflags! {
     /// VMA attributes other than protection.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct VmaFlags: u8 {
+    pub struct VmaFlags: u16 {
         /// MAP_SHARED (stores are visible to other mappings of the object).
         const SHARED = 1 << 0;
         /// The stack grows down into this VMA (MAP_GROWSDOWN, main stack).
@@ -43,6 +43,11 @@ bitflags! {
         const SEQ_READ = 1 << 5;
         /// MADV_RANDOM (VM_RAND_READ).
         const RAND_READ = 1 << 6;
+        /// A fork's child gets this VMA without its pages: it reads zeros
+        /// (MADV_WIPEONFORK, VM_WIPEONFORK).
+        const WIPEONFORK = 1 << 7;
+        /// Left out of core dumps (MADV_DONTDUMP, VM_DONTDUMP).
+        const DONTDUMP = 1 << 8;
     }
 }
 

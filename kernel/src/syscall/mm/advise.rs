@@ -41,7 +41,9 @@ const MADV_GUARD_REMOVE: i32 = 103;
 /// madvise_behavior_valid, for the advice implemented here. KSM
 /// (MADV_MERGEABLE), transparent huge pages (MADV_HUGEPAGE, COLLAPSE) and
 /// memory-failure injection (MADV_HWPOISON) are EINVAL as on a Linux built
-/// without them; the other advice Linux knows is logged and EINVAL.
+/// without them; the other advice Linux knows (COLD, PAGEOUT, GUARD_*) is
+/// logged and EINVAL. MADV_POPULATE_READ/WRITE are handled apart (they do
+/// not walk the VMAs as the rest does).
 fn advice_of(advice: i32) -> Result<Advice, Errno> {
     Ok(match advice {
         MADV_NORMAL => Advice::Normal,
@@ -54,9 +56,11 @@ fn advice_of(advice: i32) -> Result<Advice, Errno> {
         MADV_REMOVE => Advice::Remove,
         MADV_DONTFORK => Advice::DontFork,
         MADV_DOFORK => Advice::DoFork,
-        MADV_DONTDUMP | MADV_DODUMP | MADV_WIPEONFORK | MADV_KEEPONFORK | MADV_COLD
-        | MADV_PAGEOUT | MADV_POPULATE_READ | MADV_POPULATE_WRITE | MADV_GUARD_INSTALL
-        | MADV_GUARD_REMOVE => {
+        MADV_WIPEONFORK => Advice::WipeOnFork,
+        MADV_KEEPONFORK => Advice::KeepOnFork,
+        MADV_DONTDUMP => Advice::DontDump,
+        MADV_DODUMP => Advice::DoDump,
+        MADV_COLD | MADV_PAGEOUT | MADV_GUARD_INSTALL | MADV_GUARD_REMOVE => {
             warn!("madvise: advice {advice} is not supported");
             return Err(Errno::EINVAL);
         }
@@ -71,7 +75,12 @@ pub fn sys_madvise(
     len: usize,
     advice: i32,
 ) -> SysResult {
-    let advice = advice_of(advice)?;
+    let populate = advice == MADV_POPULATE_READ || advice == MADV_POPULATE_WRITE;
+    let kind = if populate {
+        None
+    } else {
+        Some(advice_of(advice)?)
+    };
     if !start.is_multiple_of(PAGE_SIZE) {
         return Err(Errno::EINVAL);
     }
@@ -83,7 +92,18 @@ pub fn sys_madvise(
         return Ok(0);
     }
     let mm = sc.thread.process.mm().ok_or(Errno::ENOMEM)?;
-    let advised = mm.aspace.lock().advise(start, end, advice);
+    let Some(kind) = kind else {
+        // madvise_populate: the pages before a failure stay populated.
+        let write = advice == MADV_POPULATE_WRITE;
+        return match super::mlock::populate_with(&mm, start, |aspace, from| {
+            aspace.populate_advice(from, end, write)
+        }) {
+            Ok(()) => Ok(0),
+            Err(Some(e)) => Err(e.into()),
+            Err(None) => Err(Errno::EAGAIN),
+        };
+    };
+    let advised = mm.aspace.lock().advise(start, end, kind);
     // MADV_REMOVE: the objects free their pages with the address space
     // unlocked (a page-cache object locks the address spaces mapping it).
     for punch in advised.punches {

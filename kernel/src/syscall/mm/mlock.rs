@@ -14,7 +14,7 @@
 use starling_fs::file::mapped::{BUSY_ATTEMPTS, back_off};
 use starling_mm::{
     MmError,
-    aspace::{PAGE_SIZE, PopulateStop, Prot, VmaFlags},
+    aspace::{AddrSpace, PAGE_SIZE, PopulateStop, Prot, VmaFlags},
 };
 
 use crate::{
@@ -195,26 +195,40 @@ pub(super) fn future_ok(sc: &SyscallContext<'_>, locked: usize, len: usize) -> b
 /// of mlock: a page that cannot be mapped is ENOMEM, no memory EAGAIN;
 /// with `ignore_errors` only the busy case can fail.
 pub(super) fn populate(mm: &Mm, start: usize, end: usize, ignore_errors: bool) -> KResult<()> {
+    match populate_with(mm, start, |aspace, from| {
+        aspace.populate(from, end, ignore_errors)
+    }) {
+        Ok(()) => Ok(()),
+        Err(Some(MmError::NoMemory)) => Err(Errno::EAGAIN),
+        Err(Some(_)) => Err(Errno::ENOMEM),
+        Err(None) if ignore_errors => Ok(()),
+        Err(None) => Err(Errno::EAGAIN),
+    }
+}
+
+/// Runs `step` from `start` on until it finishes, waiting with the address
+/// space unlocked whenever a mapped object is busy. `Err(None)` if the
+/// object stayed busy.
+pub(super) fn populate_with(
+    mm: &Mm,
+    start: usize,
+    step: impl Fn(&mut AddrSpace, usize) -> Result<(), PopulateStop>,
+) -> Result<(), Option<MmError>> {
     let mut from = start;
     for attempt in 0..BUSY_ATTEMPTS {
-        let stop = mm.aspace.lock().populate(from, end, ignore_errors);
+        let stop = step(&mut mm.aspace.lock(), from);
         match stop {
             Ok(()) => return Ok(()),
-            Err(PopulateStop::Failed(MmError::NoMemory)) => return Err(Errno::EAGAIN),
-            Err(PopulateStop::Failed(_)) => return Err(Errno::ENOMEM),
+            Err(PopulateStop::Failed(e)) => return Err(Some(e)),
             Err(PopulateStop::Busy(at)) => {
                 from = at;
                 // resolve_fault waits for the object and asks it to make
-                // room; the next round faults the page in for the lock.
+                // room; the next round faults the page in.
                 let _ = mm.resolve_fault(at, Prot::READ);
                 back_off(attempt);
             }
         }
     }
-    warn!("mlock: the mapped object stayed busy at {from:#x}");
-    if ignore_errors {
-        Ok(())
-    } else {
-        Err(Errno::EAGAIN)
-    }
+    warn!("mm: populating: the mapped object stayed busy at {from:#x}");
+    Err(None)
 }
