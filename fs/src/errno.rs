@@ -111,6 +111,7 @@ impl From<MmError> for Errno {
             MmError::AccessDenied => Errno::EACCES,
             MmError::Again => Errno::EAGAIN,
             MmError::NotSupported => Errno::EOPNOTSUPP,
+            MmError::Io => Errno::EIO,
         }
     }
 }

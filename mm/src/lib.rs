@@ -37,6 +37,8 @@ pub enum MmError {
     Again,
     /// The operation is not supported by the mapped object (EOPNOTSUPP).
     NotSupported,
+    /// The backing store failed (EIO).
+    Io,
 }
 
 /// Result of an address-space operation.

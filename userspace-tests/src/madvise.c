@@ -493,3 +493,31 @@ TEST(populate_errors)
 	munmap(f, 2 * PAGE);
 	close(fd);
 }
+
+TEST(remove_disk_file_punches_hole)
+{
+	char path[320];
+	snprintf(path, sizeof(path), "%s/remove", t_disk_dir());
+	int fd = CHECK_OK(open(path, O_RDWR | O_CREAT | O_TRUNC, 0600));
+	char buf[PAGE];
+	memset(buf, 'e', sizeof(buf));
+	for (int i = 0; i < 3; i++)
+		CHECK_RET(write(fd, buf, PAGE), PAGE);
+	char *p = mmap(NULL, 3 * PAGE, RW, MAP_SHARED, fd, 0);
+	CHECK(p != MAP_FAILED);
+	CHECK_EQ(p[PAGE], 'e');
+	CHECK_RET(madv(p + PAGE, PAGE, MADV_REMOVE), 0);
+	CHECK_EQ(p[0], 'e');
+	CHECK_EQ(p[PAGE], 0);
+	CHECK_EQ(p[2 * PAGE - 1], 0);
+	CHECK_EQ(p[2 * PAGE], 'e');
+	char c = 'x';
+	CHECK_RET(pread(fd, &c, 1, PAGE + 9), 1);
+	CHECK_EQ(c, 0);
+	struct stat st;
+	CHECK_RET(fstat(fd, &st), 0);
+	CHECK_EQ(st.st_size, 3 * PAGE);
+	munmap(p, 3 * PAGE);
+	close(fd);
+	unlink(path);
+}

@@ -190,3 +190,27 @@ TEST(tmpfs_file_pages)
 	munmap(p, 3 * PAGE);
 	close(fd);
 }
+
+TEST(disk_file_page_cache)
+{
+	char path[320];
+	snprintf(path, sizeof(path), "%s/cached", t_disk_dir());
+	int fd = CHECK_OK(open(path, O_RDWR | O_CREAT | O_TRUNC, 0600));
+	CHECK_RET(ftruncate(fd, 3 * PAGE), 0);
+	CHECK_RET(pwrite(fd, "x", 1, PAGE), 1);
+	char *p = mmap(NULL, 3 * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(p != MAP_FAILED);
+	unsigned char v[3];
+	CHECK_RET(mincore_raw(p, 3 * PAGE, v), 0);
+	/* Written with pwrite, never mapped here: in the page cache. */
+	CHECK_EQ(v[1], 1);
+	/* Read through the mapping, then dropped from it: still cached. */
+	CHECK_EQ(p[2 * PAGE], 0);
+	CHECK_RET(madvise(p, 3 * PAGE, MADV_DONTNEED), 0);
+	CHECK_RET(mincore_raw(p, 3 * PAGE, v), 0);
+	CHECK_EQ(v[1], 1);
+	CHECK_EQ(v[2], 1);
+	munmap(p, 3 * PAGE);
+	close(fd);
+	unlink(path);
+}

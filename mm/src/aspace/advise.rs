@@ -9,9 +9,9 @@
 //! DONTDUMP/DODUMP) splits and re-merges VMAs as mprotect does. MADV_DONTNEED and MADV_FREE drop the pages of the
 //! range: a private anonymous page reads as zeros afterwards, a shared page
 //! is fetched from its object again. MADV_REMOVE also frees the object's
-//! pages (a hole punched into the tmpfs file or shared anonymous memory);
-//! the object does that once the address space is unlocked, from the
-//! [`Punch`] list the walk returns.
+//! pages (a hole punched into the tmpfs or page-cache file, or into shared
+//! anonymous memory); the object does that once the address space is
+//! unlocked, from the [`Punch`] list the walk returns.
 //!
 //! [`AddrSpace::residency`] answers mincore for the part of a range inside
 //! one VMA, as Linux's do_mincore: a page is resident if the page table maps
@@ -241,16 +241,23 @@ impl AddrSpace {
         Ok(())
     }
 
-    /// MADV_WILLNEED: anonymous memory has no swap to read back; the pages
-    /// of an object that keeps a page cache are read into it (without
-    /// mapping them), as Linux's vfs_fadvise(POSIX_FADV_WILLNEED).
+    /// MADV_WILLNEED: memory without a backing store (anonymous memory,
+    /// tmpfs) has no swap to read back; the pages of an object with one (a
+    /// page-cache file, the objects that track dirty pages) are read into
+    /// the cache without being mapped, as Linux's
+    /// vfs_fadvise(POSIX_FADV_WILLNEED).
     fn will_need(&mut self, vma: &UserVma, lo: usize, hi: usize) -> MmResult<()> {
         let Some(object) = &vma.object else {
             return Ok(());
         };
+        if !object.tracks_dirty() {
+            return Ok(());
+        }
         for page in (lo..hi).step_by(PAGE_SIZE) {
             let index = vma.object_index(page);
-            if object.is_resident(index).is_some() || self.pt.query(VirtAddr::from(page)).is_ok() {
+            if object.is_resident(index) == Some(true)
+                || self.pt.query(VirtAddr::from(page)).is_ok()
+            {
                 continue;
             }
             // A busy or failing read is not the caller's error: the advice
