@@ -521,3 +521,33 @@ TEST(remove_disk_file_punches_hole)
 	close(fd);
 	unlink(path);
 }
+
+TEST(remove_reaches_other_processes)
+{
+	char *p = map(PAGE, MAP_SHARED | MAP_ANONYMOUS);
+	p[0] = 'a';
+	int go[2], ready[2];
+	CHECK_RET(pipe(go), 0);
+	CHECK_RET(pipe(ready), 0);
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		char c;
+		CHECK_EQ(p[0], 'a');
+		CHECK_RET(write(ready[1], "r", 1), 1);
+		CHECK_RET(read(go[0], &c, 1), 1);
+		/* The parent punched the page out of the shared object. */
+		CHECK_EQ(p[0], 0);
+		_exit(0);
+	}
+	char c;
+	CHECK_RET(read(ready[0], &c, 1), 1);
+	CHECK_RET(madv(p, PAGE, MADV_REMOVE), 0);
+	CHECK_EQ(p[0], 0);
+	CHECK_RET(write(go[1], "g", 1), 1);
+	t_wait_exit(pid, 0);
+	close(go[0]);
+	close(go[1]);
+	close(ready[0]);
+	close(ready[1]);
+	munmap(p, PAGE);
+}

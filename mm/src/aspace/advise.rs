@@ -278,15 +278,21 @@ impl AddrSpace {
         if present.is_empty() {
             return;
         }
+        let mut unmapped = Vec::with_capacity(present.len());
         for (va, _) in present {
             if let Ok((paddr, _, _)) = self.pt.unmap_page(VirtAddr::from(va)) {
-                match &vma.object {
-                    Some(object) => object.release_frame(vma.object_index(va), paddr),
-                    None => frame::put(paddr),
-                }
+                unmapped.push((va, paddr));
             }
         }
+        // The process keeps running on other CPUs: no stale translation
+        // may reach a frame once it can be reused.
         self.flusher.flush_range_remote(lo, hi);
+        for (va, paddr) in unmapped {
+            match &vma.object {
+                Some(object) => object.release_frame(vma.object_index(va), paddr),
+                None => frame::put(paddr),
+            }
+        }
     }
 
     /// mincore for the VMA containing `start`: fills `out[i]` with 1 if page
