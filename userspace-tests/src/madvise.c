@@ -522,10 +522,10 @@ TEST(remove_disk_file_punches_hole)
 	unlink(path);
 }
 
-TEST(remove_reaches_other_processes)
+/* A child that mapped `p` (one page holding 'a') sees zeros after the
+ * parent's MADV_REMOVE. */
+static void remove_seen_by_child(char *p)
 {
-	char *p = map(PAGE, MAP_SHARED | MAP_ANONYMOUS);
-	p[0] = 'a';
 	int go[2], ready[2];
 	CHECK_RET(pipe(go), 0);
 	CHECK_RET(pipe(ready), 0);
@@ -537,6 +537,8 @@ TEST(remove_reaches_other_processes)
 		CHECK_RET(read(go[0], &c, 1), 1);
 		/* The parent punched the page out of the shared object. */
 		CHECK_EQ(p[0], 0);
+		/* A store now lands in the object's new page. */
+		p[1] = 'c';
 		_exit(0);
 	}
 	char c;
@@ -545,9 +547,27 @@ TEST(remove_reaches_other_processes)
 	CHECK_EQ(p[0], 0);
 	CHECK_RET(write(go[1], "g", 1), 1);
 	t_wait_exit(pid, 0);
+	CHECK_EQ(p[1], 'c');
 	close(go[0]);
 	close(go[1]);
 	close(ready[0]);
 	close(ready[1]);
+}
+
+TEST(remove_shared_anon_reaches_other_processes)
+{
+	char *p = map(PAGE, MAP_SHARED | MAP_ANONYMOUS);
+	p[0] = 'a';
+	remove_seen_by_child(p);
 	munmap(p, PAGE);
+}
+
+TEST(remove_tmpfs_reaches_other_processes)
+{
+	int fd = shm_file("other", 1, 'a');
+	char *p = mmap(NULL, PAGE, RW, MAP_SHARED, fd, 0);
+	CHECK(p != MAP_FAILED);
+	remove_seen_by_child(p);
+	munmap(p, PAGE);
+	close(fd);
 }

@@ -30,6 +30,7 @@
 use alloc::{
     collections::BTreeMap,
     sync::{Arc, Weak},
+    vec::Vec,
 };
 
 use ax_hal::mem::PhysAddr;
@@ -127,6 +128,9 @@ pub trait MemObject: Send + Sync {
 pub struct AnonObject {
     pages: SpinLock<BTreeMap<u64, FrameRef>>,
     len_pages: u64,
+    /// The address spaces mapping the object, for MADV_REMOVE to take
+    /// punched-out pages back from.
+    spaces: SpinLock<Vec<Weak<dyn MappingSpace>>>,
 }
 
 impl AnonObject {
@@ -135,6 +139,7 @@ impl AnonObject {
         Arc::new(Self {
             pages: SpinLock::new(BTreeMap::new()),
             len_pages,
+            spaces: SpinLock::new(Vec::new()),
         })
     }
 }
@@ -158,13 +163,44 @@ impl MemObject for AnonObject {
         Some(self.pages.lock().contains_key(&index))
     }
 
-    /// Whole pages only: madvise passes page-aligned ranges.
+    fn attach(&self, space: Weak<dyn MappingSpace>) {
+        let mut spaces = self.spaces.lock();
+        spaces.retain(|s| s.strong_count() > 0);
+        if !spaces.iter().any(|s| Weak::ptr_eq(s, &space)) {
+            spaces.push(space);
+        }
+    }
+
+    /// Whole pages only: madvise passes page-aligned ranges. The pages
+    /// leave the object first (a new fault gets a zero page), then every
+    /// address space mapping them unmaps them, as shmem's hole punch
+    /// unmaps the range from every mapping.
     fn punch_hole(&self, offset: u64, len: u64) -> MmResult<()> {
         let first = offset / 4096;
         let end = offset.saturating_add(len) / 4096;
-        self.pages
+        let removed = {
+            let mut pages = self.pages.lock();
+            let mut middle = pages.split_off(&first);
+            let mut tail = middle.split_off(&end);
+            pages.append(&mut tail);
+            middle
+        };
+        if removed.is_empty() {
+            return Ok(());
+        }
+        let spaces: Vec<_> = self
+            .spaces
             .lock()
-            .retain(|&index, _| index < first || index >= end);
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for space in spaces {
+            space.with_aspace(&mut |aspace| {
+                for (&index, page) in &removed {
+                    aspace.unmap_object_page(self, index, page.paddr());
+                }
+            });
+        }
         Ok(())
     }
 }
