@@ -110,6 +110,9 @@ impl From<MmError> for Errno {
             MmError::InvalidInput => Errno::EINVAL,
             MmError::AlreadyExists => Errno::EEXIST,
             MmError::AccessDenied => Errno::EACCES,
+            MmError::Again => Errno::EAGAIN,
+            MmError::NotSupported => Errno::EOPNOTSUPP,
+            MmError::Io => Errno::EIO,
         }
     }
 }

@@ -37,6 +37,12 @@ pub enum MmError {
     /// The object refuses the mapping: write access to it is denied, as
     /// by a write seal (EPERM).
     NotPermitted,
+    /// A resource is temporarily short (EAGAIN).
+    Again,
+    /// The operation is not supported by the mapped object (EOPNOTSUPP).
+    NotSupported,
+    /// The backing store failed (EIO).
+    Io,
 }
 
 /// Result of an address-space operation.

@@ -56,8 +56,9 @@ use ax_fs_ng::vfs::{
     CacheMappingEndpoint, CacheMappingEvent, CacheMappingResult, CachedFile, CachedFileIdentity,
 };
 use ax_sync::{Mutex, SpinLock};
-use axfs_ng_vfs::{VfsError, VfsResult};
+use axfs_ng_vfs::{FileRangeOperation, VfsError, VfsResult};
 use starling_mm::{
+    MmError, MmResult,
     aspace::{MappingSpace, MemObject, ObjectFault, ObjectRegistry, PAGE_SIZE, owners},
     frame::PhysAddr,
     registry::Host,
@@ -306,5 +307,39 @@ impl MemObject for CachedFileObject {
 
     fn relieve(&self) {
         relieve(&self.cache);
+    }
+
+    /// mincore: whether the page is in the page cache (mapped or not).
+    fn is_resident(&self, index: u64) -> Option<bool> {
+        Some(u32::try_from(index).is_ok_and(|pn| self.cache.is_page_cached(pn)))
+    }
+
+    /// MADV_REMOVE: the file system's hole punch through the cache, which
+    /// first takes the range's pages back from every mapping.
+    fn punch_hole(&self, offset: u64, len: u64) -> MmResult<()> {
+        let mut attempt = 0;
+        loop {
+            match self
+                .cache
+                .operate_range(offset, len, FileRangeOperation::PunchHole)
+            {
+                Ok(()) => return Ok(()),
+                Err(VfsError::ResourceBusy) if attempt < BUSY_ATTEMPTS => {
+                    if attempt == RELIEVE_AFTER {
+                        relieve(&self.cache);
+                    }
+                    back_off(attempt);
+                    attempt += 1;
+                }
+                Err(VfsError::OperationNotSupported | VfsError::Unsupported) => {
+                    return Err(MmError::NotSupported);
+                }
+                Err(VfsError::NoMemory | VfsError::StorageFull) => return Err(MmError::NoMemory),
+                Err(e) => {
+                    log::warn!("page cache: hole punch failed: {e:?}");
+                    return Err(MmError::Io);
+                }
+            }
+        }
     }
 }

@@ -441,4 +441,23 @@ impl starling_mm::aspace::MemObject for TmpFile {
             _ => false,
         }
     }
+
+    /// mm/shmem.c: a page is resident once it has storage, mapped or not.
+    fn is_resident(&self, index: u64) -> Option<bool> {
+        match &self.inode.state.lock().content {
+            Content::Regular(data) => Some(data.has_page(index)),
+            _ => Some(false),
+        }
+    }
+
+    /// MADV_REMOVE: shmem_fallocate's hole punch.
+    fn punch_hole(&self, offset: u64, len: u64) -> starling_mm::MmResult<()> {
+        use starling_mm::MmError;
+        self.operate_range(offset, len, FileRangeOperation::PunchHole)
+            .map_err(|e| match e {
+                VfsError::OperationNotSupported => MmError::NotSupported,
+                VfsError::NoMemory => MmError::NoMemory,
+                _ => MmError::InvalidInput,
+            })
+    }
 }

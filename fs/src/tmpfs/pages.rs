@@ -105,6 +105,11 @@ impl SparseData {
         self.pages.len() as u64
     }
 
+    /// Whether page `index` has storage (mincore of a shared mapping).
+    pub fn has_page(&self, index: u64) -> bool {
+        self.pages.contains_key(&index)
+    }
+
     /// The allocated pages from the one holding `offset` on, as merged
     /// byte ranges, at most `limit` of them (SEEK_DATA/SEEK_HOLE).
     pub fn data_ranges(&self, offset: u64, limit: usize) -> Vec<(u64, u64)> {

@@ -214,6 +214,9 @@ fn dump_size(aspace: &starling_mm::aspace::AddrSpace, vma: &UserVma) -> u64 {
     if vma.kind == VmaKind::Trampoline {
         return whole;
     }
+    if vma.flags.contains(VmaFlags::DONTDUMP) {
+        return 0;
+    }
     let unlinked = |f: &starling_mm::aspace::MappedFile| {
         f.path.starts_with("/memfd:") || f.path.ends_with(" (deleted)")
     };

@@ -33,6 +33,11 @@ impl AddrSpace {
         child.peak_len = self.mapped_len;
         let vmas: alloc::vec::Vec<_> = self.vmas.iter().map(UserVma::detached).collect();
         for vma in vmas {
+            if vma.flags.contains(VmaFlags::DONTFORK) {
+                // dup_mmap: VM_DONTCOPY VMAs are not copied nor counted.
+                child.mapped_len -= vma.len();
+                continue;
+            }
             // In the child's set first: if a later page fails, dropping the
             // child gives back the references of the pages mapped so far.
             let Some(original) = self.vmas.find(vma.start) else {
@@ -41,6 +46,10 @@ impl AddrSpace {
             let copy = original.fork_copy(&owner);
             child.touch(&copy);
             let _ = child.vmas.insert(copy);
+            if vma.flags.contains(VmaFlags::WIPEONFORK) {
+                // dup_mmap: the child's VMA starts empty (zero pages).
+                continue;
+            }
             let shared = vma.flags.contains(VmaFlags::SHARED);
             let flags = Self::pte_flags(vma.prot);
             let ro = Self::pte_flags(vma.prot - Prot::WRITE);
@@ -79,6 +88,7 @@ impl AddrSpace {
                 }
             }
         }
+        child.forget_locks();
         self.flusher.flush_all_remote();
         Ok(())
     }

@@ -4,7 +4,8 @@
 //! from the global kernel address space) and the [`VmaSet`] of its user VMAs.
 //! Each user operation lives in its own file: [`map`](self::map) (mmap and the
 //! ELF loader's segments), [`unmap`](self::unmap), [`protect`](self::protect),
-//! [`fork`](self::fork), [`fault`](self::fault), [`brk`](self::brk), and
+//! [`fork`](self::fork), [`fault`](self::fault), [`brk`](self::brk),
+//! [`advise`](self::advise) (madvise, mincore), [`mlock`](self::mlock), and
 //! [`reclaim`](self::reclaim) (a memory object taking one of its pages back).
 //!
 //! # Invariants
@@ -32,12 +33,14 @@
 //! fault path never waits for such an object while holding this lock (it
 //! returns [`FaultOutcome::Retry`] instead).
 
+mod advise;
 mod brk;
 #[cfg(feature = "mm-debug")]
 mod check;
 mod fault;
 mod fork;
 mod map;
+mod mlock;
 mod object;
 mod protect;
 mod reclaim;
@@ -57,8 +60,10 @@ use ax_hal::{
 use ax_memory_addr::PAGE_SIZE_4K;
 
 pub use self::{
+    advise::{Advice, Advised, PopulateStop, Punch},
     fault::FaultOutcome,
     map::{MapRequest, Placement},
+    mlock::LOCK_MASK,
     object::{
         AnonObject, Holder, MappingSpace, MemObject, ObjectFault, ObjectRegistry,
         ShareRegistration, holders, owners,
@@ -151,6 +156,8 @@ pub struct AddrSpace {
     mapped_len: usize,
     /// Highest `mapped_len` so far (`hiwater_vm`, VmPeak).
     peak_len: usize,
+    /// Lock bits every new mapping starts with (`def_flags`, MCL_FUTURE).
+    def_lock: VmaFlags,
     /// The address space as the registries of shared objects name it (set
     /// once by the owner, before the first shared mapping).
     owner: Weak<dyn MappingSpace>,
@@ -188,6 +195,7 @@ impl AddrSpace {
             flusher: TlbFlusher::new(),
             mapped_len: 0,
             peak_len: 0,
+            def_lock: VmaFlags::empty(),
             owner: Weak::<Unowned>::new(),
             #[cfg(feature = "mm-debug")]
             touched: alloc::vec::Vec::new(),

@@ -42,6 +42,7 @@ use ax_sync::SpinLock;
 
 use super::AddrSpace;
 use crate::{
+    MmError, MmResult,
     frame::{self, FrameRef},
     registry::{Host, Registration, Registry, with_registry},
 };
@@ -165,6 +166,20 @@ pub trait MemObject: Host<dyn MappingSpace> + Send + Sync {
     /// Makes room for new pages after [`ObjectFault::Busy`] persisted.
     /// Called without any address-space lock held.
     fn relieve(&self) {}
+
+    /// Whether the object holds page `index` in memory (mincore asks the
+    /// object, not the page table, as Linux asks the page cache); `None`
+    /// if the object cannot tell, and the page table answers.
+    fn is_resident(&self, _index: u64) -> Option<bool> {
+        None
+    }
+
+    /// Frees the object's pages of `[offset, offset + len)` bytes, which
+    /// read as zeros afterwards (MADV_REMOVE: fallocate's PUNCH_HOLE |
+    /// KEEP_SIZE). Called without any address-space lock held.
+    fn punch_hole(&self, _offset: u64, _len: u64) -> MmResult<()> {
+        Err(MmError::NotSupported)
+    }
 }
 
 /// The object behind a shared anonymous mapping: zero-filled pages that
@@ -212,5 +227,33 @@ impl MemObject for AnonObject {
         let paddr = page.share();
         pages.insert(index, page);
         Ok(paddr)
+    }
+
+    fn is_resident(&self, index: u64) -> Option<bool> {
+        Some(self.pages.lock().contains_key(&index))
+    }
+
+    /// Whole pages only: madvise passes page-aligned ranges. The pages
+    /// leave the object first (a new fault gets a zero page), then every
+    /// address space mapping them unmaps them, as shmem's hole punch
+    /// unmaps the range from every mapping.
+    fn punch_hole(&self, offset: u64, len: u64) -> MmResult<()> {
+        let first = offset / 4096;
+        let end = offset.saturating_add(len) / 4096;
+        let removed = {
+            let mut pages = self.pages.lock();
+            let mut middle = pages.split_off(&first);
+            let mut tail = middle.split_off(&end);
+            pages.append(&mut tail);
+            middle
+        };
+        if removed.is_empty() {
+            return Ok(());
+        }
+        // Every mapping, found through the registry; private copies stay
+        // (a hole punch is not a truncate).
+        super::reclaim::unmap_object_pages(self, first, end, false);
+        drop(removed);
+        Ok(())
     }
 }

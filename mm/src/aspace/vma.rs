@@ -34,11 +34,27 @@ bitflags! {
 bitflags! {
     /// VMA attributes other than protection.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct VmaFlags: u8 {
+    pub struct VmaFlags: u16 {
         /// MAP_SHARED (stores are visible to other mappings of the object).
         const SHARED = 1 << 0;
         /// The stack grows down into this VMA (MAP_GROWSDOWN, main stack).
         const GROWSDOWN = 1 << 1;
+        /// Left out of a fork's child (MADV_DONTFORK, Linux's VM_DONTCOPY).
+        const DONTFORK = 1 << 2;
+        /// Pages are locked in memory (mlock, VM_LOCKED); counted in VmLck.
+        const LOCKED = 1 << 3;
+        /// With LOCKED: pages are locked as they fault in, not populated
+        /// up front (MLOCK_ONFAULT, VM_LOCKONFAULT).
+        const LOCKONFAULT = 1 << 4;
+        /// MADV_SEQUENTIAL (VM_SEQ_READ).
+        const SEQ_READ = 1 << 5;
+        /// MADV_RANDOM (VM_RAND_READ).
+        const RAND_READ = 1 << 6;
+        /// A fork's child gets this VMA without its pages: it reads zeros
+        /// (MADV_WIPEONFORK, VM_WIPEONFORK).
+        const WIPEONFORK = 1 << 7;
+        /// Left out of core dumps (MADV_DONTDUMP, VM_DONTDUMP).
+        const DONTDUMP = 1 << 8;
     }
 }
 

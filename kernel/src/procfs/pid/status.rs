@@ -73,7 +73,7 @@ fn memory(t: &Task, s: &mut String) {
         return;
     };
     let info = *mm.info.lock();
-    let (total, peak, rss, data, stack, exec) = {
+    let (total, peak, rss, data, stack, exec, locked) = {
         let aspace = mm.aspace.lock();
         let (mut data, mut stack, mut exec) = (0, 0, 0);
         for vma in aspace.vmas() {
@@ -95,6 +95,7 @@ fn memory(t: &Task, s: &mut String) {
             data,
             stack,
             exec,
+            aspace.locked_len(),
         )
     };
     let text = page_ceil(info.end_code)
@@ -108,7 +109,7 @@ fn memory(t: &Task, s: &mut String) {
         "VmPeak:\t{:8} kB\nVmSize:\t{:8} kB\nVmLck:\t{:8} kB\nVmPin:\t{:8} kB\nVmHWM:\t{:8} kB\nVmRSS:\t{:8} kB\nRssAnon:\t{:8} kB\nRssFile:\t{:8} kB\nRssShmem:\t{:8} kB\nVmData:\t{:8} kB\nVmStk:\t{:8} kB\nVmExe:\t{:8} kB\nVmLib:\t{:8} kB\nVmPTE:\t{:8} kB\nVmSwap:\t{:8} kB\nHugetlbPages:\t{:8} kB\n",
         kb(peak),
         kb(total),
-        0,
+        kb(locked),
         0,
         // The resident high-water mark is not tracked: the current value.
         pkb(rss.total()),

@@ -225,6 +225,9 @@ pub fn sys_mmap(
         }
     };
 
+    // mlock_future_ok: MAP_LOCKED and MCL_FUTURE against RLIMIT_MEMLOCK.
+    let lock = super::mlock::new_mapping_lock(sc, &mm, flags & MAP_LOCKED != 0, len)?;
+
     let kind = flags & MAP_TYPE;
     let sync = flags & MAP_SYNC != 0;
     let mut may = Prot::all();
@@ -336,7 +339,7 @@ pub fn sys_mmap(
     };
     // do_mmap populates MAP_POPULATE (not with MAP_NONBLOCK) and
     // MAP_LOCKED mappings.
-    req.populate = flags & (MAP_POPULATE | MAP_NONBLOCK) == MAP_POPULATE || flags & MAP_LOCKED != 0;
+    req.populate = flags & (MAP_POPULATE | MAP_NONBLOCK) == MAP_POPULATE;
     req.may = may;
     if shared {
         req.flags |= VmaFlags::SHARED;
@@ -350,9 +353,14 @@ pub fn sys_mmap(
         req.flags |= VmaFlags::GROWSDOWN;
     }
     req.kind = VmaKind::Anonymous;
+    req.flags |= lock;
     let mut aspace = mm.aspace.lock();
     let start = aspace.map(req)?;
     drop(aspace);
+    if lock.contains(VmaFlags::LOCKED) && !lock.contains(VmaFlags::LOCKONFAULT) {
+        // A locked mapping is populated (mm_populate, errors ignored).
+        super::mlock::populate(&mm, start, start + len, true)?;
+    }
     Ok(start)
 }
 
@@ -607,6 +615,7 @@ pub fn sys_msync(sc: &mut SyscallContext<'_>, addr: usize, len: usize, flags: u3
     // mapped parts are written back; MS_ASYNC alone stops at the first.
     let mut ranges: Vec<(Arc<dyn MemObject>, u64, u64)> = Vec::new();
     let mut unmapped = false;
+    let mut busy = false;
     {
         let aspace = mm.aspace.lock();
         let mut cursor = addr;
@@ -621,6 +630,12 @@ pub fn sys_msync(sc: &mut SyscallContext<'_>, addr: usize, len: usize, flags: u3
                 }
                 unmapped = true;
                 cursor = vma.start;
+            }
+            // MS_INVALIDATE on a locked mapping: EBUSY, after the VMAs
+            // before it were synced.
+            if flags & MS_INVALIDATE != 0 && vma.flags.contains(VmaFlags::LOCKED) {
+                busy = true;
+                break;
             }
             let hi = vma.end.min(end);
             if vma.flags.contains(VmaFlags::SHARED)
@@ -637,6 +652,9 @@ pub fn sys_msync(sc: &mut SyscallContext<'_>, addr: usize, len: usize, flags: u3
         for (object, first, end) in ranges {
             object.writeback(first, end).map_err(|_| Errno::EIO)?;
         }
+    }
+    if busy {
+        return Err(Errno::EBUSY);
     }
     if unmapped {
         return Err(Errno::ENOMEM);
