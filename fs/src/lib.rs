@@ -28,6 +28,7 @@ pub mod loopinfo;
 pub mod mountopt;
 pub mod path;
 pub mod reclock;
+pub mod seals;
 pub mod seekhole;
 pub mod sysctl;
 pub mod unix;

@@ -298,6 +298,15 @@ impl FileLike for VfsFile {
 
     fn write(&self, buf: &[u8], pos: Option<u64>) -> KResult<usize> {
         let pos = pos.unwrap_or(0);
+        // tmpfs writes straight to the node in one call: its seals may cut
+        // a write short (F_SEAL_GROW is checked per page), and the short
+        // count is the answer, as on Linux (ax-fs-ng's direct loop would
+        // retry the refused rest and turn it into an error).
+        if self.generated.is_none()
+            && let Ok(tmp) = self.file.location().entry().downcast::<TmpFile>()
+        {
+            return Ok(axfs_ng_vfs::FileNodeOps::write_at(&*tmp, buf, pos)?);
+        }
         let written = self.retry_busy(|| self.file.write_at(buf, pos))?;
         if let Some(generated) = &self.generated {
             // The next read shows the effect of the write.

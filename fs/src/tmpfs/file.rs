@@ -151,7 +151,14 @@ impl NodeOps for TmpFile {
 
     fn update_metadata(&self, update: MetadataUpdate) -> VfsResult<()> {
         let now = self.inode.sb.now();
-        self.inode.state.lock().meta.apply(update, now);
+        let mut state = self.inode.state.lock();
+        // shmem_setattr: F_SEAL_EXEC freezes the execute bits.
+        if let Some(mode) = update.mode {
+            let old = u32::from(state.meta.mode.bits());
+            crate::seals::check_chmod(state.seals, old, u32::from(mode.bits()))
+                .map_err(vfs_error)?;
+        }
+        state.meta.apply(update, now);
         Ok(())
     }
 
@@ -190,7 +197,36 @@ impl NodeOps for TmpFile {
     }
 }
 
+/// How many bytes of a write the file's seals allow (crate::seals).
+fn sealed_len(seals: u32, offset: u64, len: usize, size: u64) -> VfsResult<usize> {
+    let allowed = crate::seals::writable_len(seals, offset, len as u64, size).map_err(vfs_error)?;
+    Ok(allowed as usize)
+}
+
+/// A seal refusal as the VFS reports it (EPERM).
+fn vfs_error(_: crate::errno::Errno) -> VfsError {
+    VfsError::OperationNotPermitted
+}
+
 impl TmpFile {
+    /// The file's seals (F_GET_SEALS); `None` for what is not a regular
+    /// file.
+    pub fn seals(&self) -> Option<u32> {
+        let state = self.inode.state.lock();
+        matches!(state.content, Content::Regular(_)).then_some(state.seals)
+    }
+
+    /// Runs `f` on the seals and mode with the inode locked (F_ADD_SEALS
+    /// decides and stores under the same lock that writes check).
+    pub fn with_seals<R>(&self, f: impl FnOnce(&mut u32, u32) -> R) -> Option<R> {
+        let mut state = self.inode.state.lock();
+        if !matches!(state.content, Content::Regular(_)) {
+            return None;
+        }
+        let mode = u32::from(state.meta.mode.bits());
+        Some(f(&mut state.seals, mode))
+    }
+
     /// `read_at` without the access-time update, for a description opened
     /// with O_NOATIME (fs/inode.c touch_atime skips such files).
     pub fn read_at_noatime(&self, buf: &mut [u8], offset: u64) -> VfsResult<usize> {
@@ -242,7 +278,10 @@ impl FileNodeOps for TmpFile {
             let state = &mut *guard;
             match &mut state.content {
                 Content::Regular(data) => {
-                    let written = data.write(buf, offset, &*self.inode.sb)?;
+                    // Seals are checked under the inode lock, so a write
+                    // and a concurrent F_ADD_SEALS are ordered.
+                    let allowed = sealed_len(state.seals, offset, buf.len(), data.len())?;
+                    let written = data.write(&buf[..allowed], offset, &*self.inode.sb)?;
                     if written > 0 {
                         state.meta.touch_modify(now);
                     }
@@ -271,7 +310,8 @@ impl FileNodeOps for TmpFile {
             let state = &mut *guard;
             if let Content::Regular(data) = &mut state.content {
                 let end = data.len();
-                let written = data.write(buf, end, &*self.inode.sb)?;
+                let allowed = sealed_len(state.seals, end, buf.len(), end)?;
+                let written = data.write(&buf[..allowed], end, &*self.inode.sb)?;
                 if written > 0 {
                     state.meta.touch_modify(now);
                 }
@@ -288,6 +328,7 @@ impl FileNodeOps for TmpFile {
         match &mut state.content {
             Content::Regular(data) => {
                 let old = data.len();
+                crate::seals::check_resize(state.seals, old, len).map_err(vfs_error)?;
                 data.set_len(len, &*self.inode.sb)?;
                 state.meta.touch_modify(now);
                 drop(guard);
@@ -324,6 +365,9 @@ impl FileNodeOps for TmpFile {
             return Err(VfsError::OperationNotSupported);
         };
         let budget = &*self.inode.sb;
+        let punch = matches!(operation, FileRangeOperation::PunchHole);
+        crate::seals::check_fallocate(state.seals, punch, offset, len, data.len())
+            .map_err(vfs_error)?;
         match operation {
             FileRangeOperation::Allocate(mode) => {
                 data.allocate(offset, len, mode == PreallocationMode::KeepSize, budget)?

@@ -158,6 +158,9 @@ pub struct FileState {
     /// An O_TMPFILE inode that may still get a first name although it has
     /// no link (Linux's I_LINKABLE); cleared by that first link.
     pub linkable: bool,
+    /// File seals (crate::seals): F_SEAL_SEAL for every tmpfs file but a
+    /// memfd created with MFD_ALLOW_SEALING (shmem_get_inode).
+    pub seals: u32,
 }
 
 pub struct FileInode {
@@ -198,6 +201,7 @@ impl FileInode {
                 nlink: 1,
                 content,
                 linkable: false,
+                seals: crate::seals::F_SEAL_SEAL,
             }),
             attachments: Mutex::new(TypeMap::new()),
             #[cfg(feature = "kernel")]

@@ -108,8 +108,9 @@ fn fdinfo(file: &OpenFile, cloexec: bool) -> String {
     text
 }
 
-/// Starling's fdinfo lines for a shared memory file (tmpfs, /dev/shm):
-/// one per VMA that maps it, from the object's registry, as
+/// Starling's fdinfo lines for a shared memory file (tmpfs, /dev/shm,
+/// memfd): `seals:\t0x<hex>` (F_GET_SEALS), then one line per VMA that maps
+/// it, from the object's registry, as
 /// `mapping:\t<pid>\t<start>-<end>\t<perms as in maps>\tmaywrite=<0|1>`
 /// (pids as the reader sees them, 0 for none). They tell who holds a
 /// mapping, e.g. the mapping that makes a write seal fail with EBUSY.
@@ -127,6 +128,9 @@ fn mapping_lines(file: &OpenFile) -> String {
     };
     let reader = crate::task::current();
     let mut out = String::new();
+    if let Some(seals) = tmp.seals() {
+        out.push_str(&format!("seals:\t{seals:#x}\n"));
+    }
     for h in starling_mm::aspace::holders(&*tmp) {
         let bit = |b: u8, c: char| if h.span.prot & b != 0 { c } else { '-' };
         let pid = reader.as_ref().map_or(h.pid, |t| t.process.view(h.pid));

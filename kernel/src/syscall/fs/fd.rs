@@ -161,6 +161,11 @@ pub fn sys_fcntl(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) -> 
             let size = usize::try_from(arg as u32 as i32).map_err(|_| Errno::EINVAL)?;
             pipe.set_capacity(size, privileged)
         }
+        crate::syscall::mm::memfd::F_ADD_SEALS
+        | crate::syscall::mm::memfd::F_GET_SEALS
+        | crate::syscall::mm::memfd::F_ADD_SEALS_REVOKE => {
+            crate::syscall::mm::memfd::fcntl_seals(sc, fd, cmd, arg)
+        }
         F_GETLK | F_SETLK | F_SETLKW => {
             file_of(sc.thread, fd)?;
             warn!("fcntl: record locks (cmd {cmd}) are not implemented yet");

@@ -138,8 +138,9 @@ fn write_from(
             });
             match r {
                 Ok(n) => part += n,
-                // A write cut at RLIMIT_FSIZE, at a full file system or at
-                // the end of a block device returns what it wrote.
+                // A write cut at RLIMIT_FSIZE, at a full file system, at
+                // the end of a block device or by F_SEAL_GROW returns what
+                // it wrote.
                 Err(e)
                     if done + part > 0
                         && matches!(
@@ -149,6 +150,7 @@ fn write_from(
                                 | Errno::EAGAIN
                                 | Errno::EFBIG
                                 | Errno::ENOSPC
+                                | Errno::EPERM
                         ) =>
                 {
                     return Ok(done + part);

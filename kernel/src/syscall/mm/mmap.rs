@@ -286,6 +286,15 @@ pub fn sys_mmap(
                 if target == Mappable::Cached && sync {
                     return Err(Errno::EOPNOTSUPP);
                 }
+                // memfd_check_seals_mmap: under a write seal a shared
+                // mapping may not ask for write (EPERM) and may never get
+                // it (VM_MAYWRITE cleared).
+                if target == Mappable::Tmpfs && shared {
+                    let seals = super::memfd::seals_of(&file);
+                    if !starling_fs::seals::check_mmap(seals, true, p.contains(Prot::WRITE))? {
+                        may.remove(Prot::WRITE);
+                    }
+                }
                 name = Some(Arc::new(MappedFile {
                     path: file.file().path(),
                     dev: st.dev,

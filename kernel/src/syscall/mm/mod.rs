@@ -1,10 +1,11 @@
 //! Memory syscalls: brk, mmap, munmap, mprotect, msync, mremap, madvise,
-//! mincore, and the mlock family.
+//! mincore, the mlock family, memfd_create and file seals.
 
 mod advise;
 mod brk;
+pub mod memfd;
 mod mlock;
 mod mmap;
 mod remap;
 
-pub use self::{advise::*, brk::*, mlock::*, mmap::*, remap::*};
+pub use self::{advise::*, brk::*, memfd::sys_memfd_create, mlock::*, mmap::*, remap::*};
