@@ -86,6 +86,28 @@ TEST(an_unlinked_regular_file)
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	CHECK_OK(readlink(link, target, sizeof(target) - 1));
 	CHECK_STREQ(target, "/memfd:ident (deleted)");
+	/* /proc/self/maps names a mapping of it the same way. */
+	CHECK_RET(ftruncate(fd, PAGE), 0);
+	char *m = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(m != MAP_FAILED);
+	char want[64], maps[65536];
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)m);
+	int mf = (int)CHECK_OK(open("/proc/self/maps", O_RDONLY));
+	long got = 0, n;
+	while ((n = read(mf, maps + got, sizeof(maps) - 1 - (size_t)got)) > 0)
+		got += n;
+	close(mf);
+	maps[got] = 0;
+	char *line = strstr(maps, want);
+	CHECK(line != NULL);
+	char *eol = strchr(line, '\n');
+	CHECK(eol != NULL);
+	*eol = 0;
+	size_t ll = strlen(line), tl = strlen("/memfd:ident (deleted)");
+	CHECK_MSG(ll > tl && strcmp(line + ll - tl, "/memfd:ident (deleted)") == 0,
+		  "maps line: %s", line);
+	CHECK_RET(munmap(m, PAGE), 0);
+	CHECK_RET(ftruncate(fd, 0), 0);
 	/* Data written is read back. */
 	CHECK_RET(write(fd, "hello", 5), 5);
 	char buf[8] = { 0 };
