@@ -390,3 +390,37 @@ TEST(msync_invalidate_of_locked_memory_is_ebusy)
 	CHECK_RET(msync(p, 2 * 4096, MS_INVALIDATE), 0);
 	CHECK_RET(munmap(p, 2 * 4096), 0);
 }
+
+/* The "Locked:" value in kB of the smaps entry that starts at `addr`. */
+static long smaps_locked_kb(void *addr)
+{
+	static char buf[1 << 17];
+	int fd = (int)CHECK_OK(open("/proc/self/smaps", O_RDONLY));
+	long got = 0, n;
+	while ((n = read(fd, buf + got, sizeof(buf) - 1 - (size_t)got)) > 0)
+		got += n;
+	close(fd);
+	buf[got] = 0;
+	char head[32];
+	snprintf(head, sizeof(head), "%lx-", (unsigned long)addr);
+	char *entry = strstr(buf, head);
+	CHECK(entry != NULL);
+	char *locked = strstr(entry, "\nLocked:");
+	CHECK(locked != NULL);
+	return strtol(locked + strlen("\nLocked:"), NULL, 10);
+}
+
+TEST(smaps_shows_locked_pages)
+{
+	char *p = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(p != MAP_FAILED);
+	CHECK_EQ(smaps_locked_kb(p), 0);
+	CHECK_RET(mlock(p, 2 * 4096), 0);
+	/* The locked part is its own VMA, populated: 8 kB locked. */
+	CHECK_EQ(smaps_locked_kb(p), 8);
+	CHECK_EQ(smaps_locked_kb(p + 2 * 4096), 0);
+	CHECK_RET(munlock(p, 2 * 4096), 0);
+	CHECK_EQ(smaps_locked_kb(p), 0);
+	CHECK_RET(munmap(p, 3 * 4096), 0);
+}

@@ -78,6 +78,8 @@ pub struct MemStats {
     pub private_dirty: u64,
     pub referenced: u64,
     pub anonymous: u64,
+    /// Pss of the pages of locked VMAs (`pss_locked`, smaps' `Locked:`).
+    pub pss_locked: u64,
 }
 
 impl MemStats {
@@ -90,6 +92,7 @@ impl MemStats {
         self.pss_anon += other.pss_anon;
         self.pss_file += other.pss_file;
         self.pss_shmem += other.pss_shmem;
+        self.pss_locked += other.pss_locked;
         self.shared_clean += other.shared_clean;
         self.shared_dirty += other.shared_dirty;
         self.private_clean += other.private_clean;
@@ -261,6 +264,10 @@ impl AddrSpace {
                 vma.map_count(page.vaddr, page.frame),
                 vma.page_dirty(class, page.writable),
             );
+        }
+        // smaps_account: a VM_LOCKED VMA's pages count as locked, by Pss.
+        if vma.flags.contains(VmaFlags::LOCKED) {
+            stats.pss_locked = stats.pss;
         }
         stats
     }

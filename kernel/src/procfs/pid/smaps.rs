@@ -68,7 +68,7 @@ fn show(s: &mut String, m: &MemStats, rollup: bool) {
     let _ = writeln!(s, "Private_Hugetlb: {:>7} kB", 0);
     kb(s, "Swap:           ", 0);
     kb(s, "SwapPss:        ", 0);
-    kb(s, "Locked:         ", 0);
+    kb(s, "Locked:         ", m.pss_locked >> PSS_SHIFT);
 }
 
 /// The text of /proc/PID/smaps.
