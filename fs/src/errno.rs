@@ -106,6 +106,7 @@ impl From<MmError> for Errno {
         match e {
             MmError::NoMemory => Errno::ENOMEM,
             MmError::NotPermitted => Errno::EPERM,
+            MmError::Busy => Errno::EBUSY,
             MmError::BadAddress => Errno::EFAULT,
             MmError::InvalidInput => Errno::EINVAL,
             MmError::AlreadyExists => Errno::EEXIST,

@@ -43,6 +43,8 @@ pub enum MmError {
     NotSupported,
     /// The backing store failed (EIO).
     Io,
+    /// Something else holds the resource (EBUSY).
+    Busy,
 }
 
 /// Result of an address-space operation.

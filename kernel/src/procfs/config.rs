@@ -48,6 +48,7 @@ const COMMON: &[&str] = &[
     "CONFIG_TMPFS=y",
     "CONFIG_SHMEM=y",
     "CONFIG_MEMFD_CREATE=y",
+    "CONFIG_USERFAULTFD=y",
     "CONFIG_DEVTMPFS=y",
     "CONFIG_DEVTMPFS_MOUNT=y",
     "CONFIG_TTY=y",

@@ -8,7 +8,7 @@
 //! operation of the subsystem they belong to.
 
 pub(crate) mod fs;
-mod mm;
+pub(crate) mod mm;
 mod net;
 mod process;
 mod signal;

@@ -125,7 +125,26 @@ impl Mm {
     /// lock, so the lock is released between attempts). An object that
     /// stays busy gets asked to make room once; past [`BUSY_ATTEMPTS`] the
     /// access fails as a page that cannot be read (SIGBUS).
+    ///
+    /// A missing page of a range registered with userfaultfd is reported
+    /// to its context, and the thread waits until user space fills it; if
+    /// the wait ends for a signal or exit, the outcome is
+    /// [`FaultOutcome::UserFault`] (the caller returns to user mode to
+    /// deliver the signal, or fails a kernel copy with EFAULT).
     pub fn resolve_fault(&self, addr: usize, access: Prot) -> FaultOutcome {
+        loop {
+            let outcome = self.resolve_fault_once(addr, access);
+            if outcome != FaultOutcome::UserFault {
+                return outcome;
+            }
+            let write = access.contains(Prot::WRITE);
+            if !crate::syscall::mm::userfaultfd::wait_user_fault(self, addr, write) {
+                return FaultOutcome::UserFault;
+            }
+        }
+    }
+
+    fn resolve_fault_once(&self, addr: usize, access: Prot) -> FaultOutcome {
         for attempt in 0..BUSY_ATTEMPTS {
             let outcome = self.aspace.lock().handle_fault(addr, access, false);
             if outcome != FaultOutcome::Retry {

@@ -141,7 +141,9 @@ fn user_page_fault(thread: &Arc<Thread>, addr: usize, flags: PageFaultFlags) {
         None => FaultOutcome::NoMapping,
     };
     let code = match outcome {
-        FaultOutcome::Handled => return,
+        // A userfault wait cut short by a signal: return to user mode, the
+        // signal is delivered and the access faults again afterwards.
+        FaultOutcome::Handled | FaultOutcome::UserFault => return,
         FaultOutcome::NoMapping => SEGV_MAPERR,
         FaultOutcome::AccessDenied => SEGV_ACCERR,
         FaultOutcome::OutOfMemory => {

@@ -357,7 +357,11 @@ impl AddrSpace {
             for page in (cursor..hi).step_by(PAGE_SIZE) {
                 let err = match self.handle_fault(page, access, false) {
                     FaultOutcome::Handled => continue,
-                    FaultOutcome::Retry => return Err(PopulateStop::Busy(page)),
+                    // The caller resolves it without the address-space lock
+                    // (waiting for the object, or for userfaultfd).
+                    FaultOutcome::Retry | FaultOutcome::UserFault => {
+                        return Err(PopulateStop::Busy(page));
+                    }
                     FaultOutcome::OutOfMemory => MmError::NoMemory,
                     FaultOutcome::BeyondObject => MmError::BadAddress,
                     FaultOutcome::NoMapping | FaultOutcome::AccessDenied => MmError::InvalidInput,
@@ -409,7 +413,11 @@ impl AddrSpace {
             for page in (lo..hi).step_by(PAGE_SIZE) {
                 let err = match self.handle_fault(page, access, force) {
                     FaultOutcome::Handled => continue,
-                    FaultOutcome::Retry => return Err(PopulateStop::Busy(page)),
+                    // The caller resolves it without the address-space lock
+                    // (waiting for the object, or for userfaultfd).
+                    FaultOutcome::Retry | FaultOutcome::UserFault => {
+                        return Err(PopulateStop::Busy(page));
+                    }
                     FaultOutcome::OutOfMemory => MmError::NoMemory,
                     _ => MmError::BadAddress,
                 };

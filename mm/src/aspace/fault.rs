@@ -31,6 +31,9 @@ pub enum FaultOutcome {
     BeyondObject,
     /// The mapped object is busy; unlock the address space and retry.
     Retry,
+    /// The page is missing in a range registered with userfaultfd: report
+    /// it to the context and wait until user space fills it.
+    UserFault,
 }
 
 impl AddrSpace {
@@ -62,6 +65,9 @@ impl AddrSpace {
         }
         match self.pt.query(va) {
             Err(_) => {
+                if !force && self.uffd_covers(page) {
+                    return FaultOutcome::UserFault;
+                }
                 let Some(new) = frame::alloc_zeroed() else {
                     return FaultOutcome::OutOfMemory;
                 };

@@ -48,6 +48,7 @@ mod remap;
 mod revoke;
 pub mod stats;
 mod tlb;
+mod uffd;
 mod unmap;
 mod vma;
 
@@ -72,6 +73,7 @@ pub use self::{
     remap::RemapFlags,
     revoke::revoke_write,
     tlb::TlbFlusher,
+    uffd::UserFaultCtx,
     vma::{MappedFile, Prot, UserVma, VmaFlags, VmaKind},
 };
 use crate::{MmError, MmResult, frame, vma_set::VmaSet};
@@ -158,6 +160,8 @@ pub struct AddrSpace {
     peak_len: usize,
     /// Lock bits every new mapping starts with (`def_flags`, MCL_FUTURE).
     def_lock: VmaFlags,
+    /// userfaultfd registrations ([`uffd`](self::uffd)).
+    uffd: alloc::vec::Vec<uffd::UffdRange>,
     /// The address space as the registries of shared objects name it (set
     /// once by the owner, before the first shared mapping).
     owner: Weak<dyn MappingSpace>,
@@ -196,6 +200,7 @@ impl AddrSpace {
             mapped_len: 0,
             peak_len: 0,
             def_lock: VmaFlags::empty(),
+            uffd: alloc::vec::Vec::new(),
             owner: Weak::<Unowned>::new(),
             #[cfg(feature = "mm-debug")]
             touched: alloc::vec::Vec::new(),
@@ -424,6 +429,7 @@ impl AddrSpace {
             self.touch(vma);
         }
         self.flusher.flush_all_remote();
+        self.uffd.clear();
         self.heap_start = 0;
         self.heap_end = 0;
         self.mapped_len = 0;

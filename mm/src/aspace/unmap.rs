@@ -24,6 +24,7 @@ impl AddrSpace {
             return Err(MmError::NoMemory);
         }
         let removed = self.vmas.remove_range(start, end);
+        self.uffd_forget(start, end);
         if removed.is_empty() {
             return Ok(());
         }

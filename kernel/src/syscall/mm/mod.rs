@@ -1,5 +1,5 @@
 //! Memory syscalls: brk, mmap, munmap, mprotect, msync, mremap, madvise,
-//! mincore, the mlock family, memfd_create and file seals.
+//! mincore, the mlock family, memfd_create and file seals, userfaultfd.
 
 mod advise;
 mod brk;
@@ -7,5 +7,9 @@ pub mod memfd;
 mod mlock;
 mod mmap;
 mod remap;
+pub mod userfaultfd;
 
-pub use self::{advise::*, brk::*, memfd::sys_memfd_create, mlock::*, mmap::*, remap::*};
+pub use self::{
+    advise::*, brk::*, memfd::sys_memfd_create, mlock::*, mmap::*, remap::*,
+    userfaultfd::sys_userfaultfd,
+};

@@ -45,6 +45,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         22 => sys_pipe2(sc, a[0], 0),
         24 => sys_sched_yield(sc),
         319 => sys_memfd_create(sc, a[0], u(1)),
+        323 => sys_userfaultfd(sc, u(0)),
         25 => sys_mremap(sc, a[0], a[1], a[2], u(3), a[4]),
         26 => sys_msync(sc, a[0], a[1], u(2)),
         27 => sys_mincore(sc, a[0], a[1], a[2]),
