@@ -373,3 +373,57 @@ TEST(revoke_downgrades_every_writable_mapping)
 	munmap(ro, PAGE);
 	close(fd);
 }
+
+/* Writes `v` to /proc/sys/vm/memfd_seal_revoke; returns write's result. */
+static long set_seal_revoke(const char *v)
+{
+	int f = open("/proc/sys/vm/memfd_seal_revoke", O_WRONLY);
+	if (f < 0)
+		return -1;
+	long r = write(f, v, strlen(v));
+	int e = errno;
+	close(f);
+	errno = e;
+	return r;
+}
+
+TEST(sysctl_memfd_seal_revoke)
+{
+	if (!on_starling())
+		t_skip("vm.memfd_seal_revoke is Starling's");
+	CHECK_ERR(set_seal_revoke("2"), EINVAL);
+	/* Root only. */
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		if (setuid(65534) != 0)
+			_exit(2);
+		_exit(set_seal_revoke("1") == -1 && errno == EACCES ? 0 : 1);
+	}
+	t_wait_exit(pid, 0);
+	CHECK_RET(set_seal_revoke("1"), 1);
+	int fd = sealable(1);
+	char *rw = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(rw != MAP_FAILED);
+	rw[0] = 'x';
+	/* Plain F_ADD_SEALS now revokes and returns 0. */
+	CHECK_RET(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), 0);
+	CHECK_EQ(fcntl(fd, F_GET_SEALS), F_SEAL_WRITE);
+	CHECK_ERR(mprotect(rw, PAGE, PROT_READ | PROT_WRITE), EACCES);
+	pid = t_fork();
+	if (pid == 0) {
+		rw[0] = 'y';
+		_exit(0);
+	}
+	t_wait_signal(pid, SIGSEGV);
+	CHECK_EQ(rw[0], 'x');
+	munmap(rw, PAGE);
+	close(fd);
+	/* Back to Linux's answer. */
+	CHECK_RET(set_seal_revoke("0"), 1);
+	fd = sealable(1);
+	rw = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(rw != MAP_FAILED);
+	CHECK_ERR(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), EBUSY);
+	munmap(rw, PAGE);
+	close(fd);
+}

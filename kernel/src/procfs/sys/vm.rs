@@ -6,6 +6,7 @@
 //! | overcommit_ratio, overcommit_kbytes | set CommitLimit in /proc/meminfo, as on Linux |
 //! | overcommit_memory | kept and read back (0..=2): Starling does not refuse mappings for lack of commit |
 //! | min_free_kbytes | kept and read back: the frame allocator keeps no reserve |
+//! | memfd_seal_revoke | Starling's: 1 makes F_ADD_SEALS with F_SEAL_WRITE revoke writable shared mappings instead of failing with EBUSY (docs/memfd.md) |
 //! | drop_caches | 1 or 3 evicts the clean pages of the file page cache; 2 has nothing to drop (no dentry or inode caches are kept apart from files in use) |
 //!
 //! Writes are validated as Linux validates them (mm/util.c, mm/page_alloc.c,
@@ -96,6 +97,22 @@ pub fn populate(vm: &DirEntry) -> VfsResult<()> {
         |data| {
             let v = valid(sysctl::parse_int(data, 0, i32::MAX))?;
             MIN_FREE_KBYTES.store(v, Ordering::Relaxed);
+            Ok(())
+        },
+    )?;
+    // Starling's: F_ADD_SEALS revokes instead of EBUSY (docs/memfd.md).
+    add_rw(
+        vm,
+        "memfd_seal_revoke",
+        || {
+            format!(
+                "{}",
+                u8::from(crate::syscall::mm::memfd::SEAL_REVOKE.load(Ordering::Relaxed))
+            )
+        },
+        |data| {
+            let v = valid(sysctl::parse_int(data, 0, 1))?;
+            crate::syscall::mm::memfd::SEAL_REVOKE.store(v == 1, Ordering::Relaxed);
             Ok(())
         },
     )?;

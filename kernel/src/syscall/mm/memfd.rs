@@ -11,6 +11,7 @@
 //! mappings instead of failing with EBUSY (`starling_mm::aspace::revoke_write`).
 
 use alloc::{format, string::String, sync::Arc};
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use ax_fs_ng::vfs::{OpenOptions, OpenResult};
 use ax_lazyinit::LazyInit;
@@ -47,6 +48,11 @@ pub const F_GET_SEALS: i32 = 1034;
 /// failing with EBUSY (F_LINUX_SPECIFIC_BASE + 512: unknown to Linux, which
 /// answers EINVAL, so programs can probe for it).
 pub const F_ADD_SEALS_REVOKE: i32 = 1536;
+
+/// vm.memfd_seal_revoke: with 1, plain F_ADD_SEALS revokes writable
+/// mappings as F_ADD_SEALS_REVOKE does instead of failing with EBUSY (and
+/// still returns 0).
+pub static SEAL_REVOKE: AtomicBool = AtomicBool::new(false);
 
 /// The root of the internal tmpfs instance memfds live in.
 static SHM_ROOT: LazyInit<Location> = LazyInit::new();
@@ -178,7 +184,8 @@ pub fn fcntl_seals(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) -
         return Err(Errno::EINVAL);
     }
     let tmp = tmpfs_file(&file).ok_or(Errno::EINVAL)?;
-    let revoke = cmd == F_ADD_SEALS_REVOKE;
+    let counted = cmd == F_ADD_SEALS_REVOKE;
+    let revoke = counted || SEAL_REVOKE.load(Ordering::Relaxed);
     // Decide and store under the inode lock (writes check under it) and
     // the registry lock (mmap registers under it): a racing write or mmap
     // either happened before and counts, or sees the seal.
@@ -208,5 +215,5 @@ pub fn fcntl_seals(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) -
     // (page tables and TLBs included) with no lock held here.
     let revoked = starling_mm::aspace::revoke_write(&*tmp);
     tmp.with_seals(|current, _| *current |= new);
-    Ok(if revoke { revoked } else { 0 })
+    Ok(if counted { revoked } else { 0 })
 }
