@@ -411,6 +411,16 @@ impl AddrSpace {
     /// Ensures the page at `page` is present and exclusively owned, and
     /// returns its frame.
     fn populate_for_kernel_write(&mut self, page: usize) -> MmResult<PhysAddr> {
+        // A forced write may break copy-on-write of private memory, never
+        // write an object through a shared mapping that may not write (a
+        // write seal, a read-only descriptor, a revoked mapping), as
+        // FOLL_FORCE refuses.
+        if let Some(vma) = self.vmas.find(page)
+            && vma.flags.contains(VmaFlags::SHARED)
+            && !vma.may.contains(Prot::WRITE)
+        {
+            return Err(MmError::BadAddress);
+        }
         match self.handle_fault(page, Prot::WRITE, true) {
             FaultOutcome::Handled => {}
             _ => return Err(MmError::BadAddress),
