@@ -11,6 +11,7 @@
 
 #include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
@@ -426,4 +427,81 @@ TEST(sysctl_memfd_seal_revoke)
 	CHECK_ERR(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), EBUSY);
 	munmap(rw, PAGE);
 	close(fd);
+}
+
+/* Sends descriptor `fd` over the Unix socket `sock`. */
+static void send_fd(int sock, int fd)
+{
+	char byte = 'f';
+	struct iovec iov = { &byte, 1 };
+	char ctl[CMSG_SPACE(sizeof(int))];
+	memset(ctl, 0, sizeof(ctl));
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			      .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	CHECK_RET(sendmsg(sock, &msg, 0), 1);
+}
+
+static int recv_fd(int sock)
+{
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	char ctl[CMSG_SPACE(sizeof(int))];
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			      .msg_controllen = sizeof(ctl) };
+	if (recvmsg(sock, &msg, 0) != 1)
+		return -1;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+TEST(a_mapping_made_from_a_passed_descriptor_counts)
+{
+	int sv[2];
+	CHECK_RET(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		/* An unrelated process: it gets the memfd over the socket and
+		 * maps it. */
+		int fd = recv_fd(sv[1]);
+		if (fd < 0)
+			_exit(1);
+		char *m = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		char c;
+		if (m == MAP_FAILED || write(sv[1], "m", 1) != 1 || read(sv[1], &c, 1) != 1)
+			_exit(2);
+		_exit(0);
+	}
+	int fd = sealable(1);
+	send_fd(sv[0], fd);
+	char c;
+	CHECK_RET(read(sv[0], &c, 1), 1);
+	CHECK_ERR(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), EBUSY);
+	if (on_starling()) {
+		/* fdinfo names the holder. */
+		char path[64], buf[4096] = { 0 };
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+		int f = (int)CHECK_OK(open(path, O_RDONLY));
+		CHECK_OK(read(f, buf, sizeof(buf) - 1));
+		close(f);
+		char want[64];
+		snprintf(want, sizeof(want), "mapping:\t%d\t", (int)pid);
+		CHECK_MSG(strstr(buf, want) != NULL, "fdinfo: %s", buf);
+		CHECK(strstr(buf, "maywrite=1") != NULL);
+		CHECK(strstr(buf, "seals:\t0x0") != NULL);
+	}
+	CHECK_RET(write(sv[0], "g", 1), 1);
+	t_wait_exit(pid, 0);
+	CHECK_RET(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), 0);
+	close(fd);
+	close(sv[0]);
+	close(sv[1]);
 }
