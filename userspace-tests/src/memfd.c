@@ -14,7 +14,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sched.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 
 #include "starling/memfd.h"
 
@@ -504,4 +506,104 @@ TEST(a_mapping_made_from_a_passed_descriptor_counts)
 	close(fd);
 	close(sv[0]);
 	close(sv[1]);
+}
+
+static long read_noexec(void)
+{
+	char buf[16] = { 0 };
+	int f = open("/proc/sys/vm/memfd_noexec", O_RDONLY);
+	if (f < 0)
+		return -1;
+	long n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	return n > 0 ? atol(buf) : -1;
+}
+
+static int write_noexec(const char *v)
+{
+	int f = open("/proc/sys/vm/memfd_noexec", O_WRONLY);
+	if (f < 0)
+		return -1;
+	long r = write(f, v, strlen(v));
+	int e = errno;
+	close(f);
+	errno = e;
+	return r < 0 ? -1 : 0;
+}
+
+/* In a new pid namespace (pid 1 there): the rules of vm.memfd_noexec. */
+static int noexec_in_namespace(void)
+{
+	if (read_noexec() != 0)
+		return 10;
+	if (write_noexec("1") != 0)
+		return 11;
+	int fd = memfd("dflt", 0);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) || (st.st_mode & 0777) != 0666 ||
+	    fcntl(fd, F_GET_SEALS) != F_SEAL_EXEC)
+		return 12;
+	close(fd);
+	fd = memfd("exec", MFD_EXEC);
+	if (fd < 0 || fstat(fd, &st) || (st.st_mode & 0777) != 0777)
+		return 13;
+	close(fd);
+	if (write_noexec("2") != 0 || read_noexec() != 2)
+		return 14;
+	if (memfd("exec", MFD_EXEC) != -1 || errno != EACCES)
+		return 15;
+	if (write_noexec("3") != -1 || errno != EINVAL)
+		return 16;
+	/* A nested namespace starts from 2 and may not go below it. */
+	if (unshare(CLONE_NEWPID) != 0)
+		return 17;
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (read_noexec() != 2)
+			_exit(1);
+		if (write_noexec("1") != -1 || errno != EINVAL)
+			_exit(2);
+		_exit(0);
+	}
+	int status;
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return 18;
+	/* Lowering ours to 1 is allowed (the parent has 0). */
+	if (write_noexec("1") != 0 || read_noexec() != 1)
+		return 19;
+	return 0;
+}
+
+TEST(memfd_noexec_per_pid_namespace)
+{
+	if (geteuid() != 0)
+		t_skip("needs root");
+	long outer = read_noexec();
+	if (outer != 0)
+		t_skip("vm.memfd_noexec is %ld here", outer);
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		if (unshare(CLONE_NEWPID) != 0)
+			_exit(errno == EPERM || errno == EINVAL ? 99 : 98);
+		pid_t inner = fork();
+		if (inner == 0)
+			_exit(noexec_in_namespace());
+		int status;
+		if (waitpid(inner, &status, 0) != inner || !WIFEXITED(status))
+			_exit(97);
+		_exit(WEXITSTATUS(status));
+	}
+	int status;
+	CHECK_RET(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 99)
+		t_skip("no pid namespaces");
+	CHECK_MSG(WEXITSTATUS(status) == 0, "step %d failed", WEXITSTATUS(status));
+	/* The outer namespace still has 0. */
+	CHECK_EQ(read_noexec(), 0);
+	int fd = (int)CHECK_OK(memfd("outer", 0));
+	struct stat st;
+	CHECK_RET(fstat(fd, &st), 0);
+	CHECK_EQ(st.st_mode & 0777, 0777);
+	close(fd);
 }

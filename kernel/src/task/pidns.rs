@@ -17,7 +17,7 @@ use alloc::{
     sync::{Arc, Weak},
     vec::Vec,
 };
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use ax_sync::SpinLock;
 
@@ -46,6 +46,10 @@ pub struct PidNs {
     reaper: SpinLock<Weak<Process>>,
     /// Set when the init exited: no process can be created in it any more.
     dead: AtomicBool,
+    /// vm.memfd_noexec as set in this namespace (0, 1 or 2); the effective
+    /// value is the highest along the chain of parents
+    /// ([`PidNs::memfd_noexec_scope`]).
+    memfd_noexec: AtomicU32,
 }
 
 static ROOT: SpinLock<Option<Arc<PidNs>>> = SpinLock::new(None);
@@ -63,6 +67,7 @@ pub fn root() -> Arc<PidNs> {
                 numbers: SpinLock::new(Numbers::default()),
                 reaper: SpinLock::new(Weak::new()),
                 dead: AtomicBool::new(false),
+                memfd_noexec: AtomicU32::new(0),
             })
         })
         .clone()
@@ -84,7 +89,33 @@ impl PidNs {
             }),
             reaper: SpinLock::new(Weak::new()),
             dead: AtomicBool::new(false),
+            // A new namespace starts from its parent's effective value.
+            memfd_noexec: AtomicU32::new(parent.memfd_noexec_scope()),
         }))
+    }
+
+    /// The effective vm.memfd_noexec (pidns_memfd_noexec_scope): the
+    /// highest value set here or in any ancestor, so a later raise in a
+    /// parent reaches existing children and a lowering does not.
+    pub fn memfd_noexec_scope(&self) -> u32 {
+        let mut scope = self.memfd_noexec.load(Ordering::Relaxed);
+        let mut ns = self.parent.as_deref();
+        while let Some(p) = ns {
+            scope = scope.max(p.memfd_noexec.load(Ordering::Relaxed));
+            ns = p.parent.as_deref();
+        }
+        scope
+    }
+
+    /// Sets vm.memfd_noexec for this namespace (pid_mfd_noexec_dointvec_minmax):
+    /// EINVAL below the parent's effective value or above 2.
+    pub fn set_memfd_noexec(&self, value: u32) -> KResult<()> {
+        let floor = self.parent.as_ref().map_or(0, |p| p.memfd_noexec_scope());
+        if value < floor || value > 2 {
+            return Err(Errno::EINVAL);
+        }
+        self.memfd_noexec.store(value, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Whether this is the initial namespace.

@@ -6,6 +6,7 @@
 //! | overcommit_ratio, overcommit_kbytes | set CommitLimit in /proc/meminfo, as on Linux |
 //! | overcommit_memory | kept and read back (0..=2): Starling does not refuse mappings for lack of commit |
 //! | min_free_kbytes | kept and read back: the frame allocator keeps no reserve |
+//! | memfd_noexec | per pid namespace (0..=2): 1 makes MFD_NOEXEC_SEAL the default of memfd_create, 2 also refuses MFD_EXEC (EACCES); a child namespace starts from, and may not go below, its parent's value (EINVAL) |
 //! | memfd_seal_revoke | Starling's: 1 makes F_ADD_SEALS with F_SEAL_WRITE revoke writable shared mappings instead of failing with EBUSY (docs/memfd.md) |
 //! | drop_caches | 1 or 3 evicts the clean pages of the file page cache; 2 has nothing to drop (no dentry or inode caches are kept apart from files in use) |
 //!
@@ -15,7 +16,7 @@
 use alloc::format;
 use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
-use axfs_ng_vfs::{DirEntry, VfsResult};
+use axfs_ng_vfs::{DirEntry, VfsError, VfsResult};
 use starling_fs::{sysctl, tmpfs};
 use starling_mm::aspace::{max_map_count, set_max_map_count};
 
@@ -98,6 +99,34 @@ pub fn populate(vm: &DirEntry) -> VfsResult<()> {
             let v = valid(sysctl::parse_int(data, 0, i32::MAX))?;
             MIN_FREE_KBYTES.store(v, Ordering::Relaxed);
             Ok(())
+        },
+    )?;
+    // Per pid namespace (kernel/pid_sysctl.h): the reader's effective
+    // value; a write needs CAP_SYS_ADMIN and may not go below the parent
+    // namespace's value.
+    add_rw(
+        vm,
+        "memfd_noexec",
+        || {
+            let scope = crate::task::current().map_or(0, |t| t.process.pid_ns.memfd_noexec_scope());
+            format!("{scope}")
+        },
+        |data| {
+            let v = valid(sysctl::parse_int(data, 0, 2))?;
+            let thread = crate::task::current().ok_or(VfsError::InvalidInput)?;
+            if !thread
+                .process
+                .creds
+                .lock()
+                .capable(crate::task::creds::CAP_SYS_ADMIN)
+            {
+                return Err(VfsError::OperationNotPermitted);
+            }
+            thread
+                .process
+                .pid_ns
+                .set_memfd_noexec(v as u32)
+                .map_err(|_| VfsError::InvalidInput)
         },
     )?;
     // Starling's: F_ADD_SEALS revokes instead of EBUSY (docs/memfd.md).

@@ -65,10 +65,9 @@ fn shm_root() -> &'static Location {
 }
 
 /// vm.memfd_noexec of the caller's pid namespace (0: MFD_EXEC is the
-/// default; 1: MFD_NOEXEC_SEAL is; 2: MFD_EXEC is refused). Starling keeps
-/// the Linux default, 0.
-fn memfd_noexec_scope() -> u32 {
-    0
+/// default; 1: MFD_NOEXEC_SEAL is; 2: MFD_EXEC is refused).
+fn memfd_noexec_scope(sc: &SyscallContext<'_>) -> u32 {
+    sc.thread.process.pid_ns.memfd_noexec_scope()
 }
 
 /// memfd_create(2).
@@ -86,7 +85,7 @@ pub fn sys_memfd_create(sc: &mut SyscallContext<'_>, uname: usize, flags: u32) -
         return Err(Errno::EINVAL);
     }
     // check_sysctl_memfd_noexec.
-    let scope = memfd_noexec_scope();
+    let scope = memfd_noexec_scope(sc);
     if flags & (MFD_EXEC | MFD_NOEXEC_SEAL) == 0 {
         flags |= if scope >= 1 {
             MFD_NOEXEC_SEAL
