@@ -12,6 +12,8 @@
 extern crate alloc;
 
 pub mod registry;
+#[cfg(test)]
+mod test_rng;
 pub mod vma_set;
 
 #[cfg(feature = "kernel")]

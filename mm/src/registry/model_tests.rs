@@ -17,7 +17,10 @@ use super::{
     REC_READ, REC_WRITE, Registration, Span,
     tests::{Object, Owner},
 };
-use crate::vma_set::{Vma, VmaSet};
+use crate::{
+    test_rng::Rng,
+    vma_set::{Vma, VmaSet},
+};
 
 const PG: usize = 4096;
 const PAGES: usize = 64;
@@ -25,21 +28,12 @@ const OBJECTS: usize = 3;
 const SEEDS: u64 = 12;
 const OPS_PER_SEED: usize = 3_000;
 
-struct Rng(u64);
+/// A page range of the model, mostly short.
+trait Ranges {
+    fn range(&mut self) -> (usize, usize);
+}
 
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
+impl Ranges for Rng {
     fn range(&mut self) -> (usize, usize) {
         let s = self.below(PAGES);
         let e = (s + 1 + self.below(8)).min(PAGES);

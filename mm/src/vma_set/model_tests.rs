@@ -11,34 +11,20 @@ use super::{
     VmaSet,
     tests::{PG, TestVma},
 };
-use crate::vma_set::Vma;
+use crate::{test_rng::Rng, vma_set::Vma};
 
 /// Pages in the modelled address space, starting at address 0.
 const PAGES: usize = 128;
 const SEEDS: u64 = 20;
 const OPS_PER_SEED: usize = 5_000;
 
-/// SplitMix64: small, deterministic, good enough to drive a model test.
-struct Rng(u64);
+/// The model's ranges.
+trait Ranges {
+    fn page_range(&mut self) -> (usize, usize);
+    fn byte_range(&mut self) -> (usize, usize);
+}
 
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n`; `n > 0`.
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-
+impl Ranges for Rng {
     /// A page range `[s, e)` within the model, mostly short.
     fn page_range(&mut self) -> (usize, usize) {
         let s = self.below(PAGES);
