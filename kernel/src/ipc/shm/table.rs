@@ -29,8 +29,6 @@ pub const IPC_PRIVATE: i32 = 0;
 pub const IPC_CREAT: i32 = 0o1000;
 pub const IPC_EXCL: i32 = 0o2000;
 pub const SHM_HUGETLB: i32 = 0o4000;
-const SHM_HUGE_SHIFT: i32 = 26;
-const SHM_HUGE_MASK: i32 = 0x3f;
 /// IPCMNI: indexes run below it (include/linux/ipc_namespace.h).
 pub const IPCMNI: usize = 32768;
 const IPCMNI_SHIFT: u32 = 15;
@@ -218,15 +216,11 @@ impl Ids {
             _ => return Err(Errno::ENOSPC),
         }
         if flg & SHM_HUGETLB != 0 {
-            // hstate_sizelog: 0 (the default size), 2 MiB or 1 GiB; any
-            // other size has no hstate. Starling keeps no huge page pool,
-            // so reserving the pages fails as on a Linux without one.
-            let log = (flg >> SHM_HUGE_SHIFT) & SHM_HUGE_MASK;
-            if !matches!(log, 0 | 21 | 30) {
-                return Err(Errno::EINVAL);
-            }
-            warn!("shmget: SHM_HUGETLB without a huge page pool: ENOMEM");
-            return Err(Errno::ENOMEM);
+            // Starling has no hugetlbfs (its config.gz has no
+            // CONFIG_HUGETLBFS): hstate_sizelog finds no huge page size,
+            // and newseg fails with EINVAL, as such a Linux does.
+            warn!("shmget: SHM_HUGETLB without hugetlbfs: EINVAL");
+            return Err(Errno::EINVAL);
         }
         // ipc_addid.
         let limit = (shmmni().max(0) as usize).min(IPCMNI);
