@@ -47,6 +47,9 @@ const COMMON: &[&str] = &[
     "CONFIG_SYSFS=y",
     "CONFIG_TMPFS=y",
     "CONFIG_SHMEM=y",
+    // System V shared memory (shmget and friends); message queues and
+    // semaphores are not implemented.
+    "CONFIG_SYSVIPC=y",
     "CONFIG_DEVTMPFS=y",
     "CONFIG_DEVTMPFS_MOUNT=y",
     "CONFIG_TTY=y",
