@@ -9,6 +9,7 @@
 
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <grp.h>
 #include <sys/shm.h>
 
@@ -411,6 +412,41 @@ TEST(permissions_of_other_users)
 	t_wait_exit(pid, 0);
 	CHECK_RET(shmctl(id, IPC_RMID, NULL), 0);
 	CHECK_RET(shmctl(id2, IPC_RMID, NULL), 0);
+}
+
+TEST(shm_lock_limits)
+{
+	if (geteuid() != 0)
+		t_skip("needs root to switch users");
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		drop_to_nobody();
+		int id = CHECK_OK(shmget(IPC_PRIVATE, 2 * PAGE, 0600));
+		/* No RLIMIT_MEMLOCK at all: EPERM before any accounting. */
+		struct rlimit rl = { 0, 0 };
+		CHECK_RET(setrlimit(RLIMIT_MEMLOCK, &rl), 0);
+		CHECK_ERR(shmctl(id, SHM_LOCK, NULL), EPERM);
+		/* Unlocking needs no limit. */
+		CHECK_RET(shmctl(id, SHM_UNLOCK, NULL), 0);
+		CHECK_RET(shmctl(id, IPC_RMID, NULL), 0);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+	pid = t_fork();
+	if (pid == 0) {
+		drop_to_nobody();
+		int id = CHECK_OK(shmget(IPC_PRIVATE, 2 * PAGE, 0600));
+		/* One page allowed, two needed: user_shm_lock refuses. */
+		struct rlimit rl = { PAGE, PAGE };
+		CHECK_RET(setrlimit(RLIMIT_MEMLOCK, &rl), 0);
+		CHECK_ERR(shmctl(id, SHM_LOCK, NULL), ENOMEM);
+		struct shmid_ds ds;
+		CHECK_RET(shmctl(id, IPC_STAT, &ds), 0);
+		CHECK_EQ(ds.shm_perm.mode, 0600);
+		CHECK_RET(shmctl(id, IPC_RMID, NULL), 0);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
 }
 
 TEST(proc_sysvipc_and_maps)
