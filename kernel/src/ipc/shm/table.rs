@@ -297,13 +297,39 @@ pub fn get(key: i32, size: usize, flg: i32, caller: &Caller) -> KResult<i32> {
     Ok(seg.id)
 }
 
+/// A segment being attached: it counts as attached until the mapping
+/// exists (or failed), as do_shmat's own `shm_nattch++` keeps an IPC_RMID
+/// meanwhile from destroying it.
+pub struct Attaching(Arc<Segment>);
+
+impl Attaching {
+    pub fn segment(&self) -> &Arc<Segment> {
+        &self.0
+    }
+}
+
+impl Drop for Attaching {
+    /// do_shmat's `shm_nattch--`; a segment removed meanwhile goes with the
+    /// last reference (the table keeps only a weak one).
+    fn drop(&mut self) {
+        let mut meta = self.0.meta.lock();
+        meta.nattch = meta.nattch.saturating_sub(1);
+    }
+}
+
 /// The segment shmat attaches: `id` exactly, with `acc_mode` granted.
-pub fn for_attach(id: i32, acc_mode: i32, caller: &Caller) -> KResult<Arc<Segment>> {
-    let seg = IDS.lock().by_id(id)?;
-    if !ipcperms(&seg.meta.lock(), caller, acc_mode) {
+pub fn for_attach(id: i32, acc_mode: i32, caller: &Caller) -> KResult<Attaching> {
+    // Under the table lock, so that an IPC_RMID sees the attach coming.
+    let mut ids = IDS.lock();
+    let seg = ids.by_id(id)?;
+    let mut meta = seg.meta.lock();
+    if !ipcperms(&meta, caller, acc_mode) {
         return Err(Errno::EACCES);
     }
-    Ok(seg)
+    meta.nattch += 1;
+    drop(meta);
+    drop(ids);
+    Ok(Attaching(seg))
 }
 
 /// Every segment that exists (removed ones included while attached), in

@@ -114,7 +114,8 @@ pub fn sys_shmat(sc: &mut SyscallContext<'_>, id: i32, shmaddr: usize, flg: i32)
         acc_mode |= 0o111;
     }
     let caller = caller(sc);
-    let seg = table::for_attach(id, acc_mode, &caller)?;
+    let attaching = table::for_attach(id, acc_mode, &caller)?;
+    let seg = attaching.segment();
     let size = page_ceil(seg.size).ok_or(Errno::ENOMEM)?;
     let mm = sc.thread.process.mm().ok_or(Errno::EINVAL)?;
     let mut aspace = mm.aspace.lock();
@@ -156,8 +157,10 @@ pub fn sys_shmat(sc: &mut SyscallContext<'_>, id: i32, shmaddr: usize, flg: i32)
         dev: SHM_DEV,
         ino: seg.id as u64,
     }));
-    let start = aspace.map(req)?;
-    Ok(start)
+    let start = aspace.map(req);
+    drop(aspace);
+    drop(attaching);
+    Ok(start?)
 }
 
 /// The data address of an object, to compare a VMA's object with a
