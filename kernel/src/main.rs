@@ -19,6 +19,7 @@ mod arch;
 mod boot;
 mod dev;
 mod error;
+mod ipc;
 mod loader;
 mod mmfault;
 mod procfs;

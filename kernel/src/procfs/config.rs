@@ -49,6 +49,9 @@ const COMMON: &[&str] = &[
     "CONFIG_SHMEM=y",
     "CONFIG_MEMFD_CREATE=y",
     "CONFIG_USERFAULTFD=y",
+    // System V shared memory (shmget and friends); message queues and
+    // semaphores are not implemented.
+    "CONFIG_SYSVIPC=y",
     "CONFIG_DEVTMPFS=y",
     "CONFIG_DEVTMPFS_MOUNT=y",
     "CONFIG_TTY=y",

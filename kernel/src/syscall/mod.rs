@@ -8,6 +8,7 @@
 //! operation of the subsystem they belong to.
 
 pub(crate) mod fs;
+mod ipc;
 pub(crate) mod mm;
 mod net;
 mod process;

@@ -113,7 +113,8 @@ pub fn release_mm(process: &Arc<Process>, mm: &Arc<super::mm::Mm>) {
         .any(|p| !Arc::ptr_eq(p, process) && p.mm().is_some_and(|other| Arc::ptr_eq(&other, mm)));
     if !shared {
         drop(mm.exe_deny.lock().take());
-        mm.aspace.lock().clear();
+        // The exiting process detaches its System V segments (shm_lpid).
+        crate::ipc::shm::segment::acting_for(process.pid, || mm.aspace.lock().clear());
         mm.check_registry("exit");
     }
 }

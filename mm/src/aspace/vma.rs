@@ -55,6 +55,9 @@ bitflags! {
         const WIPEONFORK = 1 << 7;
         /// Left out of core dumps (MADV_DONTDUMP, VM_DONTDUMP).
         const DONTDUMP = 1 << 8;
+        /// Never merged with a neighbour (a System V shm attachment: Linux
+        /// never merges VMAs whose vm_ops have a close callback).
+        const NOMERGE = 1 << 9;
     }
 }
 
@@ -351,6 +354,7 @@ impl Vma for UserVma {
             _ => false,
         };
         self.end == next.start
+            && !self.flags.contains(VmaFlags::NOMERGE)
             && self.prot == next.prot
             && self.may == next.may
             && self.flags == next.flags

@@ -10,6 +10,7 @@
 //! /proc/sys/fs.
 
 mod fs;
+mod ipc;
 mod kernel;
 mod vm;
 
@@ -62,7 +63,9 @@ fn valid<T>(value: Option<T>) -> Result<T, VfsError> {
 /// Adds /proc/sys and everything below it.
 pub fn populate(root: &DirEntry) -> VfsResult<()> {
     let sys = tmpfs::add_dir(root, "sys", 0o555)?;
-    kernel::populate(&tmpfs::add_dir(&sys, "kernel", 0o555)?)?;
+    let kernel_dir = tmpfs::add_dir(&sys, "kernel", 0o555)?;
+    kernel::populate(&kernel_dir)?;
+    ipc::populate(&kernel_dir)?;
     vm::populate(&tmpfs::add_dir(&sys, "vm", 0o555)?)?;
     fs::populate(&tmpfs::add_dir(&sys, "fs", 0o555)?)?;
     Ok(())

@@ -5,8 +5,8 @@
 //! `u32`, `off_t` to `i64`, pointers and sizes stay `usize`.
 
 use crate::syscall::{
-    SysResult, SyscallContext, fs::*, mm::*, net::*, process::*, signal::*, sys::*, time::*,
-    unimplemented,
+    SysResult, SyscallContext, fs::*, ipc::*, mm::*, net::*, process::*, signal::*, sys::*,
+    time::*, unimplemented,
 };
 
 /// Whether the dispatcher writes the handler's result into the return
@@ -201,6 +201,10 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         21 => sys_epoll_ctl(sc, i(0), i(1), i(2), a[3]),
         22 => sys_epoll_pwait(sc, i(0), a[1], i(2), i(3), a[4], a[5]),
         441 => sys_epoll_pwait2(sc, i(0), a[1], i(2), a[3], a[4], a[5]),
+        194 => sys_shmget(sc, i(0), a[1], i(2)),
+        195 => sys_shmctl(sc, i(0), i(1), a[2]),
+        196 => sys_shmat(sc, i(0), a[1], i(2)),
+        197 => sys_shmdt(sc, a[0]),
         198 => sys_socket(sc, i(0), u(1), i(2)),
         199 => sys_socketpair(sc, i(0), u(1), i(2), a[3]),
         200 => sys_bind(sc, i(0), a[1], u(2)),

@@ -5,8 +5,8 @@
 //! `u32`, `off_t` to `i64`, pointers and sizes stay `usize`.
 
 use crate::syscall::{
-    SysResult, SyscallContext, fs::*, mm::*, net::*, process::*, signal::*, sys::*, time::*,
-    unimplemented,
+    SysResult, SyscallContext, fs::*, ipc::*, mm::*, net::*, process::*, signal::*, sys::*,
+    time::*, unimplemented,
 };
 
 /// Whether the dispatcher writes the handler's result into the return
@@ -50,6 +50,9 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         26 => sys_msync(sc, a[0], a[1], u(2)),
         27 => sys_mincore(sc, a[0], a[1], a[2]),
         28 => sys_madvise(sc, a[0], a[1], i(2)),
+        29 => sys_shmget(sc, i(0), a[1], i(2)),
+        30 => sys_shmat(sc, i(0), a[1], i(2)),
+        31 => sys_shmctl(sc, i(0), i(1), a[2]),
         32 => sys_dup(sc, i(0)),
         33 => sys_dup2(sc, i(0), i(1)),
         35 => sys_nanosleep(sc, a[0], a[1]),
@@ -65,6 +68,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         61 => sys_wait4(sc, i(0), a[1], u(2), a[3]),
         62 => sys_kill(sc, i(0), i(1)),
         63 => sys_uname(sc, a[0]),
+        67 => sys_shmdt(sc, a[0]),
         135 => sys_personality(sc, a[0] as u32),
         72 => sys_fcntl(sc, i(0), i(1), a[2]),
         74 | 75 => sys_fsync(sc, i(0)),

@@ -1,0 +1,222 @@
+//! A System V shared memory segment: the memory object and its `shmid_ds`.
+//!
+//! A [`Segment`] is a [`MemObject`] like the object behind a shared
+//! anonymous mapping: zero-filled pages, allocated at the first fault and
+//! kept as [`FrameRef`]s until the segment goes away. Every attachment is a
+//! shared VMA that maps it, so the segment's registry holds one record per
+//! attached VMA.
+//!
+//! Linux counts `shm_nattch` in the VMA callbacks: `shm_open` (shmat's
+//! mmap, fork's copy, a split) adds one and sets `shm_atime` and
+//! `shm_lpid`, `shm_close` (munmap, shmdt, exit, exec) takes one away and
+//! sets `shm_dtime` and `shm_lpid` (ipc/shm.c `__shm_open`, `shm_close`).
+//! Here those are the registry's own changes: [`Segment`]'s
+//! [`Host::lock_registry`] sees the number of records before and after
+//! every registry operation and applies the difference. Attachment VMAs
+//! never merge (Linux never merges VMAs with a `close` operation), so the
+//! records are exactly Linux's attaches.
+
+use alloc::{collections::BTreeMap, string::String, sync::Arc};
+
+use ax_hal::mem::PhysAddr;
+use ax_sync::SpinLock;
+use starling_mm::{
+    MmResult,
+    aspace::{MappingSpace, MemObject, ObjectFault, ObjectRegistry, PAGE_SIZE},
+    frame::FrameRef,
+    registry::{Host, Registry},
+};
+
+/// `shm_perm.mode`: destroy at the last detach (include/uapi/linux/shm.h).
+pub const SHM_DEST: u32 = 0o1000;
+/// `shm_perm.mode`: SHM_LOCK is in force.
+pub const SHM_LOCKED: u32 = 0o2000;
+
+/// Seconds since the epoch (`ktime_get_real_seconds`).
+pub fn now() -> i64 {
+    ax_hal::time::wall_time().as_secs() as i64
+}
+
+/// Scheduler threads working for a process that no longer has a current
+/// thread (exit tears the address space down after its last thread is
+/// unbound), by scheduler thread id.
+static ACTING_FOR: SpinLock<BTreeMap<u64, i32>> = SpinLock::new(BTreeMap::new());
+
+/// Runs `f` with `pid` as the process that detaches whatever `f` unmaps
+/// (`shm_lpid` of the segments the exit path detaches).
+pub fn acting_for<R>(pid: i32, f: impl FnOnce() -> R) -> R {
+    let task = ax_task::thread::current::current_thread_id().map(|id| id.as_u64());
+    if let Ok(task) = task {
+        ACTING_FOR.lock().insert(task, pid);
+    }
+    let out = f();
+    if let Ok(task) = task {
+        ACTING_FOR.lock().remove(&task);
+    }
+    out
+}
+
+/// The calling process's id (0 outside a process).
+pub fn current_pid() -> i32 {
+    if let Some(thread) = crate::task::current() {
+        return thread.process.pid;
+    }
+    ax_task::thread::current::current_thread_id()
+        .ok()
+        .and_then(|id| ACTING_FOR.lock().get(&id.as_u64()).copied())
+        .unwrap_or(0)
+}
+
+/// The changing part of a segment: Linux's `kern_ipc_perm` and the
+/// `shmid_kernel` times.
+#[derive(Clone, Debug)]
+pub struct Meta {
+    /// The key; IPC_PRIVATE (0) once removed with attachments left.
+    pub key: i32,
+    pub uid: u32,
+    pub gid: u32,
+    pub cuid: u32,
+    pub cgid: u32,
+    /// Permission bits plus SHM_DEST and SHM_LOCKED.
+    pub mode: u32,
+    pub atime: i64,
+    pub dtime: i64,
+    pub ctime: i64,
+    pub cpid: i32,
+    pub lpid: i32,
+    /// Attached VMAs in all address spaces.
+    pub nattch: u64,
+    /// The user charged for SHM_LOCK and how many pages.
+    pub locked_by: Option<(u32, u64)>,
+}
+
+/// One segment: its identity, its pages and its `shmid_ds`.
+pub struct Segment {
+    /// The identifier shmget returned (`seq << 15 | index`).
+    pub id: i32,
+    /// The key at creation: the name of its file, "SYSV%08x".
+    pub name_key: i32,
+    /// `shm_segsz`, in bytes as requested.
+    pub size: usize,
+    len_pages: u64,
+    pages: SpinLock<BTreeMap<u64, FrameRef>>,
+    registry: SpinLock<ObjectRegistry>,
+    /// The `shmid_ds` fields; taken after the registry lock, never before.
+    pub meta: SpinLock<Meta>,
+}
+
+impl Segment {
+    /// A new segment of `size` bytes, none of it allocated yet.
+    pub fn new(id: i32, size: usize, meta: Meta) -> Arc<Self> {
+        Arc::new(Self {
+            id,
+            name_key: meta.key,
+            size,
+            len_pages: size.div_ceil(PAGE_SIZE) as u64,
+            pages: SpinLock::new(BTreeMap::new()),
+            registry: SpinLock::new(Registry::new()),
+            meta: SpinLock::new(meta),
+        })
+    }
+
+    /// Pages in the segment's size (what it counts in `shm_tot`).
+    pub fn pages(&self) -> u64 {
+        self.len_pages
+    }
+
+    /// Pages allocated so far (`shm_rss`).
+    pub fn resident(&self) -> u64 {
+        self.pages.lock().len() as u64
+    }
+
+    /// The name /proc/PID/maps shows for an attachment: the segment's
+    /// unlinked shmem file (ipc/shm.c newseg, "SYSV%08x").
+    pub fn file_name(&self) -> String {
+        alloc::format!("/SYSV{:08x} (deleted)", self.name_key as u32)
+    }
+
+    /// Applies a change of the number of attached VMAs (shm_open and
+    /// shm_close): the count, the time of the last attach or detach and
+    /// the process that made it.
+    fn attaches_changed(&self, delta: isize) {
+        let (time, pid) = (now(), current_pid());
+        let mut meta = self.meta.lock();
+        meta.nattch = meta.nattch.saturating_add_signed(delta as i64);
+        if delta > 0 {
+            meta.atime = time;
+        } else {
+            meta.dtime = time;
+        }
+        meta.lpid = pid;
+    }
+}
+
+impl Drop for Segment {
+    /// shm_destroy: a locked segment gives its user's locked pages back.
+    fn drop(&mut self) {
+        let locked = self.meta.lock().locked_by.take();
+        if let Some((uid, pages)) = locked {
+            super::table::unlock_pages(uid, pages);
+        }
+    }
+}
+
+impl Host<dyn MappingSpace> for Segment {
+    fn lock_registry(&self, f: &mut dyn FnMut(&mut ObjectRegistry)) {
+        let (before, after) = {
+            let mut registry = self.registry.lock();
+            let before = registry.len();
+            f(&mut registry);
+            (before, registry.len())
+        };
+        if before != after {
+            self.attaches_changed(after as isize - before as isize);
+        }
+    }
+}
+
+impl MemObject for Segment {
+    fn owns_frame(&self, index: u64, frame: PhysAddr) -> bool {
+        self.pages
+            .lock()
+            .get(&index)
+            .is_some_and(|page| page.paddr() == frame)
+    }
+
+    fn frame(&self, index: u64) -> Result<PhysAddr, ObjectFault> {
+        if index >= self.len_pages {
+            return Err(ObjectFault::Beyond);
+        }
+        let mut pages = self.pages.lock();
+        if let Some(page) = pages.get(&index) {
+            return Ok(page.share());
+        }
+        let page = FrameRef::alloc_zeroed().ok_or(ObjectFault::NoMemory)?;
+        let paddr = page.share();
+        pages.insert(index, page);
+        Ok(paddr)
+    }
+
+    fn is_resident(&self, index: u64) -> Option<bool> {
+        Some(self.pages.lock().contains_key(&index))
+    }
+
+    /// MADV_REMOVE: shmem's hole punch, as for shared anonymous memory.
+    fn punch_hole(&self, offset: u64, len: u64) -> MmResult<()> {
+        let first = offset / PAGE_SIZE as u64;
+        let end = offset.saturating_add(len) / PAGE_SIZE as u64;
+        let removed = {
+            let mut pages = self.pages.lock();
+            let mut middle = pages.split_off(&first);
+            let mut tail = middle.split_off(&end);
+            pages.append(&mut tail);
+            middle
+        };
+        if removed.is_empty() {
+            return Ok(());
+        }
+        starling_mm::aspace::unmap_object_pages(self, first, end, false);
+        drop(removed);
+        Ok(())
+    }
+}

@@ -1,0 +1,509 @@
+//! The segment table: identifiers, keys, limits and the shmctl operations.
+//!
+//! Linux keeps segments in an IDR indexed by `id & 0x7fff`
+//! (ipc/util.c `ipc_addid`, `ipc_idr_alloc`: indexes cycle through
+//! 0..IPCMNI, the sequence number goes up each time they wrap around, and
+//! an identifier is `seq << 15 | index`). A segment removed with IPC_RMID
+//! while attached stays in the table with key IPC_PRIVATE and SHM_DEST set
+//! until its last detach; here its slot holds a weak reference, and the
+//! segment goes away with the last VMA that maps it (the VMAs hold the
+//! strong references). Slots whose segment is gone are skipped and pruned,
+//! so nothing can observe them.
+//!
+//! The table lock is taken before a segment's `meta` lock and never while a
+//! registry or address-space lock is held.
+
+use alloc::{
+    collections::BTreeMap,
+    sync::{Arc, Weak},
+    vec::Vec,
+};
+use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+
+use ax_sync::SpinLock;
+
+use super::segment::{Meta, SHM_DEST, SHM_LOCKED, Segment, current_pid, now};
+use crate::error::{Errno, KResult};
+
+pub const IPC_PRIVATE: i32 = 0;
+pub const IPC_CREAT: i32 = 0o1000;
+pub const IPC_EXCL: i32 = 0o2000;
+pub const SHM_HUGETLB: i32 = 0o4000;
+/// IPCMNI: indexes run below it (include/linux/ipc_namespace.h).
+pub const IPCMNI: usize = 32768;
+const IPCMNI_SHIFT: u32 = 15;
+/// IPCID_SEQ_MAX (INT_MAX >> IPCMNI_SHIFT).
+const IPCID_SEQ_MAX: u32 = (i32::MAX as u32) >> IPCMNI_SHIFT;
+/// SHMMIN (include/uapi/linux/shm.h).
+pub const SHMMIN: u64 = 1;
+/// SHMMAX and SHMALL's default: ULONG_MAX - 2^24.
+pub const SHM_DEFAULT_MAX: u64 = u64::MAX - (1 << 24);
+/// SHMMNI's default.
+pub const SHMMNI_DEFAULT: i32 = 4096;
+const S_IRWXUGO: u32 = 0o777;
+const PAGE_SHIFT: u32 = 12;
+
+/// kernel.shmmax: the largest segment in bytes.
+static SHMMAX: AtomicU64 = AtomicU64::new(SHM_DEFAULT_MAX);
+/// kernel.shmall: all segments together, in pages.
+static SHMALL: AtomicU64 = AtomicU64::new(SHM_DEFAULT_MAX);
+/// kernel.shmmni: how many segments may exist (0..=IPCMNI).
+static SHMMNI: AtomicI32 = AtomicI32::new(SHMMNI_DEFAULT);
+
+pub fn shmmax() -> u64 {
+    SHMMAX.load(Ordering::Relaxed)
+}
+pub fn set_shmmax(v: u64) {
+    SHMMAX.store(v, Ordering::Relaxed);
+}
+pub fn shmall() -> u64 {
+    SHMALL.load(Ordering::Relaxed)
+}
+pub fn set_shmall(v: u64) {
+    SHMALL.store(v, Ordering::Relaxed);
+}
+pub fn shmmni() -> i32 {
+    SHMMNI.load(Ordering::Relaxed)
+}
+pub fn set_shmmni(v: i32) {
+    SHMMNI.store(v, Ordering::Relaxed);
+}
+
+/// What the permission checks need of the caller.
+pub struct Caller {
+    pub euid: u32,
+    pub egid: u32,
+    /// `in_group_p` asks the fsgid and the supplementary groups.
+    pub fsgid: u32,
+    pub groups: Vec<u32>,
+    pub cap_ipc_owner: bool,
+    pub cap_ipc_lock: bool,
+    pub cap_sys_admin: bool,
+    /// RLIMIT_MEMLOCK (bytes, u64::MAX for unlimited).
+    pub memlock: u64,
+}
+
+impl Caller {
+    fn in_group(&self, gid: u32) -> bool {
+        self.fsgid == gid || self.groups.contains(&gid)
+    }
+
+    /// The owner or creator, or CAP_SYS_ADMIN (ipc/util.c
+    /// `ipcctl_obtain_check`).
+    fn owns(&self, meta: &Meta) -> bool {
+        self.euid == meta.cuid || self.euid == meta.uid || self.cap_sys_admin
+    }
+}
+
+/// ipc/util.c `ipcperms`: whether `flag`'s rwx bits are granted.
+pub fn ipcperms(meta: &Meta, caller: &Caller, flag: i32) -> bool {
+    let flag = flag as i16 as i32;
+    let requested = (flag >> 6) | (flag >> 3) | flag;
+    let mut granted = meta.mode as i32;
+    if caller.euid == meta.cuid || caller.euid == meta.uid {
+        granted >>= 6;
+    } else if caller.in_group(meta.cgid) || caller.in_group(meta.gid) {
+        granted >>= 3;
+    }
+    requested & !granted & 0o7 == 0 || caller.cap_ipc_owner
+}
+
+enum Slot {
+    Live(Arc<Segment>),
+    /// IPC_RMID while attached: alive as long as a VMA maps it.
+    Removed(Weak<Segment>),
+}
+
+impl Slot {
+    fn get(&self) -> Option<Arc<Segment>> {
+        match self {
+            Slot::Live(s) => Some(s.clone()),
+            Slot::Removed(w) => w.upgrade(),
+        }
+    }
+}
+
+struct Ids {
+    slots: BTreeMap<usize, Slot>,
+    /// The index allocated last (-1: none yet).
+    last_idx: isize,
+    seq: u32,
+}
+
+static IDS: SpinLock<Ids> = SpinLock::new(Ids {
+    slots: BTreeMap::new(),
+    last_idx: -1,
+    seq: 0,
+});
+
+/// Per-user pages locked with SHM_LOCK (Linux's UCOUNT_RLIMIT_MEMLOCK
+/// share of SysV segments).
+static LOCKED: SpinLock<BTreeMap<u32, u64>> = SpinLock::new(BTreeMap::new());
+
+/// Gives back `pages` locked by `uid` (SHM_UNLOCK, destruction).
+pub fn unlock_pages(uid: u32, pages: u64) {
+    let mut locked = LOCKED.lock();
+    if let Some(n) = locked.get_mut(&uid) {
+        *n = n.saturating_sub(pages);
+        if *n == 0 {
+            locked.remove(&uid);
+        }
+    }
+}
+
+impl Ids {
+    /// Drops the slots of removed segments that are gone.
+    fn prune(&mut self) {
+        self.slots.retain(|_, slot| match slot {
+            Slot::Live(_) => true,
+            Slot::Removed(w) => w.strong_count() > 0,
+        });
+    }
+
+    fn live(&mut self) -> Vec<(usize, Arc<Segment>)> {
+        self.prune();
+        self.slots
+            .iter()
+            .filter_map(|(&idx, slot)| Some((idx, slot.get()?)))
+            .collect()
+    }
+
+    /// `ipc_obtain_object_idr`: the segment at `id`'s index (EINVAL).
+    fn by_index(&mut self, id: i32) -> KResult<Arc<Segment>> {
+        self.prune();
+        let idx = (id as u32 as usize) & (IPCMNI - 1);
+        self.slots
+            .get(&idx)
+            .and_then(Slot::get)
+            .ok_or(Errno::EINVAL)
+    }
+
+    /// `ipc_obtain_object_check`: the segment `id` names exactly (EINVAL).
+    fn by_id(&mut self, id: i32) -> KResult<Arc<Segment>> {
+        let seg = self.by_index(id)?;
+        if seg.id != id {
+            return Err(Errno::EINVAL);
+        }
+        Ok(seg)
+    }
+
+    /// `ipc_get_maxidx`, as shmctl returns it (0 when empty).
+    fn max_idx(&mut self) -> usize {
+        let live = self.live();
+        if live.len() == IPCMNI {
+            return IPCMNI - 1;
+        }
+        live.last().map_or(0, |&(idx, _)| idx)
+    }
+
+    fn total_pages(&mut self) -> u64 {
+        self.live().iter().map(|(_, s)| s.pages()).sum()
+    }
+
+    /// ipc/shm.c `newseg`.
+    fn newseg(&mut self, key: i32, size: usize, flg: i32, caller: &Caller) -> KResult<i32> {
+        let size64 = size as u64;
+        if size64 < SHMMIN || size64 > shmmax() {
+            return Err(Errno::EINVAL);
+        }
+        let numpages = size64.wrapping_add((1 << PAGE_SHIFT) - 1) >> PAGE_SHIFT;
+        if numpages << PAGE_SHIFT < size64 {
+            return Err(Errno::ENOSPC);
+        }
+        let tot = self.total_pages();
+        match tot.checked_add(numpages) {
+            Some(t) if t <= shmall() => {}
+            _ => return Err(Errno::ENOSPC),
+        }
+        if flg & SHM_HUGETLB != 0 {
+            // Starling has no hugetlbfs (its config.gz has no
+            // CONFIG_HUGETLBFS): hstate_sizelog finds no huge page size,
+            // and newseg fails with EINVAL, as such a Linux does.
+            warn!("shmget: SHM_HUGETLB without hugetlbfs: EINVAL");
+            return Err(Errno::EINVAL);
+        }
+        // ipc_addid.
+        let limit = (shmmni().max(0) as usize).min(IPCMNI);
+        if self.live().len() >= limit {
+            return Err(Errno::ENOSPC);
+        }
+        let idx = self.alloc_index().ok_or(Errno::ENOSPC)?;
+        let id = ((self.seq << IPCMNI_SHIFT) as usize + idx) as i32;
+        let meta = Meta {
+            key,
+            uid: caller.euid,
+            gid: caller.egid,
+            cuid: caller.euid,
+            cgid: caller.egid,
+            mode: flg as u32 & S_IRWXUGO,
+            atime: 0,
+            dtime: 0,
+            ctime: now(),
+            cpid: current_pid(),
+            lpid: 0,
+            nattch: 0,
+            locked_by: None,
+        };
+        self.slots
+            .insert(idx, Slot::Live(Segment::new(id, size, meta)));
+        Ok(id)
+    }
+
+    /// `ipc_idr_alloc`: the next free index after the last one, wrapping
+    /// around (and then bumping the sequence number).
+    fn alloc_index(&mut self) -> Option<usize> {
+        let start = (self.last_idx + 1) as usize % IPCMNI;
+        let idx = (start..IPCMNI)
+            .chain(0..start)
+            .find(|i| !self.slots.contains_key(i))?;
+        if idx as isize <= self.last_idx {
+            self.seq += 1;
+            if self.seq > IPCID_SEQ_MAX {
+                self.seq = 0;
+            }
+        }
+        self.last_idx = idx as isize;
+        Some(idx)
+    }
+}
+
+/// shmget(2) (ipc/util.c `ipcget`).
+pub fn get(key: i32, size: usize, flg: i32, caller: &Caller) -> KResult<i32> {
+    let mut ids = IDS.lock();
+    if key == IPC_PRIVATE {
+        return ids.newseg(key, size, flg, caller);
+    }
+    let found = ids
+        .live()
+        .into_iter()
+        .map(|(_, s)| s)
+        .find(|s| s.meta.lock().key == key);
+    let Some(seg) = found else {
+        if flg & IPC_CREAT == 0 {
+            return Err(Errno::ENOENT);
+        }
+        return ids.newseg(key, size, flg, caller);
+    };
+    if flg & IPC_CREAT != 0 && flg & IPC_EXCL != 0 {
+        return Err(Errno::EEXIST);
+    }
+    // shm_more_checks before ipc_check_perms.
+    if seg.size < size {
+        return Err(Errno::EINVAL);
+    }
+    if !ipcperms(&seg.meta.lock(), caller, flg) {
+        return Err(Errno::EACCES);
+    }
+    Ok(seg.id)
+}
+
+/// A segment being attached: it counts as attached until the mapping
+/// exists (or failed), as do_shmat's own `shm_nattch++` keeps an IPC_RMID
+/// meanwhile from destroying it.
+pub struct Attaching(Arc<Segment>);
+
+impl Attaching {
+    pub fn segment(&self) -> &Arc<Segment> {
+        &self.0
+    }
+}
+
+impl Drop for Attaching {
+    /// do_shmat's `shm_nattch--`; a segment removed meanwhile goes with the
+    /// last reference (the table keeps only a weak one).
+    fn drop(&mut self) {
+        let mut meta = self.0.meta.lock();
+        meta.nattch = meta.nattch.saturating_sub(1);
+    }
+}
+
+/// The segment shmat attaches: `id` exactly, with `acc_mode` granted.
+pub fn for_attach(id: i32, acc_mode: i32, caller: &Caller) -> KResult<Attaching> {
+    // Under the table lock, so that an IPC_RMID sees the attach coming.
+    let mut ids = IDS.lock();
+    let seg = ids.by_id(id)?;
+    let mut meta = seg.meta.lock();
+    if !ipcperms(&meta, caller, acc_mode) {
+        return Err(Errno::EACCES);
+    }
+    meta.nattch += 1;
+    drop(meta);
+    drop(ids);
+    Ok(Attaching(seg))
+}
+
+/// Every segment that exists (removed ones included while attached), in
+/// index order.
+pub fn segments() -> Vec<Arc<Segment>> {
+    IDS.lock().live().into_iter().map(|(_, s)| s).collect()
+}
+
+/// What IPC_STAT and friends report.
+pub struct Stat {
+    pub id: i32,
+    pub size: usize,
+    pub meta: Meta,
+}
+
+/// Which of the stat commands.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum StatBy {
+    /// IPC_STAT: `id` is an identifier.
+    Id,
+    /// SHM_STAT: `id` is an index; read permission needed.
+    Index,
+    /// SHM_STAT_ANY: an index, no permission check.
+    IndexAny,
+}
+
+/// ipc/shm.c `shmctl_stat`.
+pub fn stat(id: i32, by: StatBy, caller: &Caller) -> KResult<Stat> {
+    let seg = {
+        let mut ids = IDS.lock();
+        match by {
+            StatBy::Id => ids.by_id(id)?,
+            StatBy::Index | StatBy::IndexAny => ids.by_index(id)?,
+        }
+    };
+    let meta = seg.meta.lock().clone();
+    if by != StatBy::IndexAny && !ipcperms(&meta, caller, 0o444) {
+        return Err(Errno::EACCES);
+    }
+    Ok(Stat {
+        id: seg.id,
+        size: seg.size,
+        meta,
+    })
+}
+
+/// IPC_SET (ipc/util.c `ipc_update_perm`).
+pub fn set(id: i32, uid: u32, gid: u32, mode: u32, caller: &Caller) -> KResult<()> {
+    let seg = IDS.lock().by_id(id)?;
+    let mut meta = seg.meta.lock();
+    if !caller.owns(&meta) {
+        return Err(Errno::EPERM);
+    }
+    if uid == u32::MAX || gid == u32::MAX {
+        return Err(Errno::EINVAL);
+    }
+    meta.uid = uid;
+    meta.gid = gid;
+    meta.mode = (meta.mode & !S_IRWXUGO) | (mode & S_IRWXUGO);
+    meta.ctime = now();
+    Ok(())
+}
+
+/// IPC_RMID (ipc/shm.c `do_shm_rmid`): gone now if nothing is attached,
+/// else marked SHM_DEST, unfindable by key, and gone at the last detach.
+pub fn remove(id: i32, caller: &Caller) -> KResult<()> {
+    let mut ids = IDS.lock();
+    let seg = ids.by_id(id)?;
+    let idx = id as usize & (IPCMNI - 1);
+    let mut meta = seg.meta.lock();
+    if !caller.owns(&meta) {
+        return Err(Errno::EPERM);
+    }
+    if meta.nattch > 0 {
+        meta.mode |= SHM_DEST;
+        meta.key = IPC_PRIVATE;
+        ids.slots.insert(idx, Slot::Removed(Arc::downgrade(&seg)));
+    } else {
+        ids.slots.remove(&idx);
+    }
+    drop(meta);
+    drop(ids);
+    // The last reference, if no shmat is under way: the pages go here.
+    drop(seg);
+    Ok(())
+}
+
+/// SHM_LOCK and SHM_UNLOCK (ipc/shm.c `shmctl_do_lock`, mm/shmem.c
+/// `shmem_lock`): the pages are always resident, so locking is the
+/// accounting against RLIMIT_MEMLOCK (`user_shm_lock`) and the mode bit.
+pub fn lock(id: i32, lock: bool, caller: &Caller) -> KResult<()> {
+    let seg = IDS.lock().by_id(id)?;
+    let mut meta = seg.meta.lock();
+    if !caller.cap_ipc_lock {
+        if caller.euid != meta.uid && caller.euid != meta.cuid {
+            return Err(Errno::EPERM);
+        }
+        if lock && caller.memlock == 0 {
+            return Err(Errno::EPERM);
+        }
+    }
+    if lock {
+        if meta.mode & SHM_LOCKED != 0 {
+            return Ok(());
+        }
+        let pages = seg.pages();
+        let mut locked = LOCKED.lock();
+        let mine = locked.get(&caller.euid).copied().unwrap_or(0);
+        let limit = if caller.memlock == u64::MAX {
+            u64::MAX
+        } else {
+            caller.memlock >> PAGE_SHIFT
+        };
+        let total = mine.saturating_add(pages);
+        if total > limit && !caller.cap_ipc_lock {
+            return Err(Errno::ENOMEM);
+        }
+        locked.insert(caller.euid, total);
+        meta.mode |= SHM_LOCKED;
+        meta.locked_by = Some((caller.euid, pages));
+    } else if meta.mode & SHM_LOCKED != 0 {
+        meta.mode &= !SHM_LOCKED;
+        if let Some((uid, pages)) = meta.locked_by.take() {
+            unlock_pages(uid, pages);
+        }
+    }
+    Ok(())
+}
+
+/// IPC_INFO's numbers and return value.
+pub fn ipc_info() -> ([u64; 5], usize) {
+    let max_idx = IDS.lock().max_idx();
+    let mni = shmmni().max(0) as u64;
+    ([shmmax(), SHMMIN, mni, mni, shmall()], max_idx)
+}
+
+/// SHM_INFO: used ids, shm_tot, shm_rss (pages), and the return value.
+pub fn shm_info() -> (i32, u64, u64, usize) {
+    let mut ids = IDS.lock();
+    let live = ids.live();
+    let tot = live.iter().map(|(_, s)| s.pages()).sum();
+    let rss = live.iter().map(|(_, s)| s.resident()).sum();
+    let max_idx = ids.max_idx();
+    (live.len() as i32, tot, rss, max_idx)
+}
+
+/// /proc/sysvipc/shm (ipc/shm.c `sysvipc_shm_proc_show`).
+pub fn proc_text() -> alloc::string::String {
+    use core::fmt::Write;
+    let mut out = alloc::string::String::from(
+        "       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid      atime      dtime      ctime                   rss                  swap\n",
+    );
+    for seg in segments() {
+        let m = seg.meta.lock().clone();
+        let _ = writeln!(
+            out,
+            "{:>10} {:>10}  {:>4o} {:>21} {:>5} {:>5}  {:>5} {:>5} {:>5} {:>5} {:>5} {:>10} {:>10} {:>10} {:>21} {:>21}",
+            m.key,
+            seg.id,
+            m.mode,
+            seg.size,
+            m.cpid,
+            m.lpid,
+            m.nattch,
+            m.uid,
+            m.gid,
+            m.cuid,
+            m.cgid,
+            m.atime,
+            m.dtime,
+            m.ctime,
+            seg.resident() * 4096,
+            0
+        );
+    }
+    out
+}

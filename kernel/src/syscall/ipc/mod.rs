@@ -1,0 +1,5 @@
+//! System V IPC syscalls: shared memory.
+
+mod shm;
+
+pub use self::shm::*;
