@@ -66,7 +66,7 @@ pub use self::{
     map::{MapRequest, Placement},
     mlock::LOCK_MASK,
     object::{
-        AnonObject, Holder, MappingSpace, MemObject, ObjectFault, ObjectRegistry,
+        AnonObject, AnonPages, Holder, MappingSpace, MemObject, ObjectFault, ObjectRegistry,
         ShareRegistration, holders, owners,
     },
     reclaim::unmap_object_pages,

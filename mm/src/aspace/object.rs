@@ -182,40 +182,35 @@ pub trait MemObject: Host<dyn MappingSpace> + Send + Sync {
     }
 }
 
-/// The object behind a shared anonymous mapping: zero-filled pages that
-/// every process mapping it (after fork) shares.
-pub struct AnonObject {
+/// The pages of an anonymous shared object (shared anonymous memory,
+/// System V segments): zero-filled, allocated at the first fault, kept as
+/// [`FrameRef`]s until a hole punch or the object's end.
+pub struct AnonPages {
     pages: SpinLock<BTreeMap<u64, FrameRef>>,
     len_pages: u64,
-    registry: SpinLock<ObjectRegistry>,
 }
 
-impl AnonObject {
-    /// An object of `len_pages` pages, none allocated yet.
-    pub fn new(len_pages: u64) -> Arc<Self> {
-        Arc::new(Self {
+impl AnonPages {
+    /// `len_pages` pages, none allocated yet.
+    pub fn new(len_pages: u64) -> Self {
+        Self {
             pages: SpinLock::new(BTreeMap::new()),
             len_pages,
-            registry: SpinLock::new(ObjectRegistry::new()),
-        })
-    }
-}
-
-impl Host<dyn MappingSpace> for AnonObject {
-    fn lock_registry(&self, f: &mut dyn FnMut(&mut ObjectRegistry)) {
-        f(&mut self.registry.lock());
-    }
-}
-
-impl MemObject for AnonObject {
-    fn owns_frame(&self, index: u64, frame: PhysAddr) -> bool {
-        self.pages
-            .lock()
-            .get(&index)
-            .is_some_and(|page| page.paddr() == frame)
+        }
     }
 
-    fn frame(&self, index: u64) -> Result<PhysAddr, ObjectFault> {
+    /// The object's size in pages.
+    pub fn len_pages(&self) -> u64 {
+        self.len_pages
+    }
+
+    /// Pages allocated so far.
+    pub fn resident(&self) -> u64 {
+        self.pages.lock().len() as u64
+    }
+
+    /// [`MemObject::frame`]: page `index`, allocated if new.
+    pub fn frame(&self, index: u64) -> Result<PhysAddr, ObjectFault> {
         if index >= self.len_pages {
             return Err(ObjectFault::Beyond);
         }
@@ -229,15 +224,24 @@ impl MemObject for AnonObject {
         Ok(paddr)
     }
 
-    fn is_resident(&self, index: u64) -> Option<bool> {
-        Some(self.pages.lock().contains_key(&index))
+    /// [`MemObject::owns_frame`].
+    pub fn owns_frame(&self, index: u64, frame: PhysAddr) -> bool {
+        self.pages
+            .lock()
+            .get(&index)
+            .is_some_and(|page| page.paddr() == frame)
     }
 
-    /// Whole pages only: madvise passes page-aligned ranges. The pages
-    /// leave the object first (a new fault gets a zero page), then every
-    /// address space mapping them unmaps them, as shmem's hole punch
-    /// unmaps the range from every mapping.
-    fn punch_hole(&self, offset: u64, len: u64) -> MmResult<()> {
+    /// Whether page `index` is allocated.
+    pub fn is_resident(&self, index: u64) -> bool {
+        self.pages.lock().contains_key(&index)
+    }
+
+    /// [`MemObject::punch_hole`] for `object`, whose pages these are: the
+    /// whole pages of `[offset, offset + len)` leave the object (a new fault
+    /// gets a zero page), then every mapping of them, found through the
+    /// registry, as shmem's hole punch unmaps them (private copies stay).
+    pub fn punch_hole(&self, object: &dyn MemObject, offset: u64, len: u64) {
         let first = offset / 4096;
         let end = offset.saturating_add(len) / 4096;
         let removed = {
@@ -248,12 +252,53 @@ impl MemObject for AnonObject {
             middle
         };
         if removed.is_empty() {
-            return Ok(());
+            return;
         }
-        // Every mapping, found through the registry; private copies stay
-        // (a hole punch is not a truncate).
-        super::reclaim::unmap_object_pages(self, first, end, false);
+        super::reclaim::unmap_object_pages(object, first, end, false);
+        // The frames go after the mappings (an entry still holds each).
         drop(removed);
+    }
+}
+
+/// The object behind a shared anonymous mapping: zero-filled pages that
+/// every process mapping it (after fork) shares.
+pub struct AnonObject {
+    pages: AnonPages,
+    registry: SpinLock<ObjectRegistry>,
+}
+
+impl AnonObject {
+    /// An object of `len_pages` pages, none allocated yet.
+    pub fn new(len_pages: u64) -> Arc<Self> {
+        Arc::new(Self {
+            pages: AnonPages::new(len_pages),
+            registry: SpinLock::new(ObjectRegistry::new()),
+        })
+    }
+}
+
+impl Host<dyn MappingSpace> for AnonObject {
+    fn lock_registry(&self, f: &mut dyn FnMut(&mut ObjectRegistry)) {
+        f(&mut self.registry.lock());
+    }
+}
+
+impl MemObject for AnonObject {
+    fn owns_frame(&self, index: u64, frame: PhysAddr) -> bool {
+        self.pages.owns_frame(index, frame)
+    }
+
+    fn frame(&self, index: u64) -> Result<PhysAddr, ObjectFault> {
+        self.pages.frame(index)
+    }
+
+    fn is_resident(&self, index: u64) -> Option<bool> {
+        Some(self.pages.is_resident(index))
+    }
+
+    /// Whole pages only: madvise passes page-aligned ranges.
+    fn punch_hole(&self, offset: u64, len: u64) -> MmResult<()> {
+        self.pages.punch_hole(self, offset, len);
         Ok(())
     }
 }

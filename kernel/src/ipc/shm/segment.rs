@@ -22,8 +22,7 @@ use ax_hal::mem::PhysAddr;
 use ax_sync::SpinLock;
 use starling_mm::{
     MmResult,
-    aspace::{MappingSpace, MemObject, ObjectFault, ObjectRegistry, PAGE_SIZE},
-    frame::FrameRef,
+    aspace::{AnonPages, MappingSpace, MemObject, ObjectFault, ObjectRegistry, PAGE_SIZE},
     registry::{Host, Registry},
 };
 
@@ -98,8 +97,7 @@ pub struct Segment {
     pub name_key: i32,
     /// `shm_segsz`, in bytes as requested.
     pub size: usize,
-    len_pages: u64,
-    pages: SpinLock<BTreeMap<u64, FrameRef>>,
+    pages: AnonPages,
     registry: SpinLock<ObjectRegistry>,
     /// The `shmid_ds` fields; taken after the registry lock, never before.
     pub meta: SpinLock<Meta>,
@@ -112,8 +110,7 @@ impl Segment {
             id,
             name_key: meta.key,
             size,
-            len_pages: size.div_ceil(PAGE_SIZE) as u64,
-            pages: SpinLock::new(BTreeMap::new()),
+            pages: AnonPages::new(size.div_ceil(PAGE_SIZE) as u64),
             registry: SpinLock::new(Registry::new()),
             meta: SpinLock::new(meta),
         })
@@ -121,12 +118,12 @@ impl Segment {
 
     /// Pages in the segment's size (what it counts in `shm_tot`).
     pub fn pages(&self) -> u64 {
-        self.len_pages
+        self.pages.len_pages()
     }
 
     /// Pages allocated so far (`shm_rss`).
     pub fn resident(&self) -> u64 {
-        self.pages.lock().len() as u64
+        self.pages.resident()
     }
 
     /// The name /proc/PID/maps shows for an attachment: the segment's
@@ -177,46 +174,20 @@ impl Host<dyn MappingSpace> for Segment {
 
 impl MemObject for Segment {
     fn owns_frame(&self, index: u64, frame: PhysAddr) -> bool {
-        self.pages
-            .lock()
-            .get(&index)
-            .is_some_and(|page| page.paddr() == frame)
+        self.pages.owns_frame(index, frame)
     }
 
     fn frame(&self, index: u64) -> Result<PhysAddr, ObjectFault> {
-        if index >= self.len_pages {
-            return Err(ObjectFault::Beyond);
-        }
-        let mut pages = self.pages.lock();
-        if let Some(page) = pages.get(&index) {
-            return Ok(page.share());
-        }
-        let page = FrameRef::alloc_zeroed().ok_or(ObjectFault::NoMemory)?;
-        let paddr = page.share();
-        pages.insert(index, page);
-        Ok(paddr)
+        self.pages.frame(index)
     }
 
     fn is_resident(&self, index: u64) -> Option<bool> {
-        Some(self.pages.lock().contains_key(&index))
+        Some(self.pages.is_resident(index))
     }
 
     /// MADV_REMOVE: shmem's hole punch, as for shared anonymous memory.
     fn punch_hole(&self, offset: u64, len: u64) -> MmResult<()> {
-        let first = offset / PAGE_SIZE as u64;
-        let end = offset.saturating_add(len) / PAGE_SIZE as u64;
-        let removed = {
-            let mut pages = self.pages.lock();
-            let mut middle = pages.split_off(&first);
-            let mut tail = middle.split_off(&end);
-            pages.append(&mut tail);
-            middle
-        };
-        if removed.is_empty() {
-            return Ok(());
-        }
-        starling_mm::aspace::unmap_object_pages(self, first, end, false);
-        drop(removed);
+        self.pages.punch_hole(self, offset, len);
         Ok(())
     }
 }
