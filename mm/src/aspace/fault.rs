@@ -10,7 +10,10 @@
 //! caller to release the address space and fault again: the object is in the
 //! middle of a truncate or writeback that needs this address space's lock.
 
-use ax_hal::{mem::VirtAddr, paging::MappingFlags};
+use ax_hal::{
+    mem::{PhysAddr, VirtAddr},
+    paging::MappingFlags,
+};
 
 use super::{AddrSpace, MemObject, ObjectFault, PAGE_SIZE, Prot, VmaFlags, page_floor};
 use crate::frame;
@@ -84,14 +87,9 @@ impl AddrSpace {
                 }
                 if frame::is_shared(old) {
                     // Copy-on-write: take a private copy, drop our share.
-                    let Some(new) = frame::alloc_copy(old) else {
-                        return FaultOutcome::OutOfMemory;
-                    };
-                    if self.pt.remap_page(va, new, flags).is_err() {
-                        frame::put(new);
+                    if !self.map_copy(va, old, flags) {
                         return FaultOutcome::OutOfMemory;
                     }
-                    self.flusher.flush_page_remote(page);
                     frame::put(old);
                 } else if !cur.contains(MappingFlags::WRITE) && prot.contains(Prot::WRITE) {
                     // Last sharer of a copy-on-write frame: take it over.
@@ -205,14 +203,9 @@ impl AddrSpace {
                 }
                 let from_object = object.owns_frame(index, old);
                 if from_object || frame::is_shared(old) {
-                    let Some(copy) = frame::alloc_copy(old) else {
-                        return FaultOutcome::OutOfMemory;
-                    };
-                    if self.pt.remap_page(va, copy, flags).is_err() {
-                        frame::put(copy);
+                    if !self.map_copy(va, old, flags) {
                         return FaultOutcome::OutOfMemory;
                     }
-                    self.flusher.flush_page_remote(va.as_usize());
                     if from_object {
                         object.release_frame(index, old);
                     } else {
@@ -225,6 +218,23 @@ impl AddrSpace {
                 FaultOutcome::Handled
             }
         }
+    }
+}
+
+impl AddrSpace {
+    /// Replaces the entry at `va`, which maps `old`, with a private copy of
+    /// `old` mapped with `flags` (copy-on-write); the caller gives `old`'s
+    /// reference back. False if there was no memory (nothing changed).
+    fn map_copy(&mut self, va: VirtAddr, old: PhysAddr, flags: MappingFlags) -> bool {
+        let Some(copy) = frame::alloc_copy(old) else {
+            return false;
+        };
+        if self.pt.remap_page(va, copy, flags).is_err() {
+            frame::put(copy);
+            return false;
+        }
+        self.flusher.flush_page_remote(va.as_usize());
+        true
     }
 }
 
