@@ -11,6 +11,7 @@
  */
 #include "test.h"
 
+#include <pthread.h>
 #include <sys/wait.h>
 
 static long lk(int fd, int cmd, struct flock *fl)
@@ -400,4 +401,101 @@ TEST(bad_arguments_einval_efault)
 	CHECK_ERR(lk(fd, F_GETLK, NULL), EFAULT);
 	CHECK_ERR(lk(fd, F_OFD_SETLKW, (struct flock *)8), EFAULT);
 	close(fd);
+}
+
+static volatile sig_atomic_t usr1_hits;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1_hits++;
+}
+
+TEST(signal_interrupts_setlkw_eintr)
+{
+	int fd = scratch("eintr");
+	CHECK_RET(setlk(fd, F_SETLK, F_WRLCK, 0, 0), 0);
+	int done[2];
+	CHECK_RET(pipe(done), 0);
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		close(done[0]);
+		/* No SA_RESTART: the blocked F_SETLKW fails with EINTR. */
+		struct sigaction sa = { .sa_handler = on_usr1 };
+		sigemptyset(&sa.sa_mask);
+		CHECK_RET(sigaction(SIGUSR1, &sa, NULL), 0);
+		CHECK_ERR(setlk(fd, F_SETLKW, F_RDLCK, 0, 1), EINTR);
+		CHECK(usr1_hits >= 1);
+		/* The interrupted request left no lock and no wait behind. */
+		CHECK_ERR(setlk(fd, F_SETLK, F_RDLCK, 0, 1), EAGAIN);
+		CHECK_RET(write(done[1], "d", 1), 1);
+		_exit(0);
+	}
+	close(done[1]);
+	CHECK_RET(fcntl(done[0], F_SETFL, O_NONBLOCK), 0);
+	for (;;) {
+		char c;
+		if (read(done[0], &c, 1) >= 0)
+			break;
+		CHECK_EQ(errno, EAGAIN);
+		if (proc_state(pid) == 'S')
+			CHECK_RET(kill(pid, SIGUSR1), 0);
+		t_sleep_ms(20);
+	}
+	t_wait_exit(pid, 0);
+	close(done[0]);
+	close(fd);
+}
+
+static int thread_fd;
+static long thread_ret;
+
+static void *thread_setlk(void *arg)
+{
+	(void)arg;
+	thread_ret = setlk(thread_fd, F_SETLK, F_WRLCK, 0, 10);
+	return NULL;
+}
+
+TEST(threads_share_posix_locks)
+{
+	int fd = scratch("threads");
+	CHECK_RET(setlk(fd, F_SETLK, F_RDLCK, 0, 10), 0);
+	/* Another thread is the same owner: it converts the lock. */
+	thread_fd = fd;
+	pthread_t t;
+	CHECK_EQ(pthread_create(&t, NULL, thread_setlk, NULL), 0);
+	CHECK_EQ(pthread_join(t, NULL), 0);
+	CHECK_EQ(thread_ret, 0);
+	pid_t me = getpid();
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		check_locked(fd, F_RDLCK, 0, 0, F_WRLCK, 0, 10, me);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+	close(fd);
+}
+
+TEST(ofd_setlkw_waits_for_another_description)
+{
+	int a = scratch("ofdw");
+	int b = reopen("ofdw", O_RDWR);
+	CHECK_RET(setlk(a, F_OFD_SETLK, F_WRLCK, 0, 1), 0);
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		/* b is another owner even in the same process tree. */
+		CHECK_RET(setlk(b, F_OFD_SETLKW, F_WRLCK, 0, 1), 0);
+		_exit(0);
+	}
+	wait_sleeping(pid);
+	t_sleep_ms(50);
+	CHECK_EQ(waitpid(pid, NULL, WNOHANG), 0);
+	CHECK_RET(setlk(a, F_OFD_SETLK, F_UNLCK, 0, 0), 0);
+	t_wait_exit(pid, 0);
+	/* The child's exit left b's lock: b is still open here. */
+	CHECK_ERR(setlk(a, F_OFD_SETLK, F_RDLCK, 0, 1), EAGAIN);
+	close(b);
+	CHECK_RET(setlk(a, F_OFD_SETLK, F_RDLCK, 0, 1), 0);
+	close(a);
 }
