@@ -116,9 +116,16 @@ pub fn fcntl_lock(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) ->
     } else {
         posix_owner(&sc.thread.process.files())
     };
+    // fcntl_getlk checks l_type before the range, fcntl_setlk after it
+    // (flock_to_posix_lock ends with assign_type).
+    let getlk = matches!(cmd, F_GETLK | F_OFD_GETLK);
+    let l_type = || Request::from_l_type(flock.l_type).ok_or(Errno::EINVAL);
+    if getlk {
+        l_type()?;
+    }
     let range = flock.range(&file)?;
-    let request = Request::from_l_type(flock.l_type).ok_or(Errno::EINVAL)?;
-    if matches!(cmd, F_GETLK | F_OFD_GETLK) {
+    let request = l_type()?;
+    if getlk {
         // fcntl_getlk: only an OFD probe may ask "what do I hold here".
         if request == Request::Unlock && !ofd {
             return Err(Errno::EINVAL);
