@@ -173,7 +173,10 @@ pub fn fcntl_lock(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) ->
     }
     // do_lock_file_wait: wait_event_interruptible, so a signal ends the
     // wait with ERESTARTSYS. Each retry re-runs the deadlock check against
-    // the current holder, as posix_lock_inode does.
+    // the current holder, as posix_lock_inode does. `waiting_for` is this
+    // caller's own edge of the wait-for map; other threads of the process
+    // (the same owner) keep theirs.
+    let mut waiting_for: Option<LockOwner> = None;
     let result = block::wait_event(
         sc.thread,
         None,
@@ -184,16 +187,21 @@ pub fn fcntl_lock(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) ->
             Err(conflict) => {
                 let holder = conflict.holder.owner();
                 let mut blocked = BLOCKED.lock();
-                blocked.remove_waiter(owner);
+                if let Some(previous) = waiting_for.take() {
+                    blocked.unblock(owner, previous);
+                }
                 if blocked.would_deadlock(owner, holder) {
                     return Some(Err(Errno::EDEADLK));
                 }
                 blocked.block(owner, holder);
+                waiting_for = Some(holder);
                 None
             }
         },
     );
-    BLOCKED.lock().remove_waiter(owner);
+    if let Some(holder) = waiting_for {
+        BLOCKED.lock().unblock(owner, holder);
+    }
     result
 }
 
