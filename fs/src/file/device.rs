@@ -259,6 +259,10 @@ impl FileLike for DeviceNode {
         Some(self.node.user_data().get_or_insert_with(FlockNode::default))
     }
 
+    fn existing_flock_node(&self) -> Option<Arc<FlockNode>> {
+        self.node.user_data().get::<FlockNode>()
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

@@ -13,16 +13,25 @@
 //! [`FlockNode::register`] and retries; every release of a lock wakes all
 //! waiters, as Linux's `locks_delete_lock_ctx` wakes the requests blocked
 //! on the removed lock.
+//!
+//! The same node holds the file's fcntl(2) record locks ([`RecordLocks`]),
+//! which Linux keeps in the same `i_flctx`. Their waiters share the wake-up
+//! list: every change of a record lock wakes them all to retry.
 
 use ax_sync::SpinLock;
 use axpoll::{IoEvents, PollSource, SharedRegistrationSink};
 use axpoll_set::PollSet;
 
-use crate::flock::{FlockKind, FlockTable, WouldBlock};
+use crate::{
+    flock::{FlockKind, FlockTable, WouldBlock},
+    reclock::{Conflict, LockOwner, LockRange, LockRecord, RecordLocks, Request},
+};
 
 /// The flock locks of one file and its waiters.
 pub struct FlockNode {
     table: SpinLock<FlockTable>,
+    /// The fcntl(2) record locks of the file.
+    records: SpinLock<RecordLocks>,
     /// Woken whenever a lock is released.
     released: PollSet,
 }
@@ -31,6 +40,7 @@ impl Default for FlockNode {
     fn default() -> Self {
         Self {
             table: SpinLock::new(FlockTable::new()),
+            records: SpinLock::new(RecordLocks::new()),
             released: PollSet::new(),
         }
     }
@@ -55,6 +65,40 @@ impl FlockNode {
     pub fn unlock(&self, owner: usize) {
         let released = self.table.lock().unlock(owner);
         if released {
+            self.wake();
+        }
+    }
+
+    /// F_GETLK: the lock a request of `owner` over `range` conflicts with.
+    pub fn test_record(
+        &self,
+        owner: LockOwner,
+        request: Request,
+        range: LockRange,
+    ) -> Option<LockRecord> {
+        self.records.lock().test(owner, request, range)
+    }
+
+    /// F_SETLK: applies a record-lock request; every change wakes the
+    /// waiters, since an unlock, a split or a downgrade may free bytes they
+    /// wait for.
+    pub fn set_record(
+        &self,
+        owner: LockOwner,
+        pid: i32,
+        request: Request,
+        range: LockRange,
+    ) -> Result<(), Conflict> {
+        self.records.lock().set(owner, pid, request, range)?;
+        self.wake();
+        Ok(())
+    }
+
+    /// Releases every record lock of `owner` (`locks_remove_posix`,
+    /// `locks_remove_file`).
+    pub fn remove_records(&self, owner: LockOwner) {
+        let removed = self.records.lock().remove_owner(owner);
+        if removed {
             self.wake();
         }
     }

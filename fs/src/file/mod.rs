@@ -292,6 +292,12 @@ pub trait FileLike: Send + Sync + Any {
         None
     }
 
+    /// The flock(2) state of the file if some open of it already made one,
+    /// without making it: a close looks here for record locks to release.
+    fn existing_flock_node(&self) -> Option<Arc<FlockNode>> {
+        None
+    }
+
     /// Downcasting support.
     fn as_any(&self) -> &dyn Any;
 }
@@ -563,6 +569,14 @@ impl OpenFile {
         self.flock.lock().get_or_insert(node).clone()
     }
 
+    /// The lock state of the file if it has one yet, without making it.
+    pub fn existing_flock_node(&self) -> Option<Arc<FlockNode>> {
+        if let Some(node) = &*self.flock.lock() {
+            return Some(node.clone());
+        }
+        self.file.existing_flock_node()
+    }
+
     /// This description as the owner of flock(2) locks: its address, unique
     /// while it exists (it lives in an `Arc` from [`OpenFile::new`] on).
     pub fn flock_owner(&self) -> usize {
@@ -585,6 +599,7 @@ impl Drop for OpenFile {
         let node = self.flock.lock().take();
         if let Some(node) = node {
             node.unlock(self.flock_owner());
+            node.remove_records(crate::reclock::LockOwner::ofd(self.flock_owner()));
         }
         self.file.release();
     }

@@ -491,6 +491,10 @@ impl FileLike for PipeEnd {
         Some(self.shared.flock.clone())
     }
 
+    fn existing_flock_node(&self) -> Option<Arc<FlockNode>> {
+        Some(self.shared.flock.clone())
+    }
+
     fn release(&self) {
         if self.write_end && self.shared.writers.fetch_sub(1, Ordering::AcqRel) == 1 {
             wake(&self.shared.readable, IoEvents::HUP | IoEvents::IN);

@@ -413,6 +413,10 @@ impl FileLike for VfsFile {
         Some(flock_node_of(self.location()))
     }
 
+    fn existing_flock_node(&self) -> Option<Arc<FlockNode>> {
+        self.location().user_data().get::<FlockNode>()
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -485,6 +489,10 @@ impl FileLike for VfsDir {
 
     fn flock_node(&self) -> Option<Arc<FlockNode>> {
         Some(flock_node_of(self.location()))
+    }
+
+    fn existing_flock_node(&self) -> Option<Arc<FlockNode>> {
+        self.location().user_data().get::<FlockNode>()
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -129,6 +129,15 @@ fn process_exit(process: &Arc<Process>, status: i32) {
         &mut *process.files.lock(),
         Arc::new(ax_sync::Mutex::new(starling_fs::fdtable::FdTable::new(0))),
     );
+    // The last user of the table closes its descriptors (put_files_struct),
+    // each close releasing the process's POSIX record locks on the file.
+    if Arc::strong_count(&files) == 1 {
+        let closing = files.lock().take_all();
+        for file in &closing {
+            crate::syscall::fs::release_posix_locks(&files, file);
+        }
+        drop(closing);
+    }
     drop(files);
     let mm = process.mm.lock().take();
     if let Some(mm) = &mm {

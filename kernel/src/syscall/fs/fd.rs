@@ -4,7 +4,10 @@ use alloc::sync::Arc;
 
 use starling_fs::file::{OpenFile, flags::*, pipe};
 
-use super::file_of;
+use super::{
+    file_of,
+    reclock::{self, F_GETLK, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SETLK, F_SETLKW},
+};
 use crate::{
     error::{Errno, KResult},
     syscall::{SysResult, SyscallContext},
@@ -16,9 +19,6 @@ const F_GETFD: i32 = 1;
 const F_SETFD: i32 = 2;
 const F_GETFL: i32 = 3;
 const F_SETFL: i32 = 4;
-const F_GETLK: i32 = 5;
-const F_SETLK: i32 = 6;
-const F_SETLKW: i32 = 7;
 const F_DUPFD_CLOEXEC: i32 = 1030;
 const F_SETPIPE_SZ: i32 = 1031;
 const F_GETPIPE_SZ: i32 = 1032;
@@ -32,13 +32,9 @@ pub fn install(sc: &SyscallContext<'_>, file: Arc<OpenFile>, cloexec: bool) -> K
 
 /// close(2).
 pub fn sys_close(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
-    let file = sc
-        .thread
-        .process
-        .files()
-        .lock()
-        .remove(fd)
-        .ok_or(Errno::EBADF)?;
+    let files = sc.thread.process.files();
+    let file = files.lock().remove(fd).ok_or(Errno::EBADF)?;
+    reclock::release_posix_locks(&files, &file);
     drop(file);
     Ok(0)
 }
@@ -65,8 +61,12 @@ pub fn sys_close_range(
             *process.files.lock() = Arc::new(ax_sync::Mutex::new(copy));
         }
     }
-    let closed = process.files().lock().close_range(first, last, flags)?;
+    let files = process.files();
+    let closed = files.lock().close_range(first, last, flags)?;
     // The descriptions are released outside the table's lock.
+    for file in &closed {
+        reclock::release_posix_locks(&files, file);
+    }
     drop(closed);
     Ok(0)
 }
@@ -107,12 +107,11 @@ pub fn sys_dup3(sc: &mut SyscallContext<'_>, old: i32, new: i32, flags: u32) -> 
         return Err(Errno::EINVAL);
     }
     let file = file_of(sc.thread, old)?;
-    let replaced =
-        sc.thread
-            .process
-            .files()
-            .lock()
-            .install_at(new, file, flags & O_CLOEXEC != 0)?;
+    let files = sc.thread.process.files();
+    let replaced = files.lock().install_at(new, file, flags & O_CLOEXEC != 0)?;
+    if let Some(replaced) = &replaced {
+        reclock::release_posix_locks(&files, replaced);
+    }
     drop(replaced);
     Ok(new as usize)
 }
@@ -166,10 +165,8 @@ pub fn sys_fcntl(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) -> 
         | crate::syscall::mm::memfd::F_ADD_SEALS_REVOKE => {
             crate::syscall::mm::memfd::fcntl_seals(sc, fd, cmd, arg)
         }
-        F_GETLK | F_SETLK | F_SETLKW => {
-            file_of(sc.thread, fd)?;
-            warn!("fcntl: record locks (cmd {cmd}) are not implemented yet");
-            Err(Errno::EOPNOTSUPP)
+        F_GETLK | F_SETLK | F_SETLKW | F_OFD_GETLK | F_OFD_SETLK | F_OFD_SETLKW => {
+            reclock::fcntl_lock(sc, fd, cmd, arg)
         }
         _ => {
             file_of(sc.thread, fd)?;

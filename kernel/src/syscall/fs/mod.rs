@@ -14,6 +14,7 @@ mod ioctl;
 mod mount;
 mod open;
 mod poll;
+mod reclock;
 mod rw;
 mod splice;
 mod stat;
@@ -29,7 +30,7 @@ use starling_fs::file::{OpenFile, vfs::VfsDir};
 
 pub use self::{
     attr::*, copy::*, dir::*, epoll::*, fd::*, flock::*, ioctl::*, mount::*, open::*, poll::*,
-    rw::*, splice::*, stat::*, xattr::*,
+    reclock::release_posix_locks, rw::*, splice::*, stat::*, xattr::*,
 };
 use super::SyscallContext;
 use crate::{

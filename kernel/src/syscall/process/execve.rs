@@ -123,7 +123,11 @@ fn unshare_files(process: &Process) {
 /// The process-wide effects of a successful exec.
 fn finish_exec(thread: &Thread, path: String, argv: Vec<Vec<u8>>) {
     let process = &thread.process;
-    let closing = process.files().lock().close_on_exec();
+    let files = process.files();
+    let closing = files.lock().close_on_exec();
+    for file in &closing {
+        crate::syscall::fs::release_posix_locks(&files, file);
+    }
     drop(closing);
     for act in process.actions.lock().iter_mut() {
         // Handlers cannot survive the old image; ignored signals stay ignored.
