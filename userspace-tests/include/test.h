@@ -385,6 +385,38 @@ T_HELPER void t_sleep_ms(long ms)
 		;
 }
 
+/* The state letter of process `pid` in /proc/PID/stat, or 0 if it has none
+ * (gone, or no /proc). */
+T_HELPER char t_proc_state(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+/*
+ * Waits until `pid` sleeps (it is blocked in the call it made last) or has
+ * exited (a failed check; the caller's t_wait_exit reports it).
+ */
+T_HELPER void t_wait_sleeping(pid_t pid)
+{
+	for (;;) {
+		char state = t_proc_state(pid);
+		if (state == 'S' || state == 'Z' || state == 0)
+			return;
+		t_sleep_ms(5);
+	}
+}
+
 /*
  * A scratch directory for this program: $STARLING_TEST_TMP (set by run-all)
  * or /tmp, plus "/<prog>.<pid>".  Created on first use; removed (best effort,

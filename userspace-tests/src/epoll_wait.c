@@ -170,19 +170,6 @@ TEST(concurrent_ctl_close_and_wait)
 }
 
 /* The state letter of process `pid` in /proc/<pid>/stat. */
-static char proc_state(pid_t pid)
-{
-	char path[64], text[512] = { 0 };
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int f = open(path, O_RDONLY);
-	if (f < 0)
-		return '?';
-	ssize_t n = read(f, text, sizeof(text) - 1);
-	close(f);
-	char *paren = n > 0 ? strrchr(text, ')') : NULL;
-	return paren && paren[1] == ' ' ? paren[2] : '?';
-}
-
 TEST(exclusive_entries_wake_one_instance)
 {
 	/* Four processes block in epoll_wait, each on its own instance with
@@ -205,9 +192,9 @@ TEST(exclusive_entries_wake_one_instance)
 	}
 	for (int i = 0; i < N; i++) {
 		int tries = 0;
-		while (proc_state(pids[i]) != 'S' && tries++ < 1000)
+		while (t_proc_state(pids[i]) != 'S' && tries++ < 1000)
 			t_sleep_ms(10);
-		CHECK_EQ(proc_state(pids[i]), 'S');
+		CHECK_EQ(t_proc_state(pids[i]), 'S');
 	}
 	for (int round = 1; round <= N; round++) {
 		char c;

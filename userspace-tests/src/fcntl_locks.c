@@ -73,33 +73,6 @@ static int reopen(const char *name, int flags)
 }
 
 /* State letter of process `pid` in /proc/PID/stat, or 0. */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	char *paren = strrchr(buf, ')');
-	return paren && paren[1] == ' ' ? paren[2] : 0;
-}
-
-/* Waits until `pid` sleeps or has exited. */
-static void wait_sleeping(pid_t pid)
-{
-	for (;;) {
-		char state = proc_state(pid);
-		if (state == 'S' || state == 'Z' || state == 0)
-			return;
-		t_sleep_ms(5);
-	}
-}
-
 TEST(getlk_reports_conflict_to_another_process)
 {
 	int fd = scratch("getlk");
@@ -212,7 +185,7 @@ TEST(setlkw_waits_until_unlock)
 		_exit(0);
 	}
 	close(p[1]);
-	wait_sleeping(pid);
+	t_wait_sleeping(pid);
 	t_sleep_ms(50);
 	CHECK_RET(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
 	char c;
@@ -246,7 +219,7 @@ TEST(setlkw_deadlock_edeadlk)
 	close(p[1]);
 	char c;
 	CHECK_RET(read(p[0], &c, 1), 1);
-	wait_sleeping(pid);
+	t_wait_sleeping(pid);
 	t_sleep_ms(50);
 	/* Waiting for the child's byte 1 would close the cycle. */
 	CHECK_ERR(setlk(fd, F_SETLKW, F_WRLCK, 1, 1), EDEADLK);
@@ -438,7 +411,7 @@ TEST(signal_interrupts_setlkw_eintr)
 		if (read(done[0], &c, 1) >= 0)
 			break;
 		CHECK_EQ(errno, EAGAIN);
-		if (proc_state(pid) == 'S')
+		if (t_proc_state(pid) == 'S')
 			CHECK_RET(kill(pid, SIGUSR1), 0);
 		t_sleep_ms(20);
 	}
@@ -488,7 +461,7 @@ TEST(ofd_setlkw_waits_for_another_description)
 		CHECK_RET(setlk(b, F_OFD_SETLKW, F_WRLCK, 0, 1), 0);
 		_exit(0);
 	}
-	wait_sleeping(pid);
+	t_wait_sleeping(pid);
 	t_sleep_ms(50);
 	CHECK_EQ(waitpid(pid, NULL, WNOHANG), 0);
 	CHECK_RET(setlk(a, F_OFD_SETLK, F_UNLCK, 0, 0), 0);

@@ -31,36 +31,6 @@ static int reopen(const char *name)
 }
 
 /* State letter of process `pid` in /proc/PID/stat, or 0. */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	char *paren = strrchr(buf, ')');
-	return paren && paren[1] == ' ' ? paren[2] : 0;
-}
-
-/*
- * Waits until `pid` sleeps (it is blocked in the call it made last) or has
- * exited (a failed check; the caller's t_wait_exit reports it).
- */
-static void wait_sleeping(pid_t pid)
-{
-	for (;;) {
-		char state = proc_state(pid);
-		if (state == 'S' || state == 'Z' || state == 0)
-			return;
-		t_sleep_ms(5);
-	}
-}
-
 /* Reads one byte from `fd`; returns it, or -1 at end of file. */
 static int read_byte(int fd)
 {
@@ -278,7 +248,7 @@ TEST(blocked_lock_granted_after_unlock)
 	}
 	close(got[1]);
 	close(go[0]);
-	wait_sleeping(pid);
+	t_wait_sleeping(pid);
 	/* Still blocked: nothing arrived. */
 	CHECK_RET(fcntl(got[0], F_SETFL, O_NONBLOCK), 0);
 	CHECK_ERR(read(got[0], &(char){ 0 }, 1), EAGAIN);
@@ -308,7 +278,7 @@ TEST(close_wakes_blocked_lock)
 		CHECK_RET(raw_flock(b, LOCK_EX), 0);
 		_exit(0);
 	}
-	wait_sleeping(pid);
+	t_wait_sleeping(pid);
 	CHECK_RET(close(a), 0);
 	t_wait_exit(pid, 0);
 }
@@ -351,7 +321,7 @@ TEST(signal_interrupts_blocked_lock_eintr)
 		if (read(done[0], &c, 1) >= 0)
 			break;
 		CHECK_EQ(errno, EAGAIN);
-		if (proc_state(pid) == 'S')
+		if (t_proc_state(pid) == 'S')
 			CHECK_RET(kill(pid, SIGUSR1), 0);
 		t_sleep_ms(20);
 	}
@@ -378,12 +348,12 @@ TEST(sa_restart_restarts_blocked_lock)
 		CHECK(usr1_hits >= 1);
 		_exit(0);
 	}
-	wait_sleeping(pid);
+	t_wait_sleeping(pid);
 	CHECK_RET(kill(pid, SIGUSR1), 0);
 	/* The handler ran and flock went back to sleep. */
-	wait_sleeping(pid);
+	t_wait_sleeping(pid);
 	t_sleep_ms(20);
-	wait_sleeping(pid);
+	t_wait_sleeping(pid);
 	CHECK_RET(raw_flock(a, LOCK_UN), 0);
 	t_wait_exit(pid, 0);
 	close(a);
@@ -423,7 +393,7 @@ TEST(downgrade_wakes_shared_waiter)
 		CHECK_RET(raw_flock(b, LOCK_SH), 0);
 		_exit(0);
 	}
-	wait_sleeping(pid);
+	t_wait_sleeping(pid);
 	CHECK_RET(raw_flock(a, LOCK_SH), 0);
 	t_wait_exit(pid, 0);
 	close(a);

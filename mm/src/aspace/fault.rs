@@ -71,14 +71,7 @@ impl AddrSpace {
                 if !force && self.uffd_covers(page) {
                     return FaultOutcome::UserFault;
                 }
-                let Some(new) = frame::alloc_zeroed() else {
-                    return FaultOutcome::OutOfMemory;
-                };
-                if self.pt.map_page(va, new, PAGE_SIZE, flags).is_err() {
-                    frame::put(new);
-                    return FaultOutcome::OutOfMemory;
-                }
-                FaultOutcome::Handled
+                self.map_private(va, frame::alloc_zeroed(), flags)
             }
             Ok((old, cur, _)) => {
                 let wants_write = access.contains(Prot::WRITE);
@@ -188,14 +181,7 @@ impl AddrSpace {
                 }
                 let copy = frame::alloc_copy(page);
                 object.release_frame(index, page);
-                let Some(copy) = copy else {
-                    return FaultOutcome::OutOfMemory;
-                };
-                if self.pt.map_page(va, copy, PAGE_SIZE, flags).is_err() {
-                    frame::put(copy);
-                    return FaultOutcome::OutOfMemory;
-                }
-                FaultOutcome::Handled
+                self.map_private(va, copy, flags)
             }
             Ok((old, cur, _)) => {
                 if !writes {
@@ -222,6 +208,25 @@ impl AddrSpace {
 }
 
 impl AddrSpace {
+    /// Maps `new`, a private frame just allocated (`None`: there was no
+    /// memory), at the empty entry `va`; the frame is given back if the
+    /// page table cannot take it.
+    fn map_private(
+        &mut self,
+        va: VirtAddr,
+        new: Option<PhysAddr>,
+        flags: MappingFlags,
+    ) -> FaultOutcome {
+        let Some(new) = new else {
+            return FaultOutcome::OutOfMemory;
+        };
+        if self.pt.map_page(va, new, PAGE_SIZE, flags).is_err() {
+            frame::put(new);
+            return FaultOutcome::OutOfMemory;
+        }
+        FaultOutcome::Handled
+    }
+
     /// Replaces the entry at `va`, which maps `old`, with a private copy of
     /// `old` mapped with `flags` (copy-on-write); the caller gives `old`'s
     /// reference back. False if there was no memory (nothing changed).
