@@ -71,7 +71,7 @@ pub fn put(frame: PhysAddr) {
             None => true,
         }
     };
-    if last {
+    if last && !crate::hugetlb::release_frame(frame) {
         global_allocator().dealloc_pages(phys_to_virt(frame).as_usize(), 1, UsageKind::VirtMem);
         ALLOCATED.fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
     }
@@ -126,6 +126,13 @@ impl FrameRef {
         let frame = alloc_zeroed().map(Self)?;
         OBJECT_PAGES.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
         Some(frame)
+    }
+
+    /// Takes over `frame`, one frame of a huge page just handed out by the
+    /// pool ([`crate::hugetlb`]), as an object page.
+    pub(crate) fn adopt(frame: PhysAddr) -> Self {
+        OBJECT_PAGES.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        Self(frame)
     }
 
     /// Physical address of the frame.

@@ -11,6 +11,7 @@
 
 extern crate alloc;
 
+pub mod hugetlb;
 pub mod registry;
 #[cfg(test)]
 mod test_rng;

@@ -79,6 +79,56 @@ impl TmpFile {
         data.frame_for_mapping(index, &*self.inode.sb)
     }
 
+    /// Makes this new, empty regular file a hugetlb file (memfd_create
+    /// with MFD_HUGETLB, MAP_HUGETLB): its storage comes in huge pages from
+    /// the pool, write(2) fails and sizes are huge-page multiples.
+    pub fn make_hugetlb(&self) {
+        if let Content::Regular(data) = &mut self.inode.state.lock().content {
+            data.make_huge();
+        }
+    }
+
+    /// The huge page size of a hugetlb file (`None` for other files).
+    pub fn huge_page_size(&self) -> Option<u64> {
+        match &self.inode.state.lock().content {
+            Content::Regular(data) if data.is_huge() => Some(super::pages::HPAGE_SIZE_U64),
+            _ => None,
+        }
+    }
+
+    /// What mmap of a hugetlb file does once the mapping is decided
+    /// (hugetlbfs_file_mmap): a shared mapping reserves the huge pages of
+    /// `[offset, end)` the file lacks (`NoMemory` if the pool cannot), and
+    /// a writable mapping extends the file to `end`.
+    pub fn prepare_huge_mapping(
+        &self,
+        offset: u64,
+        end: u64,
+        reserve: bool,
+        writable: bool,
+    ) -> VfsResult<()> {
+        let mut state = self.inode.state.lock();
+        let Content::Regular(data) = &mut state.content else {
+            return Err(VfsError::InvalidInput);
+        };
+        let hpage = super::pages::HPAGE_SIZE_U64;
+        if reserve {
+            data.reserve_blocks(offset / hpage, end.div_ceil(hpage))?;
+        }
+        if writable && data.len() < end {
+            data.set_len(end, &*self.inode.sb)?;
+        }
+        Ok(())
+    }
+
+    /// Huge pages reserved for shared mappings and not allocated yet.
+    pub fn reserved_huge_pages(&self) -> usize {
+        match &self.inode.state.lock().content {
+            Content::Regular(data) => data.reserved_blocks(),
+            _ => 0,
+        }
+    }
+
     /// Size of the regular file's data, for mappings (0 for other nodes).
     pub fn data_len(&self) -> u64 {
         match &self.inode.state.lock().content {
@@ -112,10 +162,17 @@ impl NodeOps for TmpFile {
     }
 
     fn metadata(&self) -> VfsResult<Metadata> {
-        let (meta, nlink, size, pages, link) = {
+        let (meta, nlink, size, pages, link, block_size) = {
             let state = self.inode.state.lock();
+            let mut block_size = PAGE_SIZE as u64;
             let (size, pages, link) = match &state.content {
-                Content::Regular(data) => (data.len(), data.allocated_pages(), None),
+                Content::Regular(data) => {
+                    // hugetlbfs: i_blkbits is the huge page shift.
+                    if data.is_huge() {
+                        block_size = super::pages::HPAGE_SIZE_U64;
+                    }
+                    (data.len(), data.allocated_pages(), None)
+                }
                 Content::Symlink { target, uses_page } => {
                     (target.len() as u64, u64::from(*uses_page), None)
                 }
@@ -125,7 +182,14 @@ impl NodeOps for TmpFile {
                     (0, 0, None)
                 }
             };
-            (state.meta.clone(), state.nlink, size, pages, link)
+            (
+                state.meta.clone(),
+                state.nlink,
+                size,
+                pages,
+                link,
+                block_size,
+            )
         };
         let size = match link {
             Some(target) => target().len() as u64,
@@ -140,7 +204,7 @@ impl NodeOps for TmpFile {
             uid: meta.uid,
             gid: meta.gid,
             size,
-            block_size: PAGE_SIZE as u64,
+            block_size,
             blocks: pages * SECTORS_PER_PAGE,
             rdev: meta.rdev,
             atime: meta.atime,
@@ -278,6 +342,10 @@ impl FileNodeOps for TmpFile {
             let state = &mut *guard;
             match &mut state.content {
                 Content::Regular(data) => {
+                    // hugetlbfs has no write operation (vfs_write: EINVAL).
+                    if data.is_huge() {
+                        return Err(VfsError::InvalidInput);
+                    }
                     // Seals are checked under the inode lock, so a write
                     // and a concurrent F_ADD_SEALS are ordered.
                     let allowed = sealed_len(state.seals, offset, buf.len(), data.len())?;
@@ -309,6 +377,9 @@ impl FileNodeOps for TmpFile {
             let mut guard = self.inode.state.lock();
             let state = &mut *guard;
             if let Content::Regular(data) = &mut state.content {
+                if data.is_huge() {
+                    return Err(VfsError::InvalidInput);
+                }
                 let end = data.len();
                 let allowed = sealed_len(state.seals, end, buf.len(), end)?;
                 let written = data.write(&buf[..allowed], end, &*self.inode.sb)?;
@@ -328,6 +399,10 @@ impl FileNodeOps for TmpFile {
         match &mut state.content {
             Content::Regular(data) => {
                 let old = data.len();
+                // hugetlbfs_setattr: the size check comes before the seals.
+                if data.is_huge() && !len.is_multiple_of(super::pages::HPAGE_SIZE_U64) {
+                    return Err(VfsError::InvalidInput);
+                }
                 crate::seals::check_resize(state.seals, old, len).map_err(vfs_error)?;
                 data.set_len(len, &*self.inode.sb)?;
                 state.meta.touch_modify(now);
@@ -456,6 +531,18 @@ pub(super) fn is_special(node_type: NodeType) -> bool {
     )
 }
 
+/// What a page the file cannot give means for the access: past the end of
+/// the file, and with no storage left (shmem_fault, hugetlb_no_page), the
+/// access gets SIGBUS.
+#[cfg(feature = "kernel")]
+fn fault_of(e: VfsError) -> starling_mm::aspace::ObjectFault {
+    use starling_mm::aspace::ObjectFault;
+    match e {
+        VfsError::InvalidInput | VfsError::StorageFull => ObjectFault::Beyond,
+        _ => ObjectFault::NoMemory,
+    }
+}
+
 /// The registry of a tmpfs file's shared mappings is its inode's.
 #[cfg(feature = "kernel")]
 impl starling_mm::registry::Host<dyn starling_mm::aspace::MappingSpace> for TmpFile {
@@ -472,11 +559,32 @@ impl starling_mm::aspace::MemObject for TmpFile {
         &self,
         index: u64,
     ) -> Result<starling_mm::frame::PhysAddr, starling_mm::aspace::ObjectFault> {
-        use starling_mm::aspace::ObjectFault;
-        self.frame_for_mapping(index).map_err(|e| match e {
-            VfsError::InvalidInput => ObjectFault::Beyond,
-            _ => ObjectFault::NoMemory,
-        })
+        self.frame_for_mapping(index).map_err(fault_of)
+    }
+
+    /// A hole of a hugetlb file reads as a zeroed private page in a
+    /// private mapping: hugetlb_no_page gives a private mapping an
+    /// anonymous page and leaves the file alone.
+    fn private_frame(
+        &self,
+        index: u64,
+    ) -> Result<Option<starling_mm::frame::PhysAddr>, starling_mm::aspace::ObjectFault> {
+        let mut state = self.inode.state.lock();
+        let Content::Regular(data) = &mut state.content else {
+            return Err(starling_mm::aspace::ObjectFault::Beyond);
+        };
+        if data.is_huge() {
+            return data.frame_if_present(index).map_err(fault_of);
+        }
+        data.frame_for_mapping(index, &*self.inode.sb)
+            .map(Some)
+            .map_err(fault_of)
+    }
+
+    /// Mappings of a hugetlb file split only at huge page boundaries.
+    fn granule(&self) -> usize {
+        self.huge_page_size()
+            .map_or(PAGE_SIZE, |size| size as usize)
     }
 
     fn owns_frame(&self, index: u64, frame: starling_mm::frame::PhysAddr) -> bool {

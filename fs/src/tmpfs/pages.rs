@@ -14,6 +14,8 @@
 //! is allocated and released when it leaves the map. The store itself holds
 //! no lock; its owner (the file inode) serializes access.
 
+mod huge;
+
 #[cfg(not(feature = "kernel"))]
 use alloc::boxed::Box;
 use alloc::{collections::BTreeMap, vec::Vec};
@@ -87,11 +89,18 @@ fn pages_for(len: u64) -> u64 {
     len.div_ceil(PAGE_SIZE_U64)
 }
 
+pub use huge::HPAGE_SIZE_U64;
+#[cfg(not(feature = "kernel"))]
+pub use huge::host_pool;
+
 /// The data of one regular file.
 #[derive(Default)]
 pub struct SparseData {
     pages: BTreeMap<u64, PageBox>,
     len: u64,
+    /// Set for a hugetlb file: storage comes in whole huge pages from the
+    /// pool ([`huge`]).
+    huge: Option<huge::HugeState>,
 }
 
 impl SparseData {
@@ -157,6 +166,11 @@ impl SparseData {
     /// Like Linux, a write that runs out of space part-way returns the short
     /// count; only a write that stores nothing reports the error.
     pub fn write(&mut self, buf: &[u8], offset: u64, budget: &dyn PageBudget) -> VfsResult<usize> {
+        // hugetlbfs has no write operation: vfs_write fails with EINVAL
+        // before it looks at the buffer.
+        if self.huge.is_some() {
+            return Err(VfsError::InvalidInput);
+        }
         if buf.is_empty() {
             return Ok(0);
         }
@@ -187,6 +201,9 @@ impl SparseData {
         budget: &dyn PageBudget,
     ) -> VfsResult<&mut PageBox> {
         use alloc::collections::btree_map::Entry;
+        if self.huge.is_some() && !self.pages.contains_key(&index) {
+            self.alloc_block(index / huge::BLOCK_PAGES, budget)?;
+        }
         match self.pages.entry(index) {
             Entry::Occupied(entry) => Ok(entry.into_mut()),
             Entry::Vacant(entry) => {
@@ -208,6 +225,9 @@ impl SparseData {
         if len > MAX_FILE_SIZE {
             return Err(VfsError::FileTooLarge);
         }
+        if self.huge.is_some() {
+            return self.huge_set_len(len, budget);
+        }
         if len < self.len {
             let freed = self.pages.split_off(&pages_for(len));
             budget.release(freed.len() as u64);
@@ -225,6 +245,9 @@ impl SparseData {
     /// Deallocates `[offset, offset + len)` without changing the size
     /// (`FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE`).
     pub fn punch_hole(&mut self, offset: u64, len: u64, budget: &dyn PageBudget) {
+        if self.huge.is_some() {
+            return self.huge_punch_hole(offset, len, budget);
+        }
         let end = offset.saturating_add(len).min(self.len.max(offset));
         if offset >= end {
             return;
@@ -266,6 +289,9 @@ impl SparseData {
         if len == 0 {
             return Ok(());
         }
+        if self.huge.is_some() {
+            return self.huge_allocate(offset, end, keep_size, budget);
+        }
         let mut added = Vec::new();
         for index in offset / PAGE_SIZE_U64..pages_for(end) {
             if self.pages.contains_key(&index) {
@@ -292,6 +318,7 @@ impl SparseData {
 
     /// Frees every page; used when the inode goes away.
     pub fn clear(&mut self, budget: &dyn PageBudget) {
+        self.drop_reservations_from(0);
         budget.release(self.allocated_pages());
         self.pages.clear();
         self.len = 0;
@@ -300,15 +327,14 @@ impl SparseData {
 
 #[cfg(feature = "kernel")]
 impl SparseData {
-    /// The frame of page `index` for a shared mapping, allocated if it is a
-    /// hole, with a new reference the mapping owns. Pages at or beyond the
-    /// end of the file do not exist (the mapping's access is SIGBUS).
     /// The frame of page `index`, if the page exists.
-    #[cfg(feature = "kernel")]
     pub fn page_frame(&self, index: u64) -> Option<starling_mm::frame::PhysAddr> {
         self.pages.get(&index).map(|page| page.paddr())
     }
 
+    /// The frame of page `index` for a shared mapping, allocated if it is a
+    /// hole, with a new reference the mapping owns. Pages at or beyond the
+    /// end of the file do not exist (the mapping's access is SIGBUS).
     pub fn frame_for_mapping(
         &mut self,
         index: u64,
@@ -318,5 +344,18 @@ impl SparseData {
             return Err(VfsError::InvalidInput);
         }
         Ok(self.page_mut_or_alloc(index, budget)?.share())
+    }
+}
+
+#[cfg(feature = "kernel")]
+impl SparseData {
+    /// The frame of page `index` for a private mapping: the page with a new
+    /// reference if it has storage, `None` for a hole (the mapping fills it
+    /// with a zeroed page of its own). Past the end: `InvalidInput`.
+    pub fn frame_if_present(&self, index: u64) -> VfsResult<Option<starling_mm::frame::PhysAddr>> {
+        if index >= pages_for(self.len) {
+            return Err(VfsError::InvalidInput);
+        }
+        Ok(self.pages.get(&index).map(|page| page.share()))
     }
 }

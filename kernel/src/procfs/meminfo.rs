@@ -4,8 +4,10 @@
 //! counters by kind (page cache, page tables, task stacks, kernel heap),
 //! the user-frame and memory-object counters of `starling_mm::frame`
 //! (AnonPages, Shmem), and the VMAs of every address space (Committed_AS,
-//! Mapped). Starling has no swap, no huge pages and no LRU lists: swap and
-//! huge-page fields are 0, anonymous and shared memory count as active and
+//! Mapped), and the huge-page pool (`starling_mm::hugetlb`; its pages are
+//! neither free, nor Shmem, nor AnonPages, as on Linux). Starling has no
+//! swap, no transparent huge pages and no LRU lists: swap and THP fields
+//! are 0, anonymous and shared memory count as active and
 //! the page cache as inactive file pages, all of which can be reclaimed
 //! (MemAvailable).
 
@@ -67,9 +69,14 @@ pub fn meminfo() -> String {
     let usages = ax_alloc::global_allocator().usages();
     let page = starling_mm::aspace::PAGE_SIZE;
     let cache = usages.get(UsageKind::PageCache);
-    let shmem = frame::object_pages() * page;
+    let huge = starling_mm::hugetlb::counters();
+    // Frames of huge pages handed out are object pages too, but not in
+    // `frame::allocated` (they come from the pool).
+    let huge_frames = (huge.total - huge.free) * starling_mm::hugetlb::HPAGE_PAGES;
+    let objects = frame::object_pages().saturating_sub(huge_frames);
+    let shmem = objects * page;
     let anon = frame::allocated()
-        .saturating_sub(frame::object_pages())
+        .saturating_sub(objects)
         .saturating_mul(page);
     let cached = cache + shmem;
     let slab = usages.get(UsageKind::RustHeap);
@@ -126,7 +133,12 @@ pub fn meminfo() -> String {
     let _ = write!(
         s,
         "HugePages_Total:   {:5}\nHugePages_Free:    {:5}\nHugePages_Rsvd:    {:5}\nHugePages_Surp:    {:5}\nHugepagesize:   {:8} kB\nHugetlb:        {:8} kB\n",
-        0, 0, 0, 0, 2048, 0
+        huge.total,
+        huge.free,
+        huge.resv,
+        huge.surplus,
+        starling_mm::hugetlb::HPAGE_SIZE / 1024,
+        huge.total * starling_mm::hugetlb::HPAGE_SIZE / 1024
     );
     s
 }

@@ -5,9 +5,11 @@
 //! runtime started; offline: none; kernel_max) and the active console under
 //! /sys/class/tty/console (busybox cttyhack finds the console's real tty
 //! there); and the loop devices under /sys/block and
-//! /sys/devices/virtual/block ([`block`]).
+//! /sys/devices/virtual/block ([`block`]); and the huge-page pool under
+//! /sys/kernel/mm/hugepages ([`hugepages`]).
 
 mod block;
+pub mod hugepages;
 
 use alloc::{format, string::String, sync::Arc};
 
@@ -55,7 +57,8 @@ pub fn populate(root: &DirEntry) -> VfsResult<()> {
         line(|| String::from("ttyS0")),
         None,
     )?;
-    tmpfs::add_dir(root, "kernel", 0o755)?;
+    let kernel = tmpfs::add_dir(root, "kernel", 0o755)?;
+    hugepages::populate(&kernel)?;
     tmpfs::add_dir(root, "fs", 0o755)?;
     Ok(())
 }

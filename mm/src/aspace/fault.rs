@@ -167,8 +167,9 @@ impl AddrSpace {
         let writes = access.contains(Prot::WRITE);
         match self.pt.query(va) {
             Err(_) => {
-                let page = match object.frame(index) {
-                    Ok(frame) => frame,
+                let page = match object.private_frame(index) {
+                    Ok(Some(frame)) => frame,
+                    Ok(None) => return self.map_private(va, frame::alloc_zeroed(), flags),
                     Err(fault) => return outcome_of(fault),
                 };
                 if !writes {

@@ -42,6 +42,11 @@ pub struct MapRequest {
     pub offset: u64,
     /// The file the mapping comes from, for /proc/PID/maps.
     pub file: Option<alloc::sync::Arc<super::MappedFile>>,
+    /// Alignment of the address chosen for a hint (a hugetlb mapping's
+    /// huge page size); `Fixed` addresses must have it too (EINVAL).
+    pub align: usize,
+    /// Kept alive by the mapping ([`UserVma::pin`]).
+    pub pin: Option<alloc::sync::Arc<dyn core::any::Any + Send + Sync>>,
 }
 
 impl MapRequest {
@@ -59,6 +64,8 @@ impl MapRequest {
             object: None,
             offset: 0,
             file: None,
+            align: PAGE_SIZE,
+            pin: None,
         }
     }
 }
@@ -73,7 +80,7 @@ impl AddrSpace {
         let layout = self.layout;
         let start = match req.placement {
             Placement::Fixed | Placement::FixedNoReplace => {
-                if !req.addr.is_multiple_of(PAGE_SIZE) {
+                if !req.addr.is_multiple_of(req.align.max(PAGE_SIZE)) {
                     return Err(MmError::InvalidInput);
                 }
                 let end = req.addr.checked_add(len).ok_or(MmError::NoMemory)?;
@@ -88,13 +95,14 @@ impl AddrSpace {
                 req.addr
             }
             Placement::Hint => {
-                let hint = page_ceil(req.addr).unwrap_or(0);
+                let align = req.align.max(PAGE_SIZE);
+                let hint = req.addr.checked_next_multiple_of(align).unwrap_or(0);
                 self.vmas
-                    .find_free_area(hint, len, layout.min_addr, layout.mmap_base, PAGE_SIZE)
+                    .find_free_area(hint, len, layout.min_addr, layout.mmap_base, align)
                     .or_else(|| {
                         // Above mmap_base only when a hint asked for it.
                         self.vmas
-                            .find_free_area(hint, len, layout.min_addr, layout.end, PAGE_SIZE)
+                            .find_free_area(hint, len, layout.min_addr, layout.end, align)
                     })
                     .ok_or(MmError::NoMemory)?
             }
@@ -108,6 +116,7 @@ impl AddrSpace {
         let mut vma = UserVma::new(
             start, end, req.prot, req.may, req.flags, req.kind, req.offset, req.object, req.file,
         );
+        vma.pin = req.pin;
         // Registered before MAP_FIXED unmaps anything: an object that
         // denies write access refuses here, with the old mappings intact.
         vma.register(self.owner.clone())?;

@@ -121,6 +121,21 @@ pub trait MemObject: Host<dyn MappingSpace> + Send + Sync {
     /// with [`MemObject::release_frame`] when the page is unmapped).
     fn frame(&self, index: u64) -> Result<PhysAddr, ObjectFault>;
 
+    /// The frame of page `index` for a private mapping's read fault, with a
+    /// reference the mapping owns; `None` if the object has no page there
+    /// and the private mapping is to get a zeroed page of its own (hugetlb
+    /// files). By default the object's page, allocated if need be.
+    fn private_frame(&self, index: u64) -> Result<Option<PhysAddr>, ObjectFault> {
+        self.frame(index).map(Some)
+    }
+
+    /// The unit mappings of the object are made, split and unmapped in:
+    /// a range boundary inside a mapping must be a multiple of it (hugetlb
+    /// files: the huge page size; munmap/mprotect elsewhere are EINVAL).
+    fn granule(&self) -> usize {
+        super::PAGE_SIZE
+    }
+
     /// One more mapping of `frame`, page `index` of this object (fork copies
     /// a present page table entry).
     fn share_frame(&self, _index: u64, frame: PhysAddr) {

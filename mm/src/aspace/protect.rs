@@ -22,6 +22,7 @@ impl AddrSpace {
         }
         let len = page_ceil(len).ok_or(MmError::NoMemory)?;
         let end = start.checked_add(len).ok_or(MmError::NoMemory)?;
+        self.check_split_points(start, end)?;
         let mut cursor = start;
         let mut failure = None;
         for vma in self.vmas.overlapping(start, end) {

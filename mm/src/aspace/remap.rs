@@ -43,8 +43,29 @@ impl AddrSpace {
         if !addr.is_multiple_of(PAGE_SIZE) {
             return Err(MmError::InvalidInput);
         }
-        let old_len = page_ceil(old_len).ok_or(MmError::InvalidInput)?;
-        let new_len = page_ceil(new_len).ok_or(MmError::InvalidInput)?;
+        let mut old_len = page_ceil(old_len).ok_or(MmError::InvalidInput)?;
+        let mut new_len = page_ceil(new_len).ok_or(MmError::InvalidInput)?;
+        // mm/mremap.c on a hugetlb mapping: huge-page-aligned addresses,
+        // lengths rounded up to huge pages, no growth and no DONTUNMAP
+        // (hugetlbfs mappings are VM_DONTEXPAND).
+        let granule = self.granule_at(addr);
+        if granule > PAGE_SIZE {
+            if !addr.is_multiple_of(granule)
+                || (flags.fixed && !new_addr.is_multiple_of(granule))
+                || flags.dont_unmap
+            {
+                return Err(MmError::InvalidInput);
+            }
+            old_len = old_len
+                .checked_next_multiple_of(granule)
+                .ok_or(MmError::InvalidInput)?;
+            new_len = new_len
+                .checked_next_multiple_of(granule)
+                .ok_or(MmError::InvalidInput)?;
+            if new_len > old_len {
+                return Err(MmError::InvalidInput);
+            }
+        }
         if new_len == 0 {
             return Err(MmError::InvalidInput);
         }

@@ -14,6 +14,7 @@ impl AddrSpace {
         if end > self.layout.end {
             return Err(MmError::InvalidInput);
         }
+        self.check_split_points(start, end)?;
         // Splitting a VMA in the middle adds one: refused once the count is
         // at vm.max_map_count (mm/vma.c vms_gather_munmap_vmas).
         if let Some(vma) = self.vmas.find(start)
@@ -34,6 +35,31 @@ impl AddrSpace {
             self.touch(vma);
         }
         self.flusher.flush_range_remote(start, end);
+        Ok(())
+    }
+}
+
+impl AddrSpace {
+    /// The unit the mapping at `addr` splits in (the huge page size for a
+    /// hugetlb mapping, else a page).
+    pub(super) fn granule_at(&self, addr: usize) -> usize {
+        self.vmas
+            .find(addr)
+            .and_then(|vma| vma.object.as_ref())
+            .map_or(PAGE_SIZE, |object| object.granule())
+    }
+
+    /// EINVAL if `start` or `end` would split a mapping at a point that is
+    /// not a multiple of its granule (mm/hugetlb.c hugetlb_vm_op_split).
+    pub(super) fn check_split_points(&self, start: usize, end: usize) -> MmResult<()> {
+        for point in [start, end] {
+            if let Some(vma) = self.vmas.find(point)
+                && vma.start < point
+                && !point.is_multiple_of(self.granule_at(point))
+            {
+                return Err(MmError::InvalidInput);
+            }
+        }
         Ok(())
     }
 }

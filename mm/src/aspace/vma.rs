@@ -118,6 +118,9 @@ pub struct UserVma {
     /// The file the mapping came from (file mappings and executable
     /// segments); private file pages are copies, so this only names them.
     pub file: Option<Arc<MappedFile>>,
+    /// Something the mapping keeps alive for as long as any piece of it
+    /// exists (a private hugetlb mapping's reservation of huge pages).
+    pub pin: Option<Arc<dyn core::any::Any + Send + Sync>>,
     /// The VMA's record in its object's registry (shared VMAs with an
     /// object, once they belong to an address space).
     registration: Option<ShareRegistration>,
@@ -152,6 +155,7 @@ impl UserVma {
             offset: 0,
             object: None,
             file: None,
+            pin: None,
             registration: None,
         }
     }
@@ -179,6 +183,7 @@ impl UserVma {
             offset,
             object,
             file,
+            pin: None,
             registration: None,
         }
     }
@@ -196,6 +201,7 @@ impl UserVma {
             offset: self.offset,
             object: self.object.clone(),
             file: self.file.clone(),
+            pin: self.pin.clone(),
             registration: None,
         }
     }

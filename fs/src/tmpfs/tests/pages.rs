@@ -194,3 +194,64 @@ fn data_ranges_merge_adjacent_pages() {
     assert_eq!(data.data_ranges(0, 1), vec![(0, 2 * p)]);
     assert_eq!(data.data_ranges(6 * p, 10), vec![]);
 }
+
+/// hugetlb files: no write(2), sizes in whole huge pages, storage and
+/// reservations by the block, all against the (host) pool's limit.
+#[test]
+fn huge_files_work_in_whole_huge_pages() {
+    use core::sync::atomic::Ordering;
+
+    use crate::tmpfs::pages::{HPAGE_SIZE_U64 as H, host_pool::SPARE};
+
+    let budget = Budget::new(u64::MAX);
+    let mut data = SparseData::default();
+    data.make_huge();
+    assert!(data.is_huge());
+    assert_eq!(data.write(b"x", 0, &budget), Err(VfsError::InvalidInput));
+    assert_eq!(data.write(b"", 0, &budget), Err(VfsError::InvalidInput));
+    assert_eq!(data.set_len(H + 4096, &budget), Err(VfsError::InvalidInput));
+    assert_eq!(data.set_len(4 * H, &budget), Ok(()));
+    assert_eq!(data.allocated_pages(), 0);
+
+    SPARE.store(3, Ordering::Relaxed);
+    // A shared mapping of the first three huge pages reserves them all;
+    // the pool has nothing left for the fourth.
+    assert_eq!(data.reserve_blocks(0, 3), Ok(()));
+    assert_eq!(data.reserved_blocks(), 3);
+    assert_eq!(data.reserve_blocks(0, 4), Err(VfsError::NoMemory));
+    assert_eq!(data.reserve_blocks(1, 3), Ok(()), "already reserved");
+    // Allocating inside a reserved block takes the whole block.
+    assert_eq!(data.allocate(H + 10, 1, true, &budget), Ok(()));
+    assert_eq!(data.allocated_pages(), 512);
+    assert_eq!(data.reserved_blocks(), 2);
+    assert_eq!(budget.used.get(), 512);
+    // The fourth block has no reservation and the pool is empty: ENOSPC,
+    // and nothing this call allocated stays.
+    assert_eq!(
+        data.allocate(0, 4 * H, true, &budget),
+        Err(VfsError::StorageFull)
+    );
+    assert_eq!(data.allocated_pages(), 512);
+    assert_eq!(
+        data.reserved_blocks(),
+        2,
+        "the undone blocks keep their reservations"
+    );
+    // Punching covers one whole huge page and a part of the next: the
+    // whole one goes (with its reservation), the part reads zeros.
+    assert_eq!(data.allocate(2 * H, H, true, &budget), Ok(()));
+    assert_eq!(data.reserved_blocks(), 1);
+    data.punch_hole(H, H + 4096, &budget);
+    assert_eq!(data.allocated_pages(), 512);
+    assert_eq!(read(&data, 2 * H, 8), vec![0; 8]);
+    // Truncation frees whole blocks and returns reservations.
+    assert_eq!(data.reserve_blocks(0, 2), Ok(()));
+    assert_eq!(data.reserved_blocks(), 2);
+    assert_eq!(data.set_len(H, &budget), Ok(()));
+    assert_eq!(data.reserved_blocks(), 1);
+    assert_eq!(data.allocated_pages(), 0);
+    assert_eq!(budget.used.get(), 0);
+    data.clear(&budget);
+    assert_eq!(data.reserved_blocks(), 0);
+    SPARE.store(usize::MAX, Ordering::Relaxed);
+}

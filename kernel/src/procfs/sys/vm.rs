@@ -8,6 +8,7 @@
 //! | min_free_kbytes | kept and read back: the frame allocator keeps no reserve |
 //! | memfd_noexec | per pid namespace (0..=2): 1 makes MFD_NOEXEC_SEAL the default of memfd_create, 2 also refuses MFD_EXEC (EACCES); a child namespace starts from, and may not go below, its parent's value (EINVAL) |
 //! | memfd_seal_revoke | Starling's: 1 makes F_ADD_SEALS with F_SEAL_WRITE revoke writable shared mappings instead of failing with EBUSY (docs/memfd.md) |
+//! | nr_hugepages, nr_hugepages_mempolicy, nr_overcommit_hugepages | the huge-page pool (crate::sysfs::hugepages) |
 //! | drop_caches | 1 or 3 evicts the clean pages of the file page cache; 2 has nothing to drop (no dentry or inode caches are kept apart from files in use) |
 //!
 //! Writes are validated as Linux validates them (mm/util.c, mm/page_alloc.c,
@@ -144,6 +145,21 @@ pub fn populate(vm: &DirEntry) -> VfsResult<()> {
             crate::syscall::mm::memfd::SEAL_REVOKE.store(v == 1, Ordering::Relaxed);
             Ok(())
         },
+    )?;
+    use crate::sysfs::hugepages;
+    for name in ["nr_hugepages", "nr_hugepages_mempolicy"] {
+        add_rw(
+            vm,
+            name,
+            hugepages::read_nr_hugepages,
+            hugepages::write_nr_hugepages,
+        )?;
+    }
+    add_rw(
+        vm,
+        "nr_overcommit_hugepages",
+        hugepages::read_overcommit,
+        hugepages::write_overcommit,
     )?;
     // Mode 0200 as on Linux: a trigger, not a setting.
     tmpfs::add_generated_file(

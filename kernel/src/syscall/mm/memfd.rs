@@ -24,8 +24,9 @@ use starling_fs::{
 use starling_mm::registry::with_registry;
 
 use crate::{
-    error::Errno,
+    error::{Errno, KResult},
     syscall::{SysResult, SyscallContext, fs::file_of},
+    task::creds::Creds,
     usercopy,
 };
 
@@ -100,15 +101,12 @@ pub fn sys_memfd_create(sc: &mut SyscallContext<'_>, uname: usize, flags: u32) -
     // memfd_alloc_name: EFAULT for a bad pointer, EINVAL past 249 bytes.
     let name = usercopy::read_cstr_bytes(uname, MFD_NAME_MAX_LEN, Errno::EINVAL)?;
     let name = String::from_utf8_lossy(&name).into_owned();
-    if flags & MFD_HUGETLB != 0 {
-        // hstate_sizelog: sizes the MMU lacks are ENODEV; the others would
-        // need the huge-page pool, which Starling does not have yet.
-        let log = (flags >> MFD_HUGE_SHIFT) & MFD_HUGE_MASK;
-        if !matches!(log, 0 | 21 | 30) {
-            return Err(Errno::ENODEV);
-        }
-        warn!("memfd_create: MFD_HUGETLB needs hugetlbfs, which is not implemented (ENOSYS)");
-        return Err(Errno::ENOSYS);
+    // hugetlb_file_setup (hstate_sizelog): the default huge page size or
+    // one the pool offers; other sizes are ENODEV.
+    if flags & MFD_HUGETLB != 0
+        && !super::hugetlb::has_size_log((flags >> MFD_HUGE_SHIFT) & MFD_HUGE_MASK)
+    {
+        return Err(Errno::ENODEV);
     }
     let creds = sc.thread.process.creds.lock().clone();
     // shmem_get_inode: S_IFREG | 0777, without the umask; MFD_NOEXEC_SEAL
@@ -118,6 +116,24 @@ pub fn sys_memfd_create(sc: &mut SyscallContext<'_>, uname: usize, flags: u32) -
     } else {
         0o777
     };
+    let (loc, tmp) = new_shm_file(&creds, mode)?;
+    if flags & MFD_HUGETLB != 0 {
+        tmp.make_hugetlb();
+    }
+    tmp.with_seals(|seals, _| {
+        if flags & MFD_NOEXEC_SEAL != 0 {
+            *seals = (*seals & !F_SEAL_SEAL) | F_SEAL_EXEC;
+        } else if flags & MFD_ALLOW_SEALING != 0 {
+            *seals &= !F_SEAL_SEAL;
+        }
+    });
+    let open = open_shm_file(loc, format!("/memfd:{name} (deleted)"), &creds)?;
+    super::super::fs::install(sc, open, flags & MFD_CLOEXEC != 0)
+}
+
+/// A new unnamed regular file of the internal tmpfs, owned by `creds`'
+/// fsuid and fsgid (shmem_file_setup).
+pub fn new_shm_file(creds: &Creds, mode: u16) -> KResult<(Location, Arc<TmpFile>)> {
     let root = shm_root();
     let dir = root
         .entry()
@@ -135,23 +151,21 @@ pub fn sys_memfd_create(sc: &mut SyscallContext<'_>, uname: usize, flags: u32) -
         .entry()
         .downcast::<TmpFile>()
         .map_err(|_| Errno::ENOMEM)?;
-    tmp.with_seals(|seals, _| {
-        if flags & MFD_NOEXEC_SEAL != 0 {
-            *seals = (*seals & !F_SEAL_SEAL) | F_SEAL_EXEC;
-        } else if flags & MFD_ALLOW_SEALING != 0 {
-            *seals &= !F_SEAL_SEAL;
-        }
-    });
+    Ok((loc, tmp))
+}
+
+/// An O_RDWR open file description of a file from [`new_shm_file`],
+/// showing `shown` as its path (/proc/PID/fd, /proc/PID/maps).
+pub fn open_shm_file(loc: Location, shown: String, creds: &Creds) -> KResult<Arc<OpenFile>> {
     let mut opts = OpenOptions::new();
     opts.read(true).write(true);
     let file = match opts.open_loc_with_credentials(loc, &MutationCredentials::root())? {
         OpenResult::File(f) => f,
         _ => return Err(Errno::ENOMEM),
     };
-    let shown = format!("/memfd:{name} (deleted)");
     let open = OpenFile::new(VfsFile::new(file, shown, true)?, O_RDWR | O_LARGEFILE);
     open.set_opener(creds.fsuid, creds.fsgid);
-    super::super::fs::install(sc, open, flags & MFD_CLOEXEC != 0)
+    Ok(open)
 }
 
 /// The tmpfs file behind an open file, if it is one (Linux's shmem files;

@@ -24,6 +24,7 @@ use starling_mm::aspace::{
     VmaKind, max_map_count, page_ceil, page_floor,
 };
 
+use super::hugetlb;
 use crate::{
     boot::mounts::mount_options,
     error::{Errno, KResult},
@@ -136,33 +137,28 @@ pub fn sys_mmap(
     }
     let pgoff = offset / PAGE_SIZE as u64;
 
-    // ksys_mmap_pgoff.
+    // ksys_mmap_pgoff: hugetlb files (and MAP_HUGETLB, which makes one)
+    // map whole huge pages; other files refuse MAP_HUGETLB.
+    let mut len = len;
     let file = if flags & MAP_ANONYMOUS == 0 {
         let file = file_of(sc.thread, fd)?;
         // fget refuses O_PATH descriptors.
         if file.is_path() {
             return Err(Errno::EBADF);
         }
-        // Only hugetlbfs files take MAP_HUGETLB, and there is no hugetlbfs.
-        if flags & MAP_HUGETLB != 0 {
+        if hugetlb::hugetlb_file(&file).is_some() {
+            len = hugetlb::round_len(len)?;
+        } else if flags & MAP_HUGETLB != 0 {
             return Err(Errno::EINVAL);
         }
         Some(file)
-    } else {
-        if flags & MAP_HUGETLB != 0 {
-            let log = (flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK;
-            // hstate_sizelog: the default size, or one the MMU has.
-            if !matches!(log, 0 | 21 | 30) {
-                return Err(Errno::EINVAL);
-            }
-            if len == 0 {
-                return Err(Errno::EINVAL);
-            }
-            // hugetlb_file_setup with an empty pool (vm.nr_hugepages = 0,
-            // Linux's default) cannot reserve the pages.
-            warn!("mmap: MAP_HUGETLB: there are no huge pages");
-            return Err(Errno::ENOMEM);
+    } else if flags & MAP_HUGETLB != 0 {
+        if !hugetlb::has_size_log(((flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK) as u32) {
+            return Err(Errno::EINVAL);
         }
+        len = hugetlb::round_len(len)?;
+        Some(hugetlb::anon_file(sc)?)
+    } else {
         None
     };
 
@@ -234,6 +230,7 @@ pub fn sys_mmap(
     let mut shared = false;
     let mut object: Option<Arc<dyn MemObject>> = None;
     let mut name = None;
+    let mut huge = None;
     if let Some(file) = file {
         let st = file.file().stat()?;
         if !file_mmap_ok(st.mode, pgoff, len) {
@@ -303,6 +300,7 @@ pub fn sys_mmap(
                 // Shared or private, the mapping maps the file's pages:
                 // a private one copies a page when it writes it.
                 object = Some(shared_object(&file)?);
+                huge = hugetlb::hugetlb_file(&file);
             }
             Mappable::Zero => {
                 if shared {
@@ -363,6 +361,16 @@ pub fn sys_mmap(
     }
     req.kind = VmaKind::Anonymous;
     req.flags |= lock;
+    if let Some(tmp) = huge {
+        hugetlb::prepare_mapping(
+            &tmp,
+            &mut req,
+            fixed.then_some(addr),
+            shared,
+            flags & MAP_NORESERVE != 0,
+            p.contains(Prot::WRITE),
+        )?;
+    }
     let mut aspace = mm.aspace.lock();
     let start = aspace.map(req)?;
     drop(aspace);

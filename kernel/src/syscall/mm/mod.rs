@@ -3,6 +3,7 @@
 
 mod advise;
 mod brk;
+mod hugetlb;
 pub mod memfd;
 mod mlock;
 mod mmap;
