@@ -49,6 +49,8 @@ const COMMON: &[&str] = &[
     "CONFIG_SHMEM=y",
     "CONFIG_MEMFD_CREATE=y",
     "CONFIG_USERFAULTFD=y",
+    // process_vm_readv/writev.
+    "CONFIG_CROSS_MEMORY_ATTACH=y",
     // System V shared memory (shmget and friends); message queues and
     // semaphores are not implemented.
     "CONFIG_SYSVIPC=y",

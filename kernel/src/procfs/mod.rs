@@ -30,7 +30,7 @@ use axfs_ng_vfs::{DirEntry, NodeType, VfsResult};
 use starling_fs::tmpfs::{self, GeneratedDir, GeneratedNode};
 
 pub use self::{
-    pid::{magic_link_file, magic_link_node},
+    pid::{magic_link_file, magic_link_node, mem::open as pid_mem_open},
     sys::{core_pattern, core_uses_pid},
 };
 use crate::task::{self, table};

@@ -115,6 +115,8 @@ pub fn release_mm(process: &Arc<Process>, mm: &Arc<super::mm::Mm>) {
         drop(mm.exe_deny.lock().take());
         // The exiting process detaches its System V segments (shm_lpid).
         crate::ipc::shm::segment::acting_for(process.pid, || mm.aspace.lock().clear());
+        mm.released
+            .store(true, core::sync::atomic::Ordering::Release);
         mm.check_registry("exit");
     }
 }

@@ -55,6 +55,10 @@ pub struct Mm {
     /// membarrier(2) registrations of this address space (the
     /// MEMBARRIER_CMD_REGISTER_* bits); a new image starts with none.
     pub membarrier: AtomicU32,
+    /// Set once no process uses the address space any more (its last user
+    /// exited or exec'd; Linux's mm_users reaching 0): /proc/PID/mem then
+    /// reads nothing.
+    pub released: core::sync::atomic::AtomicBool,
     /// The program file, denied to writers while this address space
     /// exists (ETXTBSY); a fork's copy holds it too.
     pub exe_deny: SpinLock<Option<DenyWrite>>,
@@ -80,6 +84,7 @@ impl Mm {
                 info: SpinLock::new(ImageInfo::default()),
                 cpu_state,
                 membarrier: AtomicU32::new(0),
+                released: core::sync::atomic::AtomicBool::new(false),
                 exe_deny: SpinLock::new(None),
                 pid: AtomicI32::new(0),
             }

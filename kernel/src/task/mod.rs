@@ -12,6 +12,7 @@
 //! Timer state locks are leaves under `Process::posix_timers` or a
 //! `CpuTimers` list, never held while sending a signal (see `posix_timer`).
 
+pub mod access;
 pub mod block;
 pub mod clock;
 pub mod coredump;

@@ -45,6 +45,7 @@ mod object;
 mod protect;
 mod reclaim;
 mod remap;
+mod remote;
 mod revoke;
 pub mod stats;
 mod tlb;

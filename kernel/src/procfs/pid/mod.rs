@@ -9,9 +9,10 @@
 //!
 //! The file formats live in [`status`] (status), [`stat`] (stat, statm),
 //! [`maps`] (maps), [`smaps`] (smaps, smaps_rollup), [`pagemap`]
-//! (pagemap) and [`fd`] (fd/, fdinfo/).
+//! (pagemap), [`mem`] (mem) and [`fd`] (fd/, fdinfo/).
 
 mod fd;
+pub mod mem;
 pub use self::fd::magic_link_file;
 
 /// The node a /proc/PID/cwd, root or exe link at `loc` stands for: these
@@ -190,6 +191,7 @@ const ENTRIES: &[(&str, NodeType)] = &[
     ("smaps", NodeType::RegularFile),
     ("smaps_rollup", NodeType::RegularFile),
     ("pagemap", NodeType::RegularFile),
+    ("mem", NodeType::RegularFile),
     ("mounts", NodeType::RegularFile),
     ("mountinfo", NodeType::RegularFile),
     ("fd", NodeType::Directory),
@@ -329,6 +331,7 @@ impl GeneratedDir for PidDir {
             "smaps" => task_file(target, whole, smaps::smaps),
             "smaps_rollup" => task_file(target, whole, smaps::smaps_rollup),
             "pagemap" => pagemap::node(target),
+            "mem" => mem::node(),
             "personality" => task_file(target, whole, |t| {
                 format!("{:08x}\n", t.process.personality.load(Ordering::Relaxed))
             }),
@@ -357,9 +360,13 @@ impl GeneratedDir for PidDir {
             ),
             _ => return None,
         };
-        let (uid, gid) = {
+        // task_dump_owner: a process that is not dumpable (after a
+        // change of ids, PR_SET_DUMPABLE 0) has its files owned by root.
+        let (uid, gid) = if p.dumpable.load(Ordering::Relaxed) == 1 {
             let c = p.creds.lock();
             (c.euid, c.egid)
+        } else {
+            (0, 0)
         };
         Some(node.owned_by(uid, gid))
     }

@@ -28,6 +28,7 @@ use axfs_ng_vfs::{Location, MutationCredentials, VfsError, VfsResult};
 use axpoll::IoEvents;
 use starling_fs::file::{OpenFile, vfs::VfsDir};
 
+pub(crate) use self::rw::read_iovecs as rw_iovecs;
 pub use self::{
     attr::*, copy::*, dir::*, epoll::*, fd::*, flock::*, ioctl::*, mount::*, open::*, poll::*,
     reclock::release_posix_locks, rw::*, splice::*, stat::*, xattr::*,

@@ -231,6 +231,14 @@ fn wrap_opened(
                     f.location().clone(),
                 ),
                 NodeType::Fifo if flags & O_PATH == 0 => open_fifo(f.location(), flags)?,
+                // /proc/PID/mem: an open file bound to the process's
+                // address space at open time.
+                _ if let Some(mem) = (flags & O_PATH == 0)
+                    .then(|| crate::procfs::pid_mem_open(f.location()))
+                    .flatten() =>
+                {
+                    mem?
+                }
                 _ => {
                     // Write access first (ETXTBSY for a running program),
                     // then the truncation, as do_open.

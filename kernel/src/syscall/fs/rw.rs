@@ -201,7 +201,7 @@ pub fn sys_pwrite64(
     write_from(sc, &file, buf, count, Some(off))
 }
 
-fn read_iovecs(iov: usize, iovcnt: i32) -> KResult<Vec<(usize, usize)>> {
+pub(crate) fn read_iovecs(iov: usize, iovcnt: i32) -> KResult<Vec<(usize, usize)>> {
     if !(0..=IOV_MAX).contains(&iovcnt) {
         return Err(Errno::EINVAL);
     }

@@ -132,6 +132,8 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         222 => sys_mmap(sc, a[0], a[1], a[2], a[3], i(4), a[5] as i64),
         226 => sys_mprotect(sc, a[0], a[1], a[2]),
         279 => sys_memfd_create(sc, a[0], u(1)),
+        270 => sys_process_vm_readv(sc, i(0), a[1], a[2], a[3], a[4], a[5]),
+        271 => sys_process_vm_writev(sc, i(0), a[1], a[2], a[3], a[4], a[5]),
         282 => sys_userfaultfd(sc, u(0)),
         216 => sys_mremap(sc, a[0], a[1], a[2], u(3), a[4]),
         227 => sys_msync(sc, a[0], a[1], u(2)),

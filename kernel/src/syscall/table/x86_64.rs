@@ -45,6 +45,8 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         22 => sys_pipe2(sc, a[0], 0),
         24 => sys_sched_yield(sc),
         319 => sys_memfd_create(sc, a[0], u(1)),
+        310 => sys_process_vm_readv(sc, i(0), a[1], a[2], a[3], a[4], a[5]),
+        311 => sys_process_vm_writev(sc, i(0), a[1], a[2], a[3], a[4], a[5]),
         323 => sys_userfaultfd(sc, u(0)),
         25 => sys_mremap(sc, a[0], a[1], a[2], u(3), a[4]),
         26 => sys_msync(sc, a[0], a[1], u(2)),
