@@ -75,6 +75,7 @@ errnos! {
     ENODATA = 61, "No data available";
     ETIME = 62, "Timer expired";
     EOVERFLOW = 75, "Value too large for defined data type";
+    ELIBBAD = 80, "Accessing a corrupted shared library";
     ENOTSOCK = 88, "Socket operation on non-socket";
     EDESTADDRREQ = 89, "Destination address required";
     EMSGSIZE = 90, "Message too long";

@@ -174,6 +174,10 @@ int t_child_main(int argc, char **argv)
 		return child_signals();
 	if (strcmp(argv[0], "altstack") == 0)
 		return child_altstack();
+	/* Started through a "#!<this program> --child" script: the script's
+	 * path, then the arguments execve was given after argv[0]. */
+	if (strstr(argv[0], "shebang-script"))
+		return argc == 3 && strcmp(argv[1], "a") == 0 && strcmp(argv[2], "b c") == 0 ? 0 : 1;
 	return 2;
 }
 
@@ -197,6 +201,23 @@ TEST(empty_envp)
 	}
 	/* "env-empty" is an unknown child mode: exit 2 proves the exec ran. */
 	t_wait_exit(pid, 2);
+}
+
+TEST(shebang_with_an_argument)
+{
+	/* binfmt_script: the interpreter, its one optional argument, the
+	 * script's path, then argv[1..]; argv[0] is dropped. */
+	char text[512];
+	snprintf(text, sizeof(text), "#!%s --child\n", self());
+	const char *script = t_make_file("shebang-script", text, 0755);
+	char *argv[] = { "ignored", "a", "b c", NULL };
+	char *envp[] = { NULL };
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		execve(script, argv, envp);
+		_exit(127);
+	}
+	t_wait_exit(pid, 0);
 }
 
 TEST(enoent)

@@ -158,7 +158,14 @@ fn spawn_init(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> KResult<()>
         .clone()
         .into_shared();
     let creds = Creds::root();
-    let image = loader::load(&fs.lock(), path, argv, envp, &creds)?;
+    let image = loader::load(
+        &fs.lock(),
+        path,
+        argv,
+        envp,
+        &creds,
+        loader::aslr::enabled(0),
+    )?;
     let pid = table::alloc_pid();
     if pid != 1 {
         return Err(Errno::EAGAIN);

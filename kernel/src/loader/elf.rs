@@ -1,8 +1,9 @@
-//! ELF64 executables: static and static-PIE (ET_EXEC, ET_DYN without
-//! PT_INTERP). Dynamically linked programs are a later issue: they fail with
-//! ENOEXEC and a log line.
+//! ELF64 images: executables (ET_EXEC, and ET_DYN: static-PIE and PIE) and
+//! the program interpreter (PT_INTERP) of a dynamically linked one, which
+//! is loaded like a shared library (fs/binfmt_elf.c load_elf_binary,
+//! load_elf_interp).
 
-use alloc::{sync::Arc, vec};
+use alloc::{string::String, sync::Arc, vec, vec::Vec};
 
 use ax_fs_ng::vfs::File;
 use starling_mm::aspace::{
@@ -23,19 +24,31 @@ const PF_X: u32 = 1;
 const PF_W: u32 = 2;
 const PF_R: u32 = 4;
 
-/// What the stack builder needs to know about the loaded program.
-pub struct Loaded {
+/// What a mapped ELF image occupies.
+pub struct Mapped {
+    /// The entry point, relocated.
     pub entry: usize,
+    /// The program headers' address in memory (AT_PHDR), 0 if not mapped.
     pub phdr: usize,
-    pub phent: usize,
-    pub phnum: usize,
     /// Code and data bounds as Linux's `load_elf_binary` computes them.
     pub start_code: usize,
     pub end_code: usize,
     pub start_data: usize,
     pub end_data: usize,
-    /// The first program break.
-    pub start_brk: usize,
+    /// One past the highest byte of the image (the program break follows).
+    pub image_end: usize,
+}
+
+/// A parsed ELF header and its program headers.
+pub struct Elf {
+    pub etype: u16,
+    entry: u64,
+    phoff: u64,
+    pub phent: usize,
+    pub phnum: usize,
+    phdrs: Vec<Phdr>,
+    /// The program interpreter a dynamically linked program names.
+    pub interp: Option<String>,
 }
 
 struct Phdr {
@@ -71,13 +84,13 @@ fn read_exact(file: &File, buf: &mut [u8], off: u64) -> KResult<()> {
     Ok(())
 }
 
-/// Maps the PT_LOAD segments of `file` into `aspace` and sets the heap start.
-/// The segments' VMAs are named after `name` in /proc/PID/maps.
-pub fn load_segments(
-    file: &File,
-    aspace: &mut AddrSpace,
-    name: &Arc<MappedFile>,
-) -> KResult<Loaded> {
+/// Longest PT_INTERP path (PATH_MAX).
+const PATH_MAX: u64 = 4096;
+
+/// Reads and checks the ELF header and program headers of `file`: ENOEXEC
+/// for anything that is not a 64-bit little-endian executable or shared
+/// object of this machine, or whose PT_INTERP is not a NUL-terminated path.
+pub fn parse(file: &File) -> KResult<Elf> {
     let mut eh = [0u8; 64];
     read_exact(file, &mut eh, 0)?;
     if &eh[0..4] != b"\x7fELF" || eh[4] != 2 || eh[5] != 1 {
@@ -96,7 +109,7 @@ pub fn load_segments(
     }
     let mut raw = vec![0u8; phent * phnum];
     read_exact(file, &mut raw, phoff)?;
-    let phdrs: alloc::vec::Vec<Phdr> = raw
+    let phdrs: Vec<Phdr> = raw
         .chunks(phent)
         .map(|p| Phdr {
             kind: u32_at(p, 0),
@@ -107,16 +120,63 @@ pub fn load_segments(
             memsz: u64_at(p, 40),
         })
         .collect();
-    if phdrs.iter().any(|p| p.kind == PT_INTERP) {
-        warn!("execve: dynamically linked executables are not supported yet");
-        return Err(Errno::ENOEXEC);
+    let mut interp = None;
+    if let Some(p) = phdrs.iter().find(|p| p.kind == PT_INTERP) {
+        if !(2..=PATH_MAX).contains(&p.filesz) {
+            return Err(Errno::ENOEXEC);
+        }
+        let mut path = vec![0u8; p.filesz as usize];
+        read_exact(file, &mut path, p.offset)?;
+        if path.pop() != Some(0) || path.contains(&0) {
+            return Err(Errno::ENOEXEC);
+        }
+        interp = Some(String::from_utf8(path).map_err(|_| Errno::ENOEXEC)?);
     }
+    Ok(Elf {
+        etype,
+        entry,
+        phoff,
+        phent,
+        phnum,
+        phdrs,
+        interp,
+    })
+}
+
+impl Elf {
+    /// Whether the image is position independent (ET_DYN).
+    pub fn is_dyn(&self) -> bool {
+        self.etype == ET_DYN
+    }
+
+    /// The page-aligned range the PT_LOAD segments span before relocation
+    /// (total_mapping_size), ENOEXEC if there is none.
+    pub fn span(&self) -> KResult<(usize, usize)> {
+        let loads = self.phdrs.iter().filter(|p| p.kind == PT_LOAD);
+        let lo = loads.clone().map(|p| p.vaddr).min().ok_or(Errno::ENOEXEC)?;
+        let hi = loads
+            .map(|p| p.vaddr.checked_add(p.memsz))
+            .try_fold(0u64, |acc, end| end.map(|e| acc.max(e)))
+            .ok_or(Errno::ENOEXEC)?;
+        let lo = page_floor(usize::try_from(lo).map_err(|_| Errno::ENOEXEC)?);
+        let hi =
+            page_ceil(usize::try_from(hi).map_err(|_| Errno::ENOEXEC)?).ok_or(Errno::ENOEXEC)?;
+        Ok((lo, hi))
+    }
+}
+
+/// Maps the PT_LOAD segments of `file` (parsed as `elf`) into `aspace`,
+/// `base` added to their addresses. The segments' VMAs are named after
+/// `name` in /proc/PID/maps.
+pub fn map(
+    file: &File,
+    elf: &Elf,
+    aspace: &mut AddrSpace,
+    name: &Arc<MappedFile>,
+    base: usize,
+) -> KResult<Mapped> {
+    let (phoff, phent, phnum, phdrs) = (elf.phoff, elf.phent, elf.phnum, &elf.phdrs);
     let file_len = file.location().len()?;
-    let base = if etype == ET_DYN {
-        arch::ET_DYN_BASE
-    } else {
-        0
-    };
     let layout = *aspace.layout();
     let mut image_end = 0usize;
     let mut mapped_end = 0usize;
@@ -182,13 +242,9 @@ pub fn load_segments(
     if let Some(p) = phdrs.iter().find(|p| p.kind == PT_PHDR) {
         phdr_addr = Some(base + p.vaddr as usize);
     }
-    let start_brk = page_ceil(image_end).ok_or(Errno::ENOEXEC)?;
-    aspace.init_heap(start_brk);
-    Ok(Loaded {
-        entry: base + entry as usize,
+    Ok(Mapped {
+        entry: base.checked_add(elf.entry as usize).ok_or(Errno::ENOEXEC)?,
         phdr: phdr_addr.unwrap_or(0),
-        phent,
-        phnum,
         start_code: if start_code == usize::MAX {
             0
         } else {
@@ -197,6 +253,6 @@ pub fn load_segments(
         end_code,
         start_data,
         end_data,
-        start_brk,
+        image_end,
     })
 }

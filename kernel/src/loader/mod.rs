@@ -5,6 +5,7 @@
 //! touching the caller's; execve switches to it only once loading
 //! succeeded, so a failed execve returns to the old image intact.
 
+pub mod aslr;
 mod elf;
 mod stack;
 
@@ -12,7 +13,7 @@ use alloc::{string::String, sync::Arc, vec::Vec};
 
 use ax_fs_ng::vfs::{FsContext, OpenOptions, OpenResult};
 use starling_fs::file::vfs::DenyWrite;
-use starling_mm::aspace::{AddrSpace, MappedFile};
+use starling_mm::aspace::{AddrSpace, MappedFile, page_ceil};
 
 use crate::{
     arch,
@@ -44,6 +45,7 @@ pub fn load(
     argv: Vec<Vec<u8>>,
     envp: Vec<Vec<u8>>,
     creds: &Creds,
+    randomize: bool,
 ) -> KResult<Image> {
     let mut argv = argv;
     // fs/exec.c: since Linux 5.18 an empty argv becomes { "" }, so the
@@ -51,7 +53,7 @@ pub fn load(
     if argv.is_empty() {
         argv.push(Vec::new());
     }
-    load_depth(ctx, path, argv, envp, creds, 0)
+    load_depth(ctx, path, argv, envp, creds, randomize, 0)
 }
 
 /// Whether `creds` may execute a file with `meta` (generic_permission
@@ -107,6 +109,7 @@ fn load_depth(
     mut argv: Vec<Vec<u8>>,
     envp: Vec<Vec<u8>>,
     creds: &Creds,
+    randomize: bool,
     depth: usize,
 ) -> KResult<Image> {
     // A script is denied to writers while its interpreter loads (the
@@ -142,7 +145,7 @@ fn load_depth(
             argv.remove(0);
         }
         new_argv.extend(argv);
-        return load_depth(ctx, interp, new_argv, envp, creds, depth + 1);
+        return load_depth(ctx, interp, new_argv, envp, creds, randomize, depth + 1);
     }
     let meta = file.location().metadata()?;
     let name = Arc::new(MappedFile {
@@ -150,18 +153,41 @@ fn load_depth(
         dev: meta.device,
         ino: meta.inode,
     });
-    let mut aspace = AddrSpace::new(arch::user_layout())?;
-    let loaded = elf::load_segments(&file, &mut aspace, &name)?;
+    let elf = elf::parse(&file)?;
+    let aslr = aslr::Offsets::new(randomize);
+    let mut aspace = AddrSpace::new(aslr.layout())?;
+    // load_elf_binary: a position-independent executable goes to
+    // ELF_ET_DYN_BASE plus the random offset.
+    let base = if elf.is_dyn() {
+        arch::ET_DYN_BASE + aslr.pie
+    } else {
+        0
+    };
+    let main = elf::map(&file, &elf, &mut aspace, &name, base)?;
+    let (entry, interp_base) = match &elf.interp {
+        Some(interp) => load_interp(ctx, interp, &mut aspace, creds)?,
+        None => (main.entry, 0),
+    };
+    let start_brk = page_ceil(main.image_end).ok_or(Errno::ENOEXEC)? + aslr.brk;
+    aspace.init_heap(start_brk);
     if let Some((addr, code)) = arch::SIGRETURN_PAGE {
         stack::map_trampoline(&mut aspace, addr, code)?;
     }
-    let (sp, strings) = stack::build(&mut aspace, &loaded, &argv, &envp, abs.as_bytes(), creds)?;
+    let aux = stack::AuxInfo {
+        phdr: main.phdr,
+        phent: elf.phent,
+        phnum: elf.phnum,
+        base: interp_base,
+        entry: main.entry,
+        secure: creds.uid != creds.euid || creds.gid != creds.egid,
+    };
+    let (sp, strings) = stack::build(&mut aspace, &aux, &argv, &envp, abs.as_bytes(), creds)?;
     let info = ImageInfo {
-        start_code: loaded.start_code,
-        end_code: loaded.end_code,
-        start_data: loaded.start_data,
-        end_data: loaded.end_data,
-        start_brk: loaded.start_brk,
+        start_code: main.start_code,
+        end_code: main.end_code,
+        start_data: main.start_data,
+        end_data: main.end_data,
+        start_brk,
         start_stack: sp,
         arg_start: strings.arg_start,
         arg_end: strings.arg_end,
@@ -170,11 +196,49 @@ fn load_depth(
     };
     Ok(Image {
         aspace,
-        entry: loaded.entry,
+        entry,
         stack_pointer: sp,
         path: abs,
         argv,
         info,
         deny_write,
     })
+}
+
+/// Loads the program interpreter `path` of a dynamically linked program
+/// (load_elf_interp): it must exist (ENOENT), be executable (EACCES), not
+/// be open for writing (ETXTBSY), hold a whole ELF header (EIO) and be an
+/// ELF image of this machine (ELIBBAD); a position-independent one
+/// goes where an mmap of its size would (top-down below mmap_base).
+/// Returns its entry point and load base (AT_BASE).
+fn load_interp(
+    ctx: &FsContext,
+    path: &str,
+    aspace: &mut AddrSpace,
+    creds: &Creds,
+) -> KResult<(usize, usize)> {
+    let (file, abs, _deny) = open_executable(ctx, path, creds)?;
+    // elf_read of the header: a short read is EIO.
+    if file.location().len()? < 64 {
+        return Err(Errno::EIO);
+    }
+    let elf = elf::parse(&file).map_err(|e| match e {
+        Errno::ENOEXEC => Errno::ELIBBAD,
+        other => other,
+    })?;
+    let meta = file.location().metadata()?;
+    let name = Arc::new(MappedFile {
+        path: abs,
+        dev: meta.device,
+        ino: meta.inode,
+    });
+    let base = if elf.is_dyn() {
+        let (lo, hi) = elf.span()?;
+        let at = aspace.free_area(hi - lo).ok_or(Errno::ENOMEM)?;
+        at - lo
+    } else {
+        0
+    };
+    let mapped = elf::map(&file, &elf, aspace, &name, base)?;
+    Ok((mapped.entry, base))
 }

@@ -4,7 +4,6 @@ use alloc::vec::Vec;
 
 use starling_mm::aspace::{AddrSpace, MapRequest, Placement, Prot, VmaFlags, VmaKind};
 
-use super::elf::Loaded;
 use crate::{
     arch,
     error::{Errno, KResult},
@@ -42,6 +41,20 @@ pub fn map_trampoline(aspace: &mut AddrSpace, addr: usize, code: &[u8]) -> KResu
     Ok(())
 }
 
+/// What the auxiliary vector tells the program about its image.
+pub struct AuxInfo {
+    /// AT_PHDR, AT_PHENT, AT_PHNUM: the executable's program headers.
+    pub phdr: usize,
+    pub phent: usize,
+    pub phnum: usize,
+    /// AT_BASE: where the program interpreter was loaded (0: none).
+    pub base: usize,
+    /// AT_ENTRY: the executable's entry point (not the interpreter's).
+    pub entry: usize,
+    /// AT_SECURE: the program runs with ids it was not started with.
+    pub secure: bool,
+}
+
 /// Where the argv and envp strings ended up.
 pub struct Strings {
     pub arg_start: usize,
@@ -55,7 +68,7 @@ pub struct Strings {
 /// argument and environment strings are.
 pub fn build(
     aspace: &mut AddrSpace,
-    loaded: &Loaded,
+    loaded: &AuxInfo,
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
     execfn: &[u8],
@@ -112,7 +125,7 @@ pub fn build(
         (AT_PHENT, loaded.phent),
         (AT_PHNUM, loaded.phnum),
         (AT_PAGESZ, 4096),
-        (AT_BASE, 0),
+        (AT_BASE, loaded.base),
         (AT_FLAGS, 0),
         (AT_ENTRY, loaded.entry),
         (AT_UID, creds.uid as usize),
@@ -122,7 +135,7 @@ pub fn build(
         (AT_PLATFORM, platform_addr),
         (AT_HWCAP, arch::hwcap()),
         (AT_CLKTCK, 100),
-        (AT_SECURE, 0),
+        (AT_SECURE, usize::from(loaded.secure)),
         (AT_RANDOM, random_addr),
         (AT_HWCAP2, 0),
         (AT_EXECFN, execfn_addr),

@@ -71,6 +71,15 @@ impl MapRequest {
 }
 
 impl AddrSpace {
+    /// The highest free range of `len` bytes below `mmap_base`, as an mmap
+    /// without a hint would get it (the ELF loader places the program
+    /// interpreter there).
+    pub fn free_area(&self, len: usize) -> Option<usize> {
+        let layout = self.layout;
+        self.vmas
+            .find_free_area(0, len, layout.min_addr, layout.mmap_base, PAGE_SIZE)
+    }
+
     /// Creates a mapping and returns its start address.
     pub fn map(&mut self, req: MapRequest) -> MmResult<usize> {
         if req.len == 0 {

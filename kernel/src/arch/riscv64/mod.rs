@@ -12,6 +12,12 @@ pub use self::cpuinfo::cpuinfo;
 pub const MACHINE: &str = "riscv64";
 /// ELF `e_machine` of native executables (EM_RISCV).
 pub const ELF_MACHINE: u16 = 243;
+/// ASLR (kernel/src/loader/aslr.rs): random bits of the stack top in pages
+/// (STACK_RND_MASK), of mmap_base and the PIE base (mmap_rnd_bits' default),
+/// and of the heap start (1 GiB, arch_randomize_brk).
+pub const STACK_RND_BITS: u32 = 18;
+pub const MMAP_RND_BITS: u32 = 18;
+pub const BRK_RND_BITS: u32 = 18;
 /// Load base of static-PIE executables (Linux: 2/3 of TASK_SIZE).
 pub const ET_DYN_BASE: usize = 0x2a_aaaa_a000;
 /// AT_HWCAP: the single-letter ISA extensions (rv64imafdc), as Linux reports.

@@ -13,6 +13,12 @@ pub use self::cpuinfo::cpuinfo;
 pub const MACHINE: &str = "x86_64";
 /// ELF `e_machine` of native executables (EM_X86_64).
 pub const ELF_MACHINE: u16 = 62;
+/// ASLR (kernel/src/loader/aslr.rs): random bits of the stack top in pages
+/// (STACK_RND_MASK), of mmap_base and the PIE base (mmap_rnd_bits' default),
+/// and of the heap start (32 MiB, arch_randomize_brk).
+pub const STACK_RND_BITS: u32 = 22;
+pub const MMAP_RND_BITS: u32 = 28;
+pub const BRK_RND_BITS: u32 = 13;
 /// Load base of static-PIE executables (Linux's ELF_ET_DYN_BASE).
 pub const ET_DYN_BASE: usize = 0x5555_5555_4000;
 /// AT_HWCAP: CPUID.1:EDX, as Linux reports it.

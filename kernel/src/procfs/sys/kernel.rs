@@ -5,6 +5,7 @@
 //! | osrelease, ostype, version | uname(2)'s release, sysname and version |
 //! | hostname | uname's nodename; a write renames the host (up to 64 bytes) |
 //! | pid_max | the pid allocator wraps below it (301..=4194304) |
+//! | randomize_va_space | ASLR of new images (loader/aslr.rs): 0 off, 1 stack/mmap/PIE/interpreter, 2 (default) also the heap |
 //! | threads-max | clone fails with EAGAIN at this many threads (1..=2^30-1) |
 //! | tainted | taint flags; a root write ORs bits in (kernel/panic.c `proc_taint`) |
 //! | core_pattern | the core file name pattern (task/coredump.rs); pipes are refused |
@@ -101,6 +102,21 @@ pub fn populate(kernel: &DirEntry) -> VfsResult<()> {
         |data| {
             let v = valid(sysctl::parse_int(data, 301, table::PID_MAX_LIMIT))?;
             valid(table::set_pid_max(v).then_some(()))
+        },
+    )?;
+    add_rw(
+        kernel,
+        "randomize_va_space",
+        || {
+            let v = crate::loader::aslr::RANDOMIZE_VA_SPACE.load(Ordering::Relaxed);
+            format!("{v}")
+        },
+        |data| {
+            // proc_dointvec: any int is stored; nonzero randomises, 2 and
+            // above also the heap.
+            let v = valid(sysctl::parse_int(data, i32::MIN, i32::MAX))?;
+            crate::loader::aslr::RANDOMIZE_VA_SPACE.store(v, Ordering::Relaxed);
+            Ok(())
         },
     )?;
     add_rw(

@@ -31,7 +31,12 @@ pub fn exec(
     let process = &thread.process;
     let ctx = at_context(thread, super::super::fs::AT_FDCWD, path)?;
     let creds = process.creds.lock().clone();
-    let image = loader::load(&ctx, path, argv, envp, &creds)?;
+    let randomize = loader::aslr::enabled(
+        process
+            .personality
+            .load(core::sync::atomic::Ordering::Relaxed),
+    );
+    let image = loader::load(&ctx, path, argv, envp, &creds, randomize)?;
 
     // Point of no return: the new image exists; switch to it.
     if process.threads.lock().len() > 1 {
