@@ -24,6 +24,10 @@ HOSTDIR ?=
 # make exec DISK=img boots that image as it is, keeping what the guest
 # writes (the default boots a fresh copy of the rootfs image).
 DISK ?=
+# ROOTFS=debian (x86_64) boots a Debian bookworm userland instead of the
+# busybox image (docs/userland.md); the Debian tree is made once with
+# debootstrap and cached under target/cache/debian.
+ROOTFS ?= busybox
 # MM_DEBUG=1 builds the kernel with the `mm-debug` feature: the
 # shared-mapping registry is verified after every mm syscall (docs/mm.md).
 # `make test` always sets it.
@@ -34,10 +38,16 @@ TEST_TIMEOUT := $(if $(filter command line environment%,$(origin TIMEOUT)),$(TIM
 # None of these may reach the kernel build: ax-runtime reads SMP from the
 # environment at build time, and the rest only concern QEMU. Changing them
 # must never rebuild anything.
-unexport ARCH SMP MEM ACCEL TIMEOUT CPU QEMU HOSTDIR DISK CMD LTP_DIR TESTS MM_DEBUG
+unexport ARCH SMP MEM ACCEL TIMEOUT CPU QEMU HOSTDIR DISK CMD LTP_DIR TESTS MM_DEBUG ROOTFS
 
 ifeq ($(filter $(ARCH),$(ARCHES)),)
 $(error ARCH=$(ARCH) is not supported; use one of: $(ARCHES))
+endif
+ifeq ($(filter $(ROOTFS),busybox debian),)
+$(error ROOTFS=$(ROOTFS) is not supported; use busybox or debian)
+endif
+ifeq ($(ROOTFS)-$(ARCH),debian-riscv64)
+$(error ROOTFS=debian is x86_64 only; riscv64 boots the busybox image)
 endif
 ifneq ($(filter exec,$(MAKECMDGOALS)),)
 ifeq ($(strip $(value CMD)),)
@@ -50,11 +60,12 @@ include $(PLATFORM)/platform.mk
 
 KERNEL_ELF := target/$(TRIPLE)/release/starling
 KERNEL_FEATURES := $(if $(filter 1,$(MM_DEBUG)), --features mm-debug)
-ROOTFS_DIR := target/rootfs/$(ARCH)
+ROOTFS_DIR := target/rootfs/$(ARCH)$(if $(filter debian,$(ROOTFS)),-debian)
+DEBIAN_CACHE := target/cache/debian/$(ARCH)
 STAGING := $(ROOTFS_DIR)/staging
 STAGE_STAMP := $(ROOTFS_DIR)/staging.stamp
 ROOTFS_IMG := $(ROOTFS_DIR)/rootfs.img
-TESTS_OUT := $(abspath $(ROOTFS_DIR)/tests)
+TESTS_OUT := $(abspath target/rootfs/$(ARCH)/tests)
 RUN_DIR := target/run/$(ARCH)
 # One per make process ($$PPID of $(shell) is make), so concurrent runs
 # never share it; the runner deletes it once read.
@@ -68,13 +79,14 @@ shquote = '$(subst ','\'',$(1))'
 # that came from the environment would not reach a sub-make otherwise.
 SETTINGS = ARCH=$(ARCH) SMP=$(call shquote,$(SMP)) MEM=$(call shquote,$(MEM)) \
 	ACCEL=$(call shquote,$(ACCEL)) TIMEOUT=$(call shquote,$(TIMEOUT)) \
-	CPU=$(call shquote,$(CPU)) QEMU=$(call shquote,$(QEMU)) MM_DEBUG=$(call shquote,$(MM_DEBUG))
+	CPU=$(call shquote,$(CPU)) QEMU=$(call shquote,$(QEMU)) MM_DEBUG=$(call shquote,$(MM_DEBUG)) \
+	ROOTFS=$(call shquote,$(ROOTFS))
 
 RUN_ARGS = --arch $(ARCH) --kernel $(KERNEL_IMAGE) --elf $(KERNEL_ELF) \
 	--run-dir $(RUN_DIR) --smp $(SMP) --mem $(MEM) --accel $(ACCEL) \
 	$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
 
-.PHONY: help setup kernel rootfs run exec test ltp bench clean FORCE
+.PHONY: help setup kernel rootfs run exec test test-debian ltp bench clean FORCE
 FORCE:
 
 help:
@@ -85,9 +97,10 @@ help:
 	@echo "  run       boot interactively (console on this terminal; Ctrl-A x quits)"
 	@echo "  exec      boot, run CMD as PID 1, print its output: make exec CMD='uname -a' [HOSTDIR=dir | DISK=img]"
 	@echo "  test      host unit tests, tooling tests, guest tests on x86_64 and riscv64"
+	@echo "  test-debian  programs of the Debian image checked in the guest (ROOTFS=debian, x86_64; not in test)"
 	@echo "  bench     run the guest benchmarks (name value unit)"
 	@echo "  clean     remove build outputs (keeps target/cache)"
-	@echo "Variables: ARCH=x86_64|riscv64 SMP=$(SMP) MEM=$(MEM) ACCEL=tcg|kvm TIMEOUT=$(TIMEOUT) [CPU=] [QEMU=] [MM_DEBUG=1]"
+	@echo "Variables: ARCH=x86_64|riscv64 SMP=$(SMP) MEM=$(MEM) ACCEL=tcg|kvm TIMEOUT=$(TIMEOUT) [CPU=] [QEMU=] [MM_DEBUG=1] [ROOTFS=busybox|debian]"
 	@echo "Logs: target/run/<arch>/kernel.log, console.log, qemu.cmdline"
 
 setup:
@@ -122,9 +135,16 @@ $(STAGE_STAMP): FORCE $(BUSYBOX) $(BUSYBOX_LINKS)
 	else \
 		echo "warning: userspace-tests/Makefile not found; the image has no /opt/starling-tests" >&2; \
 	fi
+ifeq ($(ROOTFS),debian)
+	platforms/tools/mkdebian tree --cache $(DEBIAN_CACHE)
+	platforms/tools/mkdebian stage --cache $(DEBIAN_CACHE) --skel platforms/rootfs/debian \
+		$$([ -f userspace-tests/Makefile ] && echo --tests $(TESTS_OUT)) \
+		--out $(STAGING) --stamp $@
+else
 	platforms/tools/mkrootfs stage --busybox $(BUSYBOX) --links $(BUSYBOX_LINKS) \
 		--skel platforms/rootfs/skel $$([ -f userspace-tests/Makefile ] && echo --tests $(TESTS_OUT)) \
 		--out $(STAGING) --stamp $@
+endif
 
 $(ROOTFS_IMG): $(STAGE_STAMP) platforms/tools/mkrootfs
 	platforms/tools/mkrootfs image --staging $(STAGING) --out $@
@@ -159,6 +179,12 @@ test:
 	platforms/tools/run-tests --make $(call shquote,$(MAKE) MM_DEBUG=1) --arches "$(ARCHES)" \
 		--timeout $(TEST_TIMEOUT) --smp $(SMP) --mem $(MEM) --accel $(ACCEL) \
 		$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
+
+# The Debian image's programs (bash, coreutils, perl, python3, apt, …), each
+# checked for its expected output by userspace-tests/debian/run-debian.
+test-debian:
+	$(MAKE) --no-print-directory exec $(SETTINGS) ARCH=x86_64 ROOTFS=debian \
+		CMD='/opt/starling-tests/debian/run-debian'
 
 # LTP from a host directory (an LTP install's testcases/bin). TIMEOUT is per
 # test here (default 300 s).
