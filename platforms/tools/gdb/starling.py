@@ -308,10 +308,23 @@ def word(addr):
 
 
 def vtable_type(vtable):
-    """The concrete type behind a trait object, from its vtable symbol."""
-    out = gdb.execute(f"info symbol {vtable:#x}", to_string=True)
-    m = re.match(r"<(.+?) as ", out)
-    return m.group(1).split("::")[-1] if m else f"vtable {vtable:#x}"
+    """The concrete type behind a trait object: the vtable has no symbol,
+    but its entries do (drop glue, size, align, then the methods, named
+    `<Type as Trait>::method`)."""
+    for index in (3, 4, 5, 0):
+        try:
+            entry = word(vtable + 8 * index)
+            out = gdb.execute(f"info symbol {entry:#x}", to_string=True)
+            name = out.split()[0]
+            if name.startswith("_R"):
+                out = gdb.execute(f"demangle -l rust {name}", to_string=True)
+        except (gdb.error, IndexError):
+            continue
+        out = re.sub(r"\[[0-9a-f]+\]", "", out)  # crate disambiguators
+        m = re.search(r"<([\w:]+)(?:<[^>]*>)? as ", out) or re.search(r"drop_in_place<([\w:]+)", out)
+        if m:
+            return m.group(1).split("::")[-1]
+    return f"vtable {vtable:#x}"
 
 
 def rust_string(v):
