@@ -12,6 +12,7 @@ closed stdin and a vanished stdout. No QEMU, kernel or image is needed.
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -156,6 +157,42 @@ class Runner(unittest.TestCase):
         self.assertIn("-accel tcg -cpu rv64", joined)
         self.assertIn("-semihosting-config enable=on,target=native,chardev=klog", joined)
         self.assertIn("-append starling.cmd=" + b"echo hi".hex(), joined)
+
+    def test_no_gdb_stub_by_default(self):
+        self.run_exec("x86_64")
+        self.assertNotIn("-gdb", self.recorded()["argv"].split("\x1f"))
+
+    def test_gdb_stub_announced_then_guest_runs(self):
+        for arch in ARCHES:
+            with self.subTest(arch=arch):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", 0))
+                    port = s.getsockname()[1]
+                env = dict(os.environ, FAKE_QEMU_SCENARIO="exit:3", FAKE_QEMU_RECORD=self.record)
+                proc = subprocess.Popen(
+                    self.argv(arch, cmd_file=self.cmd_file(b"echo hi"),
+                              extra=["--gdb-port", str(port)]),
+                    env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE)
+                try:
+                    seen = []
+                    for raw in proc.stderr:
+                        seen.append(raw)
+                        if f"gdb stub listening on :{port}".encode() in raw:
+                            break
+                    self.assertTrue(seen and b"gdb stub listening" in seen[-1], seen)
+                    # The guest has not run: nothing reached stdout yet.
+                    self.assertIsNone(proc.poll())
+                    socket.create_connection(("127.0.0.1", port), timeout=30).close()
+                    out, rest = proc.communicate(timeout=60)
+                finally:
+                    if proc.poll() is None:
+                        proc.kill()
+                        proc.wait()
+                self.assertEqual(proc.returncode, 3, rest)
+                self.assertEqual(out, b"CMD=echo hi\n")
+                argv = self.recorded()["argv"].split("\x1f")
+                self.assertIn(f"-gdb tcp::{port} -S", " ".join(argv))
 
     def test_stdout_going_away_keeps_the_status(self):
         r_fd, w_fd = os.pipe()
