@@ -64,6 +64,10 @@ pub struct MemfdTable {
 /// "SMFD".
 const MAGIC: u32 = 0x4446_4d53;
 
+#[expect(
+    clippy::declare_interior_mutable_const,
+    reason = "only the initialiser of the static table: each entry gets its own copy"
+)]
 const EMPTY_MAPPING: DebugMapping = DebugMapping {
     owner: AtomicUsize::new(0),
     start: AtomicUsize::new(0),

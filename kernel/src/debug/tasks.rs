@@ -39,6 +39,10 @@ pub struct DebugTask {
 }
 
 impl DebugTask {
+    #[expect(
+        clippy::declare_interior_mutable_const,
+        reason = "only the initialiser of the static table: each entry gets its own copy"
+    )]
     const EMPTY: Self = Self {
         tid: AtomicI32::new(0),
         pid: AtomicI32::new(0),
