@@ -90,10 +90,10 @@ help:
 	@echo "  exec      boot, run CMD as PID 1, print its output: make exec CMD='uname -a' [HOSTDIR=dir | DISK=img]"
 	@echo "  debug     boot paused with the GDB stub on GDB_PORT (default 1234); with CMD='…' [HOSTDIR=] like exec"
 	@echo "  gdb       gdb on the kernel ELF attached to that stub, Starling's commands loaded [GDB_ARGS='-batch -ex bt']"
-	@echo "  test      host unit tests, tooling tests, guest tests on x86_64 and riscv64"
+	@echo "  test      host unit tests, tooling tests, guest tests and the gdb check on x86_64 and riscv64"
 	@echo "  bench     run the guest benchmarks (name value unit)"
 	@echo "  clean     remove build outputs (keeps target/cache)"
-	@echo "Variables: ARCH=x86_64|riscv64 SMP=$(SMP) MEM=$(MEM) ACCEL=tcg|kvm TIMEOUT=$(TIMEOUT) [CPU=] [QEMU=] [MM_DEBUG=1]"
+	@echo "Variables: ARCH=x86_64|riscv64 SMP=$(SMP) MEM=$(MEM) ACCEL=tcg|kvm TIMEOUT=$(TIMEOUT) [CPU=] [QEMU=] [MM_DEBUG=1] [GDB_PORT=$(GDB_PORT)] [GDB_ARGS=]"
 	@echo "Logs: target/run/<arch>/kernel.log, console.log, qemu.cmdline"
 
 setup:

@@ -2,8 +2,8 @@
  * syslog(2) and /dev/kmsg: the kernel log buffer as dmesg reads it.
  *
  * Records written to /dev/kmsg must come back from SYSLOG_ACTION_READ_ALL
- * as "<level>[seconds.micros] text" lines and from reads of /dev/kmsg as
- * one "level,seq,usec,-;text" record per read; CLEAR hides older records
+ * as "<prio>[seconds.micros] text" lines and from reads of /dev/kmsg as
+ * one "prio,seq,usec,-;text" record per read; CLEAR hides older records
  * from READ_ALL; the argument errors and the permission rules are Linux's
  * with dmesg_restrict = 0 (READ_ALL and SIZE_BUFFER open to everyone).
  */
@@ -25,7 +25,12 @@ static long klog(int type, char *buf, int len)
 	return syscall(SYS_syslog, type, buf, len);
 }
 
-/* Logs "<6>syslog: <tag> <pid>" through /dev/kmsg into `text`. */
+/*
+ * Logs "syslog: <tag> <pid>" at level 6 through /dev/kmsg and returns the
+ * text in `text`. Records written to /dev/kmsg get facility user (1)
+ * unless the prefix names another (devkmsg_write), so they read back with
+ * priority 1 << 3 | 6 = 14.
+ */
 static void log_marker(const char *tag, char *text, size_t size)
 {
 	snprintf(text, size, "syslog: %s %d", tag, (int)getpid());
@@ -57,11 +62,11 @@ TEST(read_all_line_format)
 	const char *all = read_all();
 	const char *at = strstr(all, text);
 	CHECK_MSG(at != NULL, "\"%s\" not in the log", text);
-	/* The line starts with "<6>[", a time "%5lu.%06lu", "] ". */
+	/* The line starts with "<14>[", a time "%5lu.%06lu", "] ". */
 	const char *start = at;
 	while (start > all && start[-1] != '\n')
 		start--;
-	CHECK_MSG(strncmp(start, "<6>[", 4) == 0, "line starts \"%.20s\"", start);
+	CHECK_MSG(strncmp(start, "<14>[", 5) == 0, "line starts \"%.20s\"", start);
 	const char *close = strchr(start, ']');
 	CHECK(close != NULL && close < at);
 	CHECK(close[-7] == '.' && close[1] == ' ' && close + 2 == at);
@@ -163,17 +168,17 @@ TEST(kmsg_records)
 		rec[n] = '\0';
 		CHECK(rec[n - 1] == '\n');
 		CHECK(strchr(rec, '\n') == rec + n - 1);
-		int level;
+		int prio;
 		long seq;
 		unsigned long long usec;
 		int used = 0;
-		CHECK_MSG(sscanf(rec, "%d,%ld,%llu,-;%n", &level, &seq, &usec, &used) == 3 &&
+		CHECK_MSG(sscanf(rec, "%d,%ld,%llu,-;%n", &prio, &seq, &usec, &used) == 3 &&
 				  used > 0,
 			  "record \"%s\"", rec);
 		CHECK(seq > last_seq);
 		last_seq = seq;
 		if (strncmp(rec + used, text, strlen(text)) == 0) {
-			CHECK_EQ(level, 6);
+			CHECK_EQ(prio, 14);
 			found = 1;
 		}
 	}

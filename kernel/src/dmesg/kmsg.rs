@@ -2,11 +2,12 @@
 //! for user space to add records (Documentation/ABI/testing/dev-kmsg).
 //!
 //! A read returns exactly one record as `prio,seq,usec,-;text\n` (prio =
-//! facility 0 << 3 | level); a buffer too small for it is EINVAL. A reader
+//! facility << 3 | level); a buffer too small for it is EINVAL. A reader
 //! whose next record was overwritten gets EPIPE once and continues at the
 //! oldest record kept. Nothing new is EAGAIN: Starling's /dev/kmsg does not
-//! block (Linux blocks unless O_NONBLOCK). A write adds one record; a
-//! leading `<N>` sets its level (default 4, LOGLEVEL_DEFAULT).
+//! block (Linux blocks unless O_NONBLOCK). A write adds one record of
+//! facility user at level 4 (LOGLEVEL_DEFAULT); a leading `<N>` sets the
+//! level to N & 7 and, if N >> 3 is not 0, the facility (devkmsg_write).
 
 use alloc::{format, string::String, sync::Arc};
 use core::{
@@ -44,7 +45,10 @@ impl FileLike for Kmsg {
         let record = super::get(seq).ok_or(Errno::EAGAIN)?;
         let line = format!(
             "{},{},{},-;{}\n",
-            record.level, record.seq, record.usec, record.text
+            record.prio(),
+            record.seq,
+            record.usec,
+            record.text
         );
         if line.len() > buf.len() {
             return Err(Errno::EINVAL);
@@ -56,16 +60,23 @@ impl FileLike for Kmsg {
 
     fn write(&self, buf: &[u8], _pos: Option<u64>) -> KResult<usize> {
         let mut text = buf;
-        let mut level = 4;
-        if let [b'<', d, b'>', rest @ ..] = text
-            && d.is_ascii_digit()
-        {
-            level = d - b'0';
-            text = rest;
+        let (mut facility, mut level) = (1u32, 4u32);
+        if let Some(rest) = text.strip_prefix(b"<") {
+            let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+            if digits > 0 && rest.get(digits) == Some(&b'>') {
+                let prio = rest[..digits].iter().fold(0u32, |n, d| {
+                    n.saturating_mul(10).saturating_add(u32::from(d - b'0'))
+                });
+                level = prio & 7;
+                if prio >> 3 != 0 {
+                    facility = (prio >> 3) & 0xff;
+                }
+                text = &rest[digits + 1..];
+            }
         }
         let text = text.strip_suffix(b"\n").unwrap_or(text);
         let usec = ax_hal::time::monotonic_time_nanos() / 1000;
-        super::push(level & 7, usec, text);
+        super::push_with_facility(facility as u8, level as u8, usec, text);
         Ok(buf.len())
     }
 

@@ -32,7 +32,9 @@ pub struct DmesgEntry {
     pub usec: AtomicU64,
     /// Linux log level (3 error, 4 warning, 6 info, 7 debug).
     pub level: AtomicU8,
-    pub _pad: AtomicU8,
+    /// syslog facility: 0 (kern) for the kernel's records, 1 (user) by
+    /// default for what user space writes to /dev/kmsg.
+    pub facility: AtomicU8,
     pub len: AtomicU16,
     pub _pad2: AtomicU32,
     pub text: [AtomicU8; TEXT],
@@ -59,7 +61,7 @@ pub static STARLING_DMESG: DmesgRing = DmesgRing {
             seq: AtomicU64::new(0),
             usec: AtomicU64::new(0),
             level: AtomicU8::new(0),
-            _pad: AtomicU8::new(0),
+            facility: AtomicU8::new(0),
             len: AtomicU16::new(0),
             _pad2: AtomicU32::new(0),
             text: [const { AtomicU8::new(0) }; TEXT],
@@ -75,11 +77,24 @@ pub struct Record {
     pub seq: u64,
     pub usec: u64,
     pub level: u8,
+    pub facility: u8,
     pub text: String,
 }
 
-/// Appends a record.
+impl Record {
+    /// The syslog priority: facility << 3 | level.
+    pub fn prio(&self) -> u32 {
+        (u32::from(self.facility) << 3) | u32::from(self.level)
+    }
+}
+
+/// Appends a kernel record.
 pub fn push(level: u8, usec: u64, text: &[u8]) {
+    push_with_facility(0, level, usec, text);
+}
+
+/// Appends a record of syslog facility `facility`.
+pub fn push_with_facility(facility: u8, level: u8, usec: u64, text: &[u8]) {
     let _guard = LOCK.lock();
     let seq = STARLING_DMESG.next_seq.load(Relaxed);
     let entry = &STARLING_DMESG.entries[(seq % ENTRIES as u64) as usize];
@@ -87,6 +102,7 @@ pub fn push(level: u8, usec: u64, text: &[u8]) {
     entry.seq.store(seq, Relaxed);
     entry.usec.store(usec, Relaxed);
     entry.level.store(level, Relaxed);
+    entry.facility.store(facility, Relaxed);
     entry.len.store(n as u16, Relaxed);
     for (slot, &b) in entry.text.iter().zip(text[..n].iter()) {
         slot.store(b, Relaxed);
@@ -176,6 +192,7 @@ pub fn get(seq: u64) -> Option<Record> {
         seq,
         usec: entry.usec.load(Relaxed),
         level: entry.level.load(Relaxed),
+        facility: entry.facility.load(Relaxed),
         text: String::from_utf8_lossy(&bytes).into_owned(),
     })
 }

@@ -17,7 +17,7 @@ static CLEAR_SEQ: AtomicU64 = AtomicU64::new(0);
 pub fn line(r: &Record) -> String {
     format!(
         "<{}>[{:5}.{:06}] {}\n",
-        r.level,
+        r.prio(),
         r.usec / 1_000_000,
         r.usec % 1_000_000,
         r.text
