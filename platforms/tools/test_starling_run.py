@@ -10,6 +10,10 @@ architectures, exit codes, panic and crash reports, timeouts, signals, a
 closed stdin and a vanished stdout. No QEMU, kernel or image is needed.
 """
 
+import contextlib
+import importlib.machinery
+import importlib.util
+import io
 import os
 import signal
 import socket
@@ -342,6 +346,59 @@ class Runner(unittest.TestCase):
                 return f.read().split(")")[-1].split()[0] != "Z"
         except FileNotFoundError:
             return False
+
+
+def load_check_gdb():
+    loader = importlib.machinery.SourceFileLoader("check_gdb", os.path.join(HERE, "check-gdb"))
+    spec = importlib.util.spec_from_loader("check_gdb", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+class CheckGdbVerdict(unittest.TestCase):
+    """check-gdb's verdict on a real transcript, and on wrong data."""
+
+    GUEST = "# parent=1 child=2\nPASS gdb_target.memfd_shared_parent_child\n"
+
+    def setUp(self):
+        self.check_gdb = load_check_gdb()
+        with open(os.path.join(HERE, "testdata", "gdb-transcript-riscv64.txt")) as f:
+            self.transcript = f.read()
+
+    def verdict(self, transcript, guest=GUEST, status=0):
+        checks = self.check_gdb.Checks()
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            self.check_gdb.verify(checks, transcript, guest, status)
+        return checks, out.getvalue()
+
+    def test_real_transcript_passes(self):
+        checks, out = self.verdict(self.transcript)
+        self.assertEqual(checks.failed, 0, out)
+        self.assertEqual(checks.passed, 12, out)
+
+    def test_wrong_data_fails(self):
+        record = "  pid 2      0x003ff77fc000-0x003ff77fd000 off 0x1000 prot r-- may rwx shared may-write yes  mm 0xffffffc0bfa43c10\n"
+        cases = {
+            "ps_child": ("gdb_child\n@@syscall", "gdb_chile\n@@syscall"),
+            "memfd_records": (record, ""),
+            "memfd_header": ("seals SHRINK|GROW", "seals SHRINK"),
+            "dmesg": ("ready parent=1 child=2", "ready parent=1 child=3"),
+            "vmas_parent": ("0x003ff77ff000 rw- may rwx shared", "0x003ff77ff000 r-- may rwx shared"),
+            "syscall": ("in syscall 279 memfd_create", "in syscall 279 memfd_creat"),
+            "bt": ("in starling::syscall::handle (", "in starling::syscall::other ("),
+        }
+        for name, (good, bad) in cases.items():
+            with self.subTest(check=name):
+                self.assertIn(good, self.transcript)
+                checks, out = self.verdict(self.transcript.replace(good, bad))
+                self.assertIn(f"FAIL gdb.{name}:", out)
+        checks, out = self.verdict(self.transcript, guest="# parent=7 child=8\n")
+        self.assertIn("FAIL gdb.program_ran", out)
+        self.assertIn("FAIL gdb.ps_parent", out)
+        checks, out = self.verdict(self.transcript, status=1)
+        self.assertIn("FAIL gdb.program_ran", out)
 
 
 class MakeHandoff(unittest.TestCase):
