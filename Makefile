@@ -32,13 +32,17 @@ ROOTFS ?= busybox
 # shared-mapping registry is verified after every mm syscall (docs/mm.md).
 # `make test` always sets it.
 MM_DEBUG ?= 0
+# make debug / make gdb: the TCP port of QEMU's GDB stub, and extra gdb
+# arguments (GDB_ARGS='-batch -ex bt' scripts a session).
+GDB_PORT ?= 1234
+GDB_ARGS ?=
 # Seconds each guest phase of `make test` may take (TIMEOUT=… overrides).
 TEST_TIMEOUT := $(if $(filter command line environment%,$(origin TIMEOUT)),$(TIMEOUT),900)
 
 # None of these may reach the kernel build: ax-runtime reads SMP from the
 # environment at build time, and the rest only concern QEMU. Changing them
 # must never rebuild anything.
-unexport ARCH SMP MEM ACCEL TIMEOUT CPU QEMU HOSTDIR DISK CMD LTP_DIR TESTS MM_DEBUG ROOTFS
+unexport ARCH SMP MEM ACCEL TIMEOUT CPU QEMU HOSTDIR DISK CMD LTP_DIR TESTS MM_DEBUG ROOTFS GDB_PORT GDB_ARGS
 
 ifeq ($(filter $(ARCH),$(ARCHES)),)
 $(error ARCH=$(ARCH) is not supported; use one of: $(ARCHES))
@@ -86,7 +90,7 @@ RUN_ARGS = --arch $(ARCH) --kernel $(KERNEL_IMAGE) --elf $(KERNEL_ELF) \
 	--run-dir $(RUN_DIR) --smp $(SMP) --mem $(MEM) --accel $(ACCEL) \
 	$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
 
-.PHONY: help setup kernel rootfs run exec test test-debian ltp bench clean FORCE
+.PHONY: help setup kernel rootfs run exec debug gdb test test-debian ltp bench clean FORCE
 FORCE:
 
 help:
@@ -96,11 +100,13 @@ help:
 	@echo "  rootfs    build the root file system  -> $(ROOTFS_IMG)"
 	@echo "  run       boot interactively (console on this terminal; Ctrl-A x quits)"
 	@echo "  exec      boot, run CMD as PID 1, print its output: make exec CMD='uname -a' [HOSTDIR=dir | DISK=img]"
-	@echo "  test      host unit tests, tooling tests, guest tests on x86_64 and riscv64"
+	@echo "  debug     boot paused with the GDB stub on GDB_PORT (default 1234); with CMD='…' [HOSTDIR=] like exec"
+	@echo "  gdb       gdb on the kernel ELF attached to that stub, Starling's commands loaded [GDB_ARGS='-batch -ex bt']"
+	@echo "  test      host unit tests, tooling tests, guest tests and the gdb check on x86_64 and riscv64"
 	@echo "  test-debian  programs of the Debian image checked in the guest (ROOTFS=debian, x86_64; not in test)"
 	@echo "  bench     run the guest benchmarks (name value unit)"
 	@echo "  clean     remove build outputs (keeps target/cache)"
-	@echo "Variables: ARCH=x86_64|riscv64 SMP=$(SMP) MEM=$(MEM) ACCEL=tcg|kvm TIMEOUT=$(TIMEOUT) [CPU=] [QEMU=] [MM_DEBUG=1] [ROOTFS=busybox|debian]"
+	@echo "Variables: ARCH=x86_64|riscv64 SMP=$(SMP) MEM=$(MEM) ACCEL=tcg|kvm TIMEOUT=$(TIMEOUT) [CPU=] [QEMU=] [MM_DEBUG=1] [ROOTFS=busybox|debian] [GDB_PORT=$(GDB_PORT)] [GDB_ARGS=]"
 	@echo "Logs: target/run/<arch>/kernel.log, console.log, qemu.cmdline"
 
 setup:
@@ -167,11 +173,31 @@ $(CMD_FILE): FORCE
 # the rootfs image, or with HOSTDIR a fresh image of staging + HOSTDIR at
 # /host, made in its run directory, so one run never sees another's files.
 exec: $(CMD_FILE)
-	@$(MAKE) --no-print-directory ARCH=$(ARCH) $(KERNEL_IMAGE) \
+	@$(MAKE) --no-print-directory ARCH=$(ARCH) ROOTFS=$(ROOTFS) $(KERNEL_IMAGE) \
 		$(if $(HOSTDIR),$(STAGE_STAMP),$(ROOTFS_IMG)) >&2 || { rm -f $(CMD_FILE); exit 1; }
 	@$(RUNNER) --mode exec $(RUN_ARGS) --timeout $(TIMEOUT) \
 		$(if $(DISK),--disk $(call shquote,$(DISK)),$(if $(HOSTDIR),--disk-staging $(STAGING) --hostdir $(call shquote,$(HOSTDIR)),--disk-copy $(ROOTFS_IMG))) \
 		--cmd-file $(CMD_FILE) --cmd-format make --remove-cmd-file
+
+# make debug: the guest waits for gdb (make gdb, another terminal). With
+# CMD it is exec with the stub (output and status as exec); without, it is
+# run with the stub. docs/debugging.md has the walkthrough.
+debug: $(if $(strip $(value CMD)),$(CMD_FILE))
+	@$(MAKE) --no-print-directory ARCH=$(ARCH) ROOTFS=$(ROOTFS) $(KERNEL_IMAGE) \
+		$(if $(and $(strip $(value CMD)),$(HOSTDIR)),$(STAGE_STAMP),$(ROOTFS_IMG)) >&2 || { rm -f $(CMD_FILE); exit 1; }
+ifneq ($(strip $(value CMD)),)
+	@$(RUNNER) --mode exec $(RUN_ARGS) --timeout $(TIMEOUT) --gdb-port $(GDB_PORT) \
+		$(if $(DISK),--disk $(call shquote,$(DISK)),$(if $(HOSTDIR),--disk-staging $(STAGING) --hostdir $(call shquote,$(HOSTDIR)),--disk-copy $(ROOTFS_IMG))) \
+		--cmd-file $(CMD_FILE) --cmd-format make --remove-cmd-file
+else
+	$(RUNNER) --mode run $(RUN_ARGS) --timeout $(TIMEOUT) --disk $(ROOTFS_IMG) --gdb-port $(GDB_PORT)
+endif
+
+# make gdb: waits up to 120 s for the stub, then runs gdb (gdb-multiarch on
+# riscv64) with the kernel's symbols and platforms/tools/gdb/starling.py.
+# The ELF must be the one make debug booted (same ARCH, same tree).
+gdb:
+	@platforms/tools/starling-gdb --arch $(ARCH) --elf $(KERNEL_ELF) --port $(GDB_PORT) -- $(GDB_ARGS)
 
 # --- tests and benchmarks -------------------------------------------------
 

@@ -153,6 +153,9 @@ pub fn open_device(major: u32, minor: u32) -> KResult<Arc<dyn FileLike>> {
     if let Some(dev) = MemDevice::from_rdev(major, minor) {
         return Ok(dev.open());
     }
+    if (major, minor) == crate::dmesg::kmsg::KMSG_RDEV {
+        return Ok(crate::dmesg::kmsg::open());
+    }
     match (major, minor) {
         // The caller's controlling terminal (tty_open_current_tty).
         (5, 0) => open_controlling_tty(),
@@ -184,6 +187,7 @@ pub const DEVICE_NODES: &[(&str, u32, u32, u16)] = &[
     ("full", 1, 7, 0o666),
     ("random", 1, 8, 0o666),
     ("urandom", 1, 9, 0o666),
+    ("kmsg", 1, 11, 0o644),
     ("tty", 5, 0, 0o666),
     ("ptmx", 5, PTMX_MINOR, 0o666),
     ("console", 5, 1, 0o600),

@@ -17,7 +17,9 @@ extern crate log;
 
 mod arch;
 mod boot;
+mod debug;
 mod dev;
+mod dmesg;
 mod error;
 mod ipc;
 mod loader;

@@ -310,6 +310,18 @@ impl<O: ?Sized> Registry<O> {
         owners
     }
 
+    /// Calls `f` with each record's span and the address of its owner
+    /// (the data pointer of the weak reference), in list order, without
+    /// allocating: what the kernel's debug records copy (docs/debugging.md).
+    pub fn for_each_span(&self, mut f: impl FnMut(Span, usize)) {
+        for record in self.list.iter() {
+            f(
+                record.span(),
+                Weak::as_ptr(&record.owner).cast::<()>() as usize,
+            );
+        }
+    }
+
     /// The records owned by `owner`.
     pub fn records_of(&self, owner: &Weak<O>) -> Vec<RecordView<O>> {
         let mut out = Vec::new();

@@ -10,8 +10,13 @@ architectures, exit codes, panic and crash reports, timeouts, signals, a
 closed stdin and a vanished stdout. No QEMU, kernel or image is needed.
 """
 
+import contextlib
+import importlib.machinery
+import importlib.util
+import io
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -156,6 +161,42 @@ class Runner(unittest.TestCase):
         self.assertIn("-accel tcg -cpu rv64", joined)
         self.assertIn("-semihosting-config enable=on,target=native,chardev=klog", joined)
         self.assertIn("-append starling.cmd=" + b"echo hi".hex(), joined)
+
+    def test_no_gdb_stub_by_default(self):
+        self.run_exec("x86_64")
+        self.assertNotIn("-gdb", self.recorded()["argv"].split("\x1f"))
+
+    def test_gdb_stub_announced_then_guest_runs(self):
+        for arch in ARCHES:
+            with self.subTest(arch=arch):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", 0))
+                    port = s.getsockname()[1]
+                env = dict(os.environ, FAKE_QEMU_SCENARIO="exit:3", FAKE_QEMU_RECORD=self.record)
+                proc = subprocess.Popen(
+                    self.argv(arch, cmd_file=self.cmd_file(b"echo hi"),
+                              extra=["--gdb-port", str(port)]),
+                    env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE)
+                try:
+                    seen = []
+                    for raw in proc.stderr:
+                        seen.append(raw)
+                        if f"gdb stub listening on :{port}".encode() in raw:
+                            break
+                    self.assertTrue(seen and b"gdb stub listening" in seen[-1], seen)
+                    # The guest has not run: nothing reached stdout yet.
+                    self.assertIsNone(proc.poll())
+                    socket.create_connection(("127.0.0.1", port), timeout=30).close()
+                    out, rest = proc.communicate(timeout=60)
+                finally:
+                    if proc.poll() is None:
+                        proc.kill()
+                        proc.wait()
+                self.assertEqual(proc.returncode, 3, rest)
+                self.assertEqual(out, b"CMD=echo hi\n")
+                argv = self.recorded()["argv"].split("\x1f")
+                self.assertIn(f"-gdb tcp::{port} -S", " ".join(argv))
 
     def test_stdout_going_away_keeps_the_status(self):
         r_fd, w_fd = os.pipe()
@@ -305,6 +346,59 @@ class Runner(unittest.TestCase):
                 return f.read().split(")")[-1].split()[0] != "Z"
         except FileNotFoundError:
             return False
+
+
+def load_check_gdb():
+    loader = importlib.machinery.SourceFileLoader("check_gdb", os.path.join(HERE, "check-gdb"))
+    spec = importlib.util.spec_from_loader("check_gdb", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+class CheckGdbVerdict(unittest.TestCase):
+    """check-gdb's verdict on a real transcript, and on wrong data."""
+
+    GUEST = "# parent=1 child=2\nPASS gdb_target.memfd_shared_parent_child\n"
+
+    def setUp(self):
+        self.check_gdb = load_check_gdb()
+        with open(os.path.join(HERE, "testdata", "gdb-transcript-riscv64.txt")) as f:
+            self.transcript = f.read()
+
+    def verdict(self, transcript, guest=GUEST, status=0):
+        checks = self.check_gdb.Checks()
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            self.check_gdb.verify(checks, transcript, guest, status)
+        return checks, out.getvalue()
+
+    def test_real_transcript_passes(self):
+        checks, out = self.verdict(self.transcript)
+        self.assertEqual(checks.failed, 0, out)
+        self.assertEqual(checks.passed, 12, out)
+
+    def test_wrong_data_fails(self):
+        record = "  pid 2      0x003ff77fc000-0x003ff77fd000 off 0x1000 prot r-- may rwx shared may-write yes  mm 0xffffffc0bfa43c10\n"
+        cases = {
+            "ps_child": ("gdb_child\n@@syscall", "gdb_chile\n@@syscall"),
+            "memfd_records": (record, ""),
+            "memfd_header": ("seals SHRINK|GROW", "seals SHRINK"),
+            "dmesg": ("ready parent=1 child=2", "ready parent=1 child=3"),
+            "vmas_parent": ("0x003ff77ff000 rw- may rwx shared", "0x003ff77ff000 r-- may rwx shared"),
+            "syscall": ("in syscall 279 memfd_create", "in syscall 279 memfd_creat"),
+            "bt": ("in starling::syscall::handle (", "in starling::syscall::other ("),
+        }
+        for name, (good, bad) in cases.items():
+            with self.subTest(check=name):
+                self.assertIn(good, self.transcript)
+                checks, out = self.verdict(self.transcript.replace(good, bad))
+                self.assertIn(f"FAIL gdb.{name}:", out)
+        checks, out = self.verdict(self.transcript, guest="# parent=7 child=8\n")
+        self.assertIn("FAIL gdb.program_ran", out)
+        self.assertIn("FAIL gdb.ps_parent", out)
+        checks, out = self.verdict(self.transcript, status=1)
+        self.assertIn("FAIL gdb.program_ran", out)
 
 
 class MakeHandoff(unittest.TestCase):

@@ -280,6 +280,38 @@ impl TmpFile {
         matches!(state.content, Content::Regular(_)).then_some(state.seals)
     }
 
+    /// Size and seals of a regular file if the inode lock is free now
+    /// (for debug records refreshed from paths that may hold it).
+    pub fn try_len_and_seals(&self) -> Option<(u64, u32)> {
+        let state = self.inode.state.try_lock()?;
+        match &state.content {
+            Content::Regular(data) => Some((data.len(), state.seals)),
+            _ => None,
+        }
+    }
+
+    /// An address that identifies the inode while it lives (every handle
+    /// and name of the file gives the same).
+    pub fn inode_id(&self) -> usize {
+        Arc::as_ptr(&self.inode) as usize
+    }
+
+    /// Calls `observe` after every change to the file's shared-mapping
+    /// registry, with no lock of the file held (the kernel's memfd debug
+    /// records; the registry lock must not be held while `observe` runs,
+    /// the inode lock may be).
+    #[cfg(feature = "kernel")]
+    pub fn observe_mappings(&self, observe: fn(&TmpFile)) {
+        *self.inode.mapping_observer.lock() = Some(observe);
+    }
+
+    /// Calls `f` with each shared-mapping record of the file (span and
+    /// owner address), under the registry lock.
+    #[cfg(feature = "kernel")]
+    pub fn for_each_mapping(&self, f: impl FnMut(starling_mm::registry::Span, usize)) {
+        self.inode.mappings.lock().for_each_span(f);
+    }
+
     /// Runs `f` on the seals and mode with the inode locked (F_ADD_SEALS
     /// decides and stores under the same lock that writes check).
     pub fn with_seals<R>(&self, f: impl FnOnce(&mut u32, u32) -> R) -> Option<R> {
@@ -548,6 +580,10 @@ fn fault_of(e: VfsError) -> starling_mm::aspace::ObjectFault {
 impl starling_mm::registry::Host<dyn starling_mm::aspace::MappingSpace> for TmpFile {
     fn lock_registry(&self, f: &mut dyn FnMut(&mut starling_mm::aspace::ObjectRegistry)) {
         f(&mut self.inode.mappings.lock());
+        let observer = *self.inode.mapping_observer.lock();
+        if let Some(observe) = observer {
+            observe(self);
+        }
     }
 }
 

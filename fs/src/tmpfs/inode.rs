@@ -173,6 +173,10 @@ pub struct FileInode {
     /// shares it).
     #[cfg(feature = "kernel")]
     pub mappings: ax_sync::SpinLock<starling_mm::aspace::ObjectRegistry>,
+    /// Told after every change to `mappings` (the kernel's debug records
+    /// of memfds, see `TmpFile::observe_mappings`).
+    #[cfg(feature = "kernel")]
+    pub mapping_observer: ax_sync::SpinLock<Option<fn(&super::TmpFile)>>,
 }
 
 impl FileInode {
@@ -206,6 +210,8 @@ impl FileInode {
             attachments: Mutex::new(TypeMap::new()),
             #[cfg(feature = "kernel")]
             mappings: ax_sync::SpinLock::new(starling_mm::aspace::ObjectRegistry::new()),
+            #[cfg(feature = "kernel")]
+            mapping_observer: ax_sync::SpinLock::new(None),
         }))
     }
 

@@ -4,7 +4,8 @@
 //! must carry only the command's output. At boot the kernel takes the
 //! runtime's log subscription, which diverts every record from the console
 //! into a queue, and a kernel thread drains that queue to the architecture's
-//! log port (COM2 on x86_64, semihosting on riscv64). Panic output bypasses
+//! log port (COM2 on x86_64, semihosting on riscv64) and keeps a copy in
+//! the kernel log buffer (`crate::dmesg`). Panic output bypasses
 //! this path and goes to the console through the runtime's emergency writer.
 
 use alloc::string::String;
@@ -27,6 +28,9 @@ pub fn init() {
         loop {
             while let Some(record) = subscription.try_read() {
                 arch::log_port_write(record.bytes());
+                if record.is_log() {
+                    crate::dmesg::push_formatted(record.timestamp_nanos() / 1000, record.bytes());
+                }
             }
             let report = subscription.dropped();
             if report.records != dropped {

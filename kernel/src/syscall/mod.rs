@@ -79,8 +79,11 @@ pub fn handle(thread: &Arc<Thread>, uctx: &mut UserExecutionContext) -> Interrup
         uctx.arg5(),
     ];
     *thread.restart.lock() = Some((nr, args[0]));
+    let tid = thread.tid();
+    let cpu = crate::debug::cpus::enter(tid, nr, args[0]);
     let mut ctx = SyscallContext { thread, uctx };
     let result = table::dispatch(&mut ctx, nr, args);
+    crate::debug::cpus::exit(tid, cpu);
     #[cfg(feature = "mm-debug")]
     check_mm(thread, nr);
     let (ret, interrupted) = match result {

@@ -148,11 +148,13 @@ fn release_if_unused(id: Pid) {
 /// Registers a thread.
 pub fn insert_thread(t: &Arc<Thread>) {
     THREADS.lock().insert(t.tid(), Arc::downgrade(t));
+    crate::debug::tasks::add(t);
 }
 
 /// Removes an exited thread.
 pub fn remove_thread(tid: Pid) {
     THREADS.lock().remove(&tid);
+    crate::debug::tasks::remove(tid);
     release_if_unused(tid);
 }
 

@@ -112,6 +112,7 @@ impl Thread {
         let n = name.len().min(15);
         comm[..n].copy_from_slice(&name[..n]);
         *self.name.lock() = comm;
+        crate::debug::tasks::set_comm(self.tid(), &comm);
     }
 
     /// The thread id.

@@ -157,3 +157,35 @@ fn denied_write_refuses_writable_mappings_only() {
     assert_eq!(obj.0.lock().unwrap().len(), 1);
     a.release(&obj);
 }
+
+#[test]
+fn for_each_span_reports_every_record_with_its_owner() {
+    let obj = Object::default();
+    let first = Arc::new(Owner);
+    let second = Arc::new(Owner);
+    let a = Registration::new(&obj, Arc::downgrade(&first), span(0, 8192, RW));
+    let b = Registration::new(&obj, Arc::downgrade(&second), span(16384, 20480, REC_READ));
+    // A split leaves two records of the same owner.
+    let c = a.split(&obj, span(0, 4096, RW), span(4096, 8192, RW));
+    let mut seen = Vec::new();
+    obj.0
+        .lock()
+        .unwrap()
+        .for_each_span(|s, owner| seen.push((s.start, s.end, s.may_write(), owner)));
+    seen.sort();
+    let (f, s) = (Arc::as_ptr(&first) as usize, Arc::as_ptr(&second) as usize);
+    assert_eq!(
+        seen,
+        [
+            (0, 4096, true, f),
+            (4096, 8192, true, f),
+            (16384, 20480, false, s)
+        ]
+    );
+    for r in [a, b, c] {
+        r.release(&obj);
+    }
+    let mut count = 0;
+    obj.0.lock().unwrap().for_each_span(|_, _| count += 1);
+    assert_eq!(count, 0);
+}

@@ -112,6 +112,7 @@ fn chmod(sc: &SyscallContext<'_>, node: &Location, mode: u32) -> SysResult {
 
 /// fchmodat(2) / fchmodat2 (flags: AT_SYMLINK_NOFOLLOW is EOPNOTSUPP for
 /// symlinks, as Linux).
+#[inline(never)]
 pub fn sys_fchmodat(
     sc: &mut SyscallContext<'_>,
     dirfd: i32,
@@ -130,6 +131,7 @@ pub fn sys_fchmodat(
 }
 
 /// fchmod(2).
+#[inline(never)]
 pub fn sys_fchmod(sc: &mut SyscallContext<'_>, fd: i32, mode: u32) -> SysResult {
     not_o_path(sc, fd)?;
     let node = node_of_fd(sc, fd)?;
@@ -172,6 +174,7 @@ fn chown(sc: &SyscallContext<'_>, node: &Location, uid: u32, gid: u32) -> SysRes
 }
 
 /// fchownat(2) (chown, lchown).
+#[inline(never)]
 pub fn sys_fchownat(
     sc: &mut SyscallContext<'_>,
     dirfd: i32,
@@ -188,6 +191,7 @@ pub fn sys_fchownat(
 }
 
 /// fchown(2).
+#[inline(never)]
 pub fn sys_fchown(sc: &mut SyscallContext<'_>, fd: i32, uid: u32, gid: u32) -> SysResult {
     not_o_path(sc, fd)?;
     let node = node_of_fd(sc, fd)?;
@@ -195,6 +199,7 @@ pub fn sys_fchown(sc: &mut SyscallContext<'_>, fd: i32, uid: u32, gid: u32) -> S
 }
 
 /// utimensat(2).
+#[inline(never)]
 pub fn sys_utimensat(
     sc: &mut SyscallContext<'_>,
     dirfd: i32,
@@ -287,6 +292,7 @@ fn set_times(
 /// futimesat(2) (x86_64): microsecond `struct timeval` pair; a NULL path
 /// works on `dirfd`; utimes(2) is futimesat at AT_FDCWD.
 #[cfg(target_arch = "x86_64")]
+#[inline(never)]
 pub fn sys_futimesat(
     sc: &mut SyscallContext<'_>,
     dirfd: i32,
@@ -319,6 +325,7 @@ pub fn sys_futimesat(
 
 /// utime(2) (x86_64): whole seconds in a `struct utimbuf`.
 #[cfg(target_arch = "x86_64")]
+#[inline(never)]
 pub fn sys_utime(sc: &mut SyscallContext<'_>, path: usize, times: usize) -> SysResult {
     let explicit = if times == 0 {
         None

@@ -53,6 +53,7 @@ pub(super) fn write_all(
 
 /// sendfile(2): up to `count` bytes from `in_fd` (at `*offset` when given,
 /// which is then advanced, else at and advancing its position) to `out_fd`.
+#[inline(never)]
 pub fn sys_sendfile(
     sc: &mut SyscallContext<'_>,
     out_fd: i32,
@@ -132,6 +133,7 @@ pub fn sys_sendfile(
 
 /// copy_file_range(2) between regular files: `len` bytes from `fd_in` (at
 /// `*off_in` or its position) to `fd_out` (at `*off_out` or its position).
+#[inline(never)]
 pub fn sys_copy_file_range(
     sc: &mut SyscallContext<'_>,
     fd_in: i32,

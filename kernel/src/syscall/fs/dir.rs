@@ -55,6 +55,7 @@ pub fn display_path(root: &Location, path: &str) -> String {
 }
 
 /// getdents64(2).
+#[inline(never)]
 pub fn sys_getdents64(sc: &mut SyscallContext<'_>, fd: i32, buf: usize, count: usize) -> SysResult {
     let file = file_of(sc.thread, fd)?;
     let count = count.min(1 << 20);
@@ -88,6 +89,7 @@ pub fn sys_getdents64(sc: &mut SyscallContext<'_>, fd: i32, buf: usize, count: u
 }
 
 /// getcwd(2): the absolute path of the current directory.
+#[inline(never)]
 pub fn sys_getcwd(sc: &mut SyscallContext<'_>, buf: usize, size: usize) -> SysResult {
     let ctx = sc.thread.process.fs().lock().clone();
     // Linux prefixes a directory outside the caller's root with
@@ -111,6 +113,7 @@ pub fn sys_getcwd(sc: &mut SyscallContext<'_>, buf: usize, size: usize) -> SysRe
 }
 
 /// chdir(2).
+#[inline(never)]
 pub fn sys_chdir(sc: &mut SyscallContext<'_>, path: usize) -> SysResult {
     let loc = resolve_dir(sc.thread, path)?;
     sc.thread.process.fs().lock().set_current_dir(loc)?;
@@ -118,6 +121,7 @@ pub fn sys_chdir(sc: &mut SyscallContext<'_>, path: usize) -> SysResult {
 }
 
 /// fchdir(2): the directory must be searchable (EACCES), as for chdir.
+#[inline(never)]
 pub fn sys_fchdir(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
     let file = file_of(sc.thread, fd)?;
     let dir = file
@@ -139,6 +143,7 @@ pub fn sys_fchdir(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
 /// (shared with CLONE_FS threads and processes); the current directory is
 /// left alone, as in Linux. Lookup errors and EACCES come before the
 /// capability check (EPERM without CAP_SYS_CHROOT).
+#[inline(never)]
 pub fn sys_chroot(sc: &mut SyscallContext<'_>, path: usize) -> SysResult {
     let loc = resolve_dir(sc.thread, path)?;
     if !sc.thread.process.creds.lock().capable(CAP_SYS_CHROOT) {
@@ -157,6 +162,7 @@ pub fn sys_chroot(sc: &mut SyscallContext<'_>, path: usize) -> SysResult {
 }
 
 /// sync(2) and syncfs(2): write back every cached file and block.
+#[inline(never)]
 pub fn sys_sync(_sc: &mut SyscallContext<'_>) -> SysResult {
     if let Err(e) = ax_fs_ng::vfs::sync_all_cached_files(false) {
         warn!("sync: {e:?}");
@@ -169,12 +175,14 @@ pub fn sys_sync(_sc: &mut SyscallContext<'_>) -> SysResult {
 
 /// syncfs(2): EBADF for a bad descriptor, then as sync(2) (every file
 /// system is written back, not only the descriptor's).
+#[inline(never)]
 pub fn sys_syncfs(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
     file_of(sc.thread, fd)?;
     sys_sync(sc)
 }
 
 /// fsync(2) / fdatasync(2).
+#[inline(never)]
 pub fn sys_fsync(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
     let file = file_of(sc.thread, fd)?;
     file.file().sync()?;

@@ -71,6 +71,7 @@ fn description(thread: &Thread, fd: i32) -> KResult<Arc<OpenFile>> {
 
 #[cfg(target_arch = "x86_64")]
 /// epoll_create(2): `size` is only checked to be positive.
+#[inline(never)]
 pub fn sys_epoll_create(sc: &mut SyscallContext<'_>, size: i32) -> SysResult {
     if size <= 0 {
         return Err(Errno::EINVAL);
@@ -79,6 +80,7 @@ pub fn sys_epoll_create(sc: &mut SyscallContext<'_>, size: i32) -> SysResult {
 }
 
 /// epoll_create1(2).
+#[inline(never)]
 pub fn sys_epoll_create1(sc: &mut SyscallContext<'_>, flags: i32) -> SysResult {
     if flags as u32 & !EPOLL_CLOEXEC != 0 {
         return Err(Errno::EINVAL);
@@ -94,6 +96,7 @@ pub fn sys_epoll_create1(sc: &mut SyscallContext<'_>, flags: i32) -> SysResult {
 /// every `op` but DEL), EBADF, EPERM (no poll operation), EINVAL (same
 /// file, not an epoll descriptor, EPOLLEXCLUSIVE misuse), then ELOOP,
 /// EEXIST, ENOENT and EINVAL for an unknown `op`.
+#[inline(never)]
 pub fn sys_epoll_ctl(
     sc: &mut SyscallContext<'_>,
     epfd: i32,
@@ -185,6 +188,7 @@ fn do_wait(
 
 #[cfg(target_arch = "x86_64")]
 /// epoll_wait(2).
+#[inline(never)]
 pub fn sys_epoll_wait(
     sc: &mut SyscallContext<'_>,
     epfd: i32,
@@ -226,6 +230,7 @@ fn pwait(
 }
 
 /// epoll_pwait(2).
+#[inline(never)]
 pub fn sys_epoll_pwait(
     sc: &mut SyscallContext<'_>,
     epfd: i32,
@@ -248,6 +253,7 @@ pub fn sys_epoll_pwait(
 
 /// epoll_pwait2(2): the timeout is a `struct timespec` (NULL: none);
 /// EFAULT or EINVAL for a bad one come first.
+#[inline(never)]
 pub fn sys_epoll_pwait2(
     sc: &mut SyscallContext<'_>,
     epfd: i32,

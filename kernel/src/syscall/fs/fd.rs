@@ -31,6 +31,7 @@ pub fn install(sc: &SyscallContext<'_>, file: Arc<OpenFile>, cloexec: bool) -> K
 }
 
 /// close(2).
+#[inline(never)]
 pub fn sys_close(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
     let files = sc.thread.process.files();
     let file = files.lock().remove(fd).ok_or(Errno::EBADF)?;
@@ -42,6 +43,7 @@ pub fn sys_close(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
 /// close_range(2): closes (or with CLOSE_RANGE_CLOEXEC marks
 /// close-on-exec) the descriptors in `first..=last`; CLOSE_RANGE_UNSHARE
 /// first gives the caller a private copy of a table it shares (CLONE_FILES).
+#[inline(never)]
 pub fn sys_close_range(
     sc: &mut SyscallContext<'_>,
     first: u32,
@@ -72,6 +74,7 @@ pub fn sys_close_range(
 }
 
 /// eventfd2(2); eventfd(2) is `flags` 0.
+#[inline(never)]
 pub fn sys_eventfd2(sc: &mut SyscallContext<'_>, initval: u32, flags: u32) -> SysResult {
     use starling_fs::file::eventfd::{EFD_SEMAPHORE, EventFd};
     if flags & !(EFD_SEMAPHORE | O_CLOEXEC | O_NONBLOCK) != 0 {
@@ -86,6 +89,7 @@ pub fn sys_eventfd2(sc: &mut SyscallContext<'_>, initval: u32, flags: u32) -> Sy
 }
 
 /// dup(2).
+#[inline(never)]
 pub fn sys_dup(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
     let file = file_of(sc.thread, fd)?;
     install(sc, file, false)
@@ -93,6 +97,7 @@ pub fn sys_dup(sc: &mut SyscallContext<'_>, fd: i32) -> SysResult {
 
 #[cfg(target_arch = "x86_64")]
 /// dup2(2): like dup3 without flags, but oldfd == newfd returns newfd when valid.
+#[inline(never)]
 pub fn sys_dup2(sc: &mut SyscallContext<'_>, old: i32, new: i32) -> SysResult {
     if old == new {
         file_of(sc.thread, old)?;
@@ -102,6 +107,7 @@ pub fn sys_dup2(sc: &mut SyscallContext<'_>, old: i32, new: i32) -> SysResult {
 }
 
 /// dup3(2).
+#[inline(never)]
 pub fn sys_dup3(sc: &mut SyscallContext<'_>, old: i32, new: i32, flags: u32) -> SysResult {
     if flags & !O_CLOEXEC != 0 || old == new {
         return Err(Errno::EINVAL);
@@ -117,6 +123,7 @@ pub fn sys_dup3(sc: &mut SyscallContext<'_>, old: i32, new: i32, flags: u32) -> 
 }
 
 /// fcntl(2): descriptor duplication, descriptor and status flags.
+#[inline(never)]
 pub fn sys_fcntl(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) -> SysResult {
     let files = sc.thread.process.files();
     match cmd {
@@ -176,6 +183,7 @@ pub fn sys_fcntl(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) -> 
 }
 
 /// pipe2(2).
+#[inline(never)]
 pub fn sys_pipe2(sc: &mut SyscallContext<'_>, fds: usize, flags: u32) -> SysResult {
     if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT) != 0 {
         return Err(Errno::EINVAL);

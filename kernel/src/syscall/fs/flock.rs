@@ -24,6 +24,7 @@ const LOCK_UN: u32 = 8;
 const LOCK_MAND: u32 = 32;
 
 /// flock(2).
+#[inline(never)]
 pub fn sys_flock(sc: &mut SyscallContext<'_>, fd: i32, op: u32) -> SysResult {
     if op & LOCK_MAND != 0 {
         // fs/locks.c: LOCK_MAND requests succeed without looking at the

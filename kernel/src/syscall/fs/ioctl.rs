@@ -13,6 +13,7 @@ const FIOCLEX: u32 = 0x5451;
 const FIONBIO: u32 = 0x5421;
 
 /// ioctl(2).
+#[inline(never)]
 pub fn sys_ioctl(sc: &mut SyscallContext<'_>, fd: i32, cmd: u32, arg: usize) -> SysResult {
     let file = file_of(sc.thread, fd)?;
     // An O_PATH descriptor takes no ioctl at all, FIOCLEX included.

@@ -105,6 +105,7 @@ fn flag_text(flags: u64) -> String {
 }
 
 /// mount(2).
+#[inline(never)]
 pub fn sys_mount(
     sc: &mut SyscallContext<'_>,
     source: usize,
@@ -278,6 +279,7 @@ fn remount(dir: &Location, flags: u64, data: usize) -> SysResult {
 }
 
 /// umount2(2) (umount(2) is flags 0).
+#[inline(never)]
 pub fn sys_umount2(sc: &mut SyscallContext<'_>, target: usize, flags: u32) -> SysResult {
     if flags & !(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW) != 0
         || (flags & MNT_EXPIRE != 0 && flags & (MNT_FORCE | MNT_DETACH) != 0)

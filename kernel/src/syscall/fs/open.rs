@@ -289,6 +289,7 @@ fn open_fifo(loc: &axfs_ng_vfs::Location, flags: u32) -> KResult<Arc<dyn FileLik
 }
 
 /// openat(2).
+#[inline(never)]
 pub fn sys_openat(
     sc: &mut SyscallContext<'_>,
     dirfd: i32,
@@ -316,6 +317,7 @@ pub fn sys_openat(
 }
 
 /// mkdirat(2).
+#[inline(never)]
 pub fn sys_mkdirat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, mode: u32) -> SysResult {
     let path = usercopy::read_path(path)?;
     if starling_fs::path::split_parent(path.as_bytes())?
@@ -347,6 +349,7 @@ pub fn sys_mkdirat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, mode: u
 }
 
 /// unlinkat(2).
+#[inline(never)]
 pub fn sys_unlinkat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, flags: u32) -> SysResult {
     if flags & !AT_REMOVEDIR != 0 {
         return Err(Errno::EINVAL);
@@ -368,6 +371,7 @@ pub fn sys_unlinkat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, flags:
 /// (fs/namei.c do_renameat2; whiteouts need no capability since Linux 5.8). Each path is resolved against its own
 /// directory descriptor (and the caller's root), checking search
 /// permission on the way.
+#[inline(never)]
 pub fn sys_renameat2(
     sc: &mut SyscallContext<'_>,
     olddirfd: i32,
@@ -426,6 +430,7 @@ pub fn sys_renameat2(
 }
 
 /// symlinkat(2).
+#[inline(never)]
 pub fn sys_symlinkat(
     sc: &mut SyscallContext<'_>,
     target: usize,
@@ -453,6 +458,7 @@ pub fn sys_symlinkat(
 /// link to a symlink links the symlink; a followed /proc/PID/fd/N link
 /// links the open file); AT_EMPTY_PATH with an empty old path links the
 /// file `olddirfd` refers to (an O_TMPFILE file once, unless O_EXCL).
+#[inline(never)]
 pub fn sys_linkat(
     sc: &mut SyscallContext<'_>,
     olddirfd: i32,
@@ -522,6 +528,7 @@ pub fn sys_linkat(
 
 /// creat(2) (x86_64).
 #[cfg(target_arch = "x86_64")]
+#[inline(never)]
 pub fn sys_creat(sc: &mut SyscallContext<'_>, path: usize, mode: u32) -> SysResult {
     sys_openat(
         sc,
@@ -534,6 +541,7 @@ pub fn sys_creat(sc: &mut SyscallContext<'_>, path: usize, mode: u32) -> SysResu
 
 /// mknodat(2): FIFOs, sockets and regular files for anyone; device nodes
 /// for root (CAP_MKNOD).
+#[inline(never)]
 pub fn sys_mknodat(
     sc: &mut SyscallContext<'_>,
     dirfd: i32,
@@ -654,6 +662,7 @@ const OPEN_HOW_MAX: usize = 4096;
 
 /// openat2(2): openat with a `struct open_how` of `size` bytes; its
 /// RESOLVE_* bits restrict the path walk (starling_fs::path::resolve).
+#[inline(never)]
 pub fn sys_openat2(
     sc: &mut SyscallContext<'_>,
     dirfd: i32,

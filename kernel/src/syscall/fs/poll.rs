@@ -99,6 +99,7 @@ fn deadline_after(d: Duration) -> Duration {
 
 #[cfg(target_arch = "x86_64")]
 /// poll(2).
+#[inline(never)]
 pub fn sys_poll(
     sc: &mut SyscallContext<'_>,
     fds: usize,
@@ -121,6 +122,7 @@ pub fn read_timespec(addr: usize) -> KResult<Duration> {
 }
 
 /// ppoll(2): poll with a timespec and a temporary signal mask.
+#[inline(never)]
 pub fn sys_ppoll(
     sc: &mut SyscallContext<'_>,
     fds: usize,
@@ -283,6 +285,7 @@ fn remaining(deadline: Duration) -> Duration {
 
 #[cfg(target_arch = "x86_64")]
 /// select(2): the timeval, if any, is updated with the time not slept.
+#[inline(never)]
 pub fn sys_select(
     sc: &mut SyscallContext<'_>,
     nfds: i32,
@@ -314,6 +317,7 @@ pub fn sys_select(
 
 /// pselect6(2): select with a timespec (updated with the time not slept)
 /// and a temporary signal mask passed as { sigset_t *, size_t }.
+#[inline(never)]
 pub fn sys_pselect6(
     sc: &mut SyscallContext<'_>,
     nfds: i32,

@@ -164,18 +164,21 @@ fn write_from(
 }
 
 /// read(2).
+#[inline(never)]
 pub fn sys_read(sc: &mut SyscallContext<'_>, fd: i32, buf: usize, count: usize) -> SysResult {
     let file = file_of(sc.thread, fd)?;
     read_into(sc, &file, buf, count, None)
 }
 
 /// write(2).
+#[inline(never)]
 pub fn sys_write(sc: &mut SyscallContext<'_>, fd: i32, buf: usize, count: usize) -> SysResult {
     let file = file_of(sc.thread, fd)?;
     write_from(sc, &file, buf, count, None)
 }
 
 /// pread64(2).
+#[inline(never)]
 pub fn sys_pread64(
     sc: &mut SyscallContext<'_>,
     fd: i32,
@@ -189,6 +192,7 @@ pub fn sys_pread64(
 }
 
 /// pwrite64(2).
+#[inline(never)]
 pub fn sys_pwrite64(
     sc: &mut SyscallContext<'_>,
     fd: i32,
@@ -223,6 +227,7 @@ pub(crate) fn read_iovecs(iov: usize, iovcnt: i32) -> KResult<Vec<(usize, usize)
 }
 
 /// readv(2).
+#[inline(never)]
 pub fn sys_readv(sc: &mut SyscallContext<'_>, fd: i32, iov: usize, iovcnt: i32) -> SysResult {
     let file = file_of(sc.thread, fd)?;
     readv_at(sc, &file, iov, iovcnt, None)
@@ -286,6 +291,7 @@ fn readv_message(
 }
 
 /// writev(2).
+#[inline(never)]
 pub fn sys_writev(sc: &mut SyscallContext<'_>, fd: i32, iov: usize, iovcnt: i32) -> SysResult {
     let file = file_of(sc.thread, fd)?;
     writev_at(sc, &file, iov, iovcnt, None)
@@ -381,6 +387,7 @@ const RWF_NOWAIT: u32 = 0x8;
 const RWF_APPEND: u32 = 0x10;
 
 /// preadv(2).
+#[inline(never)]
 pub fn sys_preadv(
     sc: &mut SyscallContext<'_>,
     fd: i32,
@@ -393,6 +400,7 @@ pub fn sys_preadv(
 }
 
 /// pwritev(2).
+#[inline(never)]
 pub fn sys_pwritev(
     sc: &mut SyscallContext<'_>,
     fd: i32,
@@ -407,6 +415,7 @@ pub fn sys_pwritev(
 /// preadv2(2): offset -1 reads at the position; RWF_HIPRI is a hint,
 /// RWF_NOWAIT reads only what needs no waiting (EAGAIN otherwise); other
 /// flags EOPNOTSUPP.
+#[inline(never)]
 pub fn sys_preadv2(
     sc: &mut SyscallContext<'_>,
     fd: i32,
@@ -439,6 +448,7 @@ pub fn sys_preadv2(
 /// pwritev2(2): offset -1 writes at the position; RWF_APPEND writes at the
 /// end; RWF_DSYNC/RWF_SYNC sync the file afterwards; RWF_HIPRI is a hint;
 /// other flags (RWF_NOWAIT included) EOPNOTSUPP.
+#[inline(never)]
 pub fn sys_pwritev2(
     sc: &mut SyscallContext<'_>,
     fd: i32,
@@ -466,6 +476,7 @@ pub fn sys_pwritev2(
 }
 
 /// lseek(2).
+#[inline(never)]
 pub fn sys_lseek(sc: &mut SyscallContext<'_>, fd: i32, off: i64, whence: u32) -> SysResult {
     let file = file_of(sc.thread, fd)?;
     let whence = match whence {

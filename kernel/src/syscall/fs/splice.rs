@@ -88,6 +88,7 @@ fn verify_area(pos: i64, len: usize) -> KResult<()> {
 }
 
 /// splice(2).
+#[inline(never)]
 pub fn sys_splice(
     sc: &mut SyscallContext<'_>,
     fd_in: i32,
@@ -287,6 +288,7 @@ fn file_to_pipe(
 
 /// tee(2): copies up to `len` bytes from the pipe `fd_in` into the pipe
 /// `fd_out` without consuming them.
+#[inline(never)]
 pub fn sys_tee(
     sc: &mut SyscallContext<'_>,
     fd_in: i32,

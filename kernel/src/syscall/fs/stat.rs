@@ -70,6 +70,7 @@ fn stat_at_as(
 }
 
 /// fstat(2).
+#[inline(never)]
 pub fn sys_fstat(sc: &mut SyscallContext<'_>, fd: i32, buf: usize) -> SysResult {
     let st = file_of(sc.thread, fd)?.file().stat()?;
     usercopy::copy_to_user(buf, &arch::stat_bytes(&st))?;
@@ -77,6 +78,7 @@ pub fn sys_fstat(sc: &mut SyscallContext<'_>, fd: i32, buf: usize) -> SysResult 
 }
 
 /// newfstatat(2).
+#[inline(never)]
 pub fn sys_newfstatat(
     sc: &mut SyscallContext<'_>,
     dirfd: i32,
@@ -90,6 +92,7 @@ pub fn sys_newfstatat(
 }
 
 /// statx(2): the basic fields (STATX_BASIC_STATS).
+#[inline(never)]
 pub fn sys_statx(
     sc: &mut SyscallContext<'_>,
     dirfd: i32,
@@ -142,6 +145,7 @@ pub fn sys_statx(
 }
 
 /// readlinkat(2).
+#[inline(never)]
 pub fn sys_readlinkat(
     sc: &mut SyscallContext<'_>,
     dirfd: i32,
@@ -183,6 +187,7 @@ pub fn sys_readlinkat(
 /// (unless SECBIT_NO_SETUID_FIXUP). Root passes read and write checks;
 /// execute needs an x bit somewhere, or a directory, as Linux does for
 /// root. The group class applies to the gid and the supplementary groups.
+#[inline(never)]
 pub fn sys_faccessat2(
     sc: &mut SyscallContext<'_>,
     dirfd: i32,
@@ -247,6 +252,7 @@ pub fn sys_faccessat2(
 }
 
 /// ftruncate(2).
+#[inline(never)]
 pub fn sys_ftruncate(sc: &mut SyscallContext<'_>, fd: i32, length: i64) -> SysResult {
     let file = file_of(sc.thread, fd)?;
     if length < 0 {
@@ -263,6 +269,7 @@ pub fn sys_ftruncate(sc: &mut SyscallContext<'_>, fd: i32, length: i64) -> SysRe
 
 /// fallocate(2) (fs/open.c vfs_fallocate's checks, then the file
 /// system's range operation).
+#[inline(never)]
 pub fn sys_fallocate(
     sc: &mut SyscallContext<'_>,
     fd: i32,
@@ -357,6 +364,7 @@ fn check_fsize_limit(
 }
 
 /// truncate(2).
+#[inline(never)]
 pub fn sys_truncate(sc: &mut SyscallContext<'_>, path: usize, length: i64) -> SysResult {
     let path = usercopy::read_path(path)?;
     if length < 0 {
@@ -402,6 +410,7 @@ fn statfs_bytes(fs: &axfs_ng_vfs::StatFs) -> [u8; 120] {
 }
 
 /// statfs(2).
+#[inline(never)]
 pub fn sys_statfs(sc: &mut SyscallContext<'_>, path: usize, buf: usize) -> SysResult {
     let path = usercopy::read_path(path)?;
     let ctx = at_context(sc.thread, super::AT_FDCWD, &path)?;
@@ -412,6 +421,7 @@ pub fn sys_statfs(sc: &mut SyscallContext<'_>, path: usize, buf: usize) -> SysRe
 }
 
 /// fstatfs(2).
+#[inline(never)]
 pub fn sys_fstatfs(sc: &mut SyscallContext<'_>, fd: i32, buf: usize) -> SysResult {
     let file = file_of(sc.thread, fd)?;
     let any = file.file().as_any();

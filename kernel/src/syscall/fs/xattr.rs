@@ -48,6 +48,7 @@ fn by_fd(sc: &SyscallContext<'_>, fd: i32, name: usize) -> KResult<()> {
 
 /// setxattr(2), lsetxattr(2), getxattr(2), lgetxattr(2), removexattr(2),
 /// lremovexattr(2): `name` is 0 for listxattr(2)/llistxattr(2).
+#[inline(never)]
 pub fn sys_path_xattr(
     sc: &mut SyscallContext<'_>,
     path: usize,
@@ -60,6 +61,7 @@ pub fn sys_path_xattr(
 
 /// fsetxattr(2), fgetxattr(2), fremovexattr(2); `name` is 0 for
 /// flistxattr(2).
+#[inline(never)]
 pub fn sys_fd_xattr(sc: &mut SyscallContext<'_>, fd: i32, name: usize) -> SysResult {
     by_fd(sc, fd, name)?;
     unsupported()

@@ -75,12 +75,14 @@ fn caller(sc: &SyscallContext<'_>) -> Caller {
 }
 
 /// shmget(2).
+#[inline(never)]
 pub fn sys_shmget(sc: &mut SyscallContext<'_>, key: i32, size: usize, flg: i32) -> SysResult {
     let id = table::get(key, size, flg, &caller(sc))?;
     Ok(id as usize)
 }
 
 /// shmat(2) (ipc/shm.c `do_shmat`).
+#[inline(never)]
 pub fn sys_shmat(sc: &mut SyscallContext<'_>, id: i32, shmaddr: usize, flg: i32) -> SysResult {
     if id < 0 {
         return Err(Errno::EINVAL);
@@ -174,6 +176,7 @@ fn object_addr(object: &Arc<dyn MemObject>) -> *const () {
 /// unmaps it, then unmaps the other VMAs of the same attach that lie within
 /// the segment's size from `shmaddr` (fragments left by munmap or
 /// mprotect).
+#[inline(never)]
 pub fn sys_shmdt(sc: &mut SyscallContext<'_>, shmaddr: usize) -> SysResult {
     let addr = shmaddr;
     if addr & (PAGE_SIZE - 1) != 0 {
@@ -252,6 +255,7 @@ fn shmid_ds(st: &table::Stat) -> [u8; SHMID_DS_SIZE] {
 }
 
 /// shmctl(2) (ipc/shm.c `ksys_shmctl`).
+#[inline(never)]
 pub fn sys_shmctl(sc: &mut SyscallContext<'_>, id: i32, cmd: i32, buf: usize) -> SysResult {
     if cmd < 0 || id < 0 {
         return Err(Errno::EINVAL);

@@ -69,6 +69,7 @@ fn advice_of(advice: i32) -> Result<Advice, Errno> {
 }
 
 /// madvise(2).
+#[inline(never)]
 pub fn sys_madvise(
     sc: &mut SyscallContext<'_>,
     start: usize,
@@ -126,6 +127,7 @@ pub fn sys_madvise(
 const MINCORE_CHUNK: usize = PAGE_SIZE;
 
 /// mincore(2).
+#[inline(never)]
 pub fn sys_mincore(sc: &mut SyscallContext<'_>, start: usize, len: usize, vec: usize) -> SysResult {
     if !start.is_multiple_of(PAGE_SIZE) {
         return Err(Errno::EINVAL);

@@ -8,6 +8,7 @@ use crate::syscall::{SysResult, SyscallContext};
 ///
 /// After mlockall(MCL_FUTURE) the new heap pages are locked (and
 /// populated) as any new mapping; growing past RLIMIT_MEMLOCK then fails.
+#[inline(never)]
 pub fn sys_brk(sc: &mut SyscallContext<'_>, addr: usize) -> SysResult {
     let Some(mm) = sc.thread.process.mm() else {
         return Ok(0);

@@ -72,6 +72,7 @@ fn memfd_noexec_scope(sc: &SyscallContext<'_>) -> u32 {
 }
 
 /// memfd_create(2).
+#[inline(never)]
 pub fn sys_memfd_create(sc: &mut SyscallContext<'_>, uname: usize, flags: u32) -> SysResult {
     let mut flags = flags;
     let allowed = if flags & MFD_HUGETLB == 0 {
@@ -127,6 +128,10 @@ pub fn sys_memfd_create(sc: &mut SyscallContext<'_>, uname: usize, flags: u32) -
             *seals &= !F_SEAL_SEAL;
         }
     });
+    if let Some(slot) = crate::debug::memfds::add(&tmp, &name) {
+        // The slot keeps its table entry for as long as the inode lives.
+        let _ = tmpfs::generated::with_inode_data(loc.entry(), |data| data.insert(slot));
+    }
     let open = open_shm_file(loc, format!("/memfd:{name} (deleted)"), &creds)?;
     super::super::fs::install(sc, open, flags & MFD_CLOEXEC != 0)
 }
@@ -222,11 +227,13 @@ pub fn fcntl_seals(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) -
         })
         .ok_or(Errno::EINVAL)??;
     let AddOutcome::RevokeThenSeal(new) = outcome else {
+        crate::debug::memfds::refresh(&tmp);
         return Ok(0);
     };
     // Every writable shared mapping, in every process, loses write access
     // (page tables and TLBs included) with no lock held here.
     let revoked = starling_mm::aspace::revoke_write(&*tmp);
     tmp.with_seals(|current, _| *current |= new);
+    crate::debug::memfds::refresh(&tmp);
     Ok(if counted { revoked } else { 0 })
 }

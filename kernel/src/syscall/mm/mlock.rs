@@ -53,11 +53,13 @@ fn page_range(start: usize, len: usize) -> (usize, usize) {
 }
 
 /// mlock(2).
+#[inline(never)]
 pub fn sys_mlock(sc: &mut SyscallContext<'_>, start: usize, len: usize) -> SysResult {
     do_mlock(sc, start, len, VmaFlags::LOCKED)
 }
 
 /// mlock2(2).
+#[inline(never)]
 pub fn sys_mlock2(sc: &mut SyscallContext<'_>, start: usize, len: usize, flags: i32) -> SysResult {
     if flags & !MLOCK_ONFAULT != 0 {
         return Err(Errno::EINVAL);
@@ -98,6 +100,7 @@ fn do_mlock(sc: &SyscallContext<'_>, start: usize, len: usize, lock: VmaFlags) -
 }
 
 /// munlock(2).
+#[inline(never)]
 pub fn sys_munlock(sc: &mut SyscallContext<'_>, start: usize, len: usize) -> SysResult {
     let (start, len) = page_range(start, len);
     let end = start.checked_add(len).ok_or(Errno::EINVAL)?;
@@ -107,6 +110,7 @@ pub fn sys_munlock(sc: &mut SyscallContext<'_>, start: usize, len: usize) -> Sys
 }
 
 /// mlockall(2).
+#[inline(never)]
 pub fn sys_mlockall(sc: &mut SyscallContext<'_>, flags: i32) -> SysResult {
     if flags == 0 || flags & !(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0 || flags == MCL_ONFAULT
     {
@@ -147,6 +151,7 @@ pub fn sys_mlockall(sc: &mut SyscallContext<'_>, flags: i32) -> SysResult {
 }
 
 /// munlockall(2).
+#[inline(never)]
 pub fn sys_munlockall(sc: &mut SyscallContext<'_>) -> SysResult {
     let mm = sc.thread.process.mm().ok_or(Errno::ENOMEM)?;
     let mut aspace = mm.aspace.lock();

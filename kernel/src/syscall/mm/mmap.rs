@@ -120,6 +120,7 @@ enum Mappable {
 /// do_mmap (length, address, map count, MAP_FIXED_NOREPLACE, the file's
 /// open mode and mount, the mapping type) and finally the file's own mmap
 /// operation. Nothing is unmapped before every check passed.
+#[inline(never)]
 pub fn sys_mmap(
     sc: &mut SyscallContext<'_>,
     addr: usize,
@@ -488,6 +489,7 @@ fn shared_object(file: &OpenFile) -> KResult<Arc<dyn MemObject>> {
 /// what was stored through the mapping once munmap returns (Linux leaves
 /// that to the periodic writeback; a failure there is not munmap's error,
 /// so it is only logged).
+#[inline(never)]
 pub fn sys_munmap(sc: &mut SyscallContext<'_>, addr: usize, len: usize) -> SysResult {
     let mm = sc.thread.process.mm().ok_or(Errno::EINVAL)?;
     let flush = {
@@ -541,6 +543,7 @@ fn dirty_ranges(
 /// (EACCES) leaves the VMAs before it changed, as on Linux. Under the
 /// READ_IMPLIES_EXEC personality PROT_READ implies PROT_EXEC where the VMA
 /// may execute.
+#[inline(never)]
 pub fn sys_mprotect(
     sc: &mut SyscallContext<'_>,
     addr: usize,
@@ -613,6 +616,7 @@ pub fn sys_mprotect(
 /// MS_INVALIDATE has nothing to do: mappings and the cache share pages.
 /// Holes in the range do not stop the writeback of what is mapped; the
 /// call then fails with ENOMEM.
+#[inline(never)]
 pub fn sys_msync(sc: &mut SyscallContext<'_>, addr: usize, len: usize, flags: u32) -> SysResult {
     const MS_ASYNC: u32 = 1;
     const MS_INVALIDATE: u32 = 2;

@@ -13,6 +13,7 @@ const MREMAP_DONTUNMAP: u32 = 4;
 
 /// mremap(2): the flag checks of mm/mremap.c, in its order, then the
 /// address space does the work (see `starling_mm::aspace::remap`).
+#[inline(never)]
 pub fn sys_mremap(
     sc: &mut SyscallContext<'_>,
     addr: usize,

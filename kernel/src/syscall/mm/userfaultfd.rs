@@ -164,6 +164,7 @@ pub fn wait_user_fault(mm: &Mm, addr: usize, write: bool) -> bool {
 }
 
 /// userfaultfd(2).
+#[inline(never)]
 pub fn sys_userfaultfd(sc: &mut SyscallContext<'_>, flags: u32) -> SysResult {
     if flags & !(O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY) != 0 {
         return Err(Errno::EINVAL);

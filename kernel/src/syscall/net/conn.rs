@@ -30,6 +30,7 @@ const AF_UNSPEC: u16 = 0;
 /// EADDRINUSE if the name exists), an abstract name enters the registry,
 /// the family alone autobinds. EINVAL when already bound (the file just
 /// made is removed again, as unix_bind_bsd does).
+#[inline(never)]
 pub fn sys_bind(sc: &mut SyscallContext<'_>, fd: i32, addr: usize, len: u32) -> SysResult {
     let (_, sock) = socket_of(sc, fd)?;
     let raw = read_addr(addr, len)?;
@@ -77,6 +78,7 @@ fn bind_path(sc: &SyscallContext<'_>, sock: &Arc<UnixSocket>, path: Vec<u8>) -> 
 }
 
 /// listen(2).
+#[inline(never)]
 pub fn sys_listen(sc: &mut SyscallContext<'_>, fd: i32, backlog: i32) -> SysResult {
     let (_, sock) = socket_of(sc, fd)?;
     sock.listen(backlog, peer_cred(sc))?;
@@ -86,6 +88,7 @@ pub fn sys_listen(sc: &mut SyscallContext<'_>, fd: i32, backlog: i32) -> SysResu
 /// accept4(2) (and accept(2) with no flags): waits for a connection unless
 /// the listener is O_NONBLOCK; the new descriptor gets only `flags`'
 /// SOCK_NONBLOCK and SOCK_CLOEXEC.
+#[inline(never)]
 pub fn sys_accept4(
     sc: &mut SyscallContext<'_>,
     fd: i32,
@@ -107,6 +110,7 @@ pub fn sys_accept4(
 /// connect(2): a stream or seqpacket socket connects to a listener,
 /// waiting while its backlog is full unless O_NONBLOCK (EAGAIN); a
 /// datagram socket takes a default peer, or with AF_UNSPEC drops it.
+#[inline(never)]
 pub fn sys_connect(sc: &mut SyscallContext<'_>, fd: i32, addr: usize, len: u32) -> SysResult {
     let (file, sock) = socket_of(sc, fd)?;
     let raw = read_addr(addr, len)?;
@@ -146,6 +150,7 @@ pub fn sys_connect(sc: &mut SyscallContext<'_>, fd: i32, addr: usize, len: u32) 
 }
 
 /// shutdown(2).
+#[inline(never)]
 pub fn sys_shutdown(sc: &mut SyscallContext<'_>, fd: i32, how: i32) -> SysResult {
     let (_, sock) = socket_of(sc, fd)?;
     let how = u32::try_from(how).map_err(|_| Errno::EINVAL)?;
@@ -154,6 +159,7 @@ pub fn sys_shutdown(sc: &mut SyscallContext<'_>, fd: i32, how: i32) -> SysResult
 }
 
 /// getsockname(2).
+#[inline(never)]
 pub fn sys_getsockname(sc: &mut SyscallContext<'_>, fd: i32, addr: usize, len: usize) -> SysResult {
     let (_, sock) = socket_of(sc, fd)?;
     check_len(len)?;
@@ -162,6 +168,7 @@ pub fn sys_getsockname(sc: &mut SyscallContext<'_>, fd: i32, addr: usize, len: u
 }
 
 /// getpeername(2): ENOTCONN without a peer.
+#[inline(never)]
 pub fn sys_getpeername(sc: &mut SyscallContext<'_>, fd: i32, addr: usize, len: usize) -> SysResult {
     let (_, sock) = socket_of(sc, fd)?;
     check_len(len)?;

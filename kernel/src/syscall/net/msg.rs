@@ -262,6 +262,7 @@ fn do_send(
 }
 
 /// sendto(2).
+#[inline(never)]
 pub fn sys_sendto(
     sc: &mut SyscallContext<'_>,
     fd: i32,
@@ -282,6 +283,7 @@ pub fn sys_sendto(
 }
 
 /// sendmsg(2).
+#[inline(never)]
 pub fn sys_sendmsg(sc: &mut SyscallContext<'_>, fd: i32, msg: usize, flags: u32) -> SysResult {
     // The descriptor is looked up before any argument is copied in.
     let sock = socket_of(sc, fd)?;
@@ -322,6 +324,7 @@ fn sendmsg_one(
 /// sendmmsg(2): sendmsg for each `struct mmsghdr` (vlen capped at
 /// UIO_MAXIOV), each one's count stored in its msg_len; stops at an error
 /// or a message sent in part. The number sent, or the first error.
+#[inline(never)]
 pub fn sys_sendmmsg(
     sc: &mut SyscallContext<'_>,
     fd: i32,
@@ -482,6 +485,7 @@ fn write_from(ptr: usize, len_ptr: usize, from: &UnixAddr) -> KResult<()> {
 }
 
 /// recvfrom(2).
+#[inline(never)]
 pub fn sys_recvfrom(
     sc: &mut SyscallContext<'_>,
     fd: i32,
@@ -502,6 +506,7 @@ pub fn sys_recvfrom(
 
 /// recvmsg(2): fills msg_name, the control buffer, msg_controllen and
 /// msg_flags.
+#[inline(never)]
 pub fn sys_recvmsg(sc: &mut SyscallContext<'_>, fd: i32, msg: usize, flags: u32) -> SysResult {
     // The descriptor is looked up before any argument is copied in.
     let sock = socket_of(sc, fd)?;
@@ -540,6 +545,7 @@ fn recvmsg_one(
 /// only looked at after each message (a receive still waits), and what is
 /// left of it is written back. The number received; the first error only
 /// when nothing was.
+#[inline(never)]
 pub fn sys_recvmmsg(
     sc: &mut SyscallContext<'_>,
     fd: i32,

@@ -66,6 +66,7 @@ fn read_timeout(optval: usize, optlen: u32) -> KResult<u64> {
 /// getsockopt(2): EOPNOTSUPP for levels other than SOL_SOCKET (AF_UNIX has
 /// none), ENOPROTOOPT for options Starling does not keep, EINVAL for a
 /// negative length.
+#[inline(never)]
 pub fn sys_getsockopt(
     sc: &mut SyscallContext<'_>,
     fd: i32,
@@ -124,6 +125,7 @@ pub fn sys_getsockopt(
 /// setsockopt(2): EOPNOTSUPP for other levels, EINVAL for a value shorter
 /// than an int, ENOPROTOOPT for options that cannot be set here.
 /// SO_SNDBUF and SO_RCVBUF store twice the value, capped and floored.
+#[inline(never)]
 pub fn sys_setsockopt(
     sc: &mut SyscallContext<'_>,
     fd: i32,

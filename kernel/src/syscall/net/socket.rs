@@ -76,6 +76,7 @@ pub(super) fn socket_file(sock: Arc<UnixSocket>, flags: u32) -> Arc<OpenFile> {
 }
 
 /// socket(2).
+#[inline(never)]
 pub fn sys_socket(sc: &mut SyscallContext<'_>, domain: i32, ty: u32, protocol: i32) -> SysResult {
     let (kind, flags) = unix_type(domain, ty, protocol, Errno::EAFNOSUPPORT)?;
     let file = socket_file(UnixSocket::new(kind), flags);
@@ -84,6 +85,7 @@ pub fn sys_socket(sc: &mut SyscallContext<'_>, domain: i32, ty: u32, protocol: i
 
 /// socketpair(2): AF_UNIX only; the families Linux has without
 /// socketpair give EOPNOTSUPP.
+#[inline(never)]
 pub fn sys_socketpair(
     sc: &mut SyscallContext<'_>,
     domain: i32,

@@ -28,6 +28,7 @@ fn header_words(hdr: usize) -> Result<(usize, i32), Errno> {
 
 /// capget(2): the sets of thread `pid` (0: the caller), as one or two
 /// `{effective, permitted, inheritable}` u32 triples.
+#[inline(never)]
 pub fn sys_capget(sc: &mut SyscallContext<'_>, hdr: usize, data: usize) -> SysResult {
     // A NULL data pointer asks only for the preferred version.
     let (words, pid) = match header_words(hdr) {
@@ -65,6 +66,7 @@ pub fn sys_capget(sc: &mut SyscallContext<'_>, hdr: usize, data: usize) -> SysRe
 /// enters the permitted set, effective stays within permitted, and
 /// inheritable grows only from permitted (or the bounding set, with
 /// CAP_SETPCAP).
+#[inline(never)]
 pub fn sys_capset(sc: &mut SyscallContext<'_>, hdr: usize, data: usize) -> SysResult {
     let (words, pid) = header_words(hdr)?;
     let me = &sc.thread.process;

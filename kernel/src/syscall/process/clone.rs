@@ -56,6 +56,7 @@ pub struct CloneArgs {
 
 #[cfg(target_arch = "x86_64")]
 /// fork(2).
+#[inline(never)]
 pub fn sys_fork(sc: &mut SyscallContext<'_>) -> SysResult {
     do_clone(
         sc,
@@ -72,6 +73,7 @@ pub fn sys_fork(sc: &mut SyscallContext<'_>) -> SysResult {
 
 #[cfg(target_arch = "x86_64")]
 /// vfork(2).
+#[inline(never)]
 pub fn sys_vfork(sc: &mut SyscallContext<'_>) -> SysResult {
     do_clone(
         sc,
@@ -364,6 +366,7 @@ fn wait_vfork(sc: &SyscallContext<'_>, done: &Arc<crate::task::process::VforkDon
 #[cfg(target_arch = "x86_64")]
 /// Validates and runs clone with the x86_64 argument order
 /// (flags, stack, parent_tid, child_tid, tls).
+#[inline(never)]
 pub fn sys_clone_x86(
     sc: &mut SyscallContext<'_>,
     flags: u64,
@@ -388,6 +391,7 @@ pub fn sys_clone_x86(
 #[cfg(target_arch = "riscv64")]
 /// Validates and runs clone with the generic (riscv64) argument order
 /// (flags, stack, parent_tid, tls, child_tid).
+#[inline(never)]
 pub fn sys_clone_generic(
     sc: &mut SyscallContext<'_>,
     flags: u64,
@@ -421,6 +425,7 @@ const CLONE3_FLAGS: u64 =
 /// clone3(2): `struct clone_args` of `size` bytes (any known version; a
 /// larger struct from a newer C library is accepted if the extra bytes are
 /// zero).
+#[inline(never)]
 pub fn sys_clone3(sc: &mut SyscallContext<'_>, uargs: usize, size: usize) -> SysResult {
     if size < CLONE_ARGS_SIZE_VER0 {
         return Err(Errno::EINVAL);
@@ -489,6 +494,7 @@ const CLONE_SYSVSEM: u64 = 0x40000;
 /// a new PID namespace (CAP_SYS_ADMIN); CLONE_THREAD, CLONE_SIGHAND and
 /// CLONE_VM are accepted for a single-threaded caller, for which they
 /// change nothing.
+#[inline(never)]
 pub fn sys_unshare(sc: &mut SyscallContext<'_>, flags: u64) -> SysResult {
     const KNOWN: u64 = CLONE_FILES
         | CLONE_FS

@@ -79,11 +79,13 @@ fn set_res(sc: &SyscallContext<'_>, r: u32, e: u32, s: u32, group: bool) -> SysR
 }
 
 /// setresuid(2).
+#[inline(never)]
 pub fn sys_setresuid(sc: &mut SyscallContext<'_>, r: u32, e: u32, s: u32) -> SysResult {
     set_res(sc, r, e, s, false)
 }
 
 /// setresgid(2).
+#[inline(never)]
 pub fn sys_setresgid(sc: &mut SyscallContext<'_>, r: u32, e: u32, s: u32) -> SysResult {
     set_res(sc, r, e, s, true)
 }
@@ -117,11 +119,13 @@ fn set_re(sc: &SyscallContext<'_>, r: u32, e: u32, group: bool) -> SysResult {
 }
 
 /// setreuid(2).
+#[inline(never)]
 pub fn sys_setreuid(sc: &mut SyscallContext<'_>, r: u32, e: u32) -> SysResult {
     set_re(sc, r, e, false)
 }
 
 /// setregid(2).
+#[inline(never)]
 pub fn sys_setregid(sc: &mut SyscallContext<'_>, r: u32, e: u32) -> SysResult {
     set_re(sc, r, e, true)
 }
@@ -146,11 +150,13 @@ fn set_id(sc: &SyscallContext<'_>, id: u32, group: bool) -> SysResult {
 }
 
 /// setuid(2).
+#[inline(never)]
 pub fn sys_setuid(sc: &mut SyscallContext<'_>, uid: u32) -> SysResult {
     set_id(sc, uid, false)
 }
 
 /// setgid(2).
+#[inline(never)]
 pub fn sys_setgid(sc: &mut SyscallContext<'_>, gid: u32) -> SysResult {
     set_id(sc, gid, true)
 }
@@ -172,16 +178,19 @@ fn set_fs(sc: &SyscallContext<'_>, id: u32, group: bool) -> SysResult {
 }
 
 /// setfsuid(2).
+#[inline(never)]
 pub fn sys_setfsuid(sc: &mut SyscallContext<'_>, uid: u32) -> SysResult {
     set_fs(sc, uid, false)
 }
 
 /// setfsgid(2).
+#[inline(never)]
 pub fn sys_setfsgid(sc: &mut SyscallContext<'_>, gid: u32) -> SysResult {
     set_fs(sc, gid, true)
 }
 
 /// getgroups(2).
+#[inline(never)]
 pub fn sys_getgroups(sc: &mut SyscallContext<'_>, size: i32, list: usize) -> SysResult {
     let groups = sc.thread.process.creds.lock().groups.clone();
     if size < 0 {
@@ -199,6 +208,7 @@ pub fn sys_getgroups(sc: &mut SyscallContext<'_>, size: i32, list: usize) -> Sys
 }
 
 /// setgroups(2).
+#[inline(never)]
 pub fn sys_setgroups(sc: &mut SyscallContext<'_>, size: usize, list: usize) -> SysResult {
     if size > NGROUPS_MAX {
         return Err(Errno::EINVAL);

@@ -59,6 +59,7 @@ pub fn exec(
         Errno::ENOMEM
     })?;
     drop(old);
+    crate::debug::tasks::refresh_process(process);
     sc.uctx.refresh_address_space().map_err(|e| {
         error!("execve: refreshing the user context failed: {e:?}");
         Errno::ENOMEM
@@ -170,6 +171,7 @@ fn finish_exec(thread: &Thread, path: String, argv: Vec<Vec<u8>>) {
 }
 
 /// execve(2).
+#[inline(never)]
 pub fn sys_execve(sc: &mut SyscallContext<'_>, path: usize, argv: usize, envp: usize) -> SysResult {
     let path = usercopy::read_path(path)?;
     let argv = usercopy::read_string_array(argv, ARG_MAX)?;

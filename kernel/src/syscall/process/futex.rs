@@ -19,6 +19,7 @@ const FUTEX_CLOCK_REALTIME: u32 = 256;
 const FUTEX_BITSET_MATCH_ANY: u32 = u32::MAX;
 
 /// futex(2).
+#[inline(never)]
 pub fn sys_futex(
     sc: &mut SyscallContext<'_>,
     addr: usize,

@@ -12,35 +12,43 @@ use crate::{
 // Ids are reported as numbers in the caller's PID namespace: the init of
 // a namespace is 1 there and its parent, outside, is 0.
 
+#[inline(never)]
 pub fn sys_getpid(sc: &mut SyscallContext<'_>) -> SysResult {
     Ok(sc.user_id(sc.thread.process.pid) as usize)
 }
 
+#[inline(never)]
 pub fn sys_getppid(sc: &mut SyscallContext<'_>) -> SysResult {
     Ok(sc.user_id(sc.thread.process.ppid()) as usize)
 }
 
+#[inline(never)]
 pub fn sys_gettid(sc: &mut SyscallContext<'_>) -> SysResult {
     Ok(sc.user_id(sc.thread.tid()) as usize)
 }
 
+#[inline(never)]
 pub fn sys_getuid(sc: &mut SyscallContext<'_>) -> SysResult {
     Ok(sc.thread.process.creds.lock().uid as usize)
 }
 
+#[inline(never)]
 pub fn sys_geteuid(sc: &mut SyscallContext<'_>) -> SysResult {
     Ok(sc.thread.process.creds.lock().euid as usize)
 }
 
+#[inline(never)]
 pub fn sys_getgid(sc: &mut SyscallContext<'_>) -> SysResult {
     Ok(sc.thread.process.creds.lock().gid as usize)
 }
 
+#[inline(never)]
 pub fn sys_getegid(sc: &mut SyscallContext<'_>) -> SysResult {
     Ok(sc.thread.process.creds.lock().egid as usize)
 }
 
 /// getresuid(2) / getresgid(2).
+#[inline(never)]
 pub fn sys_getresid(
     sc: &mut SyscallContext<'_>,
     r: usize,
@@ -61,12 +69,14 @@ pub fn sys_getresid(
 }
 
 /// set_tid_address(2).
+#[inline(never)]
 pub fn sys_set_tid_address(sc: &mut SyscallContext<'_>, addr: usize) -> SysResult {
     sc.thread.clear_child_tid.store(addr, Ordering::Release);
     Ok(sc.user_id(sc.thread.tid()) as usize)
 }
 
 /// umask(2).
+#[inline(never)]
 pub fn sys_umask(sc: &mut SyscallContext<'_>, mask: u32) -> SysResult {
     Ok(sc.thread.process.umask.swap(mask & 0o777, Ordering::AcqRel) as usize)
 }
@@ -85,16 +95,19 @@ fn process_or_self(
 }
 
 /// getpgid(2).
+#[inline(never)]
 pub fn sys_getpgid(sc: &mut SyscallContext<'_>, pid: Pid) -> SysResult {
     Ok(sc.user_id(process_or_self(sc, pid)?.pgid()) as usize)
 }
 
 /// getsid(2).
+#[inline(never)]
 pub fn sys_getsid(sc: &mut SyscallContext<'_>, pid: Pid) -> SysResult {
     Ok(sc.user_id(process_or_self(sc, pid)?.sid()) as usize)
 }
 
 /// setpgid(2), with the checks setpgid(2) lists.
+#[inline(never)]
 pub fn sys_setpgid(sc: &mut SyscallContext<'_>, pid: Pid, pgid: Pid) -> SysResult {
     if pgid < 0 {
         return Err(Errno::EINVAL);
@@ -133,6 +146,7 @@ pub fn sys_setpgid(sc: &mut SyscallContext<'_>, pid: Pid, pgid: Pid) -> SysResul
 }
 
 /// setsid(2).
+#[inline(never)]
 pub fn sys_setsid(sc: &mut SyscallContext<'_>) -> SysResult {
     let me = &sc.thread.process;
     if me.pgid() == me.pid || !table::group_members(me.pid).is_empty() {
@@ -147,6 +161,7 @@ pub fn sys_setsid(sc: &mut SyscallContext<'_>) -> SysResult {
 
 #[cfg(target_arch = "x86_64")]
 /// getpgrp(2).
+#[inline(never)]
 pub fn sys_getpgrp(sc: &mut SyscallContext<'_>) -> SysResult {
     Ok(sc.user_id(sc.thread.process.pgid()) as usize)
 }

@@ -27,6 +27,7 @@ pub fn write_rusage(addr: usize, cpu_ns: u64, user_ns: u64, maxrss_kb: u64) -> R
 }
 
 /// getrusage(2).
+#[inline(never)]
 pub fn sys_getrusage(sc: &mut SyscallContext<'_>, who: i32, usage: usize) -> SysResult {
     const RUSAGE_SELF: i32 = 0;
     const RUSAGE_CHILDREN: i32 = -1;
@@ -48,6 +49,7 @@ pub fn sys_getrusage(sc: &mut SyscallContext<'_>, who: i32, usage: usize) -> Sys
 
 /// times(2): clock ticks (USER_HZ = 100) since boot; fills `struct tms`
 /// with the user and system times of the process and its reaped children.
+#[inline(never)]
 pub fn sys_times(sc: &mut SyscallContext<'_>, buf: usize) -> SysResult {
     let ticks = |ns: u64| ns / 10_000_000;
     if buf != 0 {

@@ -11,6 +11,7 @@ use crate::{
 };
 
 /// wait4(2).
+#[inline(never)]
 pub fn sys_wait4(
     sc: &mut SyscallContext<'_>,
     pid: i32,
@@ -49,6 +50,7 @@ pub fn sys_wait4(
 }
 
 /// waitid(2).
+#[inline(never)]
 pub fn sys_waitid(
     sc: &mut SyscallContext<'_>,
     idtype: u32,

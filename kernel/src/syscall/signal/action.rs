@@ -38,6 +38,7 @@ fn decode(b: &[u8; KSIGACTION_SIZE]) -> SigAction {
 }
 
 /// rt_sigaction(2).
+#[inline(never)]
 pub fn sys_rt_sigaction(
     sc: &mut SyscallContext<'_>,
     sig: i32,
@@ -89,6 +90,7 @@ pub fn sys_rt_sigaction(
 
 /// rt_sigreturn(2): restores the registers and mask saved in the frame.
 /// The dispatcher leaves the return register alone for this call.
+#[inline(never)]
 pub fn sys_rt_sigreturn(sc: &mut SyscallContext<'_>) -> SysResult {
     match arch::signal::restore_frame(sc.uctx) {
         Ok((mask, uc_stack)) => {
@@ -113,6 +115,7 @@ pub fn sys_rt_sigreturn(sc: &mut SyscallContext<'_>) -> SysResult {
 }
 
 /// sigaltstack(2).
+#[inline(never)]
 pub fn sys_sigaltstack(sc: &mut SyscallContext<'_>, ss: usize, old_ss: usize) -> SysResult {
     let sp = arch::signal::stack_pointer(sc.uctx);
     let new = if ss != 0 {

@@ -42,6 +42,7 @@ fn init_protected(sender: &Process, target: &Process, sig: i32) -> bool {
 }
 
 /// kill(2).
+#[inline(never)]
 pub fn sys_kill(sc: &mut SyscallContext<'_>, pid: i32, sig: i32) -> SysResult {
     if sig != 0 && !valid(sig) {
         return Err(Errno::EINVAL);
@@ -91,6 +92,7 @@ fn process_of(sc: &SyscallContext<'_>, id: i32) -> Option<alloc::sync::Arc<crate
 }
 
 /// tgkill(2).
+#[inline(never)]
 pub fn sys_tgkill(sc: &mut SyscallContext<'_>, tgid: i32, tid: i32, sig: i32) -> SysResult {
     // kernel/signal.c: "This is only valid for single tasks", tgid > 0.
     if tgid <= 0 {
@@ -100,6 +102,7 @@ pub fn sys_tgkill(sc: &mut SyscallContext<'_>, tgid: i32, tid: i32, sig: i32) ->
 }
 
 /// tkill(2).
+#[inline(never)]
 pub fn sys_tkill(sc: &mut SyscallContext<'_>, tid: i32, sig: i32) -> SysResult {
     thread_kill(sc, None, tid, sig)
 }
@@ -154,6 +157,7 @@ fn queued_info(sc: &SyscallContext<'_>, sig: i32, uinfo: usize, target: i32) -> 
 }
 
 /// rt_sigqueueinfo(2): a process-directed signal with caller-supplied data.
+#[inline(never)]
 pub fn sys_rt_sigqueueinfo(
     sc: &mut SyscallContext<'_>,
     pid: i32,
@@ -178,6 +182,7 @@ pub fn sys_rt_sigqueueinfo(
 }
 
 /// rt_tgsigqueueinfo(2): the same, directed at thread `tid` of `tgid`.
+#[inline(never)]
 pub fn sys_rt_tgsigqueueinfo(
     sc: &mut SyscallContext<'_>,
     tgid: i32,

@@ -15,6 +15,7 @@ const SIG_UNBLOCK: i32 = 1;
 const SIG_SETMASK: i32 = 2;
 
 /// rt_sigprocmask(2).
+#[inline(never)]
 pub fn sys_rt_sigprocmask(
     sc: &mut SyscallContext<'_>,
     how: i32,
@@ -43,6 +44,7 @@ pub fn sys_rt_sigprocmask(
 }
 
 /// rt_sigpending(2).
+#[inline(never)]
 pub fn sys_rt_sigpending(sc: &mut SyscallContext<'_>, set: usize, sigsetsize: usize) -> SysResult {
     if sigsetsize > 8 {
         return Err(Errno::EINVAL);
@@ -56,6 +58,7 @@ pub fn sys_rt_sigpending(sc: &mut SyscallContext<'_>, set: usize, sigsetsize: us
 
 /// rt_sigsuspend(2): waits for a signal with a temporary mask. The mask is
 /// restored by the signal frame (the handler's return restores the old one).
+#[inline(never)]
 pub fn sys_rt_sigsuspend(sc: &mut SyscallContext<'_>, mask: usize, sigsetsize: usize) -> SysResult {
     if sigsetsize != 8 {
         return Err(Errno::EINVAL);
@@ -79,6 +82,7 @@ pub fn sys_rt_sigsuspend(sc: &mut SyscallContext<'_>, mask: usize, sigsetsize: u
 
 /// rt_sigtimedwait(2): dequeues a pending signal from `set`, waiting up to
 /// `timeout` (EAGAIN when it passes, EINTR when another signal arrives).
+#[inline(never)]
 pub fn sys_rt_sigtimedwait(
     sc: &mut SyscallContext<'_>,
     set: usize,
@@ -126,6 +130,7 @@ pub fn sys_rt_sigtimedwait(
 /// pause(2): sleeps until a signal is delivered; returns EINTR after a
 /// handler ran, and restarts if the signal only stopped and continued the
 /// process.
+#[inline(never)]
 pub fn sys_pause(sc: &mut SyscallContext<'_>) -> SysResult {
     let _ = block::wait_event(
         sc.thread,

@@ -22,6 +22,7 @@ pub const READ_IMPLIES_EXEC: u32 = 0x0400000;
 
 /// personality(2): 0xffffffff queries; any other value is stored as is
 /// (Linux does not validate it) and the previous persona is returned.
+#[inline(never)]
 pub fn sys_personality(sc: &mut SyscallContext<'_>, persona: u32) -> SysResult {
     let p = &sc.thread.process.personality;
     let old = if persona == 0xffff_ffff {
@@ -63,6 +64,7 @@ fn release_for(persona: u32) -> String {
 }
 
 /// uname(2).
+#[inline(never)]
 pub fn sys_uname(sc: &mut SyscallContext<'_>, buf: usize) -> SysResult {
     let mut b = [0u8; 65 * 6];
     let hostname = crate::boot::hostname();
@@ -86,6 +88,7 @@ pub fn sys_uname(sc: &mut SyscallContext<'_>, buf: usize) -> SysResult {
 }
 
 /// sethostname(2).
+#[inline(never)]
 pub fn sys_sethostname(sc: &mut SyscallContext<'_>, name: usize, len: usize) -> SysResult {
     if !sc
         .thread
@@ -106,6 +109,7 @@ pub fn sys_sethostname(sc: &mut SyscallContext<'_>, name: usize, len: usize) -> 
 }
 
 /// getrandom(2).
+#[inline(never)]
 pub fn sys_getrandom(
     _sc: &mut SyscallContext<'_>,
     buf: usize,
@@ -135,6 +139,7 @@ pub fn sys_getrandom(
 /// prlimit64(2): reads and/or sets a limit of process `pid` (0: the
 /// caller). Raising a hard limit needs CAP_SYS_RESOURCE; another process's
 /// limits need matching real, effective and saved ids (or the capability).
+#[inline(never)]
 pub fn sys_prlimit64(
     sc: &mut SyscallContext<'_>,
     pid: i32,
@@ -212,17 +217,20 @@ pub fn sys_prlimit64(
 }
 
 /// getrlimit(2) (the legacy entry point): prlimit64 on the caller.
+#[inline(never)]
 pub fn sys_getrlimit(sc: &mut SyscallContext<'_>, resource: u32, old: usize) -> SysResult {
     sys_prlimit64(sc, 0, resource, 0, old)
 }
 
 /// setrlimit(2) (the legacy entry point): prlimit64 on the caller.
+#[inline(never)]
 pub fn sys_setrlimit(sc: &mut SyscallContext<'_>, resource: u32, new: usize) -> SysResult {
     sys_prlimit64(sc, 0, resource, new, 0)
 }
 
 /// set_robust_list(2): records the list head, walked at thread exit and
 /// execve ([`crate::task::futex::exit_robust_list`]).
+#[inline(never)]
 pub fn sys_set_robust_list(sc: &mut SyscallContext<'_>, head: usize, len: usize) -> SysResult {
     if len != 24 {
         return Err(Errno::EINVAL);
@@ -233,6 +241,7 @@ pub fn sys_set_robust_list(sc: &mut SyscallContext<'_>, head: usize, len: usize)
 
 /// get_robust_list(2): the list head of thread `tid` (0: the caller).
 /// Another thread's head needs the caller to be root or share its uid.
+#[inline(never)]
 pub fn sys_get_robust_list(
     sc: &mut SyscallContext<'_>,
     tid: i32,
@@ -260,6 +269,7 @@ pub fn sys_get_robust_list(
 }
 
 /// sysinfo(2).
+#[inline(never)]
 pub fn sys_sysinfo(_sc: &mut SyscallContext<'_>, info: usize) -> SysResult {
     let mut b = [0u8; 112];
     let uptime = crate::task::block::now().as_secs();

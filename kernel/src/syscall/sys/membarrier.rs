@@ -37,6 +37,7 @@ fn task_error(e: impl core::fmt::Debug) -> Errno {
 }
 
 /// membarrier(2).
+#[inline(never)]
 pub fn sys_membarrier(sc: &mut SyscallContext<'_>, cmd: i32, flags: u32, _cpu: i32) -> SysResult {
     if flags != 0 {
         return Err(Errno::EINVAL);

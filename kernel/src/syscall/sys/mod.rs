@@ -5,5 +5,6 @@ mod membarrier;
 mod power;
 mod prctl;
 mod sched;
+mod syslog;
 
-pub use self::{info::*, membarrier::*, power::*, prctl::*, sched::*};
+pub use self::{info::*, membarrier::*, power::*, prctl::*, sched::*, syslog::*};

@@ -15,6 +15,7 @@ const CMD_CAD_OFF: u32 = 0;
 
 /// reboot(2): power off, halt and restart all power the machine off after
 /// flushing the filesystems (QEMU runs with -no-reboot).
+#[inline(never)]
 pub fn sys_reboot(
     sc: &mut SyscallContext<'_>,
     magic1: u32,
@@ -43,6 +44,7 @@ pub fn sys_reboot(
 
 /// arch_prctl(2) (x86_64): the FS and GS bases.
 #[cfg(target_arch = "x86_64")]
+#[inline(never)]
 pub fn sys_arch_prctl(sc: &mut SyscallContext<'_>, code: i32, addr: usize) -> SysResult {
     const ARCH_SET_GS: i32 = 0x1001;
     const ARCH_SET_FS: i32 = 0x1002;

@@ -30,6 +30,7 @@ const PR_GET_NO_NEW_PRIVS: i32 = 39;
 const PR_GET_TID_ADDRESS: i32 = 40;
 
 /// prctl(2).
+#[inline(never)]
 pub fn sys_prctl(
     sc: &mut SyscallContext<'_>,
     option: i32,
@@ -159,6 +160,7 @@ pub fn sys_prctl(
 }
 
 /// getcpu(2): the CPU the caller runs on (NUMA node 0).
+#[inline(never)]
 pub fn sys_getcpu(
     _sc: &mut SyscallContext<'_>,
     cpu: usize,

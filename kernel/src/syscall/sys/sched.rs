@@ -45,6 +45,7 @@ fn privileged(sc: &SyscallContext<'_>) -> bool {
 }
 
 /// sched_yield(2).
+#[inline(never)]
 pub fn sys_sched_yield(_sc: &mut SyscallContext<'_>) -> SysResult {
     let _ = ax_task::thread::current::yield_current_cpu();
     Ok(0)
@@ -57,6 +58,7 @@ fn mask_bytes() -> usize {
 
 /// sched_setaffinity(2): the CPUs of the mask that exist; a mask without
 /// an online CPU is EINVAL. Shorter masks mean the missing CPUs are off.
+#[inline(never)]
 pub fn sys_sched_setaffinity(
     sc: &mut SyscallContext<'_>,
     pid: i32,
@@ -84,6 +86,7 @@ pub fn sys_sched_setaffinity(
 }
 
 /// sched_getaffinity(2): returns the number of bytes written.
+#[inline(never)]
 pub fn sys_sched_getaffinity(
     sc: &mut SyscallContext<'_>,
     pid: i32,
@@ -157,6 +160,7 @@ fn set_scheduler(
 }
 
 /// sched_setscheduler(2).
+#[inline(never)]
 pub fn sys_sched_setscheduler(
     sc: &mut SyscallContext<'_>,
     pid: i32,
@@ -171,11 +175,13 @@ pub fn sys_sched_setscheduler(
 }
 
 /// sched_setparam(2).
+#[inline(never)]
 pub fn sys_sched_setparam(sc: &mut SyscallContext<'_>, pid: i32, param: usize) -> SysResult {
     set_scheduler(sc, pid, None, param)
 }
 
 /// sched_getscheduler(2).
+#[inline(never)]
 pub fn sys_sched_getscheduler(sc: &mut SyscallContext<'_>, pid: i32) -> SysResult {
     let attr = *target(sc, pid)?.sched.lock();
     let reset = if attr.reset_on_fork {
@@ -187,6 +193,7 @@ pub fn sys_sched_getscheduler(sc: &mut SyscallContext<'_>, pid: i32) -> SysResul
 }
 
 /// sched_getparam(2).
+#[inline(never)]
 pub fn sys_sched_getparam(sc: &mut SyscallContext<'_>, pid: i32, param: usize) -> SysResult {
     if param == 0 || pid < 0 {
         return Err(Errno::EINVAL);
@@ -197,6 +204,7 @@ pub fn sys_sched_getparam(sc: &mut SyscallContext<'_>, pid: i32, param: usize) -
 }
 
 /// sched_get_priority_max(2).
+#[inline(never)]
 pub fn sys_sched_get_priority_max(_sc: &mut SyscallContext<'_>, policy: i32) -> SysResult {
     match policy {
         SCHED_FIFO | SCHED_RR => Ok(99),
@@ -206,6 +214,7 @@ pub fn sys_sched_get_priority_max(_sc: &mut SyscallContext<'_>, policy: i32) -> 
 }
 
 /// sched_get_priority_min(2).
+#[inline(never)]
 pub fn sys_sched_get_priority_min(_sc: &mut SyscallContext<'_>, policy: i32) -> SysResult {
     match policy {
         SCHED_FIFO | SCHED_RR => Ok(1),
@@ -216,6 +225,7 @@ pub fn sys_sched_get_priority_min(_sc: &mut SyscallContext<'_>, policy: i32) -> 
 
 /// sched_rr_get_interval(2): the RR quantum, 0 for FIFO, the fair slice
 /// otherwise.
+#[inline(never)]
 pub fn sys_sched_rr_get_interval(sc: &mut SyscallContext<'_>, pid: i32, tp: usize) -> SysResult {
     let ns = target(sc, pid)?.sched.lock().rr_interval_ns();
     let mut b = [0u8; 16];
@@ -270,6 +280,7 @@ fn prio_targets(sc: &SyscallContext<'_>, which: i32, who: i32) -> KResult<Vec<Ar
 
 /// getpriority(2): the raw kernel value 20 - nice of the highest priority
 /// among the targets (the C library converts it back to a nice value).
+#[inline(never)]
 pub fn sys_getpriority(sc: &mut SyscallContext<'_>, which: i32, who: i32) -> SysResult {
     let targets = prio_targets(sc, which, who)?;
     let best = targets
@@ -283,6 +294,7 @@ pub fn sys_getpriority(sc: &mut SyscallContext<'_>, which: i32, who: i32) -> Sys
 /// setpriority(2): sets the nice value (clamped to -20..=19) of every
 /// target; lowering it needs CAP_SYS_NICE (EACCES), other users' threads
 /// need a matching uid (EPERM).
+#[inline(never)]
 pub fn sys_setpriority(sc: &mut SyscallContext<'_>, which: i32, who: i32, prio: i32) -> SysResult {
     let targets = prio_targets(sc, which, who)?;
     if targets.is_empty() {

@@ -20,6 +20,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
     let i = |n: usize| a[n] as i32;
     let u = |n: usize| a[n] as u32;
     match nr {
+        116 => sys_syslog(sc, i(0), a[1], i(2)),
         17 => sys_getcwd(sc, a[0], a[1]),
         23 => sys_dup(sc, i(0)),
         24 => sys_dup3(sc, i(0), i(1), u(2)),

@@ -20,6 +20,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
     let i = |n: usize| a[n] as i32;
     let u = |n: usize| a[n] as u32;
     match nr {
+        103 => sys_syslog(sc, i(0), a[1], i(2)),
         0 => sys_read(sc, i(0), a[1], a[2]),
         1 => sys_write(sc, i(0), a[1], a[2]),
         2 => sys_openat(sc, AT_FDCWD, a[0], u(1), u(2)),

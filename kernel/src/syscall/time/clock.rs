@@ -11,6 +11,7 @@ use crate::{
 
 /// clock_gettime(2): any clock id `Clock::from_id` knows, including the CPU
 /// clocks of other processes and of the caller's threads.
+#[inline(never)]
 pub fn sys_clock_gettime(sc: &mut SyscallContext<'_>, clock: i32, tp: usize) -> SysResult {
     let t = Clock::from_id(sc.thread, clock)?.now();
     write_timespec(tp, t)?;
@@ -19,6 +20,7 @@ pub fn sys_clock_gettime(sc: &mut SyscallContext<'_>, clock: i32, tp: usize) -> 
 
 /// clock_getres(2): 1 ns for every clock (the CPU clocks are read from the
 /// scheduler's nanosecond accounting, as Linux's CPUCLOCK_SCHED).
+#[inline(never)]
 pub fn sys_clock_getres(sc: &mut SyscallContext<'_>, clock: i32, res: usize) -> SysResult {
     Clock::from_id(sc.thread, clock)?;
     if res != 0 {
@@ -28,6 +30,7 @@ pub fn sys_clock_getres(sc: &mut SyscallContext<'_>, clock: i32, res: usize) -> 
 }
 
 /// gettimeofday(2).
+#[inline(never)]
 pub fn sys_gettimeofday(_sc: &mut SyscallContext<'_>, tv: usize, tz: usize) -> SysResult {
     if tv != 0 {
         let t = ax_hal::time::wall_time();
@@ -44,6 +47,7 @@ pub fn sys_gettimeofday(_sc: &mut SyscallContext<'_>, tv: usize, tz: usize) -> S
 
 #[cfg(target_arch = "x86_64")]
 /// time(2) (x86_64).
+#[inline(never)]
 pub fn sys_time(_sc: &mut SyscallContext<'_>, tloc: usize) -> SysResult {
     let t = ax_hal::time::wall_time().as_secs();
     if tloc != 0 {

@@ -76,6 +76,7 @@ fn get_cpu(process: &Process, which: CpuItimer) -> (Duration, Duration) {
 }
 
 /// getitimer(2).
+#[inline(never)]
 pub fn sys_getitimer(sc: &mut SyscallContext<'_>, which: i32, value: usize) -> SysResult {
     let process = &sc.thread.process;
     let (left, interval) = match which_of(which)? {
@@ -89,6 +90,7 @@ pub fn sys_getitimer(sc: &mut SyscallContext<'_>, which: i32, value: usize) -> S
 /// setitimer(2). A NULL new value disarms the timer (Linux still accepts
 /// it). The old value is written after the timer was changed, so a bad `old`
 /// pointer fails with EFAULT with the new setting in force, as on Linux.
+#[inline(never)]
 pub fn sys_setitimer(sc: &mut SyscallContext<'_>, which: i32, new: usize, old: usize) -> SysResult {
     let (interval, value) = if new == 0 {
         (Duration::ZERO, Duration::ZERO)
@@ -114,6 +116,7 @@ pub fn sys_setitimer(sc: &mut SyscallContext<'_>, which: i32, new: usize, old: u
 
 /// alarm(2) (x86_64): seconds left of the previous alarm, rounded.
 #[cfg(target_arch = "x86_64")]
+#[inline(never)]
 pub fn sys_alarm(sc: &mut SyscallContext<'_>, seconds: u32) -> SysResult {
     let process = sc.thread.process.clone();
     let (left, _) = process.real_timer.set(

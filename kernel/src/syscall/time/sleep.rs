@@ -30,6 +30,7 @@ fn sleep(sc: &SyscallContext<'_>, deadline: Duration, rem: usize) -> SysResult {
 }
 
 /// nanosleep(2).
+#[inline(never)]
 pub fn sys_nanosleep(sc: &mut SyscallContext<'_>, req: usize, rem: usize) -> SysResult {
     let d = read_timespec(req)?;
     sleep(sc, block::now().saturating_add(d), rem)
@@ -42,6 +43,7 @@ pub fn sys_nanosleep(sc: &mut SyscallContext<'_>, req: usize, rem: usize) -> Sys
 /// absolute sleep interrupted by a signal that runs no handler (a stop and
 /// SIGCONT) is restarted with the same deadline; with a handler it fails
 /// with EINTR.
+#[inline(never)]
 pub fn sys_clock_nanosleep(
     sc: &mut SyscallContext<'_>,
     clock: i32,

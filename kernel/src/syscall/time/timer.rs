@@ -75,6 +75,7 @@ fn write_itimerspec(addr: usize, spec: TimerSpec) -> KResult<()> {
 /// timer_create(2). A NULL `sevp` means SIGEV_SIGNAL with SIGALRM and the
 /// timer id as `sival_int`. If the id cannot be stored the timer is
 /// deleted again (EFAULT), as in do_timer_create.
+#[inline(never)]
 pub fn sys_timer_create(
     sc: &mut SyscallContext<'_>,
     clock: i32,
@@ -98,6 +99,7 @@ pub fn sys_timer_create(
 /// timer_settime(2): `flags` other than TIMER_ABSTIME are ignored, as on
 /// Linux. The old setting is written after the change (a bad `old` pointer
 /// fails with EFAULT, the new setting in force).
+#[inline(never)]
 pub fn sys_timer_settime(
     sc: &mut SyscallContext<'_>,
     id: i32,
@@ -117,6 +119,7 @@ pub fn sys_timer_settime(
 }
 
 /// timer_gettime(2).
+#[inline(never)]
 pub fn sys_timer_gettime(sc: &mut SyscallContext<'_>, id: i32, curr: usize) -> SysResult {
     let spec = posix_timer::gettime(&sc.thread.process, id)?;
     write_itimerspec(curr, spec)?;
@@ -124,11 +127,13 @@ pub fn sys_timer_gettime(sc: &mut SyscallContext<'_>, id: i32, curr: usize) -> S
 }
 
 /// timer_getoverrun(2).
+#[inline(never)]
 pub fn sys_timer_getoverrun(sc: &mut SyscallContext<'_>, id: i32) -> SysResult {
     Ok(posix_timer::getoverrun(&sc.thread.process, id)? as usize)
 }
 
 /// timer_delete(2).
+#[inline(never)]
 pub fn sys_timer_delete(sc: &mut SyscallContext<'_>, id: i32) -> SysResult {
     posix_timer::delete(&sc.thread.process, id)?;
     Ok(0)
