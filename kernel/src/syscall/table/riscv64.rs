@@ -78,6 +78,8 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         110 => sys_timer_settime(sc, i(0), i(1), a[2], a[3]),
         111 => sys_timer_delete(sc, i(0)),
         113 => sys_clock_gettime(sc, i(0), a[1]),
+        112 => sys_clock_settime(sc, i(0), a[1]),
+        170 => sys_settimeofday(sc, a[0], a[1]),
         114 => sys_clock_getres(sc, i(0), a[1]),
         115 => sys_clock_nanosleep(sc, i(0), u(1), a[2], a[3]),
         123 => sys_sched_getaffinity(sc, i(0), a[1], a[2]),

@@ -150,6 +150,8 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         225 => sys_timer_getoverrun(sc, i(0)),
         226 => sys_timer_delete(sc, i(0)),
         228 => sys_clock_gettime(sc, i(0), a[1]),
+        227 => sys_clock_settime(sc, i(0), a[1]),
+        164 => sys_settimeofday(sc, a[0], a[1]),
         229 => sys_clock_getres(sc, i(0), a[1]),
         230 => sys_clock_nanosleep(sc, i(0), u(1), a[2], a[3]),
         231 => sys_exit_group(sc, i(0)),
