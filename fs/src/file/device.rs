@@ -251,6 +251,10 @@ impl FileLike for DeviceNode {
             .unwrap_or_else(|_| self.inner.path())
     }
 
+    fn fasync(&self, file: &Arc<super::OpenFile>, fd: i32, on: bool) -> bool {
+        self.inner.fasync(file, fd, on)
+    }
+
     fn release(&self) {
         self.inner.release();
     }

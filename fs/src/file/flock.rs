@@ -34,6 +34,9 @@ pub struct FlockNode {
     records: SpinLock<RecordLocks>,
     /// Woken whenever a lock is released.
     released: PollSet,
+    /// The file's write-lifetime hint (F_SET_RW_HINT; `i_write_hint`),
+    /// kept here as the per-file state Linux keeps in the inode.
+    write_hint: core::sync::atomic::AtomicU64,
 }
 
 impl Default for FlockNode {
@@ -42,11 +45,23 @@ impl Default for FlockNode {
             table: SpinLock::new(FlockTable::new()),
             records: SpinLock::new(RecordLocks::new()),
             released: PollSet::new(),
+            write_hint: core::sync::atomic::AtomicU64::new(0),
         }
     }
 }
 
 impl FlockNode {
+    /// The write-lifetime hint (`RWH_WRITE_LIFE_*`, 0 until set).
+    pub fn write_hint(&self) -> u64 {
+        self.write_hint.load(core::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Sets the write-lifetime hint; the caller checked its range.
+    pub fn set_write_hint(&self, hint: u64) {
+        self.write_hint
+            .store(hint, core::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Asks for a lock of type `kind` for `owner` without waiting. A
     /// conversion releases the owner's old lock even when it then fails.
     pub fn try_lock(&self, owner: usize, kind: FlockKind) -> Result<(), WouldBlock> {

@@ -221,6 +221,7 @@ impl UnixSocket {
             st.queue.push(m);
         }
         wake(&self.readable, IoEvents::IN);
+        self.fasync.kill(crate::file::fasync::POLL_IN);
         Ok(None)
     }
 

@@ -164,6 +164,10 @@ pub struct UnixSocket {
     readable: PollSet,
     /// Senders waiting for room in this socket's datagram queue.
     space: PollSet,
+    /// O_ASYNC descriptions of the socket (sk_wq's fasync_list): POLL_IN
+    /// when data or a connection arrives, POLL_HUP or POLL_IN when the
+    /// peer closes or shuts down.
+    fasync: crate::file::fasync::FasyncList,
     dead: AtomicBool,
     /// SO_PASSCRED.
     pub passcred: AtomicBool,
@@ -220,6 +224,7 @@ impl UnixSocket {
             }),
             readable: PollSet::new(),
             space: PollSet::new(),
+            fasync: crate::file::fasync::FasyncList::new(),
             dead: AtomicBool::new(false),
             passcred: AtomicBool::new(false),
             reuseaddr: AtomicBool::new(false),

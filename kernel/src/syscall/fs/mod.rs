@@ -8,6 +8,8 @@ mod attr;
 mod copy;
 mod dir;
 mod epoll;
+mod fcntl_owner;
+mod fcntl_query;
 mod fd;
 mod flock;
 mod ioctl;

@@ -171,8 +171,15 @@ pub fn open_in(
         let gid = super::setgid_parent_group(ctx, path).unwrap_or(creds.fsgid);
         opts.user(creds.fsuid, gid);
     }
+    // FMODE_CREATED (F_CREATED_QUERY): an O_CREAT open whose name did
+    // not resolve before creates the file; with O_EXCL success says so.
+    let creating = flags & O_CREAT != 0 && (flags & O_EXCL != 0 || ctx.resolve(path).is_err());
     let opened = opts.open_with_credentials(ctx, path, creds)?;
-    wrap_opened(opened, flags, shown, creds)
+    let open = wrap_opened(opened, flags, shown, creds)?;
+    if creating {
+        open.set_created();
+    }
+    Ok(open)
 }
 
 /// Opens the already resolved `loc` (openat2's walk found it) as open(2)
