@@ -61,6 +61,11 @@ impl FlockTable {
         self.holders.is_empty()
     }
 
+    /// Every (owner, type), oldest first (for /proc/locks).
+    pub fn holders(&self) -> impl Iterator<Item = (usize, FlockKind)> + '_ {
+        self.holders.iter().copied()
+    }
+
     /// Asks for a lock of type `kind` for `owner`. A lock of the other type
     /// that `owner` held is released first, even when the request then
     /// fails.

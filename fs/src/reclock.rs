@@ -374,47 +374,81 @@ impl LockRecord {
     }
 }
 
-/// One line of /proc/locks for a record lock, as Linux's `lock_get_status`
-/// prints it: `1: POSIX  ADVISORY  WRITE 42 00:1a:1234 0 EOF`.
+/// The kind of lock a /proc/locks line shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockClass {
+    /// A process-owned record lock.
+    Posix,
+    /// An open-file-description record lock.
+    Ofd,
+    /// A flock(2) lock.
+    Flock,
+}
+
+/// One line of /proc/locks (or, after `lock:\t`, of /proc/PID/fdinfo), as
+/// Linux's `lock_get_status` prints it:
+/// `1: POSIX  ADVISORY  WRITE 42 00:1a:1234 0 EOF`.
 #[derive(Clone, Copy, Debug)]
-pub struct ProcLocksLine<'a> {
+pub struct ProcLocksLine {
     /// The line number, from 1.
     pub ordinal: usize,
-    /// The lock.
-    pub record: &'a LockRecord,
+    pub class: LockClass,
+    /// WRITE (F_WRLCK, LOCK_EX) or READ.
+    pub write: bool,
+    /// The owner's pid as the reader sees it; -1 for OFD locks.
+    pub pid: i32,
     /// Major number of the file system's device.
     pub dev_major: u32,
     /// Minor number of the file system's device.
     pub dev_minor: u32,
     /// Inode number.
     pub ino: u64,
+    /// The locked bytes of a record lock; a flock lock prints `0 EOF`.
+    pub range: Option<LockRange>,
 }
 
-impl fmt::Display for ProcLocksLine<'_> {
+impl ProcLocksLine {
+    /// The line of record lock `record`, its pid shown as `pid`.
+    pub fn of_record(
+        ordinal: usize,
+        record: &LockRecord,
+        pid: i32,
+        dev: (u32, u32),
+        ino: u64,
+    ) -> Self {
+        Self {
+            ordinal,
+            class: match record.owner.kind {
+                OwnerKind::Posix => LockClass::Posix,
+                OwnerKind::Ofd => LockClass::Ofd,
+            },
+            write: record.kind == LockType::Write,
+            pid,
+            dev_major: dev.0,
+            dev_minor: dev.1,
+            ino,
+            range: Some(record.range),
+        }
+    }
+}
+
+impl fmt::Display for ProcLocksLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let r = self.record;
-        let class = match r.owner.kind {
-            OwnerKind::Posix => "POSIX ",
-            OwnerKind::Ofd => "OFDLCK",
+        let class = match self.class {
+            LockClass::Posix => "POSIX  ADVISORY ",
+            LockClass::Ofd => "OFDLCK ADVISORY ",
+            LockClass::Flock => "FLOCK  ADVISORY ",
         };
-        let kind = match r.kind {
-            LockType::Read => "READ",
-            LockType::Write => "WRITE",
-        };
+        let kind = if self.write { "WRITE" } else { "READ" };
         write!(
             f,
-            "{}: {class} ADVISORY  {kind} {} {:02x}:{:02x}:{} {} ",
-            self.ordinal,
-            r.pid,
-            self.dev_major,
-            self.dev_minor,
-            self.ino,
-            r.range.start()
+            "{}: {class} {kind} {} {:02x}:{:02x}:{} ",
+            self.ordinal, self.pid, self.dev_major, self.dev_minor, self.ino,
         )?;
-        if r.range.end() == EOF {
-            writeln!(f, "EOF")
-        } else {
-            writeln!(f, "{}", r.range.end())
+        match self.range {
+            None => writeln!(f, "0 EOF"),
+            Some(r) if r.end() == EOF => writeln!(f, "{} EOF", r.start()),
+            Some(r) => writeln!(f, "{} {}", r.start(), r.end()),
         }
     }
 }

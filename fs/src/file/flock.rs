@@ -18,6 +18,12 @@
 //! which Linux keeps in the same `i_flctx`. Their waiters share the wake-up
 //! list: every change of a record lock wakes them all to retry.
 
+use alloc::{
+    collections::BTreeMap,
+    sync::{Arc, Weak},
+    vec::Vec,
+};
+
 use ax_sync::SpinLock;
 use axpoll::{IoEvents, PollSource, SharedRegistrationSink};
 use axpoll_set::PollSet;
@@ -37,6 +43,34 @@ pub struct FlockNode {
     /// The file's write-lifetime hint (F_SET_RW_HINT; `i_write_hint`),
     /// kept here as the per-file state Linux keeps in the inode.
     write_hint: core::sync::atomic::AtomicU64,
+    /// The pid that took each flock lock (by owner), for /proc/locks.
+    flock_pids: SpinLock<BTreeMap<usize, i32>>,
+    /// The file's device and inode numbers as stat reports them, recorded
+    /// when the node is first [`published`](FlockNode::publish).
+    ident: SpinLock<Option<(u64, u64)>>,
+}
+
+/// The nodes that ever held a lock and still exist, for /proc/locks
+/// (Linux's global file_lock_list holds the locks themselves). A leaf lock.
+static PUBLISHED: SpinLock<Vec<Weak<FlockNode>>> = SpinLock::new(Vec::new());
+
+/// One lock of a node as /proc/locks shows it.
+#[derive(Clone, Copy, Debug)]
+pub enum ShownLock {
+    /// A flock lock: its owner (the description), exclusive or not, pid.
+    Flock { owner: usize, write: bool, pid: i32 },
+    /// A record lock.
+    Record(LockRecord),
+}
+
+/// Every published node that holds a lock now, in publication order.
+pub fn locked_nodes() -> Vec<Arc<FlockNode>> {
+    PUBLISHED
+        .lock()
+        .iter()
+        .filter_map(Weak::upgrade)
+        .filter(|n| !n.table.lock().is_empty() || !n.records.lock().is_empty())
+        .collect()
 }
 
 impl Default for FlockNode {
@@ -46,11 +80,54 @@ impl Default for FlockNode {
             records: SpinLock::new(RecordLocks::new()),
             released: PollSet::new(),
             write_hint: core::sync::atomic::AtomicU64::new(0),
+            flock_pids: SpinLock::new(BTreeMap::new()),
+            ident: SpinLock::new(None),
         }
     }
 }
 
 impl FlockNode {
+    /// Lists the node in /proc/locks from now on, as the lock state of the
+    /// file with device `dev` and inode `ino`; `ident` is asked only the
+    /// first time.
+    pub fn publish(self: &Arc<Self>, ident: impl FnOnce() -> Option<(u64, u64)>) {
+        if self.ident.lock().is_some() {
+            return;
+        }
+        let Some(id) = ident() else {
+            return;
+        };
+        if self.ident.lock().replace(id).is_some() {
+            return;
+        }
+        let mut all = PUBLISHED.lock();
+        all.retain(|w| w.strong_count() > 0);
+        all.push(Arc::downgrade(self));
+    }
+
+    /// The device and inode numbers recorded by [`publish`](Self::publish).
+    pub fn ident(&self) -> Option<(u64, u64)> {
+        *self.ident.lock()
+    }
+
+    /// The locks held now: flock locks first, then record locks in list
+    /// order (the order of show_fd_locks).
+    pub fn shown_locks(&self) -> Vec<ShownLock> {
+        let pids = self.flock_pids.lock().clone();
+        let mut out: Vec<ShownLock> = self
+            .table
+            .lock()
+            .holders()
+            .map(|(owner, kind)| ShownLock::Flock {
+                owner,
+                write: kind == FlockKind::Exclusive,
+                pid: pids.get(&owner).copied().unwrap_or(0),
+            })
+            .collect();
+        out.extend(self.records.lock().iter().copied().map(ShownLock::Record));
+        out
+    }
+
     /// The write-lifetime hint (`RWH_WRITE_LIFE_*`, 0 until set).
     pub fn write_hint(&self) -> u64 {
         self.write_hint.load(core::sync::atomic::Ordering::Relaxed)
@@ -62,14 +139,18 @@ impl FlockNode {
             .store(hint, core::sync::atomic::Ordering::Relaxed);
     }
 
-    /// Asks for a lock of type `kind` for `owner` without waiting. A
-    /// conversion releases the owner's old lock even when it then fails.
-    pub fn try_lock(&self, owner: usize, kind: FlockKind) -> Result<(), WouldBlock> {
+    /// Asks for a lock of type `kind` for `owner` (taken by process `pid`)
+    /// without waiting. A conversion releases the owner's old lock even
+    /// when it then fails.
+    pub fn try_lock(&self, owner: usize, kind: FlockKind, pid: i32) -> Result<(), WouldBlock> {
         let (result, released) = {
             let mut table = self.table.lock();
             let released = table.held(owner).is_some_and(|held| held != kind);
             (table.try_lock(owner, kind), released)
         };
+        if result.is_ok() {
+            self.flock_pids.lock().insert(owner, pid);
+        }
         if released {
             self.wake();
         }
@@ -79,6 +160,7 @@ impl FlockNode {
     /// Releases the lock of `owner`, if it holds one.
     pub fn unlock(&self, owner: usize) {
         let released = self.table.lock().unlock(owner);
+        self.flock_pids.lock().remove(&owner);
         if released {
             self.wake();
         }

@@ -47,13 +47,15 @@ pub fn sys_flock(sc: &mut SyscallContext<'_>, fd: i32, op: u32) -> SysResult {
         return Err(Errno::EBADF);
     }
     let node = file.flock_node();
+    crate::procfs::publish_locks(&file, &node);
     let owner = file.flock_owner();
+    let pid = sc.thread.process.pid;
     let Some(kind) = kind else {
         node.unlock(owner);
         return Ok(0);
     };
     if op & LOCK_NB != 0 {
-        return match node.try_lock(owner, kind) {
+        return match node.try_lock(owner, kind, pid) {
             Ok(()) => Ok(0),
             Err(_) => Err(Errno::EAGAIN),
         };
@@ -65,6 +67,6 @@ pub fn sys_flock(sc: &mut SyscallContext<'_>, fd: i32, op: u32) -> SysResult {
         None,
         block::Interruptible::Restart,
         |sink| node.register(sink),
-        || node.try_lock(owner, kind).ok().map(|()| Ok(0)),
+        || node.try_lock(owner, kind, pid).ok().map(|()| Ok(0)),
     )
 }

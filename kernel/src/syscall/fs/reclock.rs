@@ -164,6 +164,7 @@ pub fn fcntl_lock(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) ->
         return Err(Errno::EINVAL);
     }
     let node = file.flock_node();
+    crate::procfs::publish_locks(&file, &node);
     let pid = sc.thread.process.pid;
     if matches!(cmd, F_SETLK | F_OFD_SETLK) || request == Request::Unlock {
         return match node.set_record(owner, pid, request, range) {
