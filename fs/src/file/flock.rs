@@ -65,10 +65,9 @@ pub enum ShownLock {
 
 /// Every published node that holds a lock now, in publication order.
 pub fn locked_nodes() -> Vec<Arc<FlockNode>> {
-    PUBLISHED
-        .lock()
-        .iter()
-        .filter_map(Weak::upgrade)
+    // Upgraded under the registry's lock, looked at after it (a leaf).
+    let all: Vec<Arc<FlockNode>> = PUBLISHED.lock().iter().filter_map(Weak::upgrade).collect();
+    all.into_iter()
         .filter(|n| !n.table.lock().is_empty() || !n.records.lock().is_empty())
         .collect()
 }
