@@ -536,3 +536,55 @@ TEST(pty_master_and_slave)
 	}
 	t_wait_exit(pid, 0);
 }
+
+static volatile pid_t other_tid;
+static volatile int other_stop;
+
+static void *idle_thread(void *arg)
+{
+	(void)arg;
+	other_tid = (pid_t)syscall(SYS_gettid);
+	while (!other_stop)
+		t_sleep_ms(5);
+	return NULL;
+}
+
+TEST(owner_of_a_non_leader_thread)
+{
+	int p[2];
+	struct f_owner_ex ex;
+	CHECK_OK(pipe(p));
+	pthread_t t;
+	CHECK_EQ(pthread_create(&t, NULL, idle_thread, NULL), 0);
+	while (!other_tid)
+		t_sleep_ms(1);
+	/* F_SETOWN with a thread's id targets its group, but F_GETOWN only
+	 * reports a group leader's id (pid_task(pid, PIDTYPE_TGID)). */
+	CHECK_RET(fc(p[0], F_SETOWN, other_tid), 0);
+	CHECK_RET(fc(p[0], F_GETOWN, 0), 0);
+	CHECK_RET(fc(p[0], F_GETOWN_EX, (long)&ex), 0);
+	CHECK_EQ(ex.type, F_OWNER_PID);
+	CHECK_EQ(ex.pid, 0);
+	/* F_OWNER_TID with the process id names the leader thread. */
+	struct f_owner_ex leader = { F_OWNER_TID, getpid() };
+	CHECK_RET(fc(p[0], F_SETOWN_EX, (long)&leader), 0);
+	CHECK_RET(fc(p[0], F_GETOWN_EX, (long)&ex), 0);
+	CHECK_EQ(ex.type, F_OWNER_TID);
+	CHECK_EQ(ex.pid, getpid());
+	/* A thread owner that exited reads back as 0. */
+	struct f_owner_ex th = { F_OWNER_TID, other_tid };
+	CHECK_RET(fc(p[0], F_SETOWN_EX, (long)&th), 0);
+	other_stop = 1;
+	CHECK_EQ(pthread_join(t, NULL), 0);
+	/* The kernel clears the tid word before the thread is gone. */
+	for (int i = 0; i < 200; i++) {
+		CHECK_RET(fc(p[0], F_GETOWN_EX, (long)&ex), 0);
+		if (ex.pid == 0)
+			break;
+		t_sleep_ms(5);
+	}
+	CHECK_EQ(ex.type, F_OWNER_TID);
+	CHECK_EQ(ex.pid, 0);
+	close(p[0]);
+	close(p[1]);
+}
