@@ -383,6 +383,8 @@ pub enum LockClass {
     Ofd,
     /// A flock(2) lock.
     Flock,
+    /// A lease (F_SETLEASE), with a break pending or not.
+    Lease { breaking: bool },
 }
 
 /// One line of /proc/locks (or, after `lock:\t`, of /proc/PID/fdinfo), as
@@ -393,8 +395,9 @@ pub struct ProcLocksLine {
     /// The line number, from 1.
     pub ordinal: usize,
     pub class: LockClass,
-    /// WRITE (F_WRLCK, LOCK_EX) or READ.
-    pub write: bool,
+    /// F_WRLCK (WRITE; also LOCK_EX), F_RDLCK (READ) or F_UNLCK (UNLCK: a
+    /// lease being broken to nothing).
+    pub l_type: i16,
     /// The owner's pid as the reader sees it; -1 for OFD locks.
     pub pid: i32,
     /// Major number of the file system's device.
@@ -403,7 +406,8 @@ pub struct ProcLocksLine {
     pub dev_minor: u32,
     /// Inode number.
     pub ino: u64,
-    /// The locked bytes of a record lock; a flock lock prints `0 EOF`.
+    /// The locked bytes of a record lock; flock locks and leases print
+    /// `0 EOF`.
     pub range: Option<LockRange>,
 }
 
@@ -422,7 +426,7 @@ impl ProcLocksLine {
                 OwnerKind::Posix => LockClass::Posix,
                 OwnerKind::Ofd => LockClass::Ofd,
             },
-            write: record.kind == LockType::Write,
+            l_type: record.kind.l_type(),
             pid,
             dev_major: dev.0,
             dev_minor: dev.1,
@@ -438,8 +442,14 @@ impl fmt::Display for ProcLocksLine {
             LockClass::Posix => "POSIX  ADVISORY ",
             LockClass::Ofd => "OFDLCK ADVISORY ",
             LockClass::Flock => "FLOCK  ADVISORY ",
+            LockClass::Lease { breaking: false } => "LEASE  ACTIVE   ",
+            LockClass::Lease { breaking: true } => "LEASE  BREAKING ",
         };
-        let kind = if self.write { "WRITE" } else { "READ" };
+        let kind = match self.l_type {
+            F_WRLCK => "WRITE",
+            F_RDLCK => "READ",
+            _ => "UNLCK",
+        };
         write!(
             f,
             "{}: {class} {kind} {} {:02x}:{:02x}:{} ",

@@ -28,8 +28,10 @@ use ax_sync::SpinLock;
 use axpoll::{IoEvents, PollSource, SharedRegistrationSink};
 use axpoll_set::PollSet;
 
+use super::OpenFile;
 use crate::{
     flock::{FlockKind, FlockTable, WouldBlock},
+    lease::Leases,
     reclock::{Conflict, LockOwner, LockRange, LockRecord, RecordLocks, Request},
 };
 
@@ -48,6 +50,8 @@ pub struct FlockNode {
     /// The file's device and inode numbers as stat reports them, recorded
     /// when the node is first [`published`](FlockNode::publish).
     ident: SpinLock<Option<(u64, u64)>>,
+    /// The file's leases (`flc_lease`), each with its description.
+    leases: SpinLock<Leases<Weak<OpenFile>>>,
 }
 
 /// The nodes that ever held a lock and still exist, for /proc/locks
@@ -61,6 +65,14 @@ pub enum ShownLock {
     Flock { owner: usize, write: bool, pid: i32 },
     /// A record lock.
     Record(LockRecord),
+    /// A lease: the type F_GETLEASE reports (F_RDLCK, F_WRLCK, F_UNLCK),
+    /// whether a break is pending, the pid that set it.
+    Lease {
+        owner: usize,
+        l_type: i16,
+        breaking: bool,
+        pid: i32,
+    },
 }
 
 /// Every published node that holds a lock now, in publication order.
@@ -68,7 +80,11 @@ pub fn locked_nodes() -> Vec<Arc<FlockNode>> {
     // Upgraded under the registry's lock, looked at after it (a leaf).
     let all: Vec<Arc<FlockNode>> = PUBLISHED.lock().iter().filter_map(Weak::upgrade).collect();
     all.into_iter()
-        .filter(|n| !n.table.lock().is_empty() || !n.records.lock().is_empty())
+        .filter(|n| {
+            !n.table.lock().is_empty()
+                || !n.records.lock().is_empty()
+                || !n.leases.lock().is_empty()
+        })
         .collect()
 }
 
@@ -81,6 +97,7 @@ impl Default for FlockNode {
             write_hint: core::sync::atomic::AtomicU64::new(0),
             flock_pids: SpinLock::new(BTreeMap::new()),
             ident: SpinLock::new(None),
+            leases: SpinLock::new(Leases::default()),
         }
     }
 }
@@ -124,7 +141,36 @@ impl FlockNode {
             })
             .collect();
         out.extend(self.records.lock().iter().copied().map(ShownLock::Record));
+        out.extend(self.leases.lock().iter().map(|l| ShownLock::Lease {
+            owner: l.owner,
+            l_type: l.target(),
+            breaking: l.pending.is_some(),
+            pid: l.pid,
+        }));
         out
+    }
+
+    /// Runs `f` on the file's leases and wakes the waiters afterwards (an
+    /// opener waiting for a break re-checks after every change).
+    pub fn with_leases<R>(&self, f: impl FnOnce(&mut Leases<Weak<OpenFile>>) -> R) -> R {
+        let r = f(&mut self.leases.lock());
+        self.wake();
+        r
+    }
+
+    /// Looks at the leases without changing them.
+    pub fn peek_leases<R>(&self, f: impl FnOnce(&Leases<Weak<OpenFile>>) -> R) -> R {
+        f(&self.leases.lock())
+    }
+
+    /// Drops the lease of description `owner` when it closes
+    /// (locks_remove_file); whether it had one.
+    pub fn release_lease(&self, owner: usize) -> bool {
+        let had = self.leases.lock().remove(owner).is_ok();
+        if had {
+            self.wake();
+        }
+        had
     }
 
     /// The write-lifetime hint (`RWH_WRITE_LIFE_*`, 0 until set).

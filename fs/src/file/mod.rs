@@ -656,6 +656,7 @@ impl Drop for OpenFile {
         if let Some(node) = node {
             node.unlock(self.flock_owner());
             node.remove_records(crate::reclock::LockOwner::ofd(self.flock_owner()));
+            node.release_lease(self.flock_owner());
         }
         self.file.release();
     }

@@ -380,7 +380,7 @@ fn proc_locks_lines() {
     let flock = ProcLocksLine {
         ordinal: 4,
         class: LockClass::Flock,
-        write: true,
+        l_type: F_WRLCK,
         pid: 7,
         dev_major: 0,
         dev_minor: 0x2b,
@@ -390,6 +390,24 @@ fn proc_locks_lines() {
     assert_eq!(
         format!("{flock}"),
         "4: FLOCK  ADVISORY  WRITE 7 00:2b:9 0 EOF\n"
+    );
+    let lease = ProcLocksLine {
+        class: LockClass::Lease { breaking: true },
+        l_type: F_UNLCK,
+        ..flock
+    };
+    assert_eq!(
+        format!("{lease}"),
+        "4: LEASE  BREAKING  UNLCK 7 00:2b:9 0 EOF\n"
+    );
+    let lease = ProcLocksLine {
+        class: LockClass::Lease { breaking: false },
+        l_type: F_RDLCK,
+        ..flock
+    };
+    assert_eq!(
+        format!("{lease}"),
+        "4: LEASE  ACTIVE    READ 7 00:2b:9 0 EOF\n"
     );
 }
 

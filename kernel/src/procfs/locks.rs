@@ -22,7 +22,7 @@ use starling_fs::{
         OpenFile,
         flock::{FlockNode, ShownLock, locked_nodes},
     },
-    reclock::{LockClass, LockOwner, OwnerKind, ProcLocksLine},
+    reclock::{F_RDLCK, F_WRLCK, LockClass, LockOwner, OwnerKind, ProcLocksLine},
 };
 
 use crate::task;
@@ -51,10 +51,24 @@ fn view(pid: i32) -> i32 {
 fn line(ordinal: usize, lock: &ShownLock, pid: i32, dev: (u32, u32), ino: u64) -> ProcLocksLine {
     match lock {
         ShownLock::Record(r) => ProcLocksLine::of_record(ordinal, r, pid, dev, ino),
+        ShownLock::Lease {
+            l_type, breaking, ..
+        } => ProcLocksLine {
+            ordinal,
+            class: LockClass::Lease {
+                breaking: *breaking,
+            },
+            l_type: *l_type,
+            pid,
+            dev_major: dev.0,
+            dev_minor: dev.1,
+            ino,
+            range: None,
+        },
         ShownLock::Flock { write, .. } => ProcLocksLine {
             ordinal,
             class: LockClass::Flock,
-            write: *write,
+            l_type: if *write { F_WRLCK } else { F_RDLCK },
             pid,
             dev_major: dev.0,
             dev_minor: dev.1,
@@ -67,7 +81,7 @@ fn line(ordinal: usize, lock: &ShownLock, pid: i32, dev: (u32, u32), ino: u64) -
 fn global_pid(lock: &ShownLock) -> i32 {
     match lock {
         ShownLock::Record(r) => r.pid(),
-        ShownLock::Flock { pid, .. } => *pid,
+        ShownLock::Flock { pid, .. } | ShownLock::Lease { pid, .. } => *pid,
     }
 }
 
@@ -108,7 +122,7 @@ pub fn fdinfo_lock_lines(file: &OpenFile, files: usize) -> String {
     let mut ordinal = 0;
     for lock in node.shown_locks() {
         let mine = match &lock {
-            ShownLock::Flock { owner, .. } => *owner == me,
+            ShownLock::Flock { owner, .. } | ShownLock::Lease { owner, .. } => *owner == me,
             ShownLock::Record(r) => match r.owner().kind() {
                 OwnerKind::Posix => r.owner() == LockOwner::posix(files),
                 OwnerKind::Ofd => r.owner() == LockOwner::ofd(me),

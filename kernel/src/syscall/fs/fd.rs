@@ -5,6 +5,7 @@ use alloc::sync::Arc;
 use starling_fs::file::{OpenFile, flags::*, pipe};
 
 use super::{
+    fcntl_lease::{self, F_GETLEASE, F_SETLEASE},
     fcntl_owner::{self, F_GETOWN, F_GETOWN_EX, F_GETSIG, F_SETOWN, F_SETOWN_EX, F_SETSIG},
     fcntl_query::{self, F_CREATED_QUERY, F_DUPFD_QUERY, F_GET_RW_HINT, F_SET_RW_HINT},
     file_of,
@@ -183,6 +184,7 @@ pub fn sys_fcntl(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) -> 
         F_SETOWN | F_GETOWN | F_SETOWN_EX | F_GETOWN_EX | F_SETSIG | F_GETSIG => {
             fcntl_owner::fcntl_owner(sc, &file, cmd, arg)
         }
+        F_SETLEASE | F_GETLEASE => fcntl_lease::fcntl_lease(sc, fd, &file, cmd, arg),
         F_DUPFD_QUERY | F_CREATED_QUERY | F_GET_RW_HINT | F_SET_RW_HINT => {
             fcntl_query::fcntl_query(sc, &file, cmd, arg)
         }

@@ -241,7 +241,18 @@ fn wrap_opened(
                 _ => {
                     // Write access first (ETXTBSY for a running program),
                     // then the truncation, as do_open.
-                    let file = VfsFile::new(f, shown, acc != O_RDONLY && flags & O_PATH == 0)?;
+                    let path_only = flags & O_PATH != 0;
+                    let file = VfsFile::new(
+                        f,
+                        shown,
+                        acc != O_RDONLY && !path_only,
+                        acc == O_RDONLY && !path_only,
+                    )?;
+                    // do_dentry_open breaks leases before the truncation.
+                    if !path_only && meta.node_type == NodeType::RegularFile {
+                        let file: Arc<dyn FileLike> = file.clone();
+                        super::fcntl_lease::break_on_open(&file, flags)?;
+                    }
                     if flags & O_TRUNC != 0
                         && acc != O_RDONLY
                         && meta.node_type == NodeType::RegularFile

@@ -149,7 +149,10 @@ pub fn sys_memfd_create(sc: &mut SyscallContext<'_>, uname: usize, flags: u32) -
         _ => return Err(Errno::ENOMEM),
     };
     let shown = format!("/memfd:{name} (deleted)");
-    let open = OpenFile::new(VfsFile::new(file, shown, true)?, O_RDWR | O_LARGEFILE);
+    let open = OpenFile::new(
+        VfsFile::new(file, shown, true, false)?,
+        O_RDWR | O_LARGEFILE,
+    );
     open.set_opener(creds.fsuid, creds.fsgid);
     super::super::fs::install(sc, open, flags & MFD_CLOEXEC != 0)
 }
