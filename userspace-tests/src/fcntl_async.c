@@ -588,3 +588,37 @@ TEST(owner_of_a_non_leader_thread)
 	close(p[0]);
 	close(p[1]);
 }
+
+TEST(waiter_in_sigtimedwait_shows_sleeping)
+{
+	/* LTP fcntl31's pattern: the writer waits until the owner sleeps in
+	 * sigtimedwait (state S, TASK_INTERRUPTIBLE), then writes. */
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		int p[2];
+		siginfo_t si;
+		CHECK_OK(pipe(p));
+		block(SIGUSR1);
+		block(SIGIO);
+		CHECK_RET(fc(p[0], F_SETOWN, getpid()), 0);
+		CHECK_RET(fc(p[0], F_SETSIG, SIGUSR1), 0);
+		set_async(p[0], 1);
+		pid_t w = t_fork();
+		if (w == 0) {
+			int i;
+			for (i = 0; i < 600; i++) {
+				if (t_proc_state(getppid()) == 'S')
+					break;
+				t_sleep_ms(5);
+			}
+			CHECK_MSG(i < 600, "owner never showed S: %c", t_proc_state(getppid()));
+			CHECK_RET(write(p[1], "c", 1), 1);
+			_exit(0);
+		}
+		CHECK_RET(take(SIGUSR1, &si, 5000), SIGUSR1);
+		CHECK_EQ(si.si_code, POLL_IN);
+		t_wait_exit(w, 0);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+}

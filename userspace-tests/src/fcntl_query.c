@@ -174,3 +174,51 @@ TEST(error_order)
 	close(p);
 	close(fd);
 }
+
+static void put(const char *path, const char *value)
+{
+	int fd = (int)CHECK_OK(open(path, O_WRONLY));
+	CHECK_RET(write(fd, value, strlen(value)), (long)strlen(value));
+	close(fd);
+}
+
+TEST(new_pipe_capped_by_pipe_max_size)
+{
+	/* alloc_pipe_info: without CAP_SYS_RESOURCE a new pipe gets at most
+	 * pipe-max-size (LTP fcntl35). */
+	if (geteuid() != 0)
+		t_skip("needs root to set pipe-max-size");
+	const char *max = "/proc/sys/fs/pipe-max-size";
+	char old[32] = { 0 };
+	int fd = (int)CHECK_OK(open(max, O_RDONLY));
+	CHECK(read(fd, old, sizeof(old) - 1) > 0);
+	close(fd);
+	put(max, "4096\n");
+	int p[2];
+	CHECK_OK(pipe(p));
+	long root_size = fc(p[0], F_GETPIPE_SZ, 0);
+	close(p[0]);
+	close(p[1]);
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		CHECK_OK(setresuid(1000, 1000, 1000));
+		int q[2];
+		CHECK_OK(pipe(q));
+		CHECK_RET(fc(q[0], F_GETPIPE_SZ, 0), 4096);
+		_exit(0);
+	}
+	int status = t_wait(pid);
+	put(max, old);
+	/* Root keeps 16 pages only with CAP_SYS_RESOURCE (bit 24), which a
+	 * container's root may lack. */
+	unsigned long long eff = 0;
+	char line[128];
+	FILE *st = fopen("/proc/self/status", "r");
+	CHECK(st != NULL);
+	while (fgets(line, sizeof(line), st))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(st);
+	CHECK_EQ(root_size, (eff >> 24) & 1 ? 65536 : 4096);
+	CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+}

@@ -98,12 +98,17 @@ fn uncharge(uid: u32, pages: usize) {
     }
 }
 
-/// The capacity of a new pipe for `uid` (fs/pipe.c alloc_pipe_info).
-fn initial_capacity(uid: u32) -> usize {
+/// The capacity of a new pipe for `uid` (fs/pipe.c alloc_pipe_info):
+/// sixteen pages, cut to pipe-max-size unless `privileged`
+/// (CAP_SYS_RESOURCE), two past the user's soft limit.
+fn initial_capacity(uid: u32, privileged: bool) -> usize {
     let soft = PIPE_USER_PAGES_SOFT.load(Ordering::Relaxed);
     let used = USER_PAGES.lock().get(&uid).copied().unwrap_or(0);
+    let max_pages = PIPE_MAX_SIZE.load(Ordering::Relaxed) / 4096;
     let pages = if soft != 0 && used >= soft {
         MIN_PAGES
+    } else if !privileged {
+        (PIPE_CAPACITY / 4096).min(max_pages)
     } else {
         PIPE_CAPACITY / 4096
     };
@@ -117,12 +122,13 @@ impl Drop for Shared {
     }
 }
 
-/// Creates a pipe for user `uid` and returns (read end, write end).
-pub fn new_pipe(uid: u32) -> (Arc<dyn FileLike>, Arc<dyn FileLike>) {
+/// Creates a pipe for user `uid` (with CAP_SYS_RESOURCE if `privileged`)
+/// and returns (read end, write end).
+pub fn new_pipe(uid: u32, privileged: bool) -> (Arc<dyn FileLike>, Arc<dyn FileLike>) {
     let shared = Arc::new(Shared {
         owner: uid,
         buf: SpinLock::new(VecDeque::new()),
-        capacity: AtomicUsize::new(initial_capacity(uid)),
+        capacity: AtomicUsize::new(initial_capacity(uid, privileged)),
         readers: AtomicUsize::new(1),
         writers: AtomicUsize::new(1),
         readable: PollSet::new(),
@@ -561,7 +567,7 @@ impl Default for Fifo {
             shared: Arc::new(Shared {
                 owner: 0,
                 buf: SpinLock::new(VecDeque::new()),
-                capacity: AtomicUsize::new(initial_capacity(0)),
+                capacity: AtomicUsize::new(initial_capacity(0, true)),
                 readers: AtomicUsize::new(0),
                 writers: AtomicUsize::new(0),
                 readable: PollSet::new(),

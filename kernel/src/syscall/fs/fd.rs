@@ -200,8 +200,11 @@ pub fn sys_pipe2(sc: &mut SyscallContext<'_>, fds: usize, flags: u32) -> SysResu
     if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT) != 0 {
         return Err(Errno::EINVAL);
     }
-    let uid = sc.thread.process.creds.lock().uid;
-    let (r, w) = pipe::new_pipe(uid);
+    let (uid, privileged) = {
+        let c = sc.thread.process.creds.lock();
+        (c.uid, c.capable(crate::task::creds::CAP_SYS_RESOURCE))
+    };
+    let (r, w) = pipe::new_pipe(uid, privileged);
     let status = flags & O_NONBLOCK;
     let r = OpenFile::new(r, O_RDONLY | status);
     let w = OpenFile::new(w, O_WRONLY | status);
