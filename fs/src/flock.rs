@@ -61,6 +61,18 @@ impl FlockTable {
         self.holders.is_empty()
     }
 
+    /// The first lock of another owner that a request of `owner` for
+    /// `kind` conflicts with (the lock Linux's flock_lock_inode blocks the
+    /// request on), by its owner.
+    pub fn first_conflict(&self, owner: usize, kind: FlockKind) -> Option<usize> {
+        self.holders
+            .iter()
+            .find(|&&(o, k)| {
+                o != owner && (kind == FlockKind::Exclusive || k == FlockKind::Exclusive)
+            })
+            .map(|&(o, _)| o)
+    }
+
     /// Every (owner, type), oldest first (for /proc/locks).
     pub fn holders(&self) -> impl Iterator<Item = (usize, FlockKind)> + '_ {
         self.holders.iter().copied()

@@ -387,6 +387,18 @@ pub enum LockClass {
     Lease { breaking: bool },
 }
 
+impl fmt::Display for LockClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LockClass::Posix => "POSIX  ADVISORY ",
+            LockClass::Ofd => "OFDLCK ADVISORY ",
+            LockClass::Flock => "FLOCK  ADVISORY ",
+            LockClass::Lease { breaking: false } => "LEASE  ACTIVE   ",
+            LockClass::Lease { breaking: true } => "LEASE  BREAKING ",
+        })
+    }
+}
+
 /// One line of /proc/locks (or, after `lock:\t`, of /proc/PID/fdinfo), as
 /// Linux's `lock_get_status` prints it:
 /// `1: POSIX  ADVISORY  WRITE 42 00:1a:1234 0 EOF`.
@@ -409,6 +421,9 @@ pub struct ProcLocksLine {
     /// The locked bytes of a record lock; flock locks and leases print
     /// `0 EOF`.
     pub range: Option<LockRange>,
+    /// A blocked request, shown under the lock it waits for with the same
+    /// number and `-> ` (locks_show's first level).
+    pub waiter: bool,
 }
 
 impl ProcLocksLine {
@@ -432,19 +447,15 @@ impl ProcLocksLine {
             dev_minor: dev.1,
             ino,
             range: Some(record.range),
+            waiter: false,
         }
     }
 }
 
 impl fmt::Display for ProcLocksLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let class = match self.class {
-            LockClass::Posix => "POSIX  ADVISORY ",
-            LockClass::Ofd => "OFDLCK ADVISORY ",
-            LockClass::Flock => "FLOCK  ADVISORY ",
-            LockClass::Lease { breaking: false } => "LEASE  ACTIVE   ",
-            LockClass::Lease { breaking: true } => "LEASE  BREAKING ",
-        };
+        let class = self.class;
+        let arrow = if self.waiter { "-> " } else { "" };
         let kind = match self.l_type {
             F_WRLCK => "WRITE",
             F_RDLCK => "READ",
@@ -452,7 +463,7 @@ impl fmt::Display for ProcLocksLine {
         };
         write!(
             f,
-            "{}: {class} {kind} {} {:02x}:{:02x}:{} ",
+            "{}: {arrow}{class} {kind} {} {:02x}:{:02x}:{} ",
             self.ordinal, self.pid, self.dev_major, self.dev_minor, self.ino,
         )?;
         match self.range {

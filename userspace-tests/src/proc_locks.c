@@ -165,3 +165,68 @@ TEST(split_and_merged_posix_locks)
 	close(fd);
 	CHECK(!has_lock_line(want));
 }
+
+/* The line after the one that is "K: <lock>", which must exist; "" if
+ * it is the last. */
+static const char *line_after(const char *lock, int *ordinal)
+{
+	static char next[256];
+	char *text = slurp("/proc/locks");
+	char *save = NULL;
+	int found = 0;
+	next[0] = 0;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (found) {
+			snprintf(next, sizeof(next), "%s", line);
+			break;
+		}
+		char *p = strchr(line, ':');
+		if (p && p[1] == ' ' && strcmp(p + 2, lock) == 0) {
+			found = 1;
+			*ordinal = atoi(line);
+		}
+	}
+	CHECK_MSG(found, "no line \"%s\"", lock);
+	return next;
+}
+
+TEST(blocked_requests_under_their_blocker)
+{
+	const char *path = t_make_file("pl4", "", 0600);
+	int fd = (int)CHECK_OK(open(path, O_RDWR));
+	char id[64], lock[200], want[220];
+	ident(fd, id, sizeof(id));
+	CHECK_RET(setlk(fd, F_SETLK, F_WRLCK, 0, 10), 0);
+	pid_t w = t_fork();
+	if (w == 0) {
+		int c = (int)CHECK_OK(open(path, O_RDWR));
+		CHECK_RET(setlk(c, F_SETLKW, F_RDLCK, 5, 10), 0);
+		_exit(0);
+	}
+	t_wait_sleeping(w);
+	snprintf(lock, sizeof(lock), "POSIX  ADVISORY  WRITE %d %s 0 9", getpid(), id);
+	int n = 0;
+	const char *next = line_after(lock, &n);
+	snprintf(want, sizeof(want), "%d: -> POSIX  ADVISORY  READ %d %s 5 14", n, w, id);
+	CHECK_MSG(strcmp(next, want) == 0, "after \"%s\": \"%s\", expected \"%s\"", lock, next, want);
+	CHECK_RET(setlk(fd, F_SETLK, F_UNLCK, 0, 0), 0);
+	t_wait_exit(w, 0);
+	CHECK(!strstr(slurp("/proc/locks"), "-> POSIX  ADVISORY  READ"));
+
+	/* flock: a shared request waiting for an exclusive lock. */
+	CHECK_OK(flock(fd, LOCK_EX));
+	w = t_fork();
+	if (w == 0) {
+		int c = (int)CHECK_OK(open(path, O_RDONLY));
+		CHECK_OK(flock(c, LOCK_SH));
+		_exit(0);
+	}
+	t_wait_sleeping(w);
+	snprintf(lock, sizeof(lock), "FLOCK  ADVISORY  WRITE %d %s 0 EOF", getpid(), id);
+	next = line_after(lock, &n);
+	snprintf(want, sizeof(want), "%d: -> FLOCK  ADVISORY  READ %d %s 0 EOF", n, w, id);
+	CHECK_MSG(strcmp(next, want) == 0, "after \"%s\": \"%s\", expected \"%s\"", lock, next, want);
+	CHECK_OK(flock(fd, LOCK_UN));
+	t_wait_exit(w, 0);
+	close(fd);
+}

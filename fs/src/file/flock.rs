@@ -52,6 +52,9 @@ pub struct FlockNode {
     ident: SpinLock<Option<(u64, u64)>>,
     /// The file's leases (`flc_lease`), each with its description.
     leases: SpinLock<Leases<Weak<OpenFile>>>,
+    /// Blocked flock and record-lock requests by wait id, with the lock
+    /// each last found in its way (Linux's `flc_blocked_requests`).
+    waiting: SpinLock<BTreeMap<u64, Waiting>>,
 }
 
 /// The nodes that ever held a lock and still exist, for /proc/locks
@@ -74,6 +77,30 @@ pub enum ShownLock {
         pid: i32,
     },
 }
+
+/// The lock a blocked request waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Blocker {
+    /// The flock lock of this owner.
+    Flock(usize),
+    /// This record lock.
+    Record(LockRecord),
+}
+
+/// A blocked request as /proc/locks shows it (` -> ` under its blocker).
+#[derive(Clone, Copy, Debug)]
+pub struct Waiting {
+    pub class: crate::reclock::LockClass,
+    /// F_RDLCK or F_WRLCK.
+    pub l_type: i16,
+    /// The waiting process (-1 for an OFD request).
+    pub pid: i32,
+    /// The requested bytes (record locks); `None`: flock.
+    pub range: Option<LockRange>,
+    pub blocker: Blocker,
+}
+
+static NEXT_WAIT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1);
 
 /// Every published node that holds a lock now, in publication order.
 pub fn locked_nodes() -> Vec<Arc<FlockNode>> {
@@ -98,6 +125,7 @@ impl Default for FlockNode {
             flock_pids: SpinLock::new(BTreeMap::new()),
             ident: SpinLock::new(None),
             leases: SpinLock::new(Leases::default()),
+            waiting: SpinLock::new(BTreeMap::new()),
         }
     }
 }
@@ -148,6 +176,40 @@ impl FlockNode {
             pid: l.pid,
         }));
         out
+    }
+
+    /// Records (or, with the `id` of an earlier call, updates) a blocked
+    /// request and the lock in its way; returns its wait id.
+    pub fn set_waiting(&self, id: Option<u64>, waiting: Waiting) -> u64 {
+        let id =
+            id.unwrap_or_else(|| NEXT_WAIT.fetch_add(1, core::sync::atomic::Ordering::Relaxed));
+        self.waiting.lock().insert(id, waiting);
+        id
+    }
+
+    /// Forgets a blocked request once its wait ended.
+    pub fn clear_waiting(&self, id: u64) {
+        self.waiting.lock().remove(&id);
+    }
+
+    /// The requests blocked on `lock`, oldest first.
+    pub fn waiting_on(&self, lock: &ShownLock) -> Vec<Waiting> {
+        let blocker = match lock {
+            ShownLock::Flock { owner, .. } => Blocker::Flock(*owner),
+            ShownLock::Record(r) => Blocker::Record(*r),
+            ShownLock::Lease { .. } => return Vec::new(),
+        };
+        self.waiting
+            .lock()
+            .values()
+            .filter(|w| w.blocker == blocker)
+            .copied()
+            .collect()
+    }
+
+    /// The flock lock a request of `owner` for `kind` would wait for.
+    pub fn flock_blocker(&self, owner: usize, kind: FlockKind) -> Option<usize> {
+        self.table.lock().first_conflict(owner, kind)
     }
 
     /// Runs `f` on the file's leases and wakes the waiters afterwards (an

@@ -386,6 +386,7 @@ fn proc_locks_lines() {
         dev_minor: 0x2b,
         ino: 9,
         range: None,
+        waiter: false,
     };
     assert_eq!(
         format!("{flock}"),
@@ -408,6 +409,14 @@ fn proc_locks_lines() {
     assert_eq!(
         format!("{lease}"),
         "4: LEASE  ACTIVE    READ 7 00:2b:9 0 EOF\n"
+    );
+    let waiter = ProcLocksLine {
+        waiter: true,
+        ..flock
+    };
+    assert_eq!(
+        format!("{waiter}"),
+        "4: -> FLOCK  ADVISORY  WRITE 7 00:2b:9 0 EOF\n"
     );
 }
 

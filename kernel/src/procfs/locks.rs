@@ -8,9 +8,12 @@
 //! lock whose owner it cannot see (pid 0) is left out of /proc/locks, as
 //! Linux does. OFD locks show pid -1.
 //!
-//! Deviations: the blocked requests Linux prints as ` -> ` lines under the
-//! lock they wait for are not shown (a waiter here records no blocker, it
-//! retries on every release); lines come per file in publication order,
+//! A blocked flock or record-lock request is shown as a ` -> ` line under
+//! the lock it last found in its way, with that lock's number.
+//!
+//! Deviations: only one level of blocked requests (Linux also nests
+//! requests blocked behind other blocked requests); a waiter's blocker is
+//! the one it found at its last retry; lines come per file in publication order,
 //! not in Linux's global insertion order; fdinfo shows a POSIX lock of the
 //! process for every descriptor of the file, where Linux shows it only for
 //! the description it was set through.
@@ -64,6 +67,7 @@ fn line(ordinal: usize, lock: &ShownLock, pid: i32, dev: (u32, u32), ino: u64) -
             dev_minor: dev.1,
             ino,
             range: None,
+            waiter: false,
         },
         ShownLock::Flock { write, .. } => ProcLocksLine {
             ordinal,
@@ -74,6 +78,7 @@ fn line(ordinal: usize, lock: &ShownLock, pid: i32, dev: (u32, u32), ino: u64) -
             dev_minor: dev.1,
             ino,
             range: None,
+            waiter: false,
         },
     }
 }
@@ -101,6 +106,21 @@ pub fn proc_locks() -> String {
             }
             ordinal += 1;
             text.push_str(&format!("{}", line(ordinal, &lock, pid, dev, ino)));
+            // locks_show: the requests blocked on it, with its number.
+            for w in node.waiting_on(&lock) {
+                let waiter = ProcLocksLine {
+                    ordinal,
+                    class: w.class,
+                    l_type: w.l_type,
+                    pid: view(w.pid),
+                    dev_major: dev.0,
+                    dev_minor: dev.1,
+                    ino,
+                    range: w.range,
+                    waiter: true,
+                };
+                text.push_str(&format!("{waiter}"));
+            }
         }
     }
     text
