@@ -622,3 +622,28 @@ TEST(waiter_in_sigtimedwait_shows_sleeping)
 	}
 	t_wait_exit(pid, 0);
 }
+
+TEST(terminal_fasync_sets_an_owner)
+{
+	/* tty_fasync: a terminal description without an owner gets the
+	 * foreground group or, without one, the caller; one with an owner
+	 * keeps it.  Pipes set none. */
+	int m = (int)CHECK_OK(posix_openpt(O_RDWR | O_NOCTTY));
+	CHECK_OK(grantpt(m));
+	CHECK_OK(unlockpt(m));
+	int s = (int)CHECK_OK(open(ptsname(m), O_RDWR | O_NOCTTY));
+	CHECK_RET(fc(m, F_GETOWN, 0), 0);
+	set_async(m, 1);
+	CHECK_RET(fc(m, F_GETOWN, 0), getpid());
+	CHECK_RET(fc(s, F_SETOWN, 1), 0);
+	set_async(s, 1);
+	CHECK_RET(fc(s, F_GETOWN, 0), 1);
+	int p[2];
+	CHECK_OK(pipe(p));
+	set_async(p[0], 1);
+	CHECK_RET(fc(p[0], F_GETOWN, 0), 0);
+	close(m);
+	close(s);
+	close(p[0]);
+	close(p[1]);
+}

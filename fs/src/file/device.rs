@@ -255,6 +255,10 @@ impl FileLike for DeviceNode {
         self.inner.fasync(file, fd, on)
     }
 
+    fn tty_foreground(&self) -> Option<i32> {
+        self.inner.tty_foreground()
+    }
+
     fn release(&self) {
         self.inner.release();
     }

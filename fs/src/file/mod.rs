@@ -312,6 +312,13 @@ pub trait FileLike: Send + Sync + Any {
         false
     }
 
+    /// For terminals, the foreground process group (0 without one): turning
+    /// O_ASYNC on makes it, or else the caller's process, the owner of a
+    /// description that has none (tty_fasync). `None` for other objects.
+    fn tty_foreground(&self) -> Option<i32> {
+        None
+    }
+
     /// Downcasting support.
     fn as_any(&self) -> &dyn Any;
 }

@@ -339,6 +339,11 @@ impl FileLike for PtyMaster {
         true
     }
 
+    fn tty_foreground(&self) -> Option<i32> {
+        // The master side is nobody's controlling terminal here.
+        Some(0)
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

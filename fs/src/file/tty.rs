@@ -773,6 +773,10 @@ impl FileLike for TtyFile {
         true
     }
 
+    fn tty_foreground(&self) -> Option<i32> {
+        Some(self.tty.foreground())
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

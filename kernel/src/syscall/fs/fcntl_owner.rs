@@ -150,8 +150,40 @@ pub fn fcntl_owner(sc: &SyscallContext<'_>, file: &OpenFile, cmd: i32, arg: usiz
 /// the flag), remembering descriptor `fd` for `si_fd`. ENOTTY when the
 /// object has no fasync operation: FIOASYNC reports it, F_SETFL ignores it.
 pub fn change_async(file: &Arc<OpenFile>, fd: i32, on: bool) -> KResult<()> {
-    if (file.flags() & O_ASYNC != 0) != on && !file.file().fasync(file, fd, on) {
+    if (file.flags() & O_ASYNC != 0) == on {
+        return Ok(());
+    }
+    if !file.file().fasync(file, fd, on) {
         return Err(Errno::ENOTTY);
+    }
+    // tty_fasync: a terminal's description without an owner gets the
+    // foreground group, or the caller's process (__f_setown, no force).
+    if on
+        && let Some(pgrp) = file.file().tty_foreground()
+        && let Some(t) = crate::task::current()
+    {
+        let (uid, euid) = {
+            let c = t.process.creds.lock();
+            (c.uid, c.euid)
+        };
+        let process = Arc::downgrade(&t.process);
+        Owner::update(file, |o| {
+            if o.target.is_some() {
+                return;
+            }
+            if pgrp > 0 {
+                o.kind = F_OWNER_PGRP;
+                o.target = Some(Target::Group(pgrp));
+            } else {
+                o.kind = F_OWNER_PID;
+                o.target = Some(Target::Process {
+                    process,
+                    leader: true,
+                });
+            }
+            o.uid = uid;
+            o.euid = euid;
+        });
     }
     Ok(())
 }
