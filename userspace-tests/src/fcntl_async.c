@@ -627,23 +627,86 @@ TEST(terminal_fasync_sets_an_owner)
 {
 	/* tty_fasync: a terminal description without an owner gets the
 	 * foreground group or, without one, the caller; one with an owner
-	 * keeps it.  Pipes set none. */
-	int m = (int)CHECK_OK(posix_openpt(O_RDWR | O_NOCTTY));
-	CHECK_OK(grantpt(m));
-	CHECK_OK(unlockpt(m));
-	int s = (int)CHECK_OK(open(ptsname(m), O_RDWR | O_NOCTTY));
-	CHECK_RET(fc(m, F_GETOWN, 0), 0);
-	set_async(m, 1);
-	CHECK_RET(fc(m, F_GETOWN, 0), getpid());
-	CHECK_RET(fc(s, F_SETOWN, 1), 0);
-	set_async(s, 1);
-	CHECK_RET(fc(s, F_GETOWN, 0), 1);
-	int p[2];
-	CHECK_OK(pipe(p));
-	set_async(p[0], 1);
-	CHECK_RET(fc(p[0], F_GETOWN, 0), 0);
-	close(m);
-	close(s);
-	close(p[0]);
-	close(p[1]);
+	 * keeps it.  Pipes set none.  In a child ignoring SIGIO, which the
+	 * hang-ups at the end send to it. */
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		struct f_owner_ex ex;
+		signal(SIGIO, SIG_IGN);
+		int m = (int)CHECK_OK(posix_openpt(O_RDWR | O_NOCTTY));
+		CHECK_OK(grantpt(m));
+		CHECK_OK(unlockpt(m));
+		int s = (int)CHECK_OK(open(ptsname(m), O_RDWR | O_NOCTTY));
+		CHECK_RET(fc(m, F_GETOWN, 0), 0);
+		set_async(m, 1);
+		CHECK_RET(fc(m, F_GETOWN, 0), getpid());
+		CHECK_RET(fc(m, F_GETOWN_EX, (long)&ex), 0);
+		CHECK_EQ(ex.type, F_OWNER_PID);
+		struct f_owner_ex tid = { F_OWNER_TID, (pid_t)syscall(SYS_gettid) };
+		CHECK_RET(fc(s, F_SETOWN_EX, (long)&tid), 0);
+		set_async(s, 1);
+		CHECK_RET(fc(s, F_GETOWN_EX, (long)&ex), 0);
+		CHECK_EQ(ex.type, F_OWNER_TID);
+		CHECK_EQ(ex.pid, tid.pid);
+		int p[2];
+		CHECK_OK(pipe(p));
+		set_async(p[0], 1);
+		CHECK_RET(fc(p[0], F_GETOWN, 0), 0);
+		close(m);
+		close(s);
+		close(p[0]);
+		close(p[1]);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+}
+
+TEST(unix_socket_out_after_a_full_send)
+{
+	/* sk_write_space: POLL_OUT only after a send found no room
+	 * (SOCKWQ_ASYNC_NOSPACE), once room is back. */
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		int sv[2];
+		siginfo_t si;
+		int sig = SIGRTMIN + 4;
+		char buf[4096];
+		memset(buf, 'x', sizeof(buf));
+		CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+		block(sig);
+		CHECK_RET(fc(sv[0], F_SETOWN, getpid()), 0);
+		CHECK_RET(fc(sv[0], F_SETSIG, sig), 0);
+		set_async(sv[0], 1);
+		CHECK_RET(fc(sv[0], F_SETFL, O_NONBLOCK | O_ASYNC), 0);
+		/* Room freed without a failed send: nothing. */
+		CHECK_RET(write(sv[0], buf, 100), 100);
+		CHECK_RET(read(sv[1], buf, sizeof(buf)), 100);
+		CHECK_RET(take(sig, &si, 200), -1);
+		long sent = 0;
+		for (;;) {
+			ssize_t n = write(sv[0], buf, sizeof(buf));
+			if (n < 0) {
+				CHECK_EQ(errno, EAGAIN);
+				break;
+			}
+			sent += n;
+		}
+		CHECK(sent > 0);
+		CHECK_RET(take(sig, &si, 100), -1);
+		while (sent > 0) {
+			ssize_t n = read(sv[1], buf, sizeof(buf));
+			CHECK(n > 0);
+			sent -= n;
+		}
+		CHECK_RET(take(sig, &si, 1000), sig);
+		CHECK_EQ(si.si_code, POLL_OUT);
+		CHECK_EQ(si.si_fd, sv[0]);
+		CHECK_EQ(si.si_band, POLLOUT | POLLWRNORM | POLLWRBAND);
+		/* Once per failed send. */
+		CHECK_RET(write(sv[0], buf, 10), 10);
+		CHECK_RET(read(sv[1], buf, sizeof(buf)), 10);
+		CHECK_RET(take(sig, &si, 200), -1);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
 }

@@ -149,7 +149,7 @@ impl UnixSocket {
             st.peer_name = listener_addr;
         }
         wake(&target.readable, IoEvents::IN);
-        target.fasync.kill(crate::file::fasync::POLL_IN);
+        target.account.fasync.kill(crate::file::fasync::POLL_IN);
         Ok(())
     }
 
@@ -202,9 +202,9 @@ impl UnixSocket {
             // unix_shutdown: POLL_HUP when the peer is shut both ways,
             // POLL_IN when only its receiving side is.
             if peer_mask == RCV_SHUTDOWN | SEND_SHUTDOWN {
-                p.fasync.kill(crate::file::fasync::POLL_HUP);
+                p.account.fasync.kill(crate::file::fasync::POLL_HUP);
             } else if peer_mask & RCV_SHUTDOWN != 0 {
-                p.fasync.kill(crate::file::fasync::POLL_IN);
+                p.account.fasync.kill(crate::file::fasync::POLL_IN);
             }
         }
         Ok(())

@@ -149,7 +149,7 @@ impl FileLike for UnixSocket {
     }
 
     fn fasync(&self, file: &alloc::sync::Arc<crate::file::OpenFile>, fd: i32, on: bool) -> bool {
-        self.fasync.helper(file, fd, on);
+        self.account.fasync.helper(file, fd, on);
         true
     }
 
@@ -197,7 +197,7 @@ impl UnixSocket {
                         wake(&p.account.writable, IoEvents::OUT | IoEvents::ERR);
                         // unix_release_sock: the peer of a closed stream
                         // or seqpacket socket gets POLL_HUP.
-                        p.fasync.kill(crate::file::fasync::POLL_HUP);
+                        p.account.fasync.kill(crate::file::fasync::POLL_HUP);
                     }
                     wake(&p.space, IoEvents::OUT);
                 }
@@ -210,6 +210,7 @@ impl UnixSocket {
                 .wmem
                 .fetch_sub(charge(msg.data.len()), Ordering::AcqRel);
             wake(&msg.token.writable, IoEvents::OUT);
+            msg.token.room_freed();
             drop(msg);
         }
         wake(&self.readable, IoEvents::IN | IoEvents::HUP);
