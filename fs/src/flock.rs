@@ -113,6 +113,21 @@ mod tests {
     use super::{FlockKind::*, *};
 
     #[test]
+    fn first_conflict_names_the_lock_in_the_way() {
+        let mut t = FlockTable::new();
+        assert_eq!(t.try_lock(1, Shared), Ok(()));
+        assert_eq!(t.try_lock(2, Shared), Ok(()));
+        assert_eq!(t.first_conflict(3, Shared), None);
+        assert_eq!(t.first_conflict(3, Exclusive), Some(1));
+        // The owner's own lock is never in its way.
+        assert_eq!(t.first_conflict(1, Exclusive), Some(2));
+        t.unlock(1);
+        t.unlock(2);
+        assert_eq!(t.try_lock(4, Exclusive), Ok(()));
+        assert_eq!(t.first_conflict(5, Shared), Some(4));
+    }
+
+    #[test]
     fn flock_many_shared() {
         let mut t = FlockTable::new();
         for owner in 1..=5 {
