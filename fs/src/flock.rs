@@ -61,6 +61,23 @@ impl FlockTable {
         self.holders.is_empty()
     }
 
+    /// The first lock of another owner that a request of `owner` for
+    /// `kind` conflicts with (the lock Linux's flock_lock_inode blocks the
+    /// request on), by its owner.
+    pub fn first_conflict(&self, owner: usize, kind: FlockKind) -> Option<usize> {
+        self.holders
+            .iter()
+            .find(|&&(o, k)| {
+                o != owner && (kind == FlockKind::Exclusive || k == FlockKind::Exclusive)
+            })
+            .map(|&(o, _)| o)
+    }
+
+    /// Every (owner, type), oldest first (for /proc/locks).
+    pub fn holders(&self) -> impl Iterator<Item = (usize, FlockKind)> + '_ {
+        self.holders.iter().copied()
+    }
+
     /// Asks for a lock of type `kind` for `owner`. A lock of the other type
     /// that `owner` held is released first, even when the request then
     /// fails.
@@ -94,6 +111,21 @@ impl FlockTable {
 #[cfg(test)]
 mod tests {
     use super::{FlockKind::*, *};
+
+    #[test]
+    fn first_conflict_names_the_lock_in_the_way() {
+        let mut t = FlockTable::new();
+        assert_eq!(t.try_lock(1, Shared), Ok(()));
+        assert_eq!(t.try_lock(2, Shared), Ok(()));
+        assert_eq!(t.first_conflict(3, Shared), None);
+        assert_eq!(t.first_conflict(3, Exclusive), Some(1));
+        // The owner's own lock is never in its way.
+        assert_eq!(t.first_conflict(1, Exclusive), Some(2));
+        t.unlock(1);
+        t.unlock(2);
+        assert_eq!(t.try_lock(4, Exclusive), Ok(()));
+        assert_eq!(t.first_conflict(5, Shared), Some(4));
+    }
 
     #[test]
     fn flock_many_shared() {

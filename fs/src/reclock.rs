@@ -374,47 +374,102 @@ impl LockRecord {
     }
 }
 
-/// One line of /proc/locks for a record lock, as Linux's `lock_get_status`
-/// prints it: `1: POSIX  ADVISORY  WRITE 42 00:1a:1234 0 EOF`.
+/// The kind of lock a /proc/locks line shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockClass {
+    /// A process-owned record lock.
+    Posix,
+    /// An open-file-description record lock.
+    Ofd,
+    /// A flock(2) lock.
+    Flock,
+    /// A lease (F_SETLEASE), with a break pending or not.
+    Lease { breaking: bool },
+}
+
+impl fmt::Display for LockClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LockClass::Posix => "POSIX  ADVISORY ",
+            LockClass::Ofd => "OFDLCK ADVISORY ",
+            LockClass::Flock => "FLOCK  ADVISORY ",
+            LockClass::Lease { breaking: false } => "LEASE  ACTIVE   ",
+            LockClass::Lease { breaking: true } => "LEASE  BREAKING ",
+        })
+    }
+}
+
+/// One line of /proc/locks (or, after `lock:\t`, of /proc/PID/fdinfo), as
+/// Linux's `lock_get_status` prints it:
+/// `1: POSIX  ADVISORY  WRITE 42 00:1a:1234 0 EOF`.
 #[derive(Clone, Copy, Debug)]
-pub struct ProcLocksLine<'a> {
+pub struct ProcLocksLine {
     /// The line number, from 1.
     pub ordinal: usize,
-    /// The lock.
-    pub record: &'a LockRecord,
+    pub class: LockClass,
+    /// F_WRLCK (WRITE; also LOCK_EX), F_RDLCK (READ) or F_UNLCK (UNLCK: a
+    /// lease being broken to nothing).
+    pub l_type: i16,
+    /// The owner's pid as the reader sees it; -1 for OFD locks.
+    pub pid: i32,
     /// Major number of the file system's device.
     pub dev_major: u32,
     /// Minor number of the file system's device.
     pub dev_minor: u32,
     /// Inode number.
     pub ino: u64,
+    /// The locked bytes of a record lock; flock locks and leases print
+    /// `0 EOF`.
+    pub range: Option<LockRange>,
+    /// A blocked request, shown under the lock it waits for with the same
+    /// number and `-> ` (locks_show's first level).
+    pub waiter: bool,
 }
 
-impl fmt::Display for ProcLocksLine<'_> {
+impl ProcLocksLine {
+    /// The line of record lock `record`, its pid shown as `pid`.
+    pub fn of_record(
+        ordinal: usize,
+        record: &LockRecord,
+        pid: i32,
+        dev: (u32, u32),
+        ino: u64,
+    ) -> Self {
+        Self {
+            ordinal,
+            class: match record.owner.kind {
+                OwnerKind::Posix => LockClass::Posix,
+                OwnerKind::Ofd => LockClass::Ofd,
+            },
+            l_type: record.kind.l_type(),
+            pid,
+            dev_major: dev.0,
+            dev_minor: dev.1,
+            ino,
+            range: Some(record.range),
+            waiter: false,
+        }
+    }
+}
+
+impl fmt::Display for ProcLocksLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let r = self.record;
-        let class = match r.owner.kind {
-            OwnerKind::Posix => "POSIX ",
-            OwnerKind::Ofd => "OFDLCK",
-        };
-        let kind = match r.kind {
-            LockType::Read => "READ",
-            LockType::Write => "WRITE",
+        let class = self.class;
+        let arrow = if self.waiter { "-> " } else { "" };
+        let kind = match self.l_type {
+            F_WRLCK => "WRITE",
+            F_RDLCK => "READ",
+            _ => "UNLCK",
         };
         write!(
             f,
-            "{}: {class} ADVISORY  {kind} {} {:02x}:{:02x}:{} {} ",
-            self.ordinal,
-            r.pid,
-            self.dev_major,
-            self.dev_minor,
-            self.ino,
-            r.range.start()
+            "{}: {arrow}{class} {kind} {} {:02x}:{:02x}:{} ",
+            self.ordinal, self.pid, self.dev_major, self.dev_minor, self.ino,
         )?;
-        if r.range.end() == EOF {
-            writeln!(f, "EOF")
-        } else {
-            writeln!(f, "{}", r.range.end())
+        match self.range {
+            None => writeln!(f, "0 EOF"),
+            Some(r) if r.end() == EOF => writeln!(f, "{} EOF", r.start()),
+            Some(r) => writeln!(f, "{} {}", r.start(), r.end()),
         }
     }
 }

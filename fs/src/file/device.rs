@@ -251,6 +251,14 @@ impl FileLike for DeviceNode {
             .unwrap_or_else(|_| self.inner.path())
     }
 
+    fn fasync(&self, file: &Arc<super::OpenFile>, fd: i32, on: bool) -> bool {
+        self.inner.fasync(file, fd, on)
+    }
+
+    fn tty_foreground(&self) -> Option<i32> {
+        self.inner.tty_foreground()
+    }
+
     fn release(&self) {
         self.inner.release();
     }

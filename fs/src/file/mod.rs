@@ -18,6 +18,7 @@
 pub mod device;
 pub mod epoll;
 pub mod eventfd;
+pub mod fasync;
 pub mod flock;
 pub mod loopdev;
 pub mod mapped;
@@ -40,7 +41,7 @@ use core::{
 use ax_sync::{Mutex, SpinLock};
 use axpoll::{ExclusiveRegistrationSink, IoEvents, SharedRegistrationSink};
 
-use self::flock::FlockNode;
+use self::{fasync::FileOwner, flock::FlockNode};
 use crate::{Errno, KResult};
 
 /// Linux open flags the file layer keeps per open file description.
@@ -66,8 +67,10 @@ pub mod flags {
     pub const O_SYNC: u32 = 0o4010000;
     pub const O_PATH: u32 = 0o10000000;
     pub const O_TMPFILE: u32 = 0o20200000;
-    /// Flags F_SETFL may change (fs/fcntl.c SETFL_MASK).
-    pub const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_ASYNC;
+    /// Flags F_SETFL may change (fs/fcntl.c SETFL_MASK). O_ASYNC is not
+    /// one: only an object's fasync operation sets or clears it
+    /// ([`super::fasync::FasyncList::helper`]).
+    pub const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME;
 }
 
 /// Where `lseek` counts from.
@@ -298,6 +301,24 @@ pub trait FileLike: Send + Sync + Any {
         None
     }
 
+    /// Turns asynchronous notification of description `file` on or off
+    /// (Linux's `f_op->fasync`), called when F_SETFL or FIOASYNC asks to
+    /// change O_ASYNC; `fd` is the descriptor it came through. Objects
+    /// that can signal readiness keep it on a [`fasync::FasyncList`],
+    /// which sets and clears the description's O_ASYNC, and return true.
+    /// The others have no fasync operation (false): F_SETFL then leaves
+    /// O_ASYNC clear and FIOASYNC fails with ENOTTY, as on Linux.
+    fn fasync(&self, _file: &Arc<OpenFile>, _fd: i32, _on: bool) -> bool {
+        false
+    }
+
+    /// For terminals, the foreground process group (0 without one): turning
+    /// O_ASYNC on makes it, or else the caller's process, the owner of a
+    /// description that has none (tty_fasync). `None` for other objects.
+    fn tty_foreground(&self) -> Option<i32> {
+        None
+    }
+
     /// Downcasting support.
     fn as_any(&self) -> &dyn Any;
 }
@@ -322,6 +343,10 @@ pub struct OpenFile {
     /// The epoll instances with entries for this description (file->f_ep),
     /// one element per entry.
     epolls: SpinLock<Vec<Weak<epoll::Epoll>>>,
+    /// F_SETOWN / F_SETSIG state (file->f_owner), made on first use.
+    owner: SpinLock<Option<Arc<dyn FileOwner>>>,
+    /// This open created the file (FMODE_CREATED, F_CREATED_QUERY).
+    created: core::sync::atomic::AtomicBool,
 }
 
 impl OpenFile {
@@ -341,7 +366,35 @@ impl OpenFile {
             flock: SpinLock::new(None),
             opener: AtomicU64::new(u64::MAX),
             epolls: SpinLock::new(Vec::new()),
+            owner: SpinLock::new(None),
+            created: core::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// The owner that receives this description's SIGIO, if one was set.
+    pub fn owner(&self) -> Option<Arc<dyn FileOwner>> {
+        self.owner.lock().clone()
+    }
+
+    /// Replaces the owner with what `update` makes of the current one,
+    /// atomically with respect to other updates.
+    pub fn update_owner(
+        &self,
+        update: impl FnOnce(Option<&Arc<dyn FileOwner>>) -> Option<Arc<dyn FileOwner>>,
+    ) {
+        let mut slot = self.owner.lock();
+        let new = update(slot.as_ref());
+        *slot = new;
+    }
+
+    /// Marks the description as the open that created its file.
+    pub fn set_created(&self) {
+        self.created.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether this open created the file (F_CREATED_QUERY).
+    pub fn created(&self) -> bool {
+        self.created.load(Ordering::Relaxed)
     }
 
     /// Records the credentials that opened the file (fsuid, fsgid).
@@ -375,6 +428,16 @@ impl OpenFile {
             .try_update(Ordering::AcqRel, Ordering::Acquire, |old| {
                 Some((old & !flags::SETFL_MASK) | (new & flags::SETFL_MASK))
             });
+    }
+
+    /// Sets or clears O_ASYNC; only a fasync list does (fasync_insert_entry
+    /// and fasync_remove_entry).
+    pub fn set_async_flag(&self, on: bool) {
+        if on {
+            self.flags.fetch_or(flags::O_ASYNC, Ordering::AcqRel);
+        } else {
+            self.flags.fetch_and(!flags::O_ASYNC, Ordering::AcqRel);
+        }
     }
 
     /// Whether the description was opened for reading.
@@ -600,6 +663,7 @@ impl Drop for OpenFile {
         if let Some(node) = node {
             node.unlock(self.flock_owner());
             node.remove_records(crate::reclock::LockOwner::ofd(self.flock_owner()));
+            node.release_lease(self.flock_owner());
         }
         self.file.release();
     }

@@ -26,7 +26,12 @@ use ax_sync::SpinLock;
 use axpoll::{ExclusiveRegistrationSink, IoEvents, PollSource, SharedRegistrationSink};
 use axpoll_set::PollSet;
 
-use super::{FileLike, Kstat, flock::FlockNode, mode};
+use super::{
+    FileLike, Kstat, OpenFile,
+    fasync::{FasyncList, POLL_IN, POLL_OUT},
+    flock::FlockNode,
+    mode,
+};
 use crate::{Errno, KResult};
 
 /// Pipe capacity (Linux's default, 16 pages).
@@ -55,6 +60,10 @@ struct Shared {
     /// flock(2) state: both ends of a pipe are one inode on Linux. A
     /// FIFO's opens use the node's instead.
     flock: Arc<FlockNode>,
+    /// O_ASYNC descriptions reading (POLL_IN at each write) and writing
+    /// (POLL_OUT at each read), fs/pipe.c fasync_readers/fasync_writers.
+    fasync_readers: FasyncList,
+    fasync_writers: FasyncList,
 }
 
 static NEXT_PIPE_INO: AtomicUsize = AtomicUsize::new(1);
@@ -89,12 +98,17 @@ fn uncharge(uid: u32, pages: usize) {
     }
 }
 
-/// The capacity of a new pipe for `uid` (fs/pipe.c alloc_pipe_info).
-fn initial_capacity(uid: u32) -> usize {
+/// The capacity of a new pipe for `uid` (fs/pipe.c alloc_pipe_info):
+/// sixteen pages, cut to pipe-max-size unless `privileged`
+/// (CAP_SYS_RESOURCE), two past the user's soft limit.
+fn initial_capacity(uid: u32, privileged: bool) -> usize {
     let soft = PIPE_USER_PAGES_SOFT.load(Ordering::Relaxed);
     let used = USER_PAGES.lock().get(&uid).copied().unwrap_or(0);
+    let max_pages = PIPE_MAX_SIZE.load(Ordering::Relaxed) / 4096;
     let pages = if soft != 0 && used >= soft {
         MIN_PAGES
+    } else if !privileged {
+        (PIPE_CAPACITY / 4096).min(max_pages)
     } else {
         PIPE_CAPACITY / 4096
     };
@@ -108,12 +122,13 @@ impl Drop for Shared {
     }
 }
 
-/// Creates a pipe for user `uid` and returns (read end, write end).
-pub fn new_pipe(uid: u32) -> (Arc<dyn FileLike>, Arc<dyn FileLike>) {
+/// Creates a pipe for user `uid` (with CAP_SYS_RESOURCE if `privileged`)
+/// and returns (read end, write end).
+pub fn new_pipe(uid: u32, privileged: bool) -> (Arc<dyn FileLike>, Arc<dyn FileLike>) {
     let shared = Arc::new(Shared {
         owner: uid,
         buf: SpinLock::new(VecDeque::new()),
-        capacity: AtomicUsize::new(initial_capacity(uid)),
+        capacity: AtomicUsize::new(initial_capacity(uid, privileged)),
         readers: AtomicUsize::new(1),
         writers: AtomicUsize::new(1),
         readable: PollSet::new(),
@@ -122,6 +137,8 @@ pub fn new_pipe(uid: u32) -> (Arc<dyn FileLike>, Arc<dyn FileLike>) {
         had_writer: core::sync::atomic::AtomicBool::new(true),
         ino: NEXT_PIPE_INO.fetch_add(1, Ordering::Relaxed) as u64,
         flock: Arc::default(),
+        fasync_readers: FasyncList::new(),
+        fasync_writers: FasyncList::new(),
     });
     (
         Arc::new(PipeEnd {
@@ -227,6 +244,7 @@ impl PipeEnd {
             n
         };
         wake_one_exclusive(&self.shared.readable, IoEvents::IN);
+        self.shared.fasync_readers.kill(POLL_IN);
         Ok(n)
     }
 
@@ -317,8 +335,10 @@ impl PipeEnd {
         };
         if n > 0 {
             wake_one_exclusive(&dst_pipe.readable, IoEvents::IN);
+            dst_pipe.fasync_readers.kill(POLL_IN);
             if consume {
                 wake(&src_pipe.writable, IoEvents::OUT);
+                src_pipe.fasync_writers.kill(POLL_OUT);
             }
         }
         Ok(n)
@@ -387,6 +407,8 @@ impl FileLike for PipeEnd {
         if was_full {
             wake_one_exclusive(&self.shared.writable, IoEvents::OUT);
         }
+        // pipe_read signals the writers after every read, full or not.
+        self.shared.fasync_writers.kill(POLL_OUT);
         Ok(n)
     }
 
@@ -496,13 +518,37 @@ impl FileLike for PipeEnd {
     }
 
     fn release(&self) {
+        let mut last = false;
         if self.write_end && self.shared.writers.fetch_sub(1, Ordering::AcqRel) == 1 {
             wake(&self.shared.readable, IoEvents::HUP | IoEvents::IN);
+            last = true;
         }
         if self.reads && self.shared.readers.fetch_sub(1, Ordering::AcqRel) == 1 {
             wake(&self.shared.writable, IoEvents::ERR | IoEvents::OUT);
+            last = true;
         }
         wake(&self.shared.opened, IoEvents::IN | IoEvents::OUT);
+        // pipe_release: the last reader or writer leaving signals both
+        // sides while the other side is still there.
+        let (readers, writers) = (
+            self.shared.readers.load(Ordering::Acquire),
+            self.shared.writers.load(Ordering::Acquire),
+        );
+        if last && (readers == 0) != (writers == 0) {
+            self.shared.fasync_readers.kill(POLL_IN);
+            self.shared.fasync_writers.kill(POLL_OUT);
+        }
+    }
+
+    fn fasync(&self, file: &Arc<OpenFile>, fd: i32, on: bool) -> bool {
+        // pipe_fasync: a description is on the list of each end it has.
+        if self.reads {
+            self.shared.fasync_readers.helper(file, fd, on);
+        }
+        if self.write_end {
+            self.shared.fasync_writers.helper(file, fd, on);
+        }
+        true
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -521,7 +567,7 @@ impl Default for Fifo {
             shared: Arc::new(Shared {
                 owner: 0,
                 buf: SpinLock::new(VecDeque::new()),
-                capacity: AtomicUsize::new(initial_capacity(0)),
+                capacity: AtomicUsize::new(initial_capacity(0, true)),
                 readers: AtomicUsize::new(0),
                 writers: AtomicUsize::new(0),
                 readable: PollSet::new(),
@@ -530,6 +576,8 @@ impl Default for Fifo {
                 had_writer: core::sync::atomic::AtomicBool::new(false),
                 ino: NEXT_PIPE_INO.fetch_add(1, Ordering::Relaxed) as u64,
                 flock: Arc::default(),
+                fasync_readers: FasyncList::new(),
+                fasync_writers: FasyncList::new(),
             }),
         }
     }

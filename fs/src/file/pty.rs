@@ -52,6 +52,9 @@ pub struct PtyLink {
     readable: PollSet,
     /// Slave writers: room in the output queue.
     writable: PollSet,
+    /// O_ASYNC descriptions of the master: POLL_IN when slave output
+    /// arrives or the slave hangs up.
+    master_fasync: super::fasync::FasyncList,
     slave_opens: AtomicUsize,
     slave_opened: AtomicBool,
     master_closed: AtomicBool,
@@ -64,12 +67,21 @@ fn wake(set: &PollSet, events: IoEvents) {
 }
 
 impl PtyLink {
+    /// Wakes the master's readers and signals its O_ASYNC descriptions.
+    fn wake_master(&self, events: IoEvents) {
+        wake(&self.readable, events);
+        self.master_fasync.kill(super::fasync::POLL_IN);
+    }
+}
+
+impl PtyLink {
     fn new(index: u32) -> Arc<Self> {
         Arc::new(Self {
             index,
             out: SpinLock::new(VecDeque::new()),
             readable: PollSet::new(),
             writable: PollSet::new(),
+            master_fasync: super::fasync::FasyncList::new(),
             slave_opens: AtomicUsize::new(0),
             slave_opened: AtomicBool::new(false),
             master_closed: AtomicBool::new(false),
@@ -98,7 +110,7 @@ impl PtyLink {
             let room = OUTPUT_CAP.saturating_sub(out.len());
             out.extend(&bytes[..bytes.len().min(room)]);
         }
-        wake(&self.readable, IoEvents::IN);
+        self.wake_master(IoEvents::IN);
     }
 
     /// A write of the slave: as much of `buf` as fits, with `\n` made
@@ -126,7 +138,7 @@ impl PtyLink {
         if taken == 0 && !buf.is_empty() {
             return Err(Errno::EAGAIN);
         }
-        wake(&self.readable, IoEvents::IN);
+        self.wake_master(IoEvents::IN);
         Ok(taken)
     }
 
@@ -158,7 +170,7 @@ impl PtyLink {
     /// A slave descriptor was closed: the last one hangs the master up.
     pub(super) fn slave_close(&self) {
         if self.slave_opens.fetch_sub(1, Ordering::AcqRel) == 1 {
-            wake(&self.readable, IoEvents::IN | IoEvents::HUP);
+            self.wake_master(IoEvents::IN | IoEvents::HUP);
         }
     }
 
@@ -320,6 +332,16 @@ impl FileLike for PtyMaster {
         if let Some(f) = self.on_close.lock().take() {
             f();
         }
+    }
+
+    fn fasync(&self, file: &Arc<super::OpenFile>, fd: i32, on: bool) -> bool {
+        self.link.master_fasync.helper(file, fd, on);
+        true
+    }
+
+    fn tty_foreground(&self) -> Option<i32> {
+        // The master side is nobody's controlling terminal here.
+        Some(0)
     }
 
     fn as_any(&self) -> &dyn Any {

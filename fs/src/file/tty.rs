@@ -166,6 +166,9 @@ pub struct Tty {
     /// The pty master went away: reads see end of file, writes EIO.
     hung_up: core::sync::atomic::AtomicBool,
     readable: PollSet,
+    /// O_ASYNC descriptions of the terminal: POLL_IN when input becomes
+    /// readable or the terminal hangs up (n_tty's kill_fasync).
+    fasync: super::fasync::FasyncList,
     fg_pgrp: AtomicI32,
     session: AtomicI32,
     jobs: SpinLock<Option<Arc<dyn JobControl>>>,
@@ -222,6 +225,7 @@ impl Tty {
             output,
             hung_up: core::sync::atomic::AtomicBool::new(false),
             readable: PollSet::new(),
+            fasync: super::fasync::FasyncList::new(),
             fg_pgrp: AtomicI32::new(0),
             session: AtomicI32::new(0),
             jobs: SpinLock::new(None),
@@ -313,6 +317,7 @@ impl Tty {
         self.hung_up.store(true, Ordering::Release);
         // SAFETY: task context, no lock held.
         unsafe { self.readable.wake_all(IoEvents::IN | IoEvents::HUP) };
+        self.fasync.kill(super::fasync::POLL_IN);
         if let Some(jobs) = self.jobs() {
             let fg = self.foreground();
             if fg > 0 {
@@ -451,6 +456,7 @@ impl Tty {
         if woke {
             // SAFETY: task context, no lock held.
             unsafe { self.readable.wake_all(IoEvents::IN) };
+            self.fasync.kill(super::fasync::POLL_IN);
         }
         if let Some(sig) = signal {
             let pgrp = self.fg_pgrp.load(Ordering::Acquire);
@@ -760,6 +766,15 @@ impl FileLike for TtyFile {
 
     fn path(&self) -> String {
         self.name.clone()
+    }
+
+    fn fasync(&self, file: &Arc<super::OpenFile>, fd: i32, on: bool) -> bool {
+        self.tty.fasync.helper(file, fd, on);
+        true
+    }
+
+    fn tty_foreground(&self) -> Option<i32> {
+        Some(self.tty.foreground())
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -124,6 +124,9 @@ pub struct VfsFile {
     /// The node's count of descriptions open for writing, held while this
     /// one is (Linux's `i_writecount`).
     writer: Option<Arc<Writers>>,
+    /// The node's count of descriptions open read-only, held while this
+    /// one is (Linux's `i_readcount`, which leases look at).
+    reader: Option<Arc<Readers>>,
     /// An O_TMPFILE file on a file system that cannot make a file without
     /// a name (ext4 here): the directory and hidden name it was created
     /// under, until linkat(2) gives it a real name or the last close
@@ -152,6 +155,10 @@ impl Writers {
         Ok(w)
     }
 }
+
+/// Linux's `i_readcount` of a node: descriptions open read-only.
+#[derive(Default)]
+pub struct Readers(core::sync::atomic::AtomicUsize);
 
 /// A node denied to writers while an address space runs it (Linux's
 /// exe_file_deny_write_access); dropping the guard allows them again.
@@ -188,18 +195,30 @@ impl Drop for VfsFile {
         if let Some(w) = &self.writer {
             w.0.fetch_sub(1, core::sync::atomic::Ordering::AcqRel);
         }
+        if let Some(r) = &self.reader {
+            r.0.fetch_sub(1, core::sync::atomic::Ordering::AcqRel);
+        }
     }
 }
 
 impl VfsFile {
     /// Wraps an opened VFS file; `writable` when it was opened for writing
-    /// (ETXTBSY while the file runs as a program).
-    pub fn new(file: File, path: String, writable: bool) -> KResult<Arc<Self>> {
+    /// (ETXTBSY while the file runs as a program), `read_only` when for
+    /// reading only (O_PATH opens are neither).
+    pub fn new(file: File, path: String, writable: bool, read_only: bool) -> KResult<Arc<Self>> {
         let writer = if writable {
             Some(Writers::get_write(file.location())?)
         } else {
             None
         };
+        let reader = read_only.then(|| {
+            let r = file
+                .location()
+                .user_data()
+                .get_or_insert_with(Readers::default);
+            r.0.fetch_add(1, core::sync::atomic::Ordering::AcqRel);
+            r
+        });
         let generated = file
             .location()
             .entry()
@@ -215,6 +234,7 @@ impl VfsFile {
             path,
             generated,
             writer,
+            reader,
             hidden: Mutex::new(None),
         }))
     }
@@ -226,7 +246,7 @@ impl VfsFile {
         path: String,
         hidden: Option<(Location, String)>,
     ) -> KResult<Arc<Self>> {
-        let this = Self::new(file, path, true)?;
+        let this = Self::new(file, path, true, false)?;
         *this.hidden.lock() = hidden;
         Ok(this)
     }
@@ -237,6 +257,23 @@ impl VfsFile {
     /// [`new_tmpfile`]: Self::new_tmpfile
     pub fn take_hidden(&self) -> Option<(Location, String)> {
         self.hidden.lock().take()
+    }
+
+    /// The node's descriptions open for writing (negative while it runs
+    /// as a program) and open read-only: what check_conflicting_open
+    /// counts for a lease.
+    pub fn open_counts(&self) -> (isize, usize) {
+        use core::sync::atomic::Ordering::Acquire;
+        let loc = self.location();
+        let w = loc
+            .user_data()
+            .get::<Writers>()
+            .map_or(0, |w| w.0.load(Acquire));
+        let r = loc
+            .user_data()
+            .get::<Readers>()
+            .map_or(0, |r| r.0.load(Acquire));
+        (w, r)
     }
 
     /// The file's VFS location.

@@ -358,13 +358,7 @@ fn proc_locks_lines() {
         .map(|(i, record)| {
             format!(
                 "{}",
-                ProcLocksLine {
-                    ordinal: i + 1,
-                    record,
-                    dev_major: 0,
-                    dev_minor: 0x1a,
-                    ino: 1234,
-                }
+                ProcLocksLine::of_record(i + 1, record, record.pid(), (0, 0x1a), 1234)
             )
         })
         .collect();
@@ -378,16 +372,51 @@ fn proc_locks_lines() {
     t.remove_owner(O1);
     assert_eq!(t.set(P1, 42, R, LockRange::to_eof(5)), Ok(()));
     let last = t.iter().last().expect("lock");
-    let line = ProcLocksLine {
-        ordinal: 3,
-        record: last,
-        dev_major: 8,
-        dev_minor: 1,
-        ino: 5,
-    };
+    let line = ProcLocksLine::of_record(3, last, last.pid(), (8, 1), 5);
     assert_eq!(
         format!("{line}"),
         "3: POSIX  ADVISORY  READ 42 08:01:5 5 EOF\n"
+    );
+    let flock = ProcLocksLine {
+        ordinal: 4,
+        class: LockClass::Flock,
+        l_type: F_WRLCK,
+        pid: 7,
+        dev_major: 0,
+        dev_minor: 0x2b,
+        ino: 9,
+        range: None,
+        waiter: false,
+    };
+    assert_eq!(
+        format!("{flock}"),
+        "4: FLOCK  ADVISORY  WRITE 7 00:2b:9 0 EOF\n"
+    );
+    let lease = ProcLocksLine {
+        class: LockClass::Lease { breaking: true },
+        l_type: F_UNLCK,
+        ..flock
+    };
+    assert_eq!(
+        format!("{lease}"),
+        "4: LEASE  BREAKING  UNLCK 7 00:2b:9 0 EOF\n"
+    );
+    let lease = ProcLocksLine {
+        class: LockClass::Lease { breaking: false },
+        l_type: F_RDLCK,
+        ..flock
+    };
+    assert_eq!(
+        format!("{lease}"),
+        "4: LEASE  ACTIVE    READ 7 00:2b:9 0 EOF\n"
+    );
+    let waiter = ProcLocksLine {
+        waiter: true,
+        ..flock
+    };
+    assert_eq!(
+        format!("{waiter}"),
+        "4: -> FLOCK  ADVISORY  WRITE 7 00:2b:9 0 EOF\n"
     );
 }
 

@@ -14,11 +14,12 @@
 //!
 //! Layout: [`meminfo`], [`kstat`] (/proc/stat, loadavg, uptime),
 //! [`mounts`] (mounts, filesystems), [`config`] (config.gz), cpuinfo in
-//! `arch::cpuinfo`, [`pid`] (the per-process directories) and [`sys`]
+//! `arch::cpuinfo`, [`locks`] (/proc/locks), [`pid`] (the per-process directories) and [`sys`]
 //! (/proc/sys).
 
 mod config;
 mod kstat;
+mod locks;
 mod meminfo;
 mod mounts;
 mod pid;
@@ -30,6 +31,7 @@ use axfs_ng_vfs::{DirEntry, NodeType, VfsResult};
 use starling_fs::tmpfs::{self, GeneratedDir, GeneratedNode};
 
 pub use self::{
+    locks::publish_locks,
     pid::{magic_link_file, magic_link_node, mem::open as pid_mem_open},
     sys::{core_pattern, core_uses_pid},
 };
@@ -75,6 +77,7 @@ pub fn populate(root: &DirEntry) -> VfsResult<()> {
     add_text(root, "meminfo", meminfo::meminfo)?;
     add_text(root, "cpuinfo", crate::arch::cpuinfo)?;
     add_text(root, "filesystems", mounts::filesystems)?;
+    add_text(root, "locks", locks::proc_locks)?;
     add_text(root, "version", || {
         format!(
             "Linux version {} (starling) {}\n",

@@ -149,6 +149,7 @@ impl UnixSocket {
             st.peer_name = listener_addr;
         }
         wake(&target.readable, IoEvents::IN);
+        target.account.fasync.kill(crate::file::fasync::POLL_IN);
         Ok(())
     }
 
@@ -198,6 +199,13 @@ impl UnixSocket {
             p.state.lock().shutdown |= peer_mask;
             wake(&p.readable, IoEvents::IN | IoEvents::HUP | IoEvents::RDHUP);
             wake(&p.account.writable, IoEvents::OUT);
+            // unix_shutdown: POLL_HUP when the peer is shut both ways,
+            // POLL_IN when only its receiving side is.
+            if peer_mask == RCV_SHUTDOWN | SEND_SHUTDOWN {
+                p.account.fasync.kill(crate::file::fasync::POLL_HUP);
+            } else if peer_mask & RCV_SHUTDOWN != 0 {
+                p.account.fasync.kill(crate::file::fasync::POLL_IN);
+            }
         }
         Ok(())
     }

@@ -148,6 +148,11 @@ impl FileLike for UnixSocket {
         self.close(false);
     }
 
+    fn fasync(&self, file: &alloc::sync::Arc<crate::file::OpenFile>, fd: i32, on: bool) -> bool {
+        self.account.fasync.helper(file, fd, on);
+        true
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -190,6 +195,9 @@ impl UnixSocket {
                         }
                         wake(&p.readable, IoEvents::IN | IoEvents::HUP | IoEvents::RDHUP);
                         wake(&p.account.writable, IoEvents::OUT | IoEvents::ERR);
+                        // unix_release_sock: the peer of a closed stream
+                        // or seqpacket socket gets POLL_HUP.
+                        p.account.fasync.kill(crate::file::fasync::POLL_HUP);
                     }
                     wake(&p.space, IoEvents::OUT);
                 }
@@ -202,6 +210,7 @@ impl UnixSocket {
                 .wmem
                 .fetch_sub(charge(msg.data.len()), Ordering::AcqRel);
             wake(&msg.token.writable, IoEvents::OUT);
+            msg.token.room_freed();
             drop(msg);
         }
         wake(&self.readable, IoEvents::IN | IoEvents::HUP);

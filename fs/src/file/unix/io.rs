@@ -138,6 +138,14 @@ impl UnixSocket {
         to.cloned().or_else(|| self.peer())
     }
 
+    /// A send found no room in SO_SNDBUF `sndbuf` (sock_alloc_send_pskb
+    /// sets SOCKWQ_ASYNC_NOSPACE): POLL_OUT is due when it is back.
+    fn no_room(&self, sndbuf: usize) {
+        self.account
+            .nospace_below
+            .store((sndbuf / 4).max(1), Ordering::Release);
+    }
+
     /// Sends `data` (with `rights` and `creds` on its first message) to the
     /// peer or to `to`. Streams take what fits (EAGAIN if nothing does),
     /// datagrams all or nothing (EMSGSIZE beyond SO_SNDBUF - 32).
@@ -179,12 +187,17 @@ impl UnixSocket {
                 }
             }
             return if sent == 0 && !data.is_empty() {
+                self.no_room(sndbuf);
                 Err(Errno::EAGAIN)
             } else {
                 Ok(sent)
             };
         }
-        if self.account.wmem.load(Ordering::Acquire) >= sndbuf || peer.dgram_queue_full(self) {
+        if self.account.wmem.load(Ordering::Acquire) >= sndbuf {
+            self.no_room(sndbuf);
+            return Err(Errno::EAGAIN);
+        }
+        if peer.dgram_queue_full(self) {
             return Err(Errno::EAGAIN);
         }
         let m = msg(data.to_vec(), core::mem::take(rights));
@@ -221,6 +234,7 @@ impl UnixSocket {
             st.queue.push(m);
         }
         wake(&self.readable, IoEvents::IN);
+        self.account.fasync.kill(crate::file::fasync::POLL_IN);
         Ok(None)
     }
 
@@ -283,6 +297,7 @@ impl UnixSocket {
             for (account, len) in consumed {
                 account.wmem.fetch_sub(charge(len), Ordering::AcqRel);
                 wake(&account.writable, IoEvents::OUT);
+                account.room_freed();
             }
             wake(&self.space, IoEvents::OUT);
         }

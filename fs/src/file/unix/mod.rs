@@ -119,6 +119,29 @@ pub fn lookup(key: &BindKey) -> Option<Arc<UnixSocket>> {
 struct Account {
     wmem: AtomicUsize,
     writable: PollSet,
+    /// The socket's O_ASYNC descriptions (sk_wq's fasync_list), here so
+    /// that freed room can reach them: POLL_IN when data or a connection
+    /// arrives, POLL_HUP or POLL_IN when the peer closes or shuts down,
+    /// POLL_OUT when room comes back after a send found none.
+    fasync: crate::file::fasync::FasyncList,
+    /// SOCKWQ_ASYNC_NOSPACE: a send found no room; the wmem level at or
+    /// below which room is back (a quarter of SO_SNDBUF, unix_writable),
+    /// 0 when no send is waiting for it.
+    nospace_below: AtomicUsize,
+}
+
+impl Account {
+    /// unix_write_space: room came back; POLL_OUT once if a send had
+    /// found none.
+    fn room_freed(&self) {
+        let limit = self.nospace_below.load(Ordering::Acquire);
+        if limit != 0
+            && self.wmem.load(Ordering::Acquire) <= limit
+            && self.nospace_below.swap(0, Ordering::AcqRel) != 0
+        {
+            self.fasync.kill(crate::file::fasync::POLL_OUT);
+        }
+    }
 }
 
 /// A passed descriptor in flight.
@@ -217,6 +240,8 @@ impl UnixSocket {
             account: Arc::new(Account {
                 wmem: AtomicUsize::new(0),
                 writable: PollSet::new(),
+                fasync: crate::file::fasync::FasyncList::new(),
+                nospace_below: AtomicUsize::new(0),
             }),
             readable: PollSet::new(),
             space: PollSet::new(),

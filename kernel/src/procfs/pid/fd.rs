@@ -74,7 +74,7 @@ fn mount_id(file: &OpenFile) -> u64 {
 }
 
 /// The text of fdinfo/N.
-fn fdinfo(file: &OpenFile, cloexec: bool) -> String {
+fn fdinfo(file: &OpenFile, cloexec: bool, files: usize) -> String {
     let mut flags = file.flags();
     if cloexec {
         flags |= O_CLOEXEC;
@@ -87,6 +87,9 @@ fn fdinfo(file: &OpenFile, cloexec: bool) -> String {
         mount_id(file),
         ino
     );
+    // fs/proc/fd.c seq_show: the locks (show_fd_locks) before the file's
+    // own lines.
+    text.push_str(&crate::procfs::locks::fdinfo_lock_lines(file, files));
     // fs/eventfd.c eventfd_show_fdinfo.
     if let Some(e) = file
         .file()
@@ -193,8 +196,9 @@ impl GeneratedDir for FdinfoDir {
         Some(GeneratedNode::file(
             0o444,
             Arc::new(move || {
+                let files = table::process(pid).map_or(0, |p| Arc::as_ptr(&p.files()) as usize);
                 open_file(pid, fd)
-                    .map(|(f, cloexec)| fdinfo(&f, cloexec).into_bytes())
+                    .map(|(f, cloexec)| fdinfo(&f, cloexec, files).into_bytes())
                     .unwrap_or_default()
             }),
             None,

@@ -7,6 +7,8 @@
 //! | nr_open | ceiling of RLIMIT_NOFILE: setrlimit above it fails with EPERM |
 //! | file-max | kept and read back: Starling has no system-wide file limit |
 //! | file-nr | open file descriptions now, 0, file-max |
+//! | lease-break-time | seconds an open waits for a lease holder before the break is applied (45) |
+//! | leases-enable | 0 refuses new leases (EINVAL) |
 
 use alloc::{format, string::String, sync::Arc, vec::Vec};
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -15,7 +17,10 @@ use axfs_ng_vfs::{DirEntry, VfsResult};
 use starling_fs::{file::pipe, sysctl};
 
 use super::{add_ro, add_rw, valid};
-use crate::task::{process, table};
+use crate::{
+    syscall::fs::{LEASE_BREAK_TIME, LEASES_ENABLE},
+    task::{process, table},
+};
 
 /// file-max: LONG_MAX, what Linux shows when memory does not bound it.
 static FILE_MAX: AtomicU64 = AtomicU64::new(i64::MAX as u64);
@@ -87,6 +92,26 @@ pub fn populate(fs: &DirEntry) -> VfsResult<()> {
         |data| {
             let v = valid(sysctl::parse_ulong(data, 0, i64::MAX as u64))?;
             FILE_MAX.store(v, Ordering::Relaxed);
+            Ok(())
+        },
+    )?;
+    add_rw(
+        fs,
+        "lease-break-time",
+        || format!("{}", LEASE_BREAK_TIME.load(Ordering::Relaxed)),
+        |data| {
+            let v = valid(sysctl::parse_ulong(data, 0, i32::MAX as u64))?;
+            LEASE_BREAK_TIME.store(v, Ordering::Relaxed);
+            Ok(())
+        },
+    )?;
+    add_rw(
+        fs,
+        "leases-enable",
+        || format!("{}", u8::from(LEASES_ENABLE.load(Ordering::Relaxed))),
+        |data| {
+            let v = valid(sysctl::parse_ulong(data, 0, i32::MAX as u64))?;
+            LEASES_ENABLE.store(v != 0, Ordering::Relaxed);
             Ok(())
         },
     )?;

@@ -5,6 +5,9 @@ use alloc::sync::Arc;
 use starling_fs::file::{OpenFile, flags::*, pipe};
 
 use super::{
+    fcntl_lease::{self, F_GETLEASE, F_SETLEASE},
+    fcntl_owner::{self, F_GETOWN, F_GETOWN_EX, F_GETSIG, F_SETOWN, F_SETOWN_EX, F_SETSIG},
+    fcntl_query::{self, F_CREATED_QUERY, F_DUPFD_QUERY, F_GET_RW_HINT, F_SET_RW_HINT},
     file_of,
     reclock::{self, F_GETLK, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SETLK, F_SETLKW},
 };
@@ -122,13 +125,22 @@ pub fn sys_dup3(sc: &mut SyscallContext<'_>, old: i32, new: i32, flags: u32) -> 
     Ok(new as usize)
 }
 
-/// fcntl(2): descriptor duplication, descriptor and status flags.
+/// fcntl(2). The descriptor is looked up first (EBADF, whatever the
+/// command); an O_PATH descriptor takes only the commands of
+/// fs/fcntl.c check_fcntl_cmd (else EBADF); unknown commands are EINVAL.
 #[inline(never)]
 pub fn sys_fcntl(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) -> SysResult {
+    let file = file_of(sc.thread, fd)?;
+    let path_ok = matches!(
+        cmd,
+        F_DUPFD | F_DUPFD_CLOEXEC | F_GETFD | F_SETFD | F_GETFL | F_DUPFD_QUERY | F_CREATED_QUERY
+    );
+    if file.is_path() && !path_ok {
+        return Err(Errno::EBADF);
+    }
     let files = sc.thread.process.files();
     match cmd {
         F_DUPFD | F_DUPFD_CLOEXEC => {
-            let file = file_of(sc.thread, fd)?;
             let min = i32::try_from(arg).map_err(|_| Errno::EINVAL)?;
             let fd = files
                 .lock()
@@ -143,13 +155,14 @@ pub fn sys_fcntl(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) -> 
             files.lock().set_cloexec(fd, arg & FD_CLOEXEC != 0)?;
             Ok(0)
         }
-        F_GETFL => Ok(file_of(sc.thread, fd)?.flags() as usize),
+        F_GETFL => Ok(file.flags() as usize),
         F_SETFL => {
-            file_of(sc.thread, fd)?.set_status_flags(arg as u32);
+            // setfl: `f_op->fasync` sees the O_ASYNC change first.
+            let _ = fcntl_owner::change_async(&file, fd, arg as u32 & O_ASYNC != 0);
+            file.set_status_flags(arg as u32);
             Ok(0)
         }
         F_GETPIPE_SZ | F_SETPIPE_SZ => {
-            let file = file_of(sc.thread, fd)?;
             let pipe = file
                 .file()
                 .as_any()
@@ -175,8 +188,15 @@ pub fn sys_fcntl(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) -> 
         F_GETLK | F_SETLK | F_SETLKW | F_OFD_GETLK | F_OFD_SETLK | F_OFD_SETLKW => {
             reclock::fcntl_lock(sc, fd, cmd, arg)
         }
+        F_SETOWN | F_GETOWN | F_SETOWN_EX | F_GETOWN_EX | F_SETSIG | F_GETSIG => {
+            fcntl_owner::fcntl_owner(sc, &file, cmd, arg)
+        }
+        F_SETLEASE | F_GETLEASE => fcntl_lease::fcntl_lease(sc, fd, &file, cmd, arg),
+        F_DUPFD_QUERY | F_CREATED_QUERY | F_GET_RW_HINT | F_SET_RW_HINT => {
+            fcntl_query::fcntl_query(sc, &file, cmd, arg)
+        }
         _ => {
-            file_of(sc.thread, fd)?;
+            log::debug!("fcntl: unknown command {cmd}");
             Err(Errno::EINVAL)
         }
     }
@@ -188,8 +208,11 @@ pub fn sys_pipe2(sc: &mut SyscallContext<'_>, fds: usize, flags: u32) -> SysResu
     if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT) != 0 {
         return Err(Errno::EINVAL);
     }
-    let uid = sc.thread.process.creds.lock().uid;
-    let (r, w) = pipe::new_pipe(uid);
+    let (uid, privileged) = {
+        let c = sc.thread.process.creds.lock();
+        (c.uid, c.capable(crate::task::creds::CAP_SYS_RESOURCE))
+    };
+    let (r, w) = pipe::new_pipe(uid, privileged);
     let status = flags & O_NONBLOCK;
     let r = OpenFile::new(r, O_RDONLY | status);
     let w = OpenFile::new(w, O_WRONLY | status);

@@ -7,7 +7,11 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use starling_fs::flock::FlockKind;
+use starling_fs::{
+    file::flock::{Blocker, Waiting},
+    flock::FlockKind,
+    reclock::{F_RDLCK, F_WRLCK, LockClass},
+};
 
 use super::file_of;
 use crate::{
@@ -48,24 +52,52 @@ pub fn sys_flock(sc: &mut SyscallContext<'_>, fd: i32, op: u32) -> SysResult {
         return Err(Errno::EBADF);
     }
     let node = file.flock_node();
+    crate::procfs::publish_locks(&file, &node);
     let owner = file.flock_owner();
+    let pid = sc.thread.process.pid;
     let Some(kind) = kind else {
         node.unlock(owner);
         return Ok(0);
     };
     if op & LOCK_NB != 0 {
-        return match node.try_lock(owner, kind) {
+        return match node.try_lock(owner, kind, pid) {
             Ok(()) => Ok(0),
             Err(_) => Err(Errno::EAGAIN),
         };
     }
     // flock_lock_inode_wait: wait_event_interruptible, so a signal ends
     // the wait with ERESTARTSYS (restarted under SA_RESTART).
-    block::wait_event(
+    // While blocked, the request shows in /proc/locks under the lock in
+    // its way.
+    let mut wait_id = None;
+    let result = block::wait_event(
         sc.thread,
         None,
         block::Interruptible::Restart,
         |sink| node.register(sink),
-        || node.try_lock(owner, kind).ok().map(|()| Ok(0)),
-    )
+        || match node.try_lock(owner, kind, pid) {
+            Ok(()) => Some(Ok(0)),
+            Err(_) => {
+                if let Some(holder) = node.flock_blocker(owner, kind) {
+                    let waiting = Waiting {
+                        class: LockClass::Flock,
+                        l_type: if kind == FlockKind::Exclusive {
+                            F_WRLCK
+                        } else {
+                            F_RDLCK
+                        },
+                        pid,
+                        range: None,
+                        blocker: Blocker::Flock(holder),
+                    };
+                    wait_id = Some(node.set_waiting(wait_id, waiting));
+                }
+                None
+            }
+        },
+    );
+    if let Some(id) = wait_id {
+        node.clear_waiting(id);
+    }
+    result
 }

@@ -11,6 +11,7 @@ use crate::{
 const FIONCLEX: u32 = 0x5450;
 const FIOCLEX: u32 = 0x5451;
 const FIONBIO: u32 = 0x5421;
+const FIOASYNC: u32 = 0x5452;
 
 /// ioctl(2).
 #[inline(never)]
@@ -37,6 +38,12 @@ pub fn sys_ioctl(sc: &mut SyscallContext<'_>, fd: i32, cmd: u32, arg: usize) -> 
             } else {
                 flags & !O_NONBLOCK
             });
+            Ok(0)
+        }
+        FIOASYNC => {
+            // ioctl_fioasync: O_ASYNC as F_SETFL would change it.
+            let on = usercopy::read_i32(arg)? != 0;
+            super::fcntl_owner::change_async(&file, fd, on)?;
             Ok(0)
         }
         _ => file.file().ioctl(cmd, arg, &CurrentUser),

@@ -8,6 +8,9 @@ mod attr;
 mod copy;
 mod dir;
 mod epoll;
+mod fcntl_lease;
+mod fcntl_owner;
+mod fcntl_query;
 mod fd;
 mod flock;
 mod ioctl;
@@ -30,8 +33,22 @@ use starling_fs::file::{OpenFile, vfs::VfsDir};
 
 pub(crate) use self::rw::read_iovecs as rw_iovecs;
 pub use self::{
-    attr::*, copy::*, dir::*, epoll::*, fd::*, flock::*, ioctl::*, mount::*, open::*, poll::*,
-    reclock::release_posix_locks, rw::*, splice::*, stat::*, xattr::*,
+    attr::*,
+    copy::*,
+    dir::*,
+    epoll::*,
+    fcntl_lease::{LEASE_BREAK_TIME, LEASES_ENABLE},
+    fd::*,
+    flock::*,
+    ioctl::*,
+    mount::*,
+    open::*,
+    poll::*,
+    reclock::release_posix_locks,
+    rw::*,
+    splice::*,
+    stat::*,
+    xattr::*,
 };
 use super::SyscallContext;
 use crate::{

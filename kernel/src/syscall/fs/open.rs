@@ -171,8 +171,15 @@ pub fn open_in(
         let gid = super::setgid_parent_group(ctx, path).unwrap_or(creds.fsgid);
         opts.user(creds.fsuid, gid);
     }
+    // FMODE_CREATED (F_CREATED_QUERY): an O_CREAT open whose name did
+    // not resolve before creates the file; with O_EXCL success says so.
+    let creating = flags & O_CREAT != 0 && (flags & O_EXCL != 0 || ctx.resolve(path).is_err());
     let opened = opts.open_with_credentials(ctx, path, creds)?;
-    wrap_opened(opened, flags, shown, creds)
+    let open = wrap_opened(opened, flags, shown, creds)?;
+    if creating {
+        open.set_created();
+    }
+    Ok(open)
 }
 
 /// Opens the already resolved `loc` (openat2's walk found it) as open(2)
@@ -242,7 +249,18 @@ fn wrap_opened(
                 _ => {
                     // Write access first (ETXTBSY for a running program),
                     // then the truncation, as do_open.
-                    let file = VfsFile::new(f, shown, acc != O_RDONLY && flags & O_PATH == 0)?;
+                    let path_only = flags & O_PATH != 0;
+                    let file = VfsFile::new(
+                        f,
+                        shown,
+                        acc != O_RDONLY && !path_only,
+                        acc == O_RDONLY && !path_only,
+                    )?;
+                    // do_dentry_open breaks leases before the truncation.
+                    if !path_only && meta.node_type == NodeType::RegularFile {
+                        let file: Arc<dyn FileLike> = file.clone();
+                        super::fcntl_lease::break_on_open(&file, flags)?;
+                    }
                     if flags & O_TRUNC != 0
                         && acc != O_RDONLY
                         && meta.node_type == NodeType::RegularFile

@@ -19,8 +19,11 @@ use alloc::sync::Arc;
 
 use ax_sync::SpinLock;
 use starling_fs::{
-    file::OpenFile,
-    reclock::{BlockedOn, F_UNLCK, LockOwner, LockRange, LockType, Request},
+    file::{
+        OpenFile,
+        flock::{Blocker, Waiting},
+    },
+    reclock::{BlockedOn, F_UNLCK, LockClass, LockOwner, LockRange, LockType, Request},
 };
 
 use super::file_of;
@@ -164,6 +167,7 @@ pub fn fcntl_lock(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) ->
         return Err(Errno::EINVAL);
     }
     let node = file.flock_node();
+    crate::procfs::publish_locks(&file, &node);
     let pid = sc.thread.process.pid;
     if matches!(cmd, F_SETLK | F_OFD_SETLK) || request == Request::Unlock {
         return match node.set_record(owner, pid, request, range) {
@@ -177,6 +181,7 @@ pub fn fcntl_lock(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) ->
     // caller's own edge of the wait-for map; other threads of the process
     // (the same owner) keep theirs.
     let mut waiting_for: Option<LockOwner> = None;
+    let mut wait_id = None;
     let result = block::wait_event(
         sc.thread,
         None,
@@ -185,6 +190,20 @@ pub fn fcntl_lock(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) ->
         || match node.set_record(owner, pid, request, range) {
             Ok(()) => Some(Ok(0)),
             Err(conflict) => {
+                // While blocked, the request shows in /proc/locks under
+                // the lock in its way.
+                let waiting = Waiting {
+                    class: if ofd {
+                        LockClass::Ofd
+                    } else {
+                        LockClass::Posix
+                    },
+                    l_type: flock.l_type,
+                    pid: if ofd { -1 } else { pid },
+                    range: Some(range),
+                    blocker: Blocker::Record(conflict.holder),
+                };
+                wait_id = Some(node.set_waiting(wait_id, waiting));
                 let holder = conflict.holder.owner();
                 let mut blocked = BLOCKED.lock();
                 if let Some(previous) = waiting_for.take() {
@@ -201,6 +220,9 @@ pub fn fcntl_lock(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) ->
     );
     if let Some(holder) = waiting_for {
         BLOCKED.lock().unblock(owner, holder);
+    }
+    if let Some(id) = wait_id {
+        node.clear_waiting(id);
     }
     result
 }

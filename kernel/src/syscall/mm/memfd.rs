@@ -168,7 +168,10 @@ pub fn open_shm_file(loc: Location, shown: String, creds: &Creds) -> KResult<Arc
         OpenResult::File(f) => f,
         _ => return Err(Errno::ENOMEM),
     };
-    let open = OpenFile::new(VfsFile::new(file, shown, true)?, O_RDWR | O_LARGEFILE);
+    let open = OpenFile::new(
+        VfsFile::new(file, shown, true, false)?,
+        O_RDWR | O_LARGEFILE,
+    );
     open.set_opener(creds.fsuid, creds.fsgid);
     Ok(open)
 }

@@ -104,10 +104,13 @@ pub fn sys_rt_sigtimedwait(
     };
     let thread = sc.thread;
     let others = SigSet(!wanted.0);
+    // An interruptible sleep (state S, as do_sigtimedwait's
+    // TASK_INTERRUPTIBLE); the attempt itself answers EINTR for a
+    // deliverable signal it does not wait for.
     let taken = block::wait_event(
         thread,
         deadline,
-        block::Interruptible::No,
+        block::Interruptible::Eintr,
         |_| {},
         || {
             if let Some(i) = signal::dequeue(thread, others) {

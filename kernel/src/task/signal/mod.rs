@@ -12,6 +12,7 @@ pub mod altstack;
 mod consts;
 pub mod deliver;
 pub mod send;
+pub mod sigio;
 
 use alloc::{collections::VecDeque, sync::Arc};
 
@@ -55,6 +56,20 @@ impl SigSet {
         Self(self.0 & !((1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))))
     }
 }
+
+/// Signals with `si_code` values of their own (kernel/signal.c
+/// SIG_SPECIFIC_SICODES_MASK): SIGIO sent for another reason than SIGPOLL's
+/// POLL_* codes carries SI_SIGIO on them.
+pub const SIGPOLL_SPECIFIC: SigSet = SigSet(
+    SigSet::of(SIGILL).0
+        | SigSet::of(SIGFPE).0
+        | SigSet::of(SIGSEGV).0
+        | SigSet::of(SIGBUS).0
+        | SigSet::of(SIGTRAP).0
+        | SigSet::of(SIGCHLD).0
+        | SigSet::of(SIGIO).0
+        | SigSet::of(SIGSYS).0,
+);
 
 /// Whether `sig` is a valid signal number.
 pub const fn valid(sig: i32) -> bool {
@@ -112,6 +127,12 @@ pub struct SigInfo {
     /// [`crate::task::posix_timer`] key), 0 for every other signal. A
     /// queued entry with a key is the timer's one preallocated signal.
     pub timer_key: u64,
+    /// `si_band` and `si_fd` of a SIGIO or F_SETSIG signal from an O_ASYNC
+    /// description (task/signal/sigio.rs); `poll` selects that layout
+    /// (kernel/signal.c SIL_POLL).
+    pub band: i64,
+    pub fd: i32,
+    pub poll: bool,
 }
 
 impl SigInfo {
@@ -172,6 +193,10 @@ impl SigInfo {
             }
             SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP if self.code > 0 => {
                 b[16..24].copy_from_slice(&self.addr.to_ne_bytes());
+            }
+            _ if self.poll => {
+                b[16..24].copy_from_slice(&self.band.to_ne_bytes());
+                b[24..28].copy_from_slice(&self.fd.to_ne_bytes());
             }
             SIGCHLD => {
                 b[16..20].copy_from_slice(&self.pid.to_ne_bytes());
