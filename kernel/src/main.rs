@@ -20,6 +20,7 @@ mod boot;
 mod debug;
 mod dev;
 mod dmesg;
+mod dnotify;
 mod error;
 mod ipc;
 mod loader;

@@ -33,8 +33,10 @@ const COMMON: &[&str] = &[
     "CONFIG_BINFMT_SCRIPT=y",
     "CONFIG_COREDUMP=y",
     "CONFIG_ELF_CORE=y",
-    // flock(2); fcntl record locks (F_SETLK) still fail with EOPNOTSUPP.
+    // flock(2), fcntl record and OFD locks, leases.
     "CONFIG_FILE_LOCKING=y",
+    // fcntl F_NOTIFY (kernel/src/dnotify.rs).
+    "CONFIG_DNOTIFY=y",
     "CONFIG_FUTEX=y",
     "CONFIG_EVENTFD=y",
     "CONFIG_EPOLL=y",

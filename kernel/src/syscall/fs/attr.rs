@@ -71,6 +71,8 @@ fn update_node(node: &Location, update: MetadataUpdate) -> KResult<()> {
         ax_fs_ng::file::CachedFile::get_or_create(node.clone())?.sync(true)?;
     }
     node.update_metadata(update)?;
+    // fsnotify_change: FS_ATTRIB for the node and its directory.
+    crate::dnotify::node_event(node, crate::dnotify::DN_ATTRIB);
     Ok(())
 }
 

@@ -128,6 +128,7 @@ pub fn sys_sendfile(
     if let Some(p) = pos {
         usercopy::write_u64(offset, p)?;
     }
+    moved(&input, &output, total);
     Ok(total)
 }
 
@@ -215,5 +216,15 @@ pub fn sys_copy_file_range(
         0 => output.set_position(start_out + total as u64),
         p => usercopy::write_u64(p, start_out + total as u64)?,
     }
+    moved(&input, &output, total);
     Ok(total)
+}
+
+/// Data moved between two files: DN_ACCESS on the source, DN_MODIFY on
+/// the target (do_splice_direct / vfs_copy_file_range's fsnotify calls).
+pub(super) fn moved(input: &OpenFile, output: &OpenFile, n: usize) {
+    if n > 0 {
+        crate::dnotify::file_event(input, crate::dnotify::DN_ACCESS);
+        crate::dnotify::file_event(output, crate::dnotify::DN_MODIFY);
+    }
 }

@@ -23,6 +23,7 @@ const F_SETFD: i32 = 2;
 const F_GETFL: i32 = 3;
 const F_SETFL: i32 = 4;
 const F_DUPFD_CLOEXEC: i32 = 1030;
+const F_NOTIFY: i32 = 1026;
 const F_SETPIPE_SZ: i32 = 1031;
 const F_GETPIPE_SZ: i32 = 1032;
 const FD_CLOEXEC: usize = 1;
@@ -192,6 +193,12 @@ pub fn sys_fcntl(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) -> 
             fcntl_owner::fcntl_owner(sc, &file, cmd, arg)
         }
         F_SETLEASE | F_GETLEASE => fcntl_lease::fcntl_lease(sc, fd, &file, cmd, arg),
+        F_NOTIFY => crate::dnotify::fcntl_notify(
+            &file,
+            fd,
+            Arc::as_ptr(&files) as *const () as usize,
+            arg as u32,
+        ),
         F_DUPFD_QUERY | F_CREATED_QUERY | F_GET_RW_HINT | F_SET_RW_HINT => {
             fcntl_query::fcntl_query(sc, &file, cmd, arg)
         }

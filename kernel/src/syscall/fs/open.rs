@@ -178,6 +178,7 @@ pub fn open_in(
     let open = wrap_opened(opened, flags, shown, creds)?;
     if creating {
         open.set_created();
+        crate::dnotify::path_child_event(ctx, path, crate::dnotify::DN_CREATE);
     }
     Ok(open)
 }
@@ -363,6 +364,7 @@ pub fn sys_mkdirat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, mode: u
         gid,
         &super::credentials(sc.thread),
     )?;
+    crate::dnotify::path_child_event(&ctx, &path, crate::dnotify::DN_CREATE);
     Ok(0)
 }
 
@@ -382,6 +384,7 @@ pub fn sys_unlinkat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, flags:
     } else {
         ctx.remove_file(path.as_str(), &super::credentials(sc.thread))?;
     }
+    crate::dnotify::path_child_event(&ctx, &path, crate::dnotify::DN_DELETE);
     Ok(0)
 }
 
@@ -444,6 +447,17 @@ pub fn sys_renameat2(
             }
             other => other,
         })?;
+    // fsnotify_move: the old directory hears a name leave (DN_DELETE, and
+    // DN_RENAME when both are one directory), the new one a name arrive;
+    // an exchange moves names both ways.
+    let same = src_dir.ptr_eq(&dst_dir);
+    let leave = crate::dnotify::DN_DELETE | if same { crate::dnotify::DN_RENAME } else { 0 };
+    crate::dnotify::child_event(&src_dir, leave);
+    crate::dnotify::child_event(&dst_dir, crate::dnotify::DN_CREATE);
+    if flags & RENAME_EXCHANGE != 0 {
+        crate::dnotify::child_event(&dst_dir, leave);
+        crate::dnotify::child_event(&src_dir, crate::dnotify::DN_CREATE);
+    }
     Ok(0)
 }
 
@@ -469,6 +483,7 @@ pub fn sys_symlinkat(
         gid,
         &super::credentials(sc.thread),
     )?;
+    crate::dnotify::path_child_event(&ctx, &link, crate::dnotify::DN_CREATE);
     Ok(0)
 }
 
@@ -541,6 +556,7 @@ pub fn sys_linkat(
         (None, None),
         &creds,
     )?;
+    crate::dnotify::child_event(&dir, crate::dnotify::DN_CREATE);
     Ok(0)
 }
 
@@ -613,6 +629,7 @@ pub fn sys_mknodat(
             ..Default::default()
         })?;
     }
+    crate::dnotify::path_child_event(&ctx, &path, crate::dnotify::DN_CREATE);
     Ok(0)
 }
 

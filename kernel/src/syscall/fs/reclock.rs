@@ -230,9 +230,12 @@ pub fn fcntl_lock(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) ->
 /// Releases the POSIX locks of the process owning the descriptor table
 /// `files` on the file of `file`: every close of a descriptor does this
 /// (`locks_remove_posix`), whichever description of the file the locks
-/// were taken through.
+/// were taken through. The directory-notification watches set through the
+/// table go too.
 pub fn release_posix_locks(files: &Arc<FileTable>, file: &OpenFile) {
     if let Some(node) = file.existing_flock_node() {
         node.remove_records(posix_owner(files));
     }
+    // filp_close's dnotify_flush: the watches set through this table go.
+    crate::dnotify::flush(file, Arc::as_ptr(files) as *const () as usize);
 }

@@ -60,6 +60,22 @@ fn user_len(buf: usize, len: usize) -> KResult<usize> {
     Ok(len)
 }
 
+/// A read that returned data is DN_ACCESS (fsnotify_access).
+fn accessed(file: &OpenFile, r: SysResult) -> SysResult {
+    if matches!(r, Ok(n) if n > 0) {
+        crate::dnotify::file_event(file, crate::dnotify::DN_ACCESS);
+    }
+    r
+}
+
+/// A write that stored data is DN_MODIFY (fsnotify_modify).
+pub(crate) fn modified(file: &OpenFile, r: SysResult) -> SysResult {
+    if matches!(r, Ok(n) if n > 0) {
+        crate::dnotify::file_event(file, crate::dnotify::DN_MODIFY);
+    }
+    r
+}
+
 /// Reads up to `len` bytes into user memory at `buf`, from the position or
 /// from `offset` (pread).
 fn read_into(
@@ -167,14 +183,14 @@ fn write_from(
 #[inline(never)]
 pub fn sys_read(sc: &mut SyscallContext<'_>, fd: i32, buf: usize, count: usize) -> SysResult {
     let file = file_of(sc.thread, fd)?;
-    read_into(sc, &file, buf, count, None)
+    accessed(&file, read_into(sc, &file, buf, count, None))
 }
 
 /// write(2).
 #[inline(never)]
 pub fn sys_write(sc: &mut SyscallContext<'_>, fd: i32, buf: usize, count: usize) -> SysResult {
     let file = file_of(sc.thread, fd)?;
-    write_from(sc, &file, buf, count, None)
+    modified(&file, write_from(sc, &file, buf, count, None))
 }
 
 /// pread64(2).
@@ -188,7 +204,7 @@ pub fn sys_pread64(
 ) -> SysResult {
     let file = file_of(sc.thread, fd)?;
     let off = u64::try_from(off).map_err(|_| Errno::EINVAL)?;
-    read_into(sc, &file, buf, count, Some(off))
+    accessed(&file, read_into(sc, &file, buf, count, Some(off)))
 }
 
 /// pwrite64(2).
@@ -202,7 +218,7 @@ pub fn sys_pwrite64(
 ) -> SysResult {
     let file = file_of(sc.thread, fd)?;
     let off = u64::try_from(off).map_err(|_| Errno::EINVAL)?;
-    write_from(sc, &file, buf, count, Some(off))
+    modified(&file, write_from(sc, &file, buf, count, Some(off)))
 }
 
 pub(crate) fn read_iovecs(iov: usize, iovcnt: i32) -> KResult<Vec<(usize, usize)>> {
@@ -230,7 +246,7 @@ pub(crate) fn read_iovecs(iov: usize, iovcnt: i32) -> KResult<Vec<(usize, usize)
 #[inline(never)]
 pub fn sys_readv(sc: &mut SyscallContext<'_>, fd: i32, iov: usize, iovcnt: i32) -> SysResult {
     let file = file_of(sc.thread, fd)?;
-    readv_at(sc, &file, iov, iovcnt, None)
+    accessed(&file, readv_at(sc, &file, iov, iovcnt, None))
 }
 
 /// The readv loop, at the position or from `offset` (preadv).
@@ -294,7 +310,7 @@ fn readv_message(
 #[inline(never)]
 pub fn sys_writev(sc: &mut SyscallContext<'_>, fd: i32, iov: usize, iovcnt: i32) -> SysResult {
     let file = file_of(sc.thread, fd)?;
-    writev_at(sc, &file, iov, iovcnt, None)
+    modified(&file, writev_at(sc, &file, iov, iovcnt, None))
 }
 
 /// The writev loop, at the position or from `offset` (pwritev).
@@ -396,7 +412,7 @@ pub fn sys_preadv(
     pos_l: usize,
 ) -> SysResult {
     let (file, off) = positioned(sc, fd, pos_l)?;
-    readv_at(sc, &file, iov, iovcnt, Some(off))
+    accessed(&file, readv_at(sc, &file, iov, iovcnt, Some(off)))
 }
 
 /// pwritev(2).
@@ -409,7 +425,7 @@ pub fn sys_pwritev(
     pos_l: usize,
 ) -> SysResult {
     let (file, off) = positioned(sc, fd, pos_l)?;
-    writev_at(sc, &file, iov, iovcnt, Some(off))
+    modified(&file, writev_at(sc, &file, iov, iovcnt, Some(off)))
 }
 
 /// preadv2(2): offset -1 reads at the position; RWF_HIPRI is a hint,
@@ -440,9 +456,9 @@ pub fn sys_preadv2(
             None => file.read(&mut kbuf)?,
         };
         usercopy::copy_to_user(base, &kbuf[..n])?;
-        return Ok(n);
+        return accessed(&file, Ok(n));
     }
-    readv_at(sc, &file, iov, iovcnt, offset)
+    accessed(&file, readv_at(sc, &file, iov, iovcnt, offset))
 }
 
 /// pwritev2(2): offset -1 writes at the position; RWF_APPEND writes at the
@@ -464,7 +480,7 @@ pub fn sys_pwritev2(
     if flags & RWF_APPEND != 0 && file.file().seekable() {
         offset = Some(file.file().size()?);
     }
-    let n = writev_at(sc, &file, iov, iovcnt, offset)?;
+    let n = modified(&file, writev_at(sc, &file, iov, iovcnt, offset))?;
     // generic_write_sync: only what has an fsync operation is synced.
     if flags & (RWF_DSYNC | RWF_SYNC) != 0 {
         match file.file().sync() {

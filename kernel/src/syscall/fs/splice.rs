@@ -151,6 +151,7 @@ pub fn sys_splice(
     if let Some(off) = in_off {
         usercopy::write_u64(off_in, off as u64)?;
     }
+    super::copy::moved(&input, &output, moved);
     Ok(moved)
 }
 

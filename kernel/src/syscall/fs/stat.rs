@@ -264,6 +264,7 @@ pub fn sys_ftruncate(sc: &mut SyscallContext<'_>, fd: i32, length: i64) -> SysRe
     }
     check_fsize_limit(sc, &file, length as u64)?;
     file.file().truncate(length as u64)?;
+    crate::dnotify::file_event(&file, crate::dnotify::DN_MODIFY);
     Ok(0)
 }
 
@@ -342,6 +343,7 @@ pub fn sys_fallocate(
         check_fsize_limit(sc, &file, end)?;
     }
     file.file().fallocate(op, offset, len)?;
+    crate::dnotify::file_event(&file, crate::dnotify::DN_MODIFY);
     Ok(0)
 }
 
@@ -382,6 +384,7 @@ pub fn sys_truncate(sc: &mut SyscallContext<'_>, path: usize, length: i64) -> Sy
     }
     check_fsize_limit(sc, &file, length as u64)?;
     file.file().truncate(length as u64)?;
+    crate::dnotify::file_event(&file, crate::dnotify::DN_MODIFY);
     Ok(0)
 }
 

@@ -93,6 +93,27 @@ impl Owner {
         });
     }
 
+    /// __f_setown without force: makes `process` the owner of `file` if
+    /// it has none (F_SETLEASE, F_NOTIFY).
+    pub fn claim_if_unset(file: &OpenFile, process: &Arc<Process>) {
+        let (uid, euid) = {
+            let c = process.creds.lock();
+            (c.uid, c.euid)
+        };
+        let weak = Arc::downgrade(process);
+        Self::update(file, |o| {
+            if o.target.is_none() {
+                o.kind = F_OWNER_PID;
+                o.target = Some(Target::Process {
+                    process: weak,
+                    leader: true,
+                });
+                o.uid = uid;
+                o.euid = euid;
+            }
+        });
+    }
+
     /// F_GETOWN_EX's view: the `F_OWNER_*` type and the global id of a
     /// target that still exists (0 otherwise), as fs/fcntl.c f_getown_ex.
     pub fn get(&self) -> (i32, Pid) {
