@@ -59,19 +59,19 @@ pub fn sem_ctls() -> [i32; 4] {
 }
 
 /// Sets kernel.sem (ipc/ipc_sysctl.c `proc_ipc_sem_dointvec`): the values
-/// written replace the first ones; semmni must stay in 0..=IPCMNI
-/// (`sem_check_semmni`), else nothing changes (EINVAL).
+/// written replace the first ones; a semmni outside 0..=IPCMNI is put back
+/// (`sem_check_semmni`) and the write fails, the other values staying
+/// written, as in Linux.
 pub fn set_sem_ctls(values: &[i32]) -> KResult<()> {
-    let mut new = sem_ctls();
-    for (slot, v) in new.iter_mut().zip(values) {
-        *slot = *v;
+    let old_mni = semmni();
+    for (ctl, v) in SEM_CTLS.iter().zip(values) {
+        ctl.store(*v, Ordering::Relaxed);
     }
-    if new[3] < 0 || new[3] > IPCMNI as i32 {
-        warn!("kernel.sem: semmni {} is not in 0..=32768", new[3]);
-        return Err(Errno::EINVAL);
-    }
-    for (ctl, v) in SEM_CTLS.iter().zip(new) {
-        ctl.store(v, Ordering::Relaxed);
+    let mni = semmni();
+    if !(0..=IPCMNI as i32).contains(&mni) {
+        warn!("kernel.sem: semmni {mni} is not in 0..=32768");
+        SEM_CTLS[3].store(old_mni, Ordering::Relaxed);
+        return Err(Errno::ERANGE);
     }
     Ok(())
 }
