@@ -28,6 +28,18 @@ pub fn index_of(id: i32) -> usize {
     (id as u32 as usize) & (IPCMNI - 1)
 }
 
+/// Which of the stat commands (IPC_STAT, *_STAT, *_STAT_ANY).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum StatBy {
+    /// IPC_STAT: `id` is an identifier.
+    Id,
+    /// SHM_STAT, MSG_STAT, SEM_STAT: an index; read permission needed.
+    Index,
+    /// SHM_STAT_ANY, MSG_STAT_ANY, SEM_STAT_ANY: an index, no permission
+    /// check.
+    IndexAny,
+}
+
 /// The next index and sequence number.
 pub struct IdAlloc {
     /// The index allocated last (-1: none yet).

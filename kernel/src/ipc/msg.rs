@@ -21,7 +21,7 @@ use axpoll::{IoEvents, PollSource};
 use axpoll_set::PollSet;
 
 use super::{
-    ids::{IPC_NOWAIT, Ids, IpcObject, ipcget},
+    ids::{IPC_NOWAIT, Ids, IpcObject, StatBy, ipcget},
     now,
     perm::{Caller, Perm, S_IRUGO, S_IWUGO, ipcperms},
 };
@@ -329,17 +329,6 @@ pub fn receive(
         queue.wake();
     }
     result
-}
-
-/// Which of the stat commands.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum StatBy {
-    /// IPC_STAT: an identifier.
-    Id,
-    /// MSG_STAT/SEM_STAT: an index; read permission needed.
-    Index,
-    /// MSG_STAT_ANY/SEM_STAT_ANY: an index, no permission check.
-    IndexAny,
 }
 
 /// ipc/msg.c `msgctl_stat`: the queue's identifier and `msqid_ds`.

@@ -22,9 +22,8 @@ use ax_sync::SpinLock;
 use axpoll::IoEvents;
 use axpoll_set::PollSet;
 
-pub use super::msg::StatBy;
 use super::{
-    ids::{IPCMNI, Ids, IpcObject, ipcget},
+    ids::{IPCMNI, Ids, IpcObject, StatBy, ipcget},
     now,
     perm::{Caller, Perm, S_IRUGO, S_IWUGO, ipcperms},
 };

@@ -22,7 +22,7 @@ use ax_sync::SpinLock;
 
 use super::segment::{Meta, SHM_DEST, SHM_LOCKED, Segment, current_pid, now};
 pub use crate::ipc::{
-    ids::{IPC_CREAT, IPC_EXCL, IPC_PRIVATE, IPCMNI},
+    ids::{IPC_CREAT, IPC_EXCL, IPC_PRIVATE, IPCMNI, StatBy},
     perm::Caller,
 };
 use crate::{
@@ -279,17 +279,6 @@ pub struct Stat {
     pub id: i32,
     pub size: usize,
     pub meta: Meta,
-}
-
-/// Which of the stat commands.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum StatBy {
-    /// IPC_STAT: `id` is an identifier.
-    Id,
-    /// SHM_STAT: `id` is an index; read permission needed.
-    Index,
-    /// SHM_STAT_ANY: an index, no permission check.
-    IndexAny,
 }
 
 /// ipc/shm.c `shmctl_stat`.

@@ -12,8 +12,8 @@ use super::{caller, put};
 use crate::{
     error::Errno,
     ipc::{
-        ids::IPC_NOWAIT,
-        msg::{self, MSG_COPY, MSG_EXCEPT, MSGSEG, MSGSSZ, Msg, QueueStat, Search, StatBy},
+        ids::{IPC_NOWAIT, StatBy},
+        msg::{self, MSG_COPY, MSG_EXCEPT, MSGSEG, MSGSSZ, Msg, QueueStat, Search},
         perm::ipc64_set_fields,
     },
     syscall::{SysResult, SyscallContext},

@@ -12,8 +12,9 @@ use super::{caller, put};
 use crate::{
     error::Errno,
     ipc::{
+        ids::StatBy,
         perm::ipc64_set_fields,
-        sem::{self, ArrayStat, Get, StatBy, op::SemBuf},
+        sem::{self, ArrayStat, Get, op::SemBuf},
     },
     syscall::{SysResult, SyscallContext},
     task::block,

@@ -316,7 +316,10 @@ fn clone_as(sc: &mut SyscallContext<'_>, args: &CloneArgs, tid: i32, ns: &Arc<Pi
     let fp = FpInit::InheritCurrent;
     #[cfg(target_arch = "riscv64")]
     let fp = FpInit::InheritCurrent(crate::arch::fp::capture(sc.uctx).map(alloc::boxed::Box::new));
+    let child_thread = thread.clone();
     if let Err(e) = run::spawn(thread, uctx, &mm, fp) {
+        // The child never ran: it gives back its share of the undo list.
+        crate::ipc::sem::undo::exit_sem(&child_thread);
         if flags & CLONE_THREAD == 0 {
             parent.tree.lock().children.retain(|c| c.pid != tid);
             table::remove_process(tid);
