@@ -17,6 +17,7 @@ use crate::{
         perm::ipc64_set_fields,
     },
     syscall::{SysResult, SyscallContext},
+    task::pidns::PidNs,
     usercopy::{copy_from_user, copy_to_user, read_u64},
 };
 
@@ -88,7 +89,7 @@ pub fn sys_msgrcv(
 }
 
 /// `struct msqid64_ds` (asm-generic/msgbuf.h, 64-bit).
-fn msqid_ds(id: i32, s: &QueueStat) -> [u8; MSQID_DS_SIZE] {
+fn msqid_ds(id: i32, s: &QueueStat, ns: &PidNs) -> [u8; MSQID_DS_SIZE] {
     let mut b = [0u8; MSQID_DS_SIZE];
     put(&mut b, 0, &s.perm.to_ipc64(id));
     put(&mut b, 48, &s.stime.to_ne_bytes());
@@ -97,8 +98,8 @@ fn msqid_ds(id: i32, s: &QueueStat) -> [u8; MSQID_DS_SIZE] {
     put(&mut b, 72, &s.cbytes.to_ne_bytes());
     put(&mut b, 80, &s.qnum.to_ne_bytes());
     put(&mut b, 88, &s.qbytes.to_ne_bytes());
-    put(&mut b, 96, &s.lspid.to_ne_bytes());
-    put(&mut b, 100, &s.lrpid.to_ne_bytes());
+    put(&mut b, 96, &ns.local_or_zero(s.lspid).to_ne_bytes());
+    put(&mut b, 100, &ns.local_or_zero(s.lrpid).to_ne_bytes());
     b
 }
 
@@ -136,7 +137,7 @@ pub fn sys_msgctl(sc: &mut SyscallContext<'_>, id: i32, cmd: i32, buf: usize) ->
                 _ => StatBy::IndexAny,
             };
             let (qid, st) = msg::stat(id, by, &caller(sc))?;
-            copy_to_user(buf, &msqid_ds(qid, &st))?;
+            copy_to_user(buf, &msqid_ds(qid, &st, &sc.thread.process.pid_ns))?;
             Ok(if by == StatBy::Id { 0 } else { qid as usize })
         }
         IPC_SET => {

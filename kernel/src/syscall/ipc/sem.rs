@@ -159,7 +159,14 @@ pub fn sys_semctl(
                 GETNCNT => Get::Ncnt,
                 _ => Get::Zcnt,
             };
-            Ok(sem::get_one(id, num, what, &caller(sc))? as usize)
+            let v = sem::get_one(id, num, what, &caller(sc))?;
+            // GETPID: the number in the caller's PID namespace (pid_vnr).
+            let v = if what == Get::Pid {
+                sc.thread.process.pid_ns.local_or_zero(v)
+            } else {
+                v
+            };
+            Ok(v as usize)
         }
         GETALL => {
             let values = sem::get_all(id, &caller(sc))?;

@@ -25,6 +25,7 @@ use crate::{
         },
     },
     syscall::{SysResult, SyscallContext},
+    task::pidns::PidNs,
     usercopy::{copy_from_user, copy_to_user},
 };
 
@@ -207,7 +208,7 @@ pub fn sys_shmdt(sc: &mut SyscallContext<'_>, shmaddr: usize) -> SysResult {
 }
 
 /// `struct shmid64_ds` of a segment (asm-generic/shmbuf.h, 64-bit).
-fn shmid_ds(st: &table::Stat) -> [u8; SHMID_DS_SIZE] {
+fn shmid_ds(st: &table::Stat, ns: &PidNs) -> [u8; SHMID_DS_SIZE] {
     let m = &st.meta;
     let mut b = [0u8; SHMID_DS_SIZE];
     put(&mut b, 0, &m.perm.to_ipc64(st.id));
@@ -215,8 +216,8 @@ fn shmid_ds(st: &table::Stat) -> [u8; SHMID_DS_SIZE] {
     put(&mut b, 56, &m.atime.to_ne_bytes());
     put(&mut b, 64, &m.dtime.to_ne_bytes());
     put(&mut b, 72, &m.ctime.to_ne_bytes());
-    put(&mut b, 80, &m.cpid.to_ne_bytes());
-    put(&mut b, 84, &m.lpid.to_ne_bytes());
+    put(&mut b, 80, &ns.local_or_zero(m.cpid).to_ne_bytes());
+    put(&mut b, 84, &ns.local_or_zero(m.lpid).to_ne_bytes());
     put(&mut b, 88, &m.nattch.to_ne_bytes());
     b
 }
@@ -256,7 +257,7 @@ pub fn sys_shmctl(sc: &mut SyscallContext<'_>, id: i32, cmd: i32, buf: usize) ->
                 _ => StatBy::IndexAny,
             };
             let st = table::stat(id, by, &caller(sc))?;
-            copy_to_user(buf, &shmid_ds(&st))?;
+            copy_to_user(buf, &shmid_ds(&st, &sc.thread.process.pid_ns))?;
             Ok(if by == StatBy::Id { 0 } else { st.id as usize })
         }
         IPC_SET => {
