@@ -502,6 +502,29 @@ TEST(unshare_sysvsem_applies_undo)
 	rm_array(id);
 }
 
+/* GETPID answers in the caller's PID namespace. */
+TEST(getpid_in_pid_namespace)
+{
+	int id = new_array(1);
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		CHECK_RET(unshare(CLONE_NEWPID), 0);
+		pid_t g = fork();
+		CHECK(g >= 0);
+		if (g == 0) {
+			if (op1(id, 0, 1, 0) != 0)
+				_exit(2);
+			_exit(semctl(id, 0, GETPID) == 1 ? 0 : 3);
+		}
+		t_wait_exit(g, 0);
+		CHECK_RET(semctl(id, 0, GETPID), g);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+	CHECK_RET(getval(id, 0), 1);
+	rm_array(id);
+}
+
 TEST(undo_range)
 {
 	int id = new_array(1);
