@@ -88,7 +88,9 @@ fn do_semtimedop(
     let mut raw = vec![0u8; nsops as usize * 6];
     copy_from_user(&mut raw, sops)?;
     let ops: Vec<SemBuf> = raw
-        .chunks_exact(6)
+        .as_chunks::<6>()
+        .0
+        .iter()
         .map(|c| SemBuf {
             num: u16::from_ne_bytes([c[0], c[1]]),
             op: i16::from_ne_bytes([c[2], c[3]]),
@@ -180,8 +182,10 @@ pub fn sys_semctl(
             let mut raw = vec![0u8; n * 2];
             copy_from_user(&mut raw, arg)?;
             let values: Vec<u16> = raw
-                .chunks_exact(2)
-                .map(|c| u16::from_ne_bytes([c[0], c[1]]))
+                .as_chunks::<2>()
+                .0
+                .iter()
+                .map(|&c| u16::from_ne_bytes(c))
                 .collect();
             sem::set_all(id, &values, pid, &caller)?;
             Ok(0)
