@@ -170,6 +170,7 @@ fn newary(t: &mut Table, key: i32, nsems: i32, flg: i32, caller: &Caller) -> KRe
         return Err(Errno::ENOSPC);
     }
     let perm = Perm::new(key, flg, caller);
+    let sems = super::try_filled(nsems, Sem::default())?;
     let id = t.ids.add(semmni(), |id| {
         Arc::new(SemArray {
             id,
@@ -178,7 +179,7 @@ fn newary(t: &mut Table, key: i32, nsems: i32, flg: i32, caller: &Caller) -> KRe
                 perm,
                 otime: 0,
                 ctime: now(),
-                sems: alloc::vec![Sem::default(); nsems],
+                sems,
                 removed: false,
                 adj: BTreeMap::new(),
                 waiting: BTreeMap::new(),

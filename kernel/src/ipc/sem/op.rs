@@ -124,7 +124,7 @@ pub fn semop(
         }
     }
     if let Some(list) = &list {
-        undo::attach(list, &array);
+        undo::attach(list, &array)?;
     }
     let ticket = TICKETS.fetch_add(1, Ordering::Relaxed);
     let pid = thread.process.pid;

@@ -20,7 +20,7 @@ use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use ax_sync::SpinLock;
 
 use super::{SEMVMX, SemArray};
-use crate::{ipc::now, task::Thread};
+use crate::{error::KResult, ipc::now, task::Thread};
 
 /// One undo list.
 pub struct UndoList {
@@ -65,15 +65,18 @@ pub fn share(parent: &Thread) -> Arc<UndoList> {
     list
 }
 
-/// Gives `list` an entry (all zero) in `array`, once.
-pub fn attach(list: &UndoList, array: &Arc<SemArray>) {
+/// Gives `list` an entry (all zero) in `array`, once (ENOMEM if the
+/// memory is not there, as `find_alloc_undo`).
+pub fn attach(list: &UndoList, array: &Arc<SemArray>) -> KResult<()> {
+    let n = array.state.lock().sems.len();
+    let adj = crate::ipc::try_filled(n, 0)?;
     let mut st = array.state.lock();
     if st.removed || st.adj.contains_key(&list.id) {
-        return;
+        return Ok(());
     }
-    let n = st.sems.len();
-    st.adj.insert(list.id, alloc::vec![0; n]);
+    st.adj.insert(list.id, adj);
     list.arrays.lock().push(Arc::downgrade(array));
+    Ok(())
 }
 
 /// exit_sem: `thread` stops using its list; the last user applies the

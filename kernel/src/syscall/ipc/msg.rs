@@ -6,8 +6,6 @@
 //! (there is no kcmp), so after its EINVAL checks MSG_COPY fails with
 //! ENOSYS, as `prepare_copy` does in such a Linux.
 
-use alloc::vec;
-
 use super::{caller, put};
 use crate::{
     error::Errno,
@@ -15,6 +13,7 @@ use crate::{
         ids::{IPC_NOWAIT, StatBy},
         msg::{self, MSG_COPY, MSG_EXCEPT, MSGSEG, MSGSSZ, Msg, QueueStat, Search},
         perm::ipc64_set_fields,
+        try_filled,
     },
     syscall::{SysResult, SyscallContext},
     task::pidns::PidNs,
@@ -53,7 +52,7 @@ pub fn sys_msgsnd(
         return Err(Errno::EINVAL);
     }
     // load_msg.
-    let mut text = vec![0u8; msgsz];
+    let mut text = try_filled(msgsz, 0u8)?;
     copy_from_user(&mut text, msgp.checked_add(8).ok_or(Errno::EFAULT)?)?;
     msg::send(sc.thread, id, Msg { mtype, text }, flg, &caller(sc))?;
     Ok(0)

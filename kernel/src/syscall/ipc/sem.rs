@@ -15,6 +15,7 @@ use crate::{
         ids::StatBy,
         perm::ipc64_set_fields,
         sem::{self, ArrayStat, Get, op::SemBuf},
+        try_filled,
     },
     syscall::{SysResult, SyscallContext},
     task::block,
@@ -85,7 +86,7 @@ fn do_semtimedop(
     if nsops as i64 > sem::semopm() as i64 {
         return Err(Errno::E2BIG);
     }
-    let mut raw = vec![0u8; nsops as usize * 6];
+    let mut raw = try_filled(nsops as usize * 6, 0u8)?;
     copy_from_user(&mut raw, sops)?;
     let ops: Vec<SemBuf> = raw
         .as_chunks::<6>()
@@ -179,7 +180,7 @@ pub fn sys_semctl(
         SETALL => {
             let caller = caller(sc);
             let n = sem::nsems(id, true, &caller)?;
-            let mut raw = vec![0u8; n * 2];
+            let mut raw = try_filled(n * 2, 0u8)?;
             copy_from_user(&mut raw, arg)?;
             let values: Vec<u16> = raw
                 .as_chunks::<2>()
