@@ -72,6 +72,8 @@ errnos! {
     ENOSYS = 38, "Invalid system call number";
     ENOTEMPTY = 39, "Directory not empty";
     ELOOP = 40, "Too many symbolic links encountered";
+    ENOMSG = 42, "No message of desired type";
+    EIDRM = 43, "Identifier removed";
     ENODATA = 61, "No data available";
     ETIME = 62, "Timer expired";
     EOVERFLOW = 75, "Value too large for defined data type";

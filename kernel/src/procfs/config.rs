@@ -53,9 +53,11 @@ const COMMON: &[&str] = &[
     "CONFIG_USERFAULTFD=y",
     // process_vm_readv/writev.
     "CONFIG_CROSS_MEMORY_ATTACH=y",
-    // System V shared memory (shmget and friends); message queues and
-    // semaphores are not implemented.
+    // System V shared memory, message queues and semaphores
+    // (docs/ipc.md). CONFIG_CHECKPOINT_RESTORE is not set (there is no
+    // kcmp), so msgrcv's MSG_COPY fails with ENOSYS as in such a Linux.
     "CONFIG_SYSVIPC=y",
+    "CONFIG_SYSVIPC_SYSCTL=y",
     "CONFIG_DEVTMPFS=y",
     "CONFIG_DEVTMPFS_MOUNT=y",
     "CONFIG_TTY=y",

@@ -110,6 +110,8 @@ pub fn populate(root: &DirEntry) -> VfsResult<()> {
     add_text(&net, "unix", starling_fs::file::unix::proc_net_unix)?;
     sys::populate(root)?;
     let sysvipc = tmpfs::add_dir(root, "sysvipc", 0o555)?;
+    add_text(&sysvipc, "msg", crate::ipc::msg::proc_text)?;
+    add_text(&sysvipc, "sem", crate::ipc::sem::proc_text)?;
     add_text(&sysvipc, "shm", crate::ipc::shm::proc_text)?;
     let starling = tmpfs::add_dir(root, "starling", 0o555)?;
     add_text(&starling, "ipi", crate::selftest::ipi_round_trip)?;

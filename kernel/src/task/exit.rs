@@ -40,6 +40,8 @@ pub fn thread_exit(thread: &Arc<Thread>) {
     let process = thread.process.clone();
     let status = thread.exit_requested().unwrap_or(0);
     super::futex::exit_robust_list(thread);
+    // do_exit's exit_sem: the last user of an undo list applies it.
+    crate::ipc::sem::undo::exit_sem(thread);
     let clear_tid = thread
         .clear_child_tid
         .load(core::sync::atomic::Ordering::Acquire);

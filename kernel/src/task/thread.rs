@@ -66,6 +66,9 @@ pub struct Thread {
     task: AtomicU64,
     /// Monotonic time the thread was created (/proc/PID/stat starttime).
     pub start_ns: u64,
+    /// The System V semaphore undo list (SEM_UNDO), shared by
+    /// CLONE_SYSVSEM.
+    pub sysvsem: SpinLock<Option<Arc<crate::ipc::sem::undo::UndoList>>>,
 }
 
 impl Thread {
@@ -95,6 +98,7 @@ impl Thread {
             sched: SpinLock::new(super::sched::SchedAttr::initial()),
             task: AtomicU64::new(0),
             start_ns: ax_hal::time::monotonic_time_nanos(),
+            sysvsem: SpinLock::new(None),
         })
     }
 

@@ -9,7 +9,4 @@
 pub mod segment;
 pub mod table;
 
-pub use self::{
-    segment::Segment,
-    table::{Caller, proc_text},
-};
+pub use self::{segment::Segment, table::proc_text};

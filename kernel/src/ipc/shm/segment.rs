@@ -26,15 +26,14 @@ use starling_mm::{
     registry::{Host, Registry},
 };
 
+use crate::ipc::perm::Perm;
+
 /// `shm_perm.mode`: destroy at the last detach (include/uapi/linux/shm.h).
 pub const SHM_DEST: u32 = 0o1000;
 /// `shm_perm.mode`: SHM_LOCK is in force.
 pub const SHM_LOCKED: u32 = 0o2000;
 
-/// Seconds since the epoch (`ktime_get_real_seconds`).
-pub fn now() -> i64 {
-    ax_hal::time::wall_time().as_secs() as i64
-}
+pub use crate::ipc::now;
 
 /// Scheduler threads working for a process that no longer has a current
 /// thread (exit tears the address space down after its last thread is
@@ -70,14 +69,10 @@ pub fn current_pid() -> i32 {
 /// `shmid_kernel` times.
 #[derive(Clone, Debug)]
 pub struct Meta {
-    /// The key; IPC_PRIVATE (0) once removed with attachments left.
-    pub key: i32,
-    pub uid: u32,
-    pub gid: u32,
-    pub cuid: u32,
-    pub cgid: u32,
-    /// Permission bits plus SHM_DEST and SHM_LOCKED.
-    pub mode: u32,
+    /// Owner, creator and mode (permission bits plus SHM_DEST and
+    /// SHM_LOCKED); the key becomes IPC_PRIVATE (0) once removed with
+    /// attachments left.
+    pub perm: Perm,
     pub atime: i64,
     pub dtime: i64,
     pub ctime: i64,
@@ -108,7 +103,7 @@ impl Segment {
     pub fn new(id: i32, size: usize, meta: Meta) -> Arc<Self> {
         Arc::new(Self {
             id,
-            name_key: meta.key,
+            name_key: meta.perm.key,
             size,
             pages: AnonPages::new(size.div_ceil(PAGE_SIZE) as u64),
             registry: SpinLock::new(Registry::new()),

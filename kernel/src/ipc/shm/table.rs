@@ -1,9 +1,7 @@
 //! The segment table: identifiers, keys, limits and the shmctl operations.
 //!
-//! Linux keeps segments in an IDR indexed by `id & 0x7fff`
-//! (ipc/util.c `ipc_addid`, `ipc_idr_alloc`: indexes cycle through
-//! 0..IPCMNI, the sequence number goes up each time they wrap around, and
-//! an identifier is `seq << 15 | index`). A segment removed with IPC_RMID
+//! Linux keeps segments in an IDR indexed by `id & 0x7fff`; identifiers
+//! come from the shared [`IdAlloc`] (`seq << 15 | index`). A segment removed with IPC_RMID
 //! while attached stays in the table with key IPC_PRIVATE and SHM_DEST set
 //! until its last detach; here its slot holds a weak reference, and the
 //! segment goes away with the last VMA that maps it (the VMAs hold the
@@ -23,24 +21,24 @@ use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use ax_sync::SpinLock;
 
 use super::segment::{Meta, SHM_DEST, SHM_LOCKED, Segment, current_pid, now};
-use crate::error::{Errno, KResult};
-
-pub const IPC_PRIVATE: i32 = 0;
-pub const IPC_CREAT: i32 = 0o1000;
-pub const IPC_EXCL: i32 = 0o2000;
+pub use crate::ipc::{
+    ids::{IPC_CREAT, IPC_EXCL, IPC_PRIVATE, IPCMNI, StatBy},
+    perm::Caller,
+};
+use crate::{
+    error::{Errno, KResult},
+    ipc::{
+        ids::{IdAlloc, index_of},
+        perm::{Perm, ipcperms},
+    },
+};
 pub const SHM_HUGETLB: i32 = 0o4000;
-/// IPCMNI: indexes run below it (include/linux/ipc_namespace.h).
-pub const IPCMNI: usize = 32768;
-const IPCMNI_SHIFT: u32 = 15;
-/// IPCID_SEQ_MAX (INT_MAX >> IPCMNI_SHIFT).
-const IPCID_SEQ_MAX: u32 = (i32::MAX as u32) >> IPCMNI_SHIFT;
 /// SHMMIN (include/uapi/linux/shm.h).
 pub const SHMMIN: u64 = 1;
 /// SHMMAX and SHMALL's default: ULONG_MAX - 2^24.
 pub const SHM_DEFAULT_MAX: u64 = u64::MAX - (1 << 24);
 /// SHMMNI's default.
 pub const SHMMNI_DEFAULT: i32 = 4096;
-const S_IRWXUGO: u32 = 0o777;
 const PAGE_SHIFT: u32 = 12;
 
 /// kernel.shmmax: the largest segment in bytes.
@@ -69,45 +67,6 @@ pub fn set_shmmni(v: i32) {
     SHMMNI.store(v, Ordering::Relaxed);
 }
 
-/// What the permission checks need of the caller.
-pub struct Caller {
-    pub euid: u32,
-    pub egid: u32,
-    /// `in_group_p` asks the fsgid and the supplementary groups.
-    pub fsgid: u32,
-    pub groups: Vec<u32>,
-    pub cap_ipc_owner: bool,
-    pub cap_ipc_lock: bool,
-    pub cap_sys_admin: bool,
-    /// RLIMIT_MEMLOCK (bytes, u64::MAX for unlimited).
-    pub memlock: u64,
-}
-
-impl Caller {
-    fn in_group(&self, gid: u32) -> bool {
-        self.fsgid == gid || self.groups.contains(&gid)
-    }
-
-    /// The owner or creator, or CAP_SYS_ADMIN (ipc/util.c
-    /// `ipcctl_obtain_check`).
-    fn owns(&self, meta: &Meta) -> bool {
-        self.euid == meta.cuid || self.euid == meta.uid || self.cap_sys_admin
-    }
-}
-
-/// ipc/util.c `ipcperms`: whether `flag`'s rwx bits are granted.
-pub fn ipcperms(meta: &Meta, caller: &Caller, flag: i32) -> bool {
-    let flag = flag as i16 as i32;
-    let requested = (flag >> 6) | (flag >> 3) | flag;
-    let mut granted = meta.mode as i32;
-    if caller.euid == meta.cuid || caller.euid == meta.uid {
-        granted >>= 6;
-    } else if caller.in_group(meta.cgid) || caller.in_group(meta.gid) {
-        granted >>= 3;
-    }
-    requested & !granted & 0o7 == 0 || caller.cap_ipc_owner
-}
-
 enum Slot {
     Live(Arc<Segment>),
     /// IPC_RMID while attached: alive as long as a VMA maps it.
@@ -125,15 +84,12 @@ impl Slot {
 
 struct Ids {
     slots: BTreeMap<usize, Slot>,
-    /// The index allocated last (-1: none yet).
-    last_idx: isize,
-    seq: u32,
+    alloc: IdAlloc,
 }
 
 static IDS: SpinLock<Ids> = SpinLock::new(Ids {
     slots: BTreeMap::new(),
-    last_idx: -1,
-    seq: 0,
+    alloc: IdAlloc::new(),
 });
 
 /// Per-user pages locked with SHM_LOCK (Linux's UCOUNT_RLIMIT_MEMLOCK
@@ -171,9 +127,8 @@ impl Ids {
     /// `ipc_obtain_object_idr`: the segment at `id`'s index (EINVAL).
     fn by_index(&mut self, id: i32) -> KResult<Arc<Segment>> {
         self.prune();
-        let idx = (id as u32 as usize) & (IPCMNI - 1);
         self.slots
-            .get(&idx)
+            .get(&index_of(id))
             .and_then(Slot::get)
             .ok_or(Errno::EINVAL)
     }
@@ -227,15 +182,13 @@ impl Ids {
         if self.live().len() >= limit {
             return Err(Errno::ENOSPC);
         }
-        let idx = self.alloc_index().ok_or(Errno::ENOSPC)?;
-        let id = ((self.seq << IPCMNI_SHIFT) as usize + idx) as i32;
+        let slots = &self.slots;
+        let (idx, id) = self
+            .alloc
+            .alloc(|i| slots.contains_key(&i))
+            .ok_or(Errno::ENOSPC)?;
         let meta = Meta {
-            key,
-            uid: caller.euid,
-            gid: caller.egid,
-            cuid: caller.euid,
-            cgid: caller.egid,
-            mode: flg as u32 & S_IRWXUGO,
+            perm: Perm::new(key, flg, caller),
             atime: 0,
             dtime: 0,
             ctime: now(),
@@ -247,23 +200,6 @@ impl Ids {
         self.slots
             .insert(idx, Slot::Live(Segment::new(id, size, meta)));
         Ok(id)
-    }
-
-    /// `ipc_idr_alloc`: the next free index after the last one, wrapping
-    /// around (and then bumping the sequence number).
-    fn alloc_index(&mut self) -> Option<usize> {
-        let start = (self.last_idx + 1) as usize % IPCMNI;
-        let idx = (start..IPCMNI)
-            .chain(0..start)
-            .find(|i| !self.slots.contains_key(i))?;
-        if idx as isize <= self.last_idx {
-            self.seq += 1;
-            if self.seq > IPCID_SEQ_MAX {
-                self.seq = 0;
-            }
-        }
-        self.last_idx = idx as isize;
-        Some(idx)
     }
 }
 
@@ -277,7 +213,7 @@ pub fn get(key: i32, size: usize, flg: i32, caller: &Caller) -> KResult<i32> {
         .live()
         .into_iter()
         .map(|(_, s)| s)
-        .find(|s| s.meta.lock().key == key);
+        .find(|s| s.meta.lock().perm.key == key);
     let Some(seg) = found else {
         if flg & IPC_CREAT == 0 {
             return Err(Errno::ENOENT);
@@ -291,7 +227,7 @@ pub fn get(key: i32, size: usize, flg: i32, caller: &Caller) -> KResult<i32> {
     if seg.size < size {
         return Err(Errno::EINVAL);
     }
-    if !ipcperms(&seg.meta.lock(), caller, flg) {
+    if !ipcperms(&seg.meta.lock().perm, caller, flg) {
         return Err(Errno::EACCES);
     }
     Ok(seg.id)
@@ -323,7 +259,7 @@ pub fn for_attach(id: i32, acc_mode: i32, caller: &Caller) -> KResult<Attaching>
     let mut ids = IDS.lock();
     let seg = ids.by_id(id)?;
     let mut meta = seg.meta.lock();
-    if !ipcperms(&meta, caller, acc_mode) {
+    if !ipcperms(&meta.perm, caller, acc_mode) {
         return Err(Errno::EACCES);
     }
     meta.nattch += 1;
@@ -345,17 +281,6 @@ pub struct Stat {
     pub meta: Meta,
 }
 
-/// Which of the stat commands.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum StatBy {
-    /// IPC_STAT: `id` is an identifier.
-    Id,
-    /// SHM_STAT: `id` is an index; read permission needed.
-    Index,
-    /// SHM_STAT_ANY: an index, no permission check.
-    IndexAny,
-}
-
 /// ipc/shm.c `shmctl_stat`.
 pub fn stat(id: i32, by: StatBy, caller: &Caller) -> KResult<Stat> {
     let seg = {
@@ -366,7 +291,7 @@ pub fn stat(id: i32, by: StatBy, caller: &Caller) -> KResult<Stat> {
         }
     };
     let meta = seg.meta.lock().clone();
-    if by != StatBy::IndexAny && !ipcperms(&meta, caller, 0o444) {
+    if by != StatBy::IndexAny && !ipcperms(&meta.perm, caller, 0o444) {
         return Err(Errno::EACCES);
     }
     Ok(Stat {
@@ -380,15 +305,10 @@ pub fn stat(id: i32, by: StatBy, caller: &Caller) -> KResult<Stat> {
 pub fn set(id: i32, uid: u32, gid: u32, mode: u32, caller: &Caller) -> KResult<()> {
     let seg = IDS.lock().by_id(id)?;
     let mut meta = seg.meta.lock();
-    if !caller.owns(&meta) {
+    if !caller.owns(&meta.perm) {
         return Err(Errno::EPERM);
     }
-    if uid == u32::MAX || gid == u32::MAX {
-        return Err(Errno::EINVAL);
-    }
-    meta.uid = uid;
-    meta.gid = gid;
-    meta.mode = (meta.mode & !S_IRWXUGO) | (mode & S_IRWXUGO);
+    meta.perm.update(uid, gid, mode)?;
     meta.ctime = now();
     Ok(())
 }
@@ -398,14 +318,14 @@ pub fn set(id: i32, uid: u32, gid: u32, mode: u32, caller: &Caller) -> KResult<(
 pub fn remove(id: i32, caller: &Caller) -> KResult<()> {
     let mut ids = IDS.lock();
     let seg = ids.by_id(id)?;
-    let idx = id as usize & (IPCMNI - 1);
+    let idx = index_of(id);
     let mut meta = seg.meta.lock();
-    if !caller.owns(&meta) {
+    if !caller.owns(&meta.perm) {
         return Err(Errno::EPERM);
     }
     if meta.nattch > 0 {
-        meta.mode |= SHM_DEST;
-        meta.key = IPC_PRIVATE;
+        meta.perm.mode |= SHM_DEST;
+        meta.perm.key = IPC_PRIVATE;
         ids.slots.insert(idx, Slot::Removed(Arc::downgrade(&seg)));
     } else {
         ids.slots.remove(&idx);
@@ -424,7 +344,7 @@ pub fn lock(id: i32, lock: bool, caller: &Caller) -> KResult<()> {
     let seg = IDS.lock().by_id(id)?;
     let mut meta = seg.meta.lock();
     if !caller.cap_ipc_lock {
-        if caller.euid != meta.uid && caller.euid != meta.cuid {
+        if caller.euid != meta.perm.uid && caller.euid != meta.perm.cuid {
             return Err(Errno::EPERM);
         }
         if lock && caller.memlock == 0 {
@@ -432,7 +352,7 @@ pub fn lock(id: i32, lock: bool, caller: &Caller) -> KResult<()> {
         }
     }
     if lock {
-        if meta.mode & SHM_LOCKED != 0 {
+        if meta.perm.mode & SHM_LOCKED != 0 {
             return Ok(());
         }
         let pages = seg.pages();
@@ -448,10 +368,10 @@ pub fn lock(id: i32, lock: bool, caller: &Caller) -> KResult<()> {
             return Err(Errno::ENOMEM);
         }
         locked.insert(caller.euid, total);
-        meta.mode |= SHM_LOCKED;
+        meta.perm.mode |= SHM_LOCKED;
         meta.locked_by = Some((caller.euid, pages));
-    } else if meta.mode & SHM_LOCKED != 0 {
-        meta.mode &= !SHM_LOCKED;
+    } else if meta.perm.mode & SHM_LOCKED != 0 {
+        meta.perm.mode &= !SHM_LOCKED;
         if let Some((uid, pages)) = meta.locked_by.take() {
             unlock_pages(uid, pages);
         }
@@ -487,17 +407,17 @@ pub fn proc_text() -> alloc::string::String {
         let _ = writeln!(
             out,
             "{:>10} {:>10}  {:>4o} {:>21} {:>5} {:>5}  {:>5} {:>5} {:>5} {:>5} {:>5} {:>10} {:>10} {:>10} {:>21} {:>21}",
-            m.key,
+            m.perm.key,
             seg.id,
-            m.mode,
+            m.perm.mode,
             seg.size,
             m.cpid,
             m.lpid,
             m.nattch,
-            m.uid,
-            m.gid,
-            m.cuid,
-            m.cgid,
+            m.perm.uid,
+            m.perm.gid,
+            m.perm.cuid,
+            m.perm.cgid,
             m.atime,
             m.dtime,
             m.ctime,

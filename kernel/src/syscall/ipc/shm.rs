@@ -14,22 +14,21 @@ use starling_mm::aspace::{
     MapRequest, MappedFile, MemObject, PAGE_SIZE, Placement, Prot, VmaFlags, VmaKind, page_ceil,
 };
 
+use super::{caller, put};
 use crate::{
     error::Errno,
-    ipc::shm::{
-        Caller, Segment,
-        table::{self, StatBy},
+    ipc::{
+        perm::ipc64_set_fields,
+        shm::{
+            Segment,
+            table::{self, StatBy},
+        },
     },
     syscall::{SysResult, SyscallContext},
-    task::{
-        creds::{CAP_IPC_LOCK, CAP_SYS_ADMIN},
-        rlimit::RLIMIT_MEMLOCK,
-    },
+    task::pidns::PidNs,
     usercopy::{copy_from_user, copy_to_user},
 };
 
-/// CAP_IPC_OWNER (include/uapi/linux/capability.h).
-const CAP_IPC_OWNER: u32 = 15;
 /// CAP_SYS_RAWIO: attaching below vm.mmap_min_addr (cap_mmap_addr).
 const CAP_SYS_RAWIO: u32 = 17;
 
@@ -56,23 +55,6 @@ const SHMID_DS_SIZE: usize = 112;
 /// The device number attachments show in /proc/PID/maps (the internal
 /// shm mount's anonymous device, 0:1 on a freshly booted Linux).
 const SHM_DEV: u64 = 1;
-
-/// The caller's credentials as the permission checks see them.
-fn caller(sc: &SyscallContext<'_>) -> Caller {
-    let process = &sc.thread.process;
-    let memlock = process.rlimits.lock()[RLIMIT_MEMLOCK as usize].cur;
-    let creds = process.creds.lock();
-    Caller {
-        euid: creds.euid,
-        egid: creds.egid,
-        fsgid: creds.fsgid,
-        groups: creds.groups.clone(),
-        cap_ipc_owner: creds.capable(CAP_IPC_OWNER),
-        cap_ipc_lock: creds.capable(CAP_IPC_LOCK),
-        cap_sys_admin: creds.capable(CAP_SYS_ADMIN),
-        memlock,
-    }
-}
 
 /// shmget(2).
 #[inline(never)]
@@ -228,28 +210,17 @@ pub fn sys_shmdt(sc: &mut SyscallContext<'_>, shmaddr: usize) -> SysResult {
     Ok(0)
 }
 
-/// Puts `v` at `off` in `buf`.
-fn put(buf: &mut [u8], off: usize, v: &[u8]) {
-    buf[off..off + v.len()].copy_from_slice(v);
-}
-
 /// `struct shmid64_ds` of a segment (asm-generic/shmbuf.h, 64-bit).
-fn shmid_ds(st: &table::Stat) -> [u8; SHMID_DS_SIZE] {
+fn shmid_ds(st: &table::Stat, ns: &PidNs) -> [u8; SHMID_DS_SIZE] {
     let m = &st.meta;
     let mut b = [0u8; SHMID_DS_SIZE];
-    put(&mut b, 0, &m.key.to_ne_bytes());
-    put(&mut b, 4, &m.uid.to_ne_bytes());
-    put(&mut b, 8, &m.gid.to_ne_bytes());
-    put(&mut b, 12, &m.cuid.to_ne_bytes());
-    put(&mut b, 16, &m.cgid.to_ne_bytes());
-    put(&mut b, 20, &m.mode.to_ne_bytes());
-    put(&mut b, 24, &((st.id as u32 >> 15) as u16).to_ne_bytes());
+    put(&mut b, 0, &m.perm.to_ipc64(st.id));
     put(&mut b, 48, &(st.size as u64).to_ne_bytes());
     put(&mut b, 56, &m.atime.to_ne_bytes());
     put(&mut b, 64, &m.dtime.to_ne_bytes());
     put(&mut b, 72, &m.ctime.to_ne_bytes());
-    put(&mut b, 80, &m.cpid.to_ne_bytes());
-    put(&mut b, 84, &m.lpid.to_ne_bytes());
+    put(&mut b, 80, &ns.local_or_zero(m.cpid).to_ne_bytes());
+    put(&mut b, 84, &ns.local_or_zero(m.lpid).to_ne_bytes());
     put(&mut b, 88, &m.nattch.to_ne_bytes());
     b
 }
@@ -290,15 +261,14 @@ pub fn sys_shmctl(sc: &mut SyscallContext<'_>, id: i32, cmd: i32, buf: usize) ->
                 _ => StatBy::IndexAny,
             };
             let st = table::stat(id, by, &caller(sc))?;
-            copy_to_user(buf, &shmid_ds(&st))?;
+            copy_to_user(buf, &shmid_ds(&st, &sc.thread.process.pid_ns))?;
             Ok(if by == StatBy::Id { 0 } else { st.id as usize })
         }
         IPC_SET => {
             let mut b = [0u8; SHMID_DS_SIZE];
             copy_from_user(&mut b, buf)?;
-            let word =
-                |off: usize| u32::from_ne_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]]);
-            table::set(id, word(4), word(8), word(20), &caller(sc))?;
+            let (uid, gid, mode) = ipc64_set_fields(&b);
+            table::set(id, uid, gid, mode, &caller(sc))?;
             Ok(0)
         }
         IPC_RMID => {

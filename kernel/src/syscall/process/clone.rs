@@ -261,6 +261,9 @@ fn clone_as(sc: &mut SyscallContext<'_>, args: &CloneArgs, tid: i32, ns: &Arc<Pi
     };
 
     let thread = Thread::new(tid, process.clone(), parent_thread.sigmask());
+    if flags & CLONE_SYSVSEM != 0 {
+        *thread.sysvsem.lock() = Some(crate::ipc::sem::undo::share(parent_thread));
+    }
     *thread.sched.lock() = parent_thread.sched.lock().for_child();
     *thread.name.lock() = *parent_thread.name.lock();
     thread.no_new_privs.store(
@@ -315,7 +318,10 @@ fn clone_as(sc: &mut SyscallContext<'_>, args: &CloneArgs, tid: i32, ns: &Arc<Pi
     let fp = FpInit::InheritCurrent;
     #[cfg(target_arch = "riscv64")]
     let fp = FpInit::InheritCurrent(crate::arch::fp::capture(sc.uctx).map(alloc::boxed::Box::new));
+    let child_thread = thread.clone();
     if let Err(e) = run::spawn(thread, uctx, &mm, fp) {
+        // The child never ran: it gives back its share of the undo list.
+        crate::ipc::sem::undo::exit_sem(&child_thread);
         if flags & CLONE_THREAD == 0 {
             parent.tree.lock().children.retain(|c| c.pid != tid);
             table::remove_process(tid);
@@ -485,13 +491,14 @@ pub fn sys_clone3(sc: &mut SyscallContext<'_>, uargs: usize, size: usize) -> Sys
     )
 }
 
-/// CLONE_SYSVSEM: with no System V semaphore undo lists, there is nothing
-/// to share or unshare.
-const CLONE_SYSVSEM: u64 = 0x40000;
+/// CLONE_SYSVSEM: share the System V semaphore undo list.
+pub const CLONE_SYSVSEM: u64 = 0x40000;
 
 /// unshare(2): CLONE_FILES and CLONE_FS give the caller private copies;
 /// CLONE_NEWPID makes the caller's future children the first processes of
-/// a new PID namespace (CAP_SYS_ADMIN); CLONE_THREAD, CLONE_SIGHAND and
+/// a new PID namespace (CAP_SYS_ADMIN); CLONE_SYSVSEM leaves the semaphore
+/// undo list, applying it if no other thread shares it (Linux: "equivalent
+/// to sys_exit()" for the list); CLONE_THREAD, CLONE_SIGHAND and
 /// CLONE_VM are accepted for a single-threaded caller, for which they
 /// change nothing.
 #[inline(never)]
@@ -533,6 +540,9 @@ pub fn sys_unshare(sc: &mut SyscallContext<'_>, flags: u64) -> SysResult {
     if flags & CLONE_FS != 0 {
         let ctx = me.fs().lock().clone();
         *me.fs.lock() = ctx.into_shared();
+    }
+    if flags & CLONE_SYSVSEM != 0 {
+        crate::ipc::sem::undo::exit_sem(sc.thread);
     }
     Ok(0)
 }
