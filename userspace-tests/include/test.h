@@ -473,6 +473,43 @@ T_HELPER const char *t_disk_dir(void)
 }
 
 /* Path of `name` inside the scratch directory (static buffer, 4 in rotation). */
+/* The number the /proc or /sys file `path` starts with (the test fails
+ * if the file cannot be read). */
+T_HELPER long t_read_long(const char *path)
+{
+	char buf[64] = { 0 };
+	int fd = open(path, O_RDONLY);
+	CHECK_MSG(fd >= 0, "open %s: %s", path, t_errname(errno));
+	CHECK(read(fd, buf, sizeof(buf) - 1) > 0);
+	close(fd);
+	return strtol(buf, NULL, 10);
+}
+
+/* t_read_long for values above LONG_MAX (kernel.shmmax). */
+T_HELPER unsigned long t_read_ulong(const char *path)
+{
+	char buf[64] = { 0 };
+	int fd = open(path, O_RDONLY);
+	CHECK_MSG(fd >= 0, "open %s: %s", path, t_errname(errno));
+	CHECK(read(fd, buf, sizeof(buf) - 1) > 0);
+	close(fd);
+	return strtoul(buf, NULL, 10);
+}
+
+/* Writes `s` to the /proc or /sys file `path`: what write(2) returned,
+ * -1 with errno also when the file cannot be opened. */
+T_HELPER long t_write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, s, strlen(s));
+	int e = errno;
+	close(fd);
+	errno = e;
+	return n;
+}
+
 T_HELPER const char *t_path(const char *name)
 {
 	static char bufs[4][320];

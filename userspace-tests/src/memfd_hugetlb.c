@@ -51,26 +51,6 @@ static int hmemfd(const char *name, unsigned int flags)
 }
 
 /* Writes `text` to `path`: 0 or the errno. */
-static int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return errno;
-	ssize_t n = write(fd, text, strlen(text));
-	int err = n < 0 ? errno : 0;
-	close(fd);
-	return err;
-}
-
-static long read_long(const char *path)
-{
-	char buf[64] = { 0 };
-	int fd = CHECK_OK(open(path, O_RDONLY));
-	CHECK(read(fd, buf, sizeof(buf) - 1) > 0);
-	close(fd);
-	return strtol(buf, NULL, 10);
-}
-
 /* A /proc/meminfo field's number. */
 static long meminfo(const char *key)
 {
@@ -99,8 +79,8 @@ static void pool(long n)
 		t_skip("sizing the huge page pool needs root");
 	char text[32];
 	snprintf(text, sizeof(text), "%ld\n", n);
-	CHECK_EQ(write_text("/proc/sys/vm/nr_hugepages", text), 0);
-	CHECK_MSG(read_long("/proc/sys/vm/nr_hugepages") == n, "the pool did not reach %ld pages", n);
+	CHECK_RET(t_write_str("/proc/sys/vm/nr_hugepages", text), (long)strlen(text));
+	CHECK_MSG(t_read_long("/proc/sys/vm/nr_hugepages") == n, "the pool did not reach %ld pages", n);
 }
 
 static void *map(void *addr, long len, int prot, int flags, int fd, off_t off)
@@ -152,14 +132,14 @@ TEST(pool_files)
 	pool(3);
 	CHECK_EQ(TOTAL(), 3);
 	CHECK_EQ(FREE(), 3);
-	CHECK_EQ(read_long(SYSFS_2M "nr_hugepages"), 3);
-	CHECK_EQ(read_long(SYSFS_2M "free_hugepages"), 3);
-	CHECK_EQ(read_long(SYSFS_2M "resv_hugepages"), 0);
+	CHECK_EQ(t_read_long(SYSFS_2M "nr_hugepages"), 3);
+	CHECK_EQ(t_read_long(SYSFS_2M "free_hugepages"), 3);
+	CHECK_EQ(t_read_long(SYSFS_2M "resv_hugepages"), 0);
 	CHECK_EQ(meminfo("Hugetlb:"), 3 * 2048);
-	CHECK_EQ(write_text("/proc/sys/vm/nr_hugepages", "many\n"), EINVAL);
-	CHECK_EQ(read_long("/proc/sys/vm/nr_hugepages"), 3);
+	CHECK_ERR(t_write_str("/proc/sys/vm/nr_hugepages", "many\n"), EINVAL);
+	CHECK_EQ(t_read_long("/proc/sys/vm/nr_hugepages"), 3);
 	/* The sysfs file sizes the same pool. */
-	CHECK_EQ(write_text(SYSFS_2M "nr_hugepages", "1\n"), 0);
+	CHECK_RET(t_write_str(SYSFS_2M "nr_hugepages", "1\n"), (long)strlen("1\n"));
 	CHECK_EQ(TOTAL(), 1);
 	/* A page in use when the pool shrinks to 0 stays, as surplus, until
 	 * it is freed. */
@@ -309,8 +289,8 @@ TEST(reservations_run_out)
 TEST(overcommit_surplus)
 {
 	pool(0);
-	CHECK_EQ(write_text("/proc/sys/vm/nr_overcommit_hugepages", "1\n"), 0);
-	CHECK_EQ(read_long(SYSFS_2M "nr_overcommit_hugepages"), 1);
+	CHECK_RET(t_write_str("/proc/sys/vm/nr_overcommit_hugepages", "1\n"), (long)strlen("1\n"));
+	CHECK_EQ(t_read_long(SYSFS_2M "nr_overcommit_hugepages"), 1);
 	int fd = CHECK_OK(hmemfd("huge", MFD_HUGETLB));
 	char *p = map(NULL, HP, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	CHECK(p != MAP_FAILED);
@@ -323,7 +303,7 @@ TEST(overcommit_surplus)
 	close(fd);
 	CHECK_EQ(SURP(), 0);
 	CHECK_EQ(TOTAL(), 0);
-	CHECK_EQ(write_text("/proc/sys/vm/nr_overcommit_hugepages", "0\n"), 0);
+	CHECK_RET(t_write_str("/proc/sys/vm/nr_overcommit_hugepages", "0\n"), (long)strlen("0\n"));
 }
 
 TEST(map_hugetlb_anonymous)

@@ -223,18 +223,6 @@ TEST(loadavg_and_uptime_format)
 
 /* ---- /proc/sys ------------------------------------------------------- */
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	ssize_t n = write(fd, s, strlen(s));
-	int e = errno;
-	close(fd);
-	errno = e;
-	return n < 0 ? -1 : (int)n;
-}
-
 TEST(sys_kernel_entries)
 {
 	static const char *const files[] = {
@@ -297,12 +285,12 @@ static void check_rejects(const char *path, const char *const *bad, int nbad)
 	read_file(path, before, sizeof(before));
 	for (int i = 0; i < nbad; i++) {
 		errno = 0;
-		CHECK_MSG(write_str(path, bad[i]) == -1 && errno == EINVAL,
+		CHECK_MSG(t_write_str(path, bad[i]) == -1 && errno == EINVAL,
 			  "%s accepted \"%s\" (errno %s)", path, bad[i], t_errname(errno));
 		read_file(path, after, sizeof(after));
 		CHECK_STREQ(after, before);
 	}
-	CHECK_RET(write_str(path, before), (long)strlen(before));
+	CHECK_RET(t_write_str(path, before), (long)strlen(before));
 	read_file(path, after, sizeof(after));
 	CHECK_STREQ(after, before);
 }
@@ -326,16 +314,16 @@ TEST(sysctl_writes_validate_like_linux)
 	check_rejects("/proc/sys/fs/nr_open", ints, 5);
 	for (int i = 0; i < 3; i++) {
 		errno = 0;
-		CHECK_MSG(write_str("/proc/sys/vm/drop_caches", drop[i]) == -1 && errno == EINVAL,
+		CHECK_MSG(t_write_str("/proc/sys/vm/drop_caches", drop[i]) == -1 && errno == EINVAL,
 			  "drop_caches accepted \"%s\"", drop[i]);
 	}
 	if (on_starling()) {
 		/* 1..=4 (fs/drop_caches.c); 1 and 3 drop the page cache. */
 		errno = 0;
-		CHECK_MSG(write_str("/proc/sys/vm/drop_caches", "5\n") == -1 && errno == EINVAL,
+		CHECK_MSG(t_write_str("/proc/sys/vm/drop_caches", "5\n") == -1 && errno == EINVAL,
 			  "drop_caches accepted 5");
-		CHECK_RET(write_str("/proc/sys/vm/drop_caches", "3\n"), 2);
-		CHECK_RET(write_str("/proc/sys/vm/drop_caches", "1"), 1);
+		CHECK_RET(t_write_str("/proc/sys/vm/drop_caches", "3\n"), 2);
+		CHECK_RET(t_write_str("/proc/sys/vm/drop_caches", "1"), 1);
 	}
 }
 
@@ -375,7 +363,7 @@ TEST(sysctl_limits_take_effect)
 		vmas++;
 	char v[32];
 	snprintf(v, sizeof(v), "%d\n", vmas + 5);
-	CHECK_RET(write_str("/proc/sys/vm/max_map_count", v), (long)strlen(v));
+	CHECK_RET(t_write_str("/proc/sys/vm/max_map_count", v), (long)strlen(v));
 	long pg = sysconf(_SC_PAGESIZE);
 	void *got[64];
 	int n = 0, err = 0;
@@ -387,7 +375,7 @@ TEST(sysctl_limits_take_effect)
 			break;
 		}
 	}
-	CHECK_RET(write_str("/proc/sys/vm/max_map_count", saved), (long)strlen(saved));
+	CHECK_RET(t_write_str("/proc/sys/vm/max_map_count", saved), (long)strlen(saved));
 	for (int i = 0; i < n; i++)
 		munmap(got[i], pg);
 	CHECK_MSG(n < 64 && err == ENOMEM, "%d mappings past the limit (errno %s)", n, t_errname(err));
@@ -395,35 +383,35 @@ TEST(sysctl_limits_take_effect)
 
 	/* threads-max: fork fails with EAGAIN at the limit. */
 	read_file("/proc/sys/kernel/threads-max", saved, sizeof(saved));
-	CHECK_RET(write_str("/proc/sys/kernel/threads-max", "1\n"), 2);
+	CHECK_RET(t_write_str("/proc/sys/kernel/threads-max", "1\n"), 2);
 	errno = 0;
 	pid_t pid = fork();
 	int e = errno;
 	if (pid == 0)
 		_exit(0);
-	CHECK_RET(write_str("/proc/sys/kernel/threads-max", saved), (long)strlen(saved));
+	CHECK_RET(t_write_str("/proc/sys/kernel/threads-max", saved), (long)strlen(saved));
 	if (pid > 0)
 		t_wait_exit(pid, 0);
 	CHECK_MSG(pid == -1 && e == EAGAIN, "fork at threads-max returned %d (errno %s)", (int)pid, t_errname(e));
 
 	/* overcommit_ratio sets CommitLimit. */
 	read_file("/proc/sys/vm/overcommit_ratio", saved, sizeof(saved));
-	CHECK_RET(write_str("/proc/sys/vm/overcommit_ratio", "25\n"), 3);
+	CHECK_RET(t_write_str("/proc/sys/vm/overcommit_ratio", "25\n"), 3);
 	static char mem[8192];
 	read_file("/proc/meminfo", mem, sizeof(mem));
-	CHECK_RET(write_str("/proc/sys/vm/overcommit_ratio", saved), (long)strlen(saved));
+	CHECK_RET(t_write_str("/proc/sys/vm/overcommit_ratio", saved), (long)strlen(saved));
 	long total = field_long(mem, "MemTotal"), limit = field_long(mem, "CommitLimit");
 	CHECK_MSG(limit >= total / 4 - 16 && limit <= total / 4 + 16, "CommitLimit %ld of %ld", limit, total);
 
 	/* hostname: what uname reports. */
 	struct utsname u;
 	CHECK_RET(uname(&u), 0);
-	CHECK_RET(write_str("/proc/sys/kernel/hostname", "procfs-test\n"), 12);
+	CHECK_RET(t_write_str("/proc/sys/kernel/hostname", "procfs-test\n"), 12);
 	struct utsname u2;
 	CHECK_RET(uname(&u2), 0);
 	char name[80];
 	snprintf(name, sizeof(name), "%s\n", u.nodename);
-	CHECK_RET(write_str("/proc/sys/kernel/hostname", name), (long)strlen(name));
+	CHECK_RET(t_write_str("/proc/sys/kernel/hostname", name), (long)strlen(name));
 	CHECK_STREQ(u2.nodename, "procfs-test");
 }
 

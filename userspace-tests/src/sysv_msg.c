@@ -59,32 +59,11 @@ static int send_str(int id, long type, const char *s, int flg)
 	return msgsnd(id, &m, n, flg);
 }
 
-static long read_long(const char *path)
-{
-	char buf[64] = { 0 };
-	int fd = CHECK_OK(open(path, O_RDONLY));
-	CHECK(read(fd, buf, sizeof(buf) - 1) > 0);
-	close(fd);
-	return strtol(buf, NULL, 10);
-}
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	ssize_t n = write(fd, s, strlen(s));
-	int e = errno;
-	close(fd);
-	errno = e;
-	return n < 0 ? -1 : 0;
-}
-
 static void write_long(const char *path, long v)
 {
 	char buf[32];
 	snprintf(buf, sizeof(buf), "%ld", v);
-	CHECK_RET(write_str(path, buf), 0);
+	CHECK_RET(t_write_str(path, buf), (long)strlen(buf));
 }
 
 /* Becomes uid and gid 65534 with no supplementary groups (no caps). */
@@ -146,7 +125,7 @@ TEST(get_keys_and_flags)
 	CHECK_EQ(ds.msg_perm.gid, getegid());
 	CHECK_EQ(ds.msg_qnum, 0);
 	CHECK_EQ(ds.msg_cbytes, 0);
-	CHECK_EQ(ds.msg_qbytes, read_long("/proc/sys/kernel/msgmnb"));
+	CHECK_EQ(ds.msg_qbytes, t_read_long("/proc/sys/kernel/msgmnb"));
 	CHECK_EQ(ds.msg_lspid, 0);
 	CHECK_EQ(ds.msg_lrpid, 0);
 	CHECK_EQ(ds.msg_stime, 0);
@@ -161,7 +140,7 @@ TEST(get_keys_and_flags)
 
 TEST(msgmni_enospc)
 {
-	long old = read_long("/proc/sys/kernel/msgmni");
+	long old = t_read_long("/proc/sys/kernel/msgmni");
 	struct msginfo info;
 	CHECK_OK(msgctl(0, MSG_INFO, (struct msqid_ds *)&info));
 	int used = info.msgpool;
@@ -178,15 +157,15 @@ TEST(msgmni_enospc)
 	CHECK_MSG(id >= 0, "first msgget failed: %s", t_errname(e));
 	CHECK_MSG(id2 == -1 && e2 == ENOSPC, "second msgget: %d %s", id2,
 		  t_errname(e2));
-	CHECK_ERR(write_str("/proc/sys/kernel/msgmni", "32769"), EINVAL);
-	CHECK_ERR(write_str("/proc/sys/kernel/msgmni", "-1"), EINVAL);
-	CHECK_EQ(read_long("/proc/sys/kernel/msgmni"), old);
+	CHECK_ERR(t_write_str("/proc/sys/kernel/msgmni", "32769"), EINVAL);
+	CHECK_ERR(t_write_str("/proc/sys/kernel/msgmni", "-1"), EINVAL);
+	CHECK_EQ(t_read_long("/proc/sys/kernel/msgmni"), old);
 }
 
 TEST(send_size_and_type)
 {
 	int id = new_queue();
-	long msgmax = read_long("/proc/sys/kernel/msgmax");
+	long msgmax = t_read_long("/proc/sys/kernel/msgmax");
 	char *big = calloc(1, (size_t)msgmax + 16);
 	CHECK(big != NULL);
 	*(long *)big = 1;
@@ -511,9 +490,9 @@ TEST(ctl_info)
 	memset(&info, 0xa5, sizeof(info));
 	int max = CHECK_OK(msgctl(0, IPC_INFO, (struct msqid_ds *)&info));
 	CHECK(max >= (id & 0x7fff));
-	CHECK_EQ(info.msgmax, read_long("/proc/sys/kernel/msgmax"));
-	CHECK_EQ(info.msgmnb, read_long("/proc/sys/kernel/msgmnb"));
-	CHECK_EQ(info.msgmni, read_long("/proc/sys/kernel/msgmni"));
+	CHECK_EQ(info.msgmax, t_read_long("/proc/sys/kernel/msgmax"));
+	CHECK_EQ(info.msgmnb, t_read_long("/proc/sys/kernel/msgmnb"));
+	CHECK_EQ(info.msgmni, t_read_long("/proc/sys/kernel/msgmni"));
 	CHECK_EQ(info.msgssz, 16);
 	CHECK_EQ(info.msgseg, 0xffff);
 	CHECK_EQ(info.msgpool, 32000 * 16384 / 1024);
@@ -531,7 +510,7 @@ TEST(ctl_info)
 TEST(qbytes_above_msgmnb_needs_cap)
 {
 	int id = new_queue();
-	long mnb = read_long("/proc/sys/kernel/msgmnb");
+	long mnb = t_read_long("/proc/sys/kernel/msgmnb");
 	struct msqid_ds ds = stat_of(id);
 	ds.msg_perm.uid = 65534;
 	CHECK_RET(msgctl(id, IPC_SET, &ds), 0);
@@ -627,7 +606,7 @@ TEST(proc_sysvipc_msg)
 
 TEST(msgmax_sysctl)
 {
-	long old = read_long("/proc/sys/kernel/msgmax");
+	long old = t_read_long("/proc/sys/kernel/msgmax");
 	int id = new_queue();
 	struct tmsg m = { .mtype = 1 };
 	write_long("/proc/sys/kernel/msgmax", 10);
@@ -639,9 +618,9 @@ TEST(msgmax_sysctl)
 	CHECK_MSG(r1 == -1 && e1 == EINVAL, "11 bytes over msgmax 10: %d %s",
 		  r1, t_errname(e1));
 	CHECK_EQ(r2, 0);
-	CHECK_ERR(write_str("/proc/sys/kernel/msgmax", "-1"), EINVAL);
-	CHECK_ERR(write_str("/proc/sys/kernel/msgmnb", "-1"), EINVAL);
-	long mnb = read_long("/proc/sys/kernel/msgmnb");
+	CHECK_ERR(t_write_str("/proc/sys/kernel/msgmax", "-1"), EINVAL);
+	CHECK_ERR(t_write_str("/proc/sys/kernel/msgmnb", "-1"), EINVAL);
+	long mnb = t_read_long("/proc/sys/kernel/msgmnb");
 	write_long("/proc/sys/kernel/msgmnb", 1000);
 	int id2 = msgget(IPC_PRIVATE, 0600);
 	write_long("/proc/sys/kernel/msgmnb", mnb);

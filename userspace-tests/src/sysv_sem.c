@@ -77,23 +77,11 @@ static int read_sem_ctls(int v[4])
 	return sscanf(buf, "%d %d %d %d", &v[0], &v[1], &v[2], &v[3]);
 }
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	ssize_t n = write(fd, s, strlen(s));
-	int e = errno;
-	close(fd);
-	errno = e;
-	return n < 0 ? -1 : 0;
-}
-
 static void write_sem_ctls(const int v[4])
 {
 	char buf[128];
 	snprintf(buf, sizeof(buf), "%d %d %d %d", v[0], v[1], v[2], v[3]);
-	CHECK_RET(write_str("/proc/sys/kernel/sem", buf), 0);
+	CHECK_RET(t_write_str("/proc/sys/kernel/sem", buf), (long)strlen(buf));
 }
 
 static void drop_to_nobody(void)
@@ -719,7 +707,7 @@ TEST(sem_sysctl_semmni_range)
 	snprintf(buf, sizeof(buf), "%d %d %d %d", old[0] - 1, old[1], old[2],
 		 32769);
 	errno = 0;
-	int r = write_str("/proc/sys/kernel/sem", buf);
+	int r = t_write_str("/proc/sys/kernel/sem", buf);
 	int e = errno;
 	CHECK_EQ(read_sem_ctls(v), 4);
 	write_sem_ctls(old);

@@ -39,27 +39,6 @@ static struct shmid_ds stat_of(int id)
 	return ds;
 }
 
-static unsigned long read_ulong(const char *path)
-{
-	char buf[64] = { 0 };
-	int fd = CHECK_OK(open(path, O_RDONLY));
-	CHECK(read(fd, buf, sizeof(buf) - 1) > 0);
-	close(fd);
-	return strtoul(buf, NULL, 10);
-}
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	ssize_t n = write(fd, s, strlen(s));
-	int e = errno;
-	close(fd);
-	errno = e;
-	return n < 0 ? -1 : 0;
-}
-
 TEST(private_segment_stat)
 {
 	time_t before = time(NULL);
@@ -91,7 +70,7 @@ TEST(get_keys_and_sizes)
 	CHECK_ERR(shmget(key, PAGE, 0600), ENOENT);
 	CHECK_ERR(shmget(IPC_PRIVATE, 0, 0600), EINVAL);
 	CHECK_ERR(shmget(key, 0, IPC_CREAT | 0600), EINVAL);
-	unsigned long max = read_ulong("/proc/sys/kernel/shmmax");
+	unsigned long max = t_read_ulong("/proc/sys/kernel/shmmax");
 	if (max < ~0UL)
 		CHECK_ERR(shmget(IPC_PRIVATE, max + 1, 0600), EINVAL);
 	int id = CHECK_OK(shmget(key, 3 * PAGE, IPC_CREAT | 0600));
@@ -130,7 +109,7 @@ TEST(hugetlb_without_pool)
 	if (!have_hugetlbfs()) {
 		/* Without hugetlbfs no size has an hstate. */
 		CHECK_ERR(shmget(IPC_PRIVATE, PAGE, SHM_HUGETLB | 0600), EINVAL);
-	} else if (read_ulong("/proc/sys/vm/nr_hugepages") == 0) {
+	} else if (t_read_ulong("/proc/sys/vm/nr_hugepages") == 0) {
 		/* An empty pool: the reservation fails. */
 		CHECK_ERR(shmget(IPC_PRIVATE, PAGE, SHM_HUGETLB | 0600), ENOMEM);
 	}
@@ -344,9 +323,9 @@ TEST(info_and_stat_by_index)
 	int max = CHECK_OK(shmctl(0, IPC_INFO, (struct shmid_ds *)&info));
 	CHECK(max >= id % 32768);
 	CHECK_EQ(info.shmmin, 1);
-	CHECK_EQ(info.shmmax, read_ulong("/proc/sys/kernel/shmmax"));
-	CHECK_EQ(info.shmall, read_ulong("/proc/sys/kernel/shmall"));
-	CHECK_EQ(info.shmmni, read_ulong("/proc/sys/kernel/shmmni"));
+	CHECK_EQ(info.shmmax, t_read_ulong("/proc/sys/kernel/shmmax"));
+	CHECK_EQ(info.shmall, t_read_ulong("/proc/sys/kernel/shmall"));
+	CHECK_EQ(info.shmmni, t_read_ulong("/proc/sys/kernel/shmmni"));
 	CHECK_EQ(info.shmseg, info.shmmni);
 	struct shm_info si;
 	CHECK_RET(shmctl(0, SHM_INFO, (struct shmid_ds *)&si), max);
@@ -491,16 +470,16 @@ TEST(sysctl_limits)
 	if (geteuid() != 0)
 		t_skip("needs root to write /proc/sys/kernel");
 	char old_max[64] = { 0 }, old_mni[64] = { 0 };
-	snprintf(old_max, sizeof(old_max), "%lu", read_ulong("/proc/sys/kernel/shmmax"));
-	snprintf(old_mni, sizeof(old_mni), "%lu", read_ulong("/proc/sys/kernel/shmmni"));
-	CHECK_ERR(write_str("/proc/sys/kernel/shmmni", "-1"), EINVAL);
-	CHECK_ERR(write_str("/proc/sys/kernel/shmmni", "32769"), EINVAL);
-	CHECK_ERR(write_str("/proc/sys/kernel/shmmax", "-5"), EINVAL);
-	CHECK_RET(write_str("/proc/sys/kernel/shmmax", "8192"), 0);
-	CHECK_EQ(read_ulong("/proc/sys/kernel/shmmax"), 8192);
+	snprintf(old_max, sizeof(old_max), "%lu", t_read_ulong("/proc/sys/kernel/shmmax"));
+	snprintf(old_mni, sizeof(old_mni), "%lu", t_read_ulong("/proc/sys/kernel/shmmni"));
+	CHECK_ERR(t_write_str("/proc/sys/kernel/shmmni", "-1"), EINVAL);
+	CHECK_ERR(t_write_str("/proc/sys/kernel/shmmni", "32769"), EINVAL);
+	CHECK_ERR(t_write_str("/proc/sys/kernel/shmmax", "-5"), EINVAL);
+	CHECK_RET(t_write_str("/proc/sys/kernel/shmmax", "8192"), (long)strlen("8192"));
+	CHECK_EQ(t_read_ulong("/proc/sys/kernel/shmmax"), 8192);
 	int ok = shmget(IPC_PRIVATE, 8192, 0600);
 	int e1 = shmget(IPC_PRIVATE, 8193, 0600) == -1 ? errno : 0;
-	CHECK_RET(write_str("/proc/sys/kernel/shmmax", old_max), 0);
+	CHECK_RET(t_write_str("/proc/sys/kernel/shmmax", old_max), (long)strlen(old_max));
 	CHECK(ok >= 0);
 	CHECK_EQ(e1, EINVAL);
 	/* shmmni at the number in use: no new segment. */
@@ -508,9 +487,9 @@ TEST(sysctl_limits)
 	CHECK_OK(shmctl(0, SHM_INFO, (struct shmid_ds *)&si));
 	char used[32];
 	snprintf(used, sizeof(used), "%d", si.used_ids);
-	CHECK_RET(write_str("/proc/sys/kernel/shmmni", used), 0);
+	CHECK_RET(t_write_str("/proc/sys/kernel/shmmni", used), (long)strlen(used));
 	int e2 = shmget(IPC_PRIVATE, PAGE, 0600) == -1 ? errno : 0;
-	CHECK_RET(write_str("/proc/sys/kernel/shmmni", old_mni), 0);
+	CHECK_RET(t_write_str("/proc/sys/kernel/shmmni", old_mni), (long)strlen(old_mni));
 	CHECK_EQ(e2, ENOSPC);
 	CHECK_RET(shmctl(ok, IPC_RMID, NULL), 0);
 }

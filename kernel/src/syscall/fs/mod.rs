@@ -15,6 +15,7 @@ mod fd;
 mod flock;
 mod ioctl;
 mod mount;
+mod names;
 mod open;
 mod poll;
 mod reclock;
@@ -42,6 +43,7 @@ pub use self::{
     flock::*,
     ioctl::*,
     mount::*,
+    names::*,
     open::*,
     poll::*,
     reclock::release_posix_locks,
