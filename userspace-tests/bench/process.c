@@ -93,8 +93,8 @@ int main(int argc, char **argv)
 	int saved = dup(1), null = open("/dev/null", O_WRONLY);
 	if (saved < 0 || null < 0 || dup2(null, 1) != 1)
 		return 1;
-	double fe = bench_loop(fork_exec, NULL, 1);
-	double ve = bench_loop(vfork_exec, NULL, 1);
+	double fe = bench_want("fork_exec_wait_us") ? bench_loop(fork_exec, NULL, 1) : 0;
+	double ve = bench_want("vfork_exec_wait_us") ? bench_loop(vfork_exec, NULL, 1) : 0;
 	dup2(saved, 1);
 	bench_report(p, "fork_exec_wait_us", fe, 1000, "us", &status);
 	bench_report(p, "vfork_exec_wait_us", ve, 1000, "us", &status);

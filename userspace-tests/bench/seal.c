@@ -154,6 +154,9 @@ int main(void)
 	for (unsigned i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
 		int maps = counts[i];
 		double ns;
+		snprintf(name, sizeof(name), "seal_write_ns_maps_%d", maps);
+		if (!bench_want(name))
+			continue;
 		if (maps == 0) {
 			ns = seal_unmapped();
 		} else {
@@ -161,7 +164,6 @@ int main(void)
 			ns = set_up(&s, maps) ? -1 : bench_loop(seal_busy, &s.fd, 10);
 			tear_down(&s);
 		}
-		snprintf(name, sizeof(name), "seal_write_ns_maps_%d", maps);
 		bench_report(p, name, ns, 1, "ns", &status);
 	}
 	if (!has_revoke())
@@ -169,6 +171,9 @@ int main(void)
 	int runs = bench_quick() ? 1 : 3;
 	for (unsigned i = 1; i < sizeof(counts) / sizeof(counts[0]); i++) {
 		double r[3];
+		snprintf(name, sizeof(name), "revoke_us_maps_%d", counts[i]);
+		if (!bench_want(name))
+			continue;
 		for (int k = 0; k < runs; k++) {
 			r[k] = revoke_once(counts[i]);
 			for (int j = k; j > 0 && r[j] < r[j - 1]; j--) {
@@ -177,7 +182,6 @@ int main(void)
 				r[j - 1] = t;
 			}
 		}
-		snprintf(name, sizeof(name), "revoke_us_maps_%d", counts[i]);
 		bench_report(p, name, r[0] < 0 ? -1 : r[runs / 2], 1000, "us", &status);
 	}
 	return status;

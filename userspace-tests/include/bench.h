@@ -10,6 +10,11 @@
  * budget to a few milliseconds and lets programs skip their costliest
  * cases: it checks that every metric runs and prints a well-formed line,
  * not what it costs.
+ *
+ * For profiling one metric (platforms/tools/guest-profile):
+ * STARLING_BENCH_ONLY=<name> measures and prints only the metrics reported
+ * through bench_report with that name, and STARLING_BENCH_BUDGET_MS sets
+ * the budget per metric.
  */
 #ifndef STARLING_BENCH_H
 #define STARLING_BENCH_H
@@ -18,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,10 +44,21 @@ static inline int bench_quick(void)
 	return q && *q && *q != '0';
 }
 
-/* Wall time each metric may take: 0.3 s, or 5 ms in quick mode. */
+/* Wall time each metric may take: 0.3 s, 5 ms in quick mode, or
+ * STARLING_BENCH_BUDGET_MS. */
 static inline long long bench_budget_ns(void)
 {
+	const char *ms = getenv("STARLING_BENCH_BUDGET_MS");
+	if (ms && atoll(ms) > 0)
+		return atoll(ms) * 1000000LL;
 	return bench_quick() ? 5000000LL : 300000000LL;
+}
+
+/* Whether metric `name` is to be measured (STARLING_BENCH_ONLY). */
+static inline int bench_want(const char *name)
+{
+	const char *only = getenv("STARLING_BENCH_ONLY");
+	return !only || !*only || strcmp(only, name) == 0;
 }
 
 /* Runs op(arg) in batches of `batch` until the budget is spent (at least
@@ -63,8 +80,8 @@ static inline double bench_loop(int (*op)(void *), void *arg, int batch)
 
 /* Prints one metric, or a message on stderr and sets *status when the
  * measurement failed (value < 0). `scale` divides ns into `unit`. */
-static inline void bench_report(const char *prog, const char *name, double ns, double scale,
-				const char *unit, int *status)
+static inline void bench_print(const char *prog, const char *name, double ns, double scale,
+			       const char *unit, int *status)
 {
 	if (ns < 0) {
 		fprintf(stderr, "%s: %s failed\n", prog, name);
@@ -74,5 +91,13 @@ static inline void bench_report(const char *prog, const char *name, double ns, d
 	printf("%s %.*f %s\n", name, ns / scale < 100 ? 2 : 0, ns / scale, unit);
 	fflush(stdout);
 }
+
+/* bench_print of the value `ns`, which is only evaluated (measured) when
+ * bench_want(name). */
+#define bench_report(prog, name, ns, scale, unit, status)                    \
+	do {                                                                 \
+		if (bench_want(name))                                        \
+			bench_print(prog, name, ns, scale, unit, status);    \
+	} while (0)
 
 #endif
