@@ -9,8 +9,8 @@
  *                          Starling refuse with EBUSY (mm/memfd.c,
  *                          memfd_add_seals), so this is that path's cost.
  *   revoke_us_maps_N       Starling only: one F_ADD_SEALS_REVOKE of
- *                          F_SEAL_WRITE over the same N mappings (N = 1,
- *                          64, 1024), which revokes them; the median of
+ *                          F_SEAL_WRITE over the same N mappings (N = 0,
+ *                          1, 64, 1024), which revokes them; the median of
  *                          three set-ups (one with STARLING_BENCH_QUICK).
  *
  * Prints "name value unit" lines (see include/bench.h and run-bench). The
@@ -169,7 +169,7 @@ int main(void)
 	if (!has_revoke())
 		return status;
 	int runs = bench_quick() ? 1 : 3;
-	for (unsigned i = 1; i < sizeof(counts) / sizeof(counts[0]); i++) {
+	for (unsigned i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
 		double r[3];
 		snprintf(name, sizeof(name), "revoke_us_maps_%d", counts[i]);
 		if (!bench_want(name))
