@@ -36,13 +36,15 @@ MM_DEBUG ?= 0
 # arguments (GDB_ARGS='-batch -ex bt' scripts a session).
 GDB_PORT ?= 1234
 GDB_ARGS ?=
+# make bench: boots per kernel (Starling and, on x86_64, Linux), alternating.
+RUNS ?= 5
 # Seconds each guest phase of `make test` may take (TIMEOUT=… overrides).
 TEST_TIMEOUT := $(if $(filter command line environment%,$(origin TIMEOUT)),$(TIMEOUT),900)
 
 # None of these may reach the kernel build: ax-runtime reads SMP from the
 # environment at build time, and the rest only concern QEMU. Changing them
 # must never rebuild anything.
-unexport ARCH SMP MEM ACCEL TIMEOUT CPU QEMU HOSTDIR DISK CMD LTP_DIR TESTS MM_DEBUG ROOTFS GDB_PORT GDB_ARGS
+unexport ARCH SMP MEM ACCEL TIMEOUT CPU QEMU HOSTDIR DISK CMD LTP_DIR TESTS MM_DEBUG ROOTFS GDB_PORT GDB_ARGS RUNS
 
 ifeq ($(filter $(ARCH),$(ARCHES)),)
 $(error ARCH=$(ARCH) is not supported; use one of: $(ARCHES))
@@ -104,7 +106,7 @@ help:
 	@echo "  gdb       gdb on the kernel ELF attached to that stub, Starling's commands loaded [GDB_ARGS='-batch -ex bt']"
 	@echo "  test      host unit tests, tooling tests, guest tests and the gdb check on x86_64 and riscv64"
 	@echo "  test-debian  programs of the Debian image checked in the guest (ROOTFS=debian, x86_64; not in test)"
-	@echo "  bench     run the guest benchmarks (name value unit)"
+	@echo "  bench     the micro-benchmarks on Linux and Starling, medians and ratios [RUNS=$(RUNS)] -> target/bench/"
 	@echo "  clean     remove build outputs (keeps target/cache)"
 	@echo "Variables: ARCH=x86_64|riscv64 SMP=$(SMP) MEM=$(MEM) ACCEL=tcg|kvm TIMEOUT=$(TIMEOUT) [CPU=] [QEMU=] [MM_DEBUG=1] [ROOTFS=busybox|debian] [GDB_PORT=$(GDB_PORT)] [GDB_ARGS=]"
 	@echo "Logs: target/run/<arch>/kernel.log, console.log, qemu.cmdline"
@@ -223,9 +225,21 @@ ltp:
 		--timeout $(LTP_TEST_TIMEOUT) -- SMP=$(call shquote,$(SMP)) MEM=$(call shquote,$(MEM)) \
 		ACCEL=$(call shquote,$(ACCEL)) $(if $(CPU),CPU=$(call shquote,$(CPU))) $(if $(QEMU),QEMU=$(call shquote,$(QEMU)))
 
+# The benchmarks, RUNS boots per kernel, on Starling (always built without
+# MM_DEBUG: its checks would be measured too) and on Debian's Linux kernel
+# (x86_64; fetched once into target/cache/linux). platforms/tools/bench
+# prints the table and writes target/bench/<arch>-smp<N>.csv and .png;
+# TIMEOUT is per boot (default 900 s). docs/performance.md.
+BENCH_TIMEOUT = $(if $(filter command line environment%,$(origin TIMEOUT)),$(TIMEOUT),900)
+
 bench:
-	@echo "==> bench $(ARCH): /opt/starling-tests/run-bench" >&2
-	@$(MAKE) --no-print-directory exec $(SETTINGS) CMD=/opt/starling-tests/run-bench
+	@echo "==> bench $(ARCH): building Starling (MM_DEBUG=0)" >&2
+	@$(MAKE) --no-print-directory ARCH=$(ARCH) MM_DEBUG=0 $(KERNEL_IMAGE) $(ROOTFS_IMG) >&2
+	@platforms/tools/bench --arch $(ARCH) --kernel $(KERNEL_IMAGE) --disk $(ROOTFS_IMG) \
+		--tests $(TESTS_OUT) --busybox $(BUSYBOX) --cache target/cache/linux --out target/bench \
+		--run-dir $(RUN_DIR) --runs $(call shquote,$(RUNS)) --smp $(SMP) --mem $(MEM) \
+		--accel $(ACCEL) --timeout $(BENCH_TIMEOUT) \
+		$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
 
 # --- housekeeping ---------------------------------------------------------
 
