@@ -212,6 +212,9 @@ pub struct Registry<O: ?Sized> {
     may_write: usize,
     /// New mappings that may write are refused (a write seal).
     write_denied: bool,
+    /// Bumped by every change of the records (observers that mirror the
+    /// registry skip the lookups that changed nothing).
+    generation: u64,
 }
 
 impl<O: ?Sized> Default for Registry<O> {
@@ -230,7 +233,14 @@ impl<O: ?Sized> Registry<O> {
             len: 0,
             may_write: 0,
             write_denied: false,
+            generation: 0,
         }
+    }
+
+    /// A number that changes whenever a record is added, removed or
+    /// changed, or writes are denied.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Number of records (live owners or not).
@@ -273,6 +283,7 @@ impl<O: ?Sized> Registry<O> {
     /// caller checked [`Registry::may_write`] or revokes them.
     pub fn deny_write(&mut self) {
         self.write_denied = true;
+        self.generation += 1;
     }
 
     /// Whether new mappings that may write are refused.
@@ -334,6 +345,7 @@ impl<O: ?Sized> Registry<O> {
     }
 
     fn link(&mut self, record: Arc<MapRecord<O>>) {
+        self.generation += 1;
         record.home.store(self.id, Ordering::Relaxed);
         let counts = record.span().may_write();
         record.counted.store(counts, Ordering::Relaxed);
@@ -357,6 +369,7 @@ impl<O: ?Sized> Registry<O> {
         if cursor.remove().is_none() {
             return false;
         }
+        self.generation += 1;
         record.home.store(0, Ordering::Relaxed);
         if record.counted.swap(false, Ordering::Relaxed) {
             self.may_write -= 1;
@@ -369,6 +382,7 @@ impl<O: ?Sized> Registry<O> {
     }
 
     fn restore(&mut self, record: &MapRecord<O>, span: Span) {
+        self.generation += 1;
         record.store(span);
         let counts = span.may_write();
         if record.counted.swap(counts, Ordering::Relaxed) != counts {

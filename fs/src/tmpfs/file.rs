@@ -579,8 +579,19 @@ fn fault_of(e: VfsError) -> starling_mm::aspace::ObjectFault {
 #[cfg(feature = "kernel")]
 impl starling_mm::registry::Host<dyn starling_mm::aspace::MappingSpace> for TmpFile {
     fn lock_registry(&self, f: &mut dyn FnMut(&mut starling_mm::aspace::ObjectRegistry)) {
-        f(&mut self.inode.mappings.lock());
-        let observer = *self.inode.mapping_observer.lock();
+        let changed = {
+            let mut registry = self.inode.mappings.lock();
+            let before = registry.generation();
+            f(&mut registry);
+            registry.generation() != before
+        };
+        // The observer (the debugger's mirror) only hears of changes; a
+        // query such as F_ADD_SEALS's may-write check costs it nothing.
+        let observer = if changed {
+            *self.inode.mapping_observer.lock()
+        } else {
+            None
+        };
         if let Some(observe) = observer {
             observe(self);
         }
