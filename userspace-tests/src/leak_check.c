@@ -6,7 +6,7 @@
  * user frames and the kernel heap (/proc/meminfo Slab) within a small
  * margin for allocator caches — far less than one leaked object per cycle
  * would add. Starling only (the counters are Starling's);
- * $STARLING_LEAK_CYCLES sets the number of cycles (default 2000).
+ * $STARLING_LEAK_CYCLES sets the number of cycles (default 10,000).
  */
 #define T_SUBTEST_SECONDS 300
 #include "test.h"
@@ -75,7 +75,7 @@ static long cycles(void)
 {
 	const char *v = getenv("STARLING_LEAK_CYCLES");
 	long n = v ? atol(v) : 0;
-	return n > 0 ? n : 2000;
+	return n > 0 ? n : 10000;
 }
 
 /* The counters after the work are back at the baseline. */
@@ -95,7 +95,7 @@ static void same_as(const struct counters *base, long n)
 
 /* One memfd cycle: create, map shared, fork a child that maps it too,
  * write, revoke every writable mapping, let the child exit, unmap, close.
- * Every 50th cycle forks (a fork per cycle would take minutes under
+ * Every 100th cycle forks (a fork per cycle would take minutes under
  * emulation); the others revoke the parent's own mapping. */
 static void memfd_cycle(long i)
 {
@@ -106,7 +106,7 @@ static void memfd_cycle(long i)
 	p[0] = 1;
 	p[PAGE] = 2;
 	pid_t pid = -1;
-	if (i % 50 == 0) {
+	if (i % 100 == 0) {
 		pid = t_fork();
 		if (pid == 0) {
 			char *q = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
@@ -165,7 +165,7 @@ TEST(memfd_map_fork_seal_revoke_cycles)
 TEST(descriptor_churn_cycles)
 {
 	need_starling();
-	long n = cycles() * 5;
+	long n = cycles();
 	for (long i = 0; i < 100; i++)
 		fd_cycle();
 	struct counters base;

@@ -219,18 +219,31 @@ impl UserVma {
     }
 
     /// Registers the VMA with its object as a mapping of `owner`'s (no-op
-    /// for VMAs that are not shared mappings of an object). Fails with
-    /// `NotPermitted` if the VMA may write and the object denies that.
+    /// for VMAs that are not shared mappings of an object). If the object
+    /// denies write access, a shared VMA that does not write now loses
+    /// may-write instead; one that writes fails with `NotPermitted`.
     pub fn register(&mut self, owner: Weak<dyn MappingSpace>) -> MmResult<()> {
         if self.registration.is_some() || !self.is_registered_kind() {
             return Ok(());
         }
-        let span = self.span();
-        if let Some(object) = &self.object {
-            let reg =
-                ShareRegistration::try_new(&**object, owner, span).ok_or(MmError::NotPermitted)?;
+        let Some(object) = self.object.clone() else {
+            return Ok(());
+        };
+        if let Some(reg) = ShareRegistration::try_new(&*object, owner.clone(), self.span()) {
             self.registration = Some(reg);
+            return Ok(());
         }
+        // The object denies write access (a write seal, or one being added
+        // by a revocation in progress): a shared mapping that does not
+        // write now is made without may-write, as mmap does under a write
+        // seal; one that writes is refused.
+        if !self.flags.contains(VmaFlags::SHARED) || self.prot.contains(Prot::WRITE) {
+            return Err(MmError::NotPermitted);
+        }
+        self.may.remove(Prot::WRITE);
+        let reg = ShareRegistration::try_new(&*object, owner, self.span())
+            .ok_or(MmError::NotPermitted)?;
+        self.registration = Some(reg);
         Ok(())
     }
 
