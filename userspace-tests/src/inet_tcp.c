@@ -526,3 +526,44 @@ TEST(four_mib_each_way)
 	free(want);
 	close(l);
 }
+
+/* The /proc/net/tcp line whose local address is 127.0.0.1:port and whose
+ * state is `st`: its inode, or 0 when there is none. */
+static unsigned long proc_tcp_inode(unsigned port, unsigned st)
+{
+	FILE *f = fopen("/proc/net/tcp", "r");
+	CHECK_MSG(f != NULL, "open /proc/net/tcp: %s", t_errname(errno));
+	char line[256];
+	unsigned long found = 0;
+	CHECK(fgets(line, sizeof(line), f) != NULL);
+	CHECK(strncmp(line, "  sl  local_address rem_address   st", 36) == 0);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned laddr, lport, raddr, rport, state, uid;
+		unsigned long inode;
+		if (sscanf(line, "%*d: %8X:%4X %8X:%4X %2X %*X:%*X %*X:%*X %*X %u %*d %lu",
+			   &laddr, &lport, &raddr, &rport, &state, &uid, &inode) != 7)
+			continue;
+		if (laddr == htonl(INADDR_LOOPBACK) && lport == port && state == st)
+			found = inode;
+	}
+	fclose(f);
+	return found;
+}
+
+TEST(proc_net_tcp)
+{
+	unsigned port;
+	int l = tcp_listener(&port, 0);
+	struct stat st;
+	CHECK_OK(fstat(l, &st));
+	CHECK_EQ(proc_tcp_inode(port, 0x0a), (unsigned long)st.st_ino);
+	int c = tcp_client(port);
+	int s = CHECK_OK(accept(l, NULL, NULL));
+	CHECK_OK(fstat(s, &st));
+	/* The accepted socket: established on the listener's port. */
+	CHECK_EQ(proc_tcp_inode(port, 0x01), (unsigned long)st.st_ino);
+	close(s);
+	close(c);
+	close(l);
+	CHECK_EQ(proc_tcp_inode(port, 0x0a), 0);
+}

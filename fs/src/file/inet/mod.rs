@@ -16,6 +16,7 @@
 //! socket list; the transport's locks are never held across either.
 
 mod file;
+mod proc;
 
 use alloc::{
     collections::BTreeMap,
@@ -25,6 +26,7 @@ use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use ax_sync::SpinLock;
 
+pub use self::proc::{Table, proc_net_inet};
 use super::unix::{SockType, UnixSocket};
 use crate::{
     Errno, KResult,
@@ -76,23 +78,26 @@ pub struct InetSocket {
     id: u64,
     inner: Arc<UnixSocket>,
     state: SpinLock<State>,
+    /// The creator's effective uid (sk_uid), for /proc/net.
+    uid: u32,
     pub opts: Opts,
 }
 
 impl InetSocket {
     /// A new socket of `family` (AF_INET, AF_INET6) and type (stream for
     /// TCP, datagram for UDP).
-    pub fn new(family: u16, ty: SockType) -> Arc<Self> {
-        Self::with_inner(family, ty, UnixSocket::new_transport(ty))
+    pub fn new(family: u16, ty: SockType, uid: u32) -> Arc<Self> {
+        Self::with_inner(family, ty, UnixSocket::new_transport(ty), uid)
     }
 
-    fn with_inner(family: u16, ty: SockType, inner: Arc<UnixSocket>) -> Arc<Self> {
+    fn with_inner(family: u16, ty: SockType, inner: Arc<UnixSocket>, uid: u32) -> Arc<Self> {
         let s = Arc::new(Self {
             family,
             ty,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             inner,
             state: SpinLock::new(State::default()),
+            uid,
             opts: Opts::default(),
         });
         SOCKETS.lock().insert(s.id, Arc::downgrade(&s));
@@ -259,7 +264,7 @@ impl InetSocket {
             _ => None,
         };
         let listen_at = self.local_addr();
-        let new = Self::with_inner(self.family, self.ty, conn);
+        let new = Self::with_inner(self.family, self.ty, conn, self.uid);
         let local = self.source(listen_at, peer.map_or(self.any(), |p| p.ip));
         new.inner.reuseaddr.store(
             self.inner.reuseaddr.load(Ordering::Relaxed),

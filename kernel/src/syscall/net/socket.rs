@@ -101,7 +101,8 @@ fn inet_socket(
         (t, _) if t >= SOCK_MAX => return Err(Errno::EINVAL),
         _ => return Err(Errno::ESOCKTNOSUPPORT),
     };
-    Ok((InetSocket::new(domain as u16, kind), flags))
+    let uid = sc.thread.process.creds.lock().euid;
+    Ok((InetSocket::new(domain as u16, kind, uid), flags))
 }
 
 /// The open file of a new socket.
