@@ -88,11 +88,15 @@ errnos! {
     EOPNOTSUPP = 95, "Operation not supported";
     EAFNOSUPPORT = 97, "Address family not supported by protocol";
     EADDRINUSE = 98, "Address already in use";
+    EADDRNOTAVAIL = 99, "Cannot assign requested address";
+    ENETUNREACH = 101, "Network is unreachable";
     ECONNRESET = 104, "Connection reset by peer";
     ENOBUFS = 105, "No buffer space available";
     EISCONN = 106, "Transport endpoint is already connected";
     ENOTCONN = 107, "Transport endpoint is not connected";
     ECONNREFUSED = 111, "Connection refused";
+    EALREADY = 114, "Operation already in progress";
+    EINPROGRESS = 115, "Operation now in progress";
     ETIMEDOUT = 110, "Connection timed out";
     EDQUOT = 122, "Quota exceeded";
     ERESTARTSYS = 512, "Restart the call if SA_RESTART is set (never seen by user space)";

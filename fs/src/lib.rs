@@ -24,6 +24,7 @@ pub mod eventpoll;
 pub mod fdtable;
 pub mod flock;
 pub mod gzip;
+pub mod inet;
 pub mod lease;
 pub mod loopinfo;
 pub mod mountopt;

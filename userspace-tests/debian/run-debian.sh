@@ -95,6 +95,31 @@ shm.close(); shm.unlink()
 print(out, count, m[:5].decode(), head, shared, v.value)
 EOF2
 check python3_script "hi 4000 hello abc 42 14" python3 "$T/py.py"
+# AF_INET on loopback: python's http.server answers a fetch in the same
+# guest (busybox wget when the image has it, else python's urllib).
+cat > "$T/http.sh" <<'EOF2'
+d=$1
+mkdir -p "$d/www" && echo "served by python" > "$d/www/file" && cd "$d/www" || exit 1
+python3 -m http.server 8000 --bind 127.0.0.1 >"$d/http.log" 2>&1 &
+srv=$!
+up=
+for _ in $(seq 1 300); do
+	if (exec 3<>/dev/tcp/127.0.0.1/8000) 2>/dev/null; then up=1; break; fi
+	sleep 0.1
+done
+if [ -z "$up" ]; then kill "$srv"; cat "$d/http.log" >&2; exit 1; fi
+if command -v busybox >/dev/null; then
+	got=$(busybox wget -q -O - http://127.0.0.1:8000/file)
+else
+	got=$(python3 -c 'import urllib.request as u; print(u.urlopen("http://127.0.0.1:8000/file").read().decode(), end="")')
+fi
+status=$?
+kill "$srv"
+wait "$srv" 2>/dev/null
+printf '%s\n' "$got"
+exit "$status"
+EOF2
+check http_server "served by python" bash "$T/http.sh" "$T"
 check apt_simulate "Inst hello" bash -c "apt-get --simulate install hello 2>/dev/null | grep -o '^Inst hello' | head -1"
 
 rm -rf "$T"

@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/sysinfo.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -559,6 +560,19 @@ TEST(config_gz_is_gzip_and_matches_syscalls)
 			  "%s is %s but the system call %s", probes[i].opt,
 			  config_has(text, probes[i].opt) ? "set" : "not set",
 			  missing ? "is missing" : "exists");
+	}
+	/* The address families: set exactly when socket(2) makes one. */
+	struct {
+		const char *opt;
+		int family;
+	} families[] = { { "CONFIG_UNIX", AF_UNIX }, { "CONFIG_INET", AF_INET }, { "CONFIG_IPV6", AF_INET6 } };
+	for (unsigned i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		int fd = socket(families[i].family, SOCK_STREAM, 0);
+		if (fd >= 0)
+			close(fd);
+		CHECK_MSG(config_has(text, families[i].opt) == (fd >= 0), "%s is %s but socket(%d) %s",
+			  families[i].opt, config_has(text, families[i].opt) ? "set" : "not set",
+			  families[i].family, fd >= 0 ? "works" : "fails");
 	}
 }
 

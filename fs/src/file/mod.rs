@@ -20,6 +20,7 @@ pub mod epoll;
 pub mod eventfd;
 pub mod fasync;
 pub mod flock;
+pub mod inet;
 pub mod loopdev;
 pub mod mapped;
 pub mod pipe;

@@ -22,6 +22,10 @@ pub enum UnixAddr {
     /// An abstract name: the bytes after the leading NUL, exactly as many as
     /// the address length gave (they may contain NULs).
     Abstract(Vec<u8>),
+    /// The address of another family, encoded verbatim: the AF_INET and
+    /// AF_INET6 sockets ([`crate::file::inet`]) ride on this transport and
+    /// name their ends with their own sockaddr bytes.
+    Foreign(Vec<u8>),
 }
 
 /// What a bind or connect address asks for.
@@ -58,6 +62,9 @@ impl UnixAddr {
     /// the address length: 2 for no name, 2 + 1 + name for an abstract name,
     /// 2 + path + NUL for a path (unix_bind_bsd's addr_len).
     pub fn encode(&self) -> Vec<u8> {
+        if let UnixAddr::Foreign(raw) = self {
+            return raw.clone();
+        }
         let mut out = Vec::with_capacity(SOCKADDR_UN_LEN);
         out.extend_from_slice(&AF_UNIX.to_ne_bytes());
         match self {
@@ -70,6 +77,7 @@ impl UnixAddr {
                 out.push(0);
                 out.extend_from_slice(name);
             }
+            UnixAddr::Foreign(_) => {}
         }
         out
     }

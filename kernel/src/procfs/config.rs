@@ -4,8 +4,8 @@
 //! decide which tests apply, so it lists only options whose Linux
 //! behaviour Starling actually has: a `CONFIG_X=y` line promises the
 //! syscalls and files that option brings. Features Starling lacks (memfd,
-//! epoll, eventfd, signalfd, inotify, System V IPC, networking beyond AF_UNIX (no
-//! CONFIG_INET), modules,
+//! epoll, eventfd, signalfd, inotify, System V IPC, networking beyond AF_UNIX
+//! and loopback AF_INET/AF_INET6 (docs/net.md), modules,
 //! cgroups, namespaces other than PID, seccomp) are absent, which
 //! `tst_kconfig` reads as "not set". The ext4 line is there when the root
 //! really is ext4.
@@ -66,9 +66,12 @@ const COMMON: &[&str] = &[
     "CONFIG_IKCONFIG=y",
     "CONFIG_IKCONFIG_PROC=y",
     "CONFIG_MAGIC_SYSRQ=y",
-    // AF_UNIX sockets only: no CONFIG_INET.
+    // AF_UNIX, and TCP and UDP over IPv4 and IPv6 on the loopback
+    // interface (docs/net.md).
     "CONFIG_NET=y",
     "CONFIG_UNIX=y",
+    "CONFIG_INET=y",
+    "CONFIG_IPV6=y",
 ];
 
 #[cfg(target_arch = "x86_64")]

@@ -108,6 +108,13 @@ pub fn populate(root: &DirEntry) -> VfsResult<()> {
     // namespace; Starling has one): the AF_UNIX socket table.
     let net = tmpfs::add_dir(root, "net", 0o555)?;
     add_text(&net, "unix", starling_fs::file::unix::proc_net_unix)?;
+    {
+        use starling_fs::file::inet::{Table, proc_net_inet};
+        add_text(&net, "tcp", || proc_net_inet(Table::Tcp))?;
+        add_text(&net, "tcp6", || proc_net_inet(Table::Tcp6))?;
+        add_text(&net, "udp", || proc_net_inet(Table::Udp))?;
+        add_text(&net, "udp6", || proc_net_inet(Table::Udp6))?;
+    }
     sys::populate(root)?;
     let sysvipc = tmpfs::add_dir(root, "sysvipc", 0o555)?;
     add_text(&sysvipc, "msg", crate::ipc::msg::proc_text)?;

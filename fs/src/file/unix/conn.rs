@@ -111,7 +111,7 @@ impl UnixSocket {
             // cannot connect.
             return Err(Errno::EINVAL);
         }
-        let server = Self::new(self.ty);
+        let server = Self::new_in(self.ty, target.listed);
         {
             let mut ts = target.state.lock();
             if target.dead.load(Ordering::Acquire) || ts.shutdown & RCV_SHUTDOWN != 0 {

@@ -321,7 +321,7 @@ impl UnixSocket {
     }
 
     /// Unread bytes (stream) or the next datagram's length (SIOCINQ).
-    pub(super) fn inq(&self) -> usize {
+    pub fn inq(&self) -> usize {
         let st = self.state.lock();
         if self.ty == SockType::Stream {
             st.queue.bytes()

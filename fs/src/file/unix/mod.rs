@@ -99,6 +99,9 @@ pub enum BindKey {
     Abstract(SockType, Vec<u8>),
     /// The socket file's device and inode.
     Inode(u64, u64),
+    /// A name kept by an AF_INET or AF_INET6 socket riding on this one
+    /// (its port table finds it); never in the registry here.
+    Foreign,
 }
 
 static BOUND: SpinLock<BTreeMap<BindKey, Weak<UnixSocket>>> = SpinLock::new(BTreeMap::new());
@@ -188,6 +191,9 @@ pub struct UnixSocket {
     /// Senders waiting for room in this socket's datagram queue.
     space: PollSet,
     dead: AtomicBool,
+    /// Whether /proc/net/unix lists it: not the transport of an inet
+    /// socket.
+    listed: bool,
     /// SO_PASSCRED.
     pub passcred: AtomicBool,
     /// SO_REUSEADDR, kept for getsockopt (it changes nothing for AF_UNIX).
@@ -223,6 +229,16 @@ fn wake(set: &PollSet, events: IoEvents) {
 impl UnixSocket {
     /// A new unconnected, unbound socket.
     pub fn new(ty: SockType) -> Arc<Self> {
+        Self::new_in(ty, true)
+    }
+
+    /// A socket that carries an AF_INET or AF_INET6 socket's data: not
+    /// listed in /proc/net/unix, nor are the connections made to it.
+    pub fn new_transport(ty: SockType) -> Arc<Self> {
+        Self::new_in(ty, false)
+    }
+
+    fn new_in(ty: SockType, listed: bool) -> Arc<Self> {
         let sock = Arc::new(Self {
             ty,
             ino: u64::from(NEXT_INO.fetch_add(1, Ordering::Relaxed)),
@@ -246,6 +262,7 @@ impl UnixSocket {
             readable: PollSet::new(),
             space: PollSet::new(),
             dead: AtomicBool::new(false),
+            listed,
             passcred: AtomicBool::new(false),
             reuseaddr: AtomicBool::new(false),
             sndbuf: AtomicU32::new(DEFAULT_BUF),
@@ -253,7 +270,9 @@ impl UnixSocket {
             rcvtimeo: AtomicU64::new(NO_TIMEOUT),
             sndtimeo: AtomicU64::new(NO_TIMEOUT),
         });
-        ALL.lock().insert(sock.ino, Arc::downgrade(&sock));
+        if listed {
+            ALL.lock().insert(sock.ino, Arc::downgrade(&sock));
+        }
         sock
     }
 
@@ -337,6 +356,29 @@ impl UnixSocket {
     /// Sets SO_RCVTIMEO or SO_SNDTIMEO.
     pub fn set_timeout_nanos(&self, send: bool, nanos: u64) {
         if send { &self.sndtimeo } else { &self.rcvtimeo }.store(nanos, Ordering::Relaxed);
+    }
+
+    /// Names an unbound socket `addr` without entering the registry (the
+    /// inet layer keeps its own); a named one keeps its name.
+    pub fn bind_foreign(&self, addr: UnixAddr) {
+        let mut st = self.state.lock();
+        if st.key.is_none() {
+            st.addr = addr;
+            st.key = Some(BindKey::Foreign);
+        }
+    }
+
+    /// Sets sk_err (a refused non-blocking connect), which SO_ERROR and
+    /// poll's POLLERR report.
+    pub fn set_error(&self, e: Errno) {
+        self.state.lock().err = Some(e);
+        wake(&self.readable, IoEvents::ERR);
+        wake(&self.account.writable, IoEvents::ERR | IoEvents::OUT);
+    }
+
+    /// The inode number socket:[N] shows.
+    pub fn ino(&self) -> u64 {
+        self.ino
     }
 
     /// SO_ERROR: the pending error, cleared.

@@ -46,7 +46,7 @@ pub fn proc_net_unix() -> String {
             s.ino
         );
         match addr {
-            UnixAddr::Unnamed => {}
+            UnixAddr::Unnamed | UnixAddr::Foreign(_) => {}
             UnixAddr::Path(p) => {
                 out.push(' ');
                 out.push_str(&String::from_utf8_lossy(&p));

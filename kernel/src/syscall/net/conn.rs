@@ -13,7 +13,7 @@ use starling_fs::{
 };
 
 use super::{
-    peer_cred, read_addr,
+    inet, inet_of, peer_cred, read_addr,
     socket::{SOCK_CLOEXEC, SOCK_NONBLOCK, socket_file},
     socket_of, target_of, write_addr,
 };
@@ -32,8 +32,11 @@ const AF_UNSPEC: u16 = 0;
 /// made is removed again, as unix_bind_bsd does).
 #[inline(never)]
 pub fn sys_bind(sc: &mut SyscallContext<'_>, fd: i32, addr: usize, len: u32) -> SysResult {
-    let (_, sock) = socket_of(sc, fd)?;
+    let (file, sock) = socket_of(sc, fd)?;
     let raw = read_addr(addr, len)?;
+    if let Some(i) = inet_of(&file) {
+        return inet::bind(sc, &i, &raw);
+    }
     match addr::parse(&raw)? {
         Parsed::Autobind => sock.autobind()?,
         Parsed::Named(UnixAddr::Abstract(name)) => sock.bind(
@@ -41,7 +44,7 @@ pub fn sys_bind(sc: &mut SyscallContext<'_>, fd: i32, addr: usize, len: u32) -> 
             BindKey::Abstract(sock.sock_type(), name),
         )?,
         Parsed::Named(UnixAddr::Path(path)) => bind_path(sc, &sock, path)?,
-        Parsed::Named(UnixAddr::Unnamed) => return Err(Errno::EINVAL),
+        Parsed::Named(UnixAddr::Unnamed | UnixAddr::Foreign(_)) => return Err(Errno::EINVAL),
     }
     Ok(0)
 }
@@ -80,7 +83,10 @@ fn bind_path(sc: &SyscallContext<'_>, sock: &Arc<UnixSocket>, path: Vec<u8>) -> 
 /// listen(2).
 #[inline(never)]
 pub fn sys_listen(sc: &mut SyscallContext<'_>, fd: i32, backlog: i32) -> SysResult {
-    let (_, sock) = socket_of(sc, fd)?;
+    let (file, sock) = socket_of(sc, fd)?;
+    if let Some(i) = inet_of(&file) {
+        return inet::listen(sc, &i, backlog);
+    }
     sock.listen(backlog, peer_cred(sc))?;
     Ok(0)
 }
@@ -100,6 +106,9 @@ pub fn sys_accept4(
         return Err(Errno::EINVAL);
     }
     let (file, sock) = socket_of(sc, fd)?;
+    if let Some(i) = inet_of(&file) {
+        return inet::accept(sc, &file, &i, (addr, len_ptr, flags));
+    }
     let new = fs::blocking(sc, &file, IoEvents::IN, || sock.accept())?;
     let peer = new.peer_addr().unwrap_or(UnixAddr::Unnamed);
     let nfd = fs::install(sc, socket_file(new, flags), flags & SOCK_CLOEXEC != 0)?;
@@ -114,6 +123,9 @@ pub fn sys_accept4(
 pub fn sys_connect(sc: &mut SyscallContext<'_>, fd: i32, addr: usize, len: u32) -> SysResult {
     let (file, sock) = socket_of(sc, fd)?;
     let raw = read_addr(addr, len)?;
+    if let Some(i) = inet_of(&file) {
+        return inet::connect(sc, &file, &i, &raw);
+    }
     if sock.sock_type() == SockType::Dgram
         && raw.len() >= 2
         && u16::from_ne_bytes([raw[0], raw[1]]) == AF_UNSPEC
@@ -152,17 +164,27 @@ pub fn sys_connect(sc: &mut SyscallContext<'_>, fd: i32, addr: usize, len: u32) 
 /// shutdown(2).
 #[inline(never)]
 pub fn sys_shutdown(sc: &mut SyscallContext<'_>, fd: i32, how: i32) -> SysResult {
-    let (_, sock) = socket_of(sc, fd)?;
+    let (file, sock) = socket_of(sc, fd)?;
     let how = u32::try_from(how).map_err(|_| Errno::EINVAL)?;
     sock.shutdown(how)?;
+    // inet_shutdown: an unconnected socket is shut but reports ENOTCONN.
+    if let Some(i) = inet_of(&file)
+        && !i.is_connected()
+        && !sock.is_listening()
+    {
+        return Err(Errno::ENOTCONN);
+    }
     Ok(0)
 }
 
 /// getsockname(2).
 #[inline(never)]
 pub fn sys_getsockname(sc: &mut SyscallContext<'_>, fd: i32, addr: usize, len: usize) -> SysResult {
-    let (_, sock) = socket_of(sc, fd)?;
+    let (file, sock) = socket_of(sc, fd)?;
     check_len(len)?;
+    if let Some(i) = inet_of(&file) {
+        return inet::sockname(&i, addr, len);
+    }
     write_addr(addr, len, &sock.local_addr())?;
     Ok(0)
 }
@@ -170,8 +192,11 @@ pub fn sys_getsockname(sc: &mut SyscallContext<'_>, fd: i32, addr: usize, len: u
 /// getpeername(2): ENOTCONN without a peer.
 #[inline(never)]
 pub fn sys_getpeername(sc: &mut SyscallContext<'_>, fd: i32, addr: usize, len: usize) -> SysResult {
-    let (_, sock) = socket_of(sc, fd)?;
+    let (file, sock) = socket_of(sc, fd)?;
     check_len(len)?;
+    if let Some(i) = inet_of(&file) {
+        return inet::peername(&i, addr, len);
+    }
     write_addr(addr, len, &sock.peer_addr()?)?;
     Ok(0)
 }

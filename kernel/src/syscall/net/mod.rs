@@ -1,13 +1,17 @@
-//! Socket syscalls: AF_UNIX only (unix(7)).
+//! Socket syscalls: AF_UNIX (unix(7)), and AF_INET and AF_INET6 on the
+//! loopback interface (ip(7), ipv6(7); [`inet`]).
 //!
 //! The socket objects live in `starling_fs::file::unix`; these handlers
 //! copy addresses, option values and control messages in and out of user
 //! memory, turn socket addresses into sockets (a path through the file
 //! system, an abstract name through the registry) and block between
-//! non-blocking attempts as the file syscalls do. Other address families
-//! fail with EAFNOSUPPORT.
+//! non-blocking attempts as the file syscalls do. An inet socket's data
+//! rides on an AF_UNIX transport, so the send and receive paths here serve
+//! both; naming, connecting and options branch to [`inet`]. Other address
+//! families fail with EAFNOSUPPORT.
 
 mod conn;
+mod inet;
 mod msg;
 mod opt;
 mod socket;
@@ -19,6 +23,7 @@ use axfs_ng_vfs::NodeType;
 use starling_fs::{
     file::{
         OpenFile,
+        inet::InetSocket,
         unix::{BindKey, SockType, UnixSocket, lookup},
     },
     unix::{
@@ -41,9 +46,18 @@ const SOCKADDR_STORAGE: usize = 128;
 /// descriptor that is no socket.
 fn socket_of(sc: &SyscallContext<'_>, fd: i32) -> KResult<(Arc<OpenFile>, Arc<UnixSocket>)> {
     let file = file_of(sc.thread, fd)?;
+    if let Some(inet) = inet_of(&file) {
+        return Ok((file, inet.inner().clone()));
+    }
     let any: Arc<dyn Any + Send + Sync> = file.file().clone();
     let sock = any.downcast::<UnixSocket>().map_err(|_| Errno::ENOTSOCK)?;
     Ok((file, sock))
+}
+
+/// The inet socket behind an open file, if it is one.
+fn inet_of(file: &Arc<OpenFile>) -> Option<Arc<InetSocket>> {
+    let any: Arc<dyn Any + Send + Sync> = file.file().clone();
+    any.downcast::<InetSocket>().ok()
 }
 
 /// Copies in a socket address of `len` bytes (move_addr_to_kernel):
@@ -147,7 +161,7 @@ fn target_of(sc: &SyscallContext<'_>, raw: &[u8], ty: SockType) -> KResult<Arc<U
         Parsed::Autobind => return Err(Errno::EINVAL),
         Parsed::Named(UnixAddr::Abstract(name)) => BindKey::Abstract(ty, name),
         Parsed::Named(UnixAddr::Path(p)) => path_key(sc, &p)?,
-        Parsed::Named(UnixAddr::Unnamed) => return Err(Errno::EINVAL),
+        Parsed::Named(UnixAddr::Unnamed | UnixAddr::Foreign(_)) => return Err(Errno::EINVAL),
     };
     lookup(&key).ok_or(Errno::ECONNREFUSED)
 }

@@ -17,7 +17,7 @@ use starling_fs::{
     },
 };
 
-use super::{msg_cred, read_addr, socket_of, target_of};
+use super::{inet, inet_of, msg_cred, read_addr, socket_of, target_of};
 use crate::{
     error::{Errno, KResult},
     syscall::{SysResult, SyscallContext, fs},
@@ -171,15 +171,35 @@ fn do_send(
     if flags & MSG_OOB != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
-    let target = match (sock.sock_type(), name) {
-        (SockType::Stream, Some(_)) => {
+    let inet = inet_of(&file);
+    let total = iov.iter().map(|v| v.1).sum::<usize>().min(MAX_RW);
+    if let Some(i) = &inet
+        && i.sock_type() == SockType::Dgram
+        && total > inet::udp_max(i)
+    {
+        return Err(Errno::EMSGSIZE);
+    }
+    let target = match (sock.sock_type(), name, &inet) {
+        (_, name, Some(i)) => match inet::send_target(i, name) {
+            Ok(Some(t)) => t,
+            // Nobody receives there: the datagram is lost.
+            Ok(None) => return Ok(total),
+            Err(Errno::EPIPE) => {
+                if flags & MSG_NOSIGNAL == 0 {
+                    send::send_to_thread(sc.thread, SigInfo::kernel(SIGPIPE));
+                }
+                return Err(Errno::EPIPE);
+            }
+            Err(e) => return Err(e),
+        },
+        (SockType::Stream, Some(_), None) => {
             return Err(if sock.is_connected() {
                 Errno::EISCONN
             } else {
                 Errno::EOPNOTSUPP
             });
         }
-        (SockType::Dgram, Some(raw)) => Some(target_of(sc, &raw, SockType::Dgram)?),
+        (SockType::Dgram, Some(raw), None) => Some(target_of(sc, &raw, SockType::Dgram)?),
         _ => None,
     };
     let ctl = cmsg::parse(control)?;
@@ -191,7 +211,6 @@ fn do_send(
         Some(c) => Some(check_creds(sc, c)?),
         None => None,
     };
-    let total = iov.iter().map(|v| v.1).sum::<usize>().min(MAX_RW);
     let stream = sock.sock_type() == SockType::Stream;
     // A datagram goes whole: one larger than the send buffer can take is
     // refused before its bytes are copied.
@@ -377,6 +396,11 @@ fn do_recv(
     let peek = flags & MSG_PEEK != 0;
     let nonblock = file.nonblocking() || flags & MSG_DONTWAIT != 0;
     let stream = sock.sock_type() == SockType::Stream;
+    // tcp_recvmsg: no connection is ENOTCONN (a unix stream socket says
+    // EINVAL).
+    if stream && !sock.is_connected() && inet_of(&file).is_some() {
+        return Err(Errno::ENOTCONN);
+    }
     let recv_once = |buf: &mut [u8]| -> KResult<Received> {
         if nonblock {
             sock.recv(buf, peek)
@@ -460,7 +484,10 @@ fn do_recv(
     Ok(RecvOut {
         ret,
         flags: out_flags,
-        from: got.from,
+        from: match inet_of(&file) {
+            Some(i) => i.convert_from(got.from),
+            None => got.from,
+        },
         control: writer.buf,
     })
 }

@@ -5,7 +5,12 @@ use core::sync::atomic::Ordering;
 
 use starling_fs::{file::unix::NO_TIMEOUT, unix::cmsg::SOL_SOCKET};
 
-use super::{socket::AF_UNIX, socket_of};
+use super::{
+    inet::{self, SO_BROADCAST, SO_KEEPALIVE, SO_LINGER, SO_REUSEPORT},
+    inet_of,
+    socket::AF_UNIX,
+    socket_of,
+};
 use crate::{
     error::{Errno, KResult},
     syscall::{SysResult, SyscallContext},
@@ -75,10 +80,46 @@ pub fn sys_getsockopt(
     optval: usize,
     optlen: usize,
 ) -> SysResult {
-    let (_, sock) = socket_of(sc, fd)?;
+    let (file, sock) = socket_of(sc, fd)?;
+    let inet = inet_of(&file);
+    let int = |v: i32| put_opt(optval, optlen, &v.to_ne_bytes());
     if level != SOL_SOCKET {
-        return Err(Errno::EOPNOTSUPP);
+        let Some(i) = &inet else {
+            return Err(Errno::EOPNOTSUPP);
+        };
+        if usercopy::read_i32(optlen)? < 0 {
+            return Err(Errno::EINVAL);
+        }
+        int(inet::get_ip_opt(i, level, name)?)?;
+        return Ok(0);
     }
+    match (name, &inet) {
+        (SO_DOMAIN, Some(i)) => int(i32::from(i.family()))?,
+        (SO_PROTOCOL, Some(i)) => int(i.protocol())?,
+        (SO_KEEPALIVE, Some(i)) => int(i32::from(i.opts.keepalive.load(Ordering::Relaxed)))?,
+        (SO_BROADCAST, Some(i)) => int(i32::from(i.opts.broadcast.load(Ordering::Relaxed)))?,
+        (SO_REUSEPORT, Some(i)) => int(i32::from(i.opts.reuseport.load(Ordering::Relaxed)))?,
+        (SO_LINGER, Some(i)) => {
+            let l = i.opts.linger.load(Ordering::Relaxed);
+            let mut v = [0u8; 8];
+            v[..4].copy_from_slice(&((l >> 32) as u32).to_ne_bytes());
+            v[4..].copy_from_slice(&(l as u32).to_ne_bytes());
+            put_opt(optval, optlen, &v)?;
+        }
+        (SO_PEERCRED | SO_PASSCRED, Some(_)) => return Err(Errno::ENOPROTOOPT),
+        _ => get_common(sc, &sock, name, optval, optlen)?,
+    }
+    Ok(0)
+}
+
+/// The SOL_SOCKET options every socket family here keeps.
+fn get_common(
+    sc: &SyscallContext<'_>,
+    sock: &starling_fs::file::unix::UnixSocket,
+    name: i32,
+    optval: usize,
+    optlen: usize,
+) -> KResult<()> {
     let int = |v: i32| put_opt(optval, optlen, &v.to_ne_bytes());
     match name {
         SO_TYPE => int(sock.sock_type() as i32)?,
@@ -119,7 +160,7 @@ pub fn sys_getsockopt(
         }
         _ => return Err(Errno::ENOPROTOOPT),
     }
-    Ok(0)
+    Ok(())
 }
 
 /// setsockopt(2): EOPNOTSUPP for other levels, EINVAL for a value shorter
@@ -134,12 +175,42 @@ pub fn sys_setsockopt(
     optval: usize,
     optlen: u32,
 ) -> SysResult {
-    let (_, sock) = socket_of(sc, fd)?;
-    if level != SOL_SOCKET {
+    let (file, sock) = socket_of(sc, fd)?;
+    let inet = inet_of(&file);
+    if level != SOL_SOCKET && inet.is_none() {
         return Err(Errno::EOPNOTSUPP);
     }
     if (optlen as i32) < 4 {
         return Err(Errno::EINVAL);
+    }
+    if let Some(i) = &inet {
+        if level != SOL_SOCKET {
+            let v = usercopy::read_i32(optval)?;
+            inet::set_ip_opt(i, level, name, v)?;
+            return Ok(0);
+        }
+        let flag = |b: &core::sync::atomic::AtomicBool| -> KResult<()> {
+            b.store(usercopy::read_i32(optval)? != 0, Ordering::Relaxed);
+            Ok(())
+        };
+        match name {
+            SO_KEEPALIVE => return flag(&i.opts.keepalive).map(|()| 0),
+            SO_BROADCAST => return flag(&i.opts.broadcast).map(|()| 0),
+            SO_REUSEPORT => return flag(&i.opts.reuseport).map(|()| 0),
+            SO_LINGER => {
+                // sk_setsockopt: a struct linger, EINVAL if shorter.
+                if (optlen as usize) < 8 {
+                    return Err(Errno::EINVAL);
+                }
+                let on = usercopy::read_i32(optval)? != 0;
+                let secs = usercopy::read_i32(optval + 4)? as u32;
+                let v = (u64::from(on) << 32) | u64::from(if on { secs } else { 0 });
+                i.opts.linger.store(v, Ordering::Relaxed);
+                return Ok(0);
+            }
+            SO_PASSCRED => return Err(Errno::ENOPROTOOPT),
+            _ => {}
+        }
     }
     if matches!(
         name,

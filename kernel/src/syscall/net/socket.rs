@@ -4,8 +4,9 @@ use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use starling_fs::file::{
-    OpenFile,
+    FileLike, OpenFile,
     flags::{O_NONBLOCK, O_RDWR},
+    inet::{IPPROTO_TCP, IPPROTO_UDP, InetSocket},
     unix::{SockType, UnixSocket},
 };
 
@@ -16,8 +17,8 @@ use crate::{
 };
 
 pub const AF_UNIX: i32 = 1;
-const AF_INET: i32 = 2;
-const AF_INET6: i32 = 10;
+pub const AF_INET: i32 = 2;
+pub const AF_INET6: i32 = 10;
 const AF_NETLINK: i32 = 16;
 const AF_PACKET: i32 = 17;
 /// NPROTO: families at or past it are EAFNOSUPPORT before anything else.
@@ -49,7 +50,9 @@ fn unix_type(domain: i32, ty: u32, protocol: i32, other: Errno) -> KResult<(Sock
     }
     if domain != AF_UNIX {
         if !LOGGED_FAMILY.swap(true, Ordering::Relaxed) {
-            warn!("socket: address family {domain} is not supported (only AF_UNIX)");
+            warn!(
+                "socket: address family {domain} is not supported (only AF_UNIX, AF_INET and AF_INET6)"
+            );
         }
         return Err(other);
     }
@@ -65,8 +68,45 @@ fn unix_type(domain: i32, ty: u32, protocol: i32, other: Errno) -> KResult<(Sock
     Ok((kind, flags))
 }
 
+/// CAP_NET_RAW: raw sockets.
+const CAP_NET_RAW: u32 = 13;
+const SOCK_RAW: u32 = 3;
+
+/// An AF_INET or AF_INET6 socket (inet_create, inet6_create): TCP for
+/// SOCK_STREAM, UDP for SOCK_DGRAM, protocol 0 or the matching one
+/// (EPROTONOSUPPORT otherwise); SOCK_RAW needs CAP_NET_RAW (EPERM) and is
+/// not implemented then (EPROTONOSUPPORT, logged); other types
+/// ESOCKTNOSUPPORT.
+fn inet_socket(
+    sc: &SyscallContext<'_>,
+    domain: i32,
+    ty: u32,
+    protocol: i32,
+) -> KResult<(Arc<InetSocket>, u32)> {
+    let flags = ty & !SOCK_TYPE_MASK;
+    if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let kind = match (ty & SOCK_TYPE_MASK, protocol) {
+        (1, 0 | IPPROTO_TCP) => SockType::Stream,
+        (2, 0 | IPPROTO_UDP) => SockType::Dgram,
+        (1 | 2, _) => return Err(Errno::EPROTONOSUPPORT),
+        (SOCK_RAW, _) => {
+            if !sc.thread.process.creds.lock().capable(CAP_NET_RAW) {
+                return Err(Errno::EPERM);
+            }
+            warn!("socket: raw IP sockets are not supported");
+            return Err(Errno::EPROTONOSUPPORT);
+        }
+        (t, _) if t >= SOCK_MAX => return Err(Errno::EINVAL),
+        _ => return Err(Errno::ESOCKTNOSUPPORT),
+    };
+    let uid = sc.thread.process.creds.lock().euid;
+    Ok((InetSocket::new(domain as u16, kind, uid), flags))
+}
+
 /// The open file of a new socket.
-pub(super) fn socket_file(sock: Arc<UnixSocket>, flags: u32) -> Arc<OpenFile> {
+pub(super) fn socket_file(sock: Arc<dyn FileLike>, flags: u32) -> Arc<OpenFile> {
     let status = if flags & SOCK_NONBLOCK != 0 {
         O_NONBLOCK
     } else {
@@ -78,6 +118,11 @@ pub(super) fn socket_file(sock: Arc<UnixSocket>, flags: u32) -> Arc<OpenFile> {
 /// socket(2).
 #[inline(never)]
 pub fn sys_socket(sc: &mut SyscallContext<'_>, domain: i32, ty: u32, protocol: i32) -> SysResult {
+    if matches!(domain, AF_INET | AF_INET6) {
+        let (sock, flags) = inet_socket(sc, domain, ty, protocol)?;
+        let file = socket_file(sock, flags);
+        return crate::syscall::fs::install(sc, file, flags & SOCK_CLOEXEC != 0);
+    }
     let (kind, flags) = unix_type(domain, ty, protocol, Errno::EAFNOSUPPORT)?;
     let file = socket_file(UnixSocket::new(kind), flags);
     crate::syscall::fs::install(sc, file, flags & SOCK_CLOEXEC != 0)
