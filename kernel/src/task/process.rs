@@ -144,6 +144,8 @@ pub struct Process {
     pub exec_waiter: SpinLock<Option<Arc<Thread>>>,
     /// Monotonic time the process was created (/proc/PID/stat starttime).
     pub start_ns: u64,
+    /// The threads this process traces (ptrace).
+    pub tracees: SpinLock<Vec<Arc<Thread>>>,
 }
 
 /// The event a vfork parent waits for.
@@ -241,6 +243,7 @@ impl Process {
             subreaper: AtomicBool::new(false),
             exec_waiter: SpinLock::new(None),
             start_ns: ax_hal::time::monotonic_time_nanos(),
+            tracees: SpinLock::new(Vec::new()),
         })
     }
 
