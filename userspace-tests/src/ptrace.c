@@ -462,6 +462,14 @@ TEST(seize_interrupt)
 	CHECK_RET(pt(PTRACE_INTERRUPT, pid, 0, 0), 0);
 	st = expect_stop(pid, SIGTRAP);
 	CHECK_EQ(st >> 16, PTRACE_EVENT_STOP);
+	CHECK_RET(pt(PTRACE_CONT, pid, 0, 0), 0);
+	/* A seized tracee's group-stop is an EVENT_STOP with the signal. */
+	CHECK_OK(kill(pid, SIGSTOP));
+	st = expect_stop(pid, SIGSTOP);
+	CHECK_EQ(st >> 16, 0);
+	CHECK_RET(pt(PTRACE_CONT, pid, 0, SIGSTOP), 0);
+	st = expect_stop(pid, SIGSTOP);
+	CHECK_EQ(st >> 16, PTRACE_EVENT_STOP);
 	CHECK_RET(pt(PTRACE_DETACH, pid, 0, 0), 0);
 	CHECK_OK(kill(pid, SIGKILL));
 	t_wait_signal(pid, SIGKILL);

@@ -463,7 +463,21 @@ pub fn group_stop(thread: &Arc<Thread>, ctx: &mut UserContext, sig: i32) {
         };
     }
     exit::notify_parent_stopped(&thread.process, sig);
-    stop(thread, ctx, (sig << 8) | 0x7f, StopKind::Group, None);
+    // A seized tracee reports it as PTRACE_EVENT_STOP (ptrace(2) "group-stop").
+    let seized = thread
+        .ptrace
+        .state
+        .lock()
+        .as_ref()
+        .is_some_and(|t| t.seized);
+    let event = if seized { EVENT_STOP << 16 } else { 0 };
+    stop(
+        thread,
+        ctx,
+        event | (sig << 8) | 0x7f,
+        StopKind::Group,
+        None,
+    );
     let mut tree = thread.process.tree.lock();
     if matches!(tree.state, super::process::ProcState::Stopped { .. }) {
         tree.state = super::process::ProcState::Running;
