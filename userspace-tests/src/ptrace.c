@@ -10,6 +10,7 @@
  */
 #include "test.h"
 
+#include <elf.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
@@ -526,6 +527,20 @@ TEST(peekuser_pokeuser)
 	CHECK_RET(pt(PTRACE_PEEKUSER, pid, off, &v), 0);
 	CHECK_EQ(v, 0x5a5a);
 	CHECK_RET(pt(PTRACE_POKEUSER, pid, off, r.r12), 0);
+	/* A 64-bit tracee has Linux's user code selector. */
+	CHECK_EQ(r.cs, 0x33);
+	/* The x87/SSE state: defaults, and a change read back. */
+	struct user_fpregs_struct fp;
+	CHECK_RET(pt(PTRACE_GETFPREGS, pid, 0, &fp), 0);
+	CHECK_EQ(fp.cwd, 0x37f);
+	CHECK_EQ(fp.mxcsr, 0x1f80);
+	fp.mxcsr = 0x1fc0;
+	CHECK_RET(pt(PTRACE_SETFPREGS, pid, 0, &fp), 0);
+	struct iovec iov = { &fp, sizeof(fp) };
+	memset(&fp, 0, sizeof(fp));
+	CHECK_RET(pt(PTRACE_GETREGSET, pid, NT_PRFPREG, &iov), 0);
+	CHECK_EQ(iov.iov_len, sizeof(fp));
+	CHECK_EQ(fp.mxcsr, 0x1fc0);
 	CHECK_RET(pt(PTRACE_CONT, pid, 0, 0), 0);
 	t_wait_exit(pid, 7);
 }

@@ -33,6 +33,10 @@ const SINGLESTEP: i64 = 9;
 const GETREGS: i64 = 12;
 #[cfg(target_arch = "x86_64")]
 const SETREGS: i64 = 13;
+#[cfg(target_arch = "x86_64")]
+const GETFPREGS: i64 = 14;
+#[cfg(target_arch = "x86_64")]
+const SETFPREGS: i64 = 15;
 const ATTACH: i64 = 16;
 const DETACH: i64 = 17;
 const SYSCALL: i64 = 24;
@@ -50,6 +54,8 @@ const GET_SYSCALL_INFO: i64 = 0x420e;
 
 /// ELF note types of GETREGSET/SETREGSET.
 const NT_PRSTATUS: usize = 1;
+#[cfg(target_arch = "x86_64")]
+const NT_PRFPREG: usize = 2;
 
 /// ptrace(2).
 #[inline(never)]
@@ -129,6 +135,18 @@ pub fn sys_ptrace(
             let mut bytes = [0u8; regs::NREGS * 8];
             usercopy::copy_from_user(&mut bytes, data)?;
             set_regs(&t, &bytes)?;
+            Ok(0)
+        }
+        #[cfg(target_arch = "x86_64")]
+        GETFPREGS => {
+            usercopy::copy_to_user(data, &get_fp(&t)?.0)?;
+            Ok(0)
+        }
+        #[cfg(target_arch = "x86_64")]
+        SETFPREGS => {
+            let mut fp = regs::FpRegs([0; 512]);
+            usercopy::copy_from_user(&mut fp.0, data)?;
+            set_fp(&t, fp)?;
             Ok(0)
         }
         GETREGSET | SETREGSET => regset(&t, request == SETREGSET, addr, data),
@@ -369,9 +387,48 @@ fn poke_user(t: &Thread, offset: usize, v: u64) -> Result<(), Errno> {
     set_regs(t, &to_bytes(&words))
 }
 
-/// GETREGSET/SETREGSET with NT_PRSTATUS (the general registers); other
-/// notes (NT_PRFPREG: the FP state is not reachable from here) are EINVAL.
+/// The FP state the stopped tracee saved (x86_64 `fxsave` layout).
+#[cfg(target_arch = "x86_64")]
+fn get_fp(t: &Thread) -> Result<regs::FpRegs, Errno> {
+    let st = t.ptrace.state.lock();
+    let s = st.as_ref().ok_or(Errno::ESRCH)?;
+    s.fp.map(|(fp, _)| fp).ok_or(Errno::ESRCH)
+}
+
+/// Replaces the tracee's FP state; it loads it when it resumes.
+#[cfg(target_arch = "x86_64")]
+fn set_fp(t: &Thread, fp: regs::FpRegs) -> Result<(), Errno> {
+    let mut st = t.ptrace.state.lock();
+    let s = st.as_mut().ok_or(Errno::ESRCH)?;
+    s.fp = Some((fp, true));
+    Ok(())
+}
+
+/// GETREGSET/SETREGSET with NT_PRFPREG on x86_64 (512 bytes of `fxsave`).
+#[cfg(target_arch = "x86_64")]
+fn fp_regset(t: &Thread, set: bool, iov: usize) -> SysResult {
+    let base = usercopy::read_usize(iov)?;
+    let len = usercopy::read_usize(iov.checked_add(8).ok_or(Errno::EFAULT)?)?;
+    let mut fp = get_fp(t)?;
+    let n = len.min(fp.0.len());
+    if set {
+        usercopy::copy_from_user(&mut fp.0[..n], base)?;
+        set_fp(t, fp)?;
+    } else {
+        usercopy::copy_to_user(base, &fp.0[..n])?;
+    }
+    usercopy::copy_to_user(iov + 8, &n.to_ne_bytes())?;
+    Ok(0)
+}
+
+/// GETREGSET/SETREGSET with NT_PRSTATUS (the general registers) and, on
+/// x86_64, NT_PRFPREG; other notes (riscv64's FP registers, x86 XSTATE)
+/// are EINVAL.
 fn regset(t: &Thread, set: bool, note: usize, iov: usize) -> SysResult {
+    #[cfg(target_arch = "x86_64")]
+    if note == NT_PRFPREG {
+        return fp_regset(t, set, iov);
+    }
     if note != NT_PRSTATUS {
         return Err(Errno::EINVAL);
     }

@@ -123,6 +123,9 @@ pub struct Tracee {
     pub syscall_ret: usize,
     /// PTRACE_INTERRUPT asked for an event stop.
     pub interrupt: bool,
+    /// The FP state while stopped, and whether the tracer changed it.
+    #[cfg(target_arch = "x86_64")]
+    pub fp: Option<(regs::FpRegs, bool)>,
 }
 
 /// The per-thread ptrace link: a flag word read on every syscall and the
@@ -192,6 +195,8 @@ pub fn link(
             syscall_nr: None,
             syscall_ret: 0,
             interrupt: false,
+            #[cfg(target_arch = "x86_64")]
+            fp: None,
         });
         thread.ptrace.set_mode(false, false);
     }
@@ -292,6 +297,10 @@ pub fn stop(
         });
         t.resume = None;
         t.regs = Some(*ctx);
+        #[cfg(target_arch = "x86_64")]
+        {
+            t.fp = Some((regs::save_fp(), false));
+        }
         // Syscall and event stops carry a synthetic SIGTRAP siginfo whose
         // code is the stop's signal word (kernel/signal.c ptrace_do_notify);
         // a group stop has none.
@@ -338,6 +347,10 @@ fn finish(thread: &Thread, ctx: &mut UserContext) -> Option<i32> {
     let t = st.as_mut()?;
     if let Some(regs) = t.regs.take() {
         *ctx = regs;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if let Some((fp, true)) = t.fp.take() {
+        regs::restore_fp(&fp);
     }
     t.stop = None;
     let resume = t.resume.take();

@@ -46,10 +46,12 @@ pub fn get(ctx: &UserContext, orig: usize) -> [u64; NREGS] {
         r.rdi,
         orig as u64,
         ctx.rip,
-        ctx.cs,
+        // Linux's user selectors (__USER_CS, __USER_DS): debuggers tell a
+        // 64-bit tracee by its cs.
+        USER_CS,
         ctx.rflags,
         ctx.rsp,
-        ctx.ss,
+        USER_DS,
         ctx.fs_base,
         ctx.gs_base,
         0,
@@ -57,6 +59,53 @@ pub fn get(ctx: &UserContext, orig: usize) -> [u64; NREGS] {
         0,
         0,
     ]
+}
+
+#[cfg(target_arch = "x86_64")]
+const USER_CS: u64 = 0x33;
+#[cfg(target_arch = "x86_64")]
+const USER_DS: u64 = 0x2b;
+
+/// The x87/SSE state in `fxsave` layout (`struct user_fpregs_struct`,
+/// NT_PRFPREG).
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+#[repr(C, align(16))]
+pub struct FpRegs(pub [u8; 512]);
+
+/// Saves the calling thread's user FP state. The kernel does not use the
+/// FP/SSE registers (soft-float target), so on the tracee's own task they
+/// hold its user values.
+#[cfg(target_arch = "x86_64")]
+pub fn save_fp() -> FpRegs {
+    let mut f = FpRegs([0; 512]);
+    // SAFETY: fxsave64 writes 512 bytes at a 16-byte aligned address, which
+    // `f` provides.
+    unsafe { core::arch::asm!("fxsave64 [{}]", in(reg) f.0.as_mut_ptr(), options(nostack)) };
+    f
+}
+
+/// Loads `f` as the calling thread's user FP state.
+#[cfg(target_arch = "x86_64")]
+pub fn restore_fp(f: &FpRegs) {
+    let mut f = *f;
+    sanitize_fp(&mut f);
+    // SAFETY: 512 bytes, 16-byte aligned; MXCSR's reserved bits were
+    // cleared, so fxrstor64 cannot fault.
+    unsafe { core::arch::asm!("fxrstor64 [{}]", in(reg) f.0.as_ptr(), options(nostack, readonly)) };
+}
+
+/// Clears the MXCSR bits the CPU does not support (Linux masks them with
+/// mxcsr_feature_mask on SETFPREGS).
+#[cfg(target_arch = "x86_64")]
+fn sanitize_fp(f: &mut FpRegs) {
+    let word = |o: usize| u32::from_ne_bytes([f.0[o], f.0[o + 1], f.0[o + 2], f.0[o + 3]]);
+    let mask = match word(28) {
+        0 => 0xffbf,
+        m => m,
+    };
+    let mxcsr = word(24) & mask;
+    f.0[24..28].copy_from_slice(&mxcsr.to_ne_bytes());
 }
 
 /// Flags user space may change (arch/x86/kernel/ptrace.c FLAG_MASK: CF PF
