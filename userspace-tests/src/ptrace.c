@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
@@ -474,6 +475,30 @@ TEST(seize_interrupt)
 	CHECK_RET(pt(PTRACE_DETACH, pid, 0, 0), 0);
 	CHECK_OK(kill(pid, SIGKILL));
 	t_wait_signal(pid, SIGKILL);
+}
+
+/* Debuggers relocate a PIE with AT_ENTRY from /proc/PID/auxv. */
+TEST(proc_auxv)
+{
+	int fd = open("/proc/self/auxv", O_RDONLY);
+	CHECK(fd >= 0);
+	unsigned long v[128];
+	ssize_t n = read(fd, v, sizeof(v));
+	close(fd);
+	CHECK(n > 0 && n % 16 == 0);
+	int found = 0;
+	for (ssize_t i = 0; i < n / 8; i += 2) {
+		if (v[i] == AT_ENTRY) {
+			CHECK_EQ(v[i + 1], getauxval(AT_ENTRY));
+			found++;
+		}
+		if (v[i] == AT_PHDR) {
+			CHECK_EQ(v[i + 1], getauxval(AT_PHDR));
+			found++;
+		}
+	}
+	CHECK_EQ(found, 2);
+	CHECK_EQ(v[n / 8 - 2], AT_NULL);
 }
 
 #if defined(__x86_64__)
