@@ -95,6 +95,12 @@ TEST(traceexec_event)
 	CHECK_ERR(pt(PTRACE_SETOPTIONS, pid, 0, 0x80000000UL), EINVAL);
 	CHECK_RET(pt(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACEEXEC), 0);
 	CHECK_RET(pt(PTRACE_CONT, pid, 0, 0), 0);
+	/* waitid reports a ptrace-stop as CLD_TRAPPED with its exit code. */
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	CHECK_RET(waitid(P_PID, pid, &si, WEXITED | WNOWAIT), 0);
+	CHECK_EQ(si.si_code, CLD_TRAPPED);
+	CHECK_EQ(si.si_status, SIGTRAP | (PTRACE_EVENT_EXEC << 8));
 	int st = expect_stop(pid, SIGTRAP);
 	CHECK_EQ(st >> 16, PTRACE_EVENT_EXEC);
 	unsigned long msg = 0;

@@ -40,6 +40,8 @@ pub struct WaitResult {
     pub user_ns: u64,
     /// The child's ru_maxrss (its own or its descendants', KiB).
     pub maxrss_kb: u64,
+    /// A ptrace-stop (waitid reports CLD_TRAPPED).
+    pub trapped: bool,
 }
 
 fn matches(child: &Process, target: WaitTarget, options: u32) -> bool {
@@ -97,6 +99,7 @@ fn poll_children(
                     cpu_ns,
                     user_ns,
                     maxrss_kb,
+                    trapped: false,
                 })));
             }
             ProcState::Stopped { sig, reported } if options & WUNTRACED != 0 && !reported => {
@@ -113,6 +116,7 @@ fn poll_children(
                     cpu_ns: 0,
                     user_ns: 0,
                     maxrss_kb: 0,
+                    trapped: false,
                 })));
             }
             _ if options & WCONTINUED != 0 && tree.continued => {
@@ -126,6 +130,7 @@ fn poll_children(
                     cpu_ns: 0,
                     user_ns: 0,
                     maxrss_kb: 0,
+                    trapped: false,
                 })));
             }
             _ => {}
@@ -160,13 +165,14 @@ fn poll_tracees(
             continue;
         }
         *any = true;
-        let result = |status| WaitResult {
+        let result = |status, trapped| WaitResult {
             pid: me.view(t.tid()),
             status,
             uid: t.process.creds.lock().uid,
             cpu_ns: 0,
             user_ns: 0,
             maxrss_kb: 0,
+            trapped,
         };
         let zombie = match t.process.tree.lock().state {
             ProcState::Zombie { status } => Some(status),
@@ -185,7 +191,7 @@ fn poll_tracees(
                 *t.ptrace.state.lock() = None;
             }
             if !is_parent && options & WEXITED != 0 {
-                return Some(result(status));
+                return Some(result(status, false));
             }
             continue;
         }
@@ -200,7 +206,7 @@ fn poll_tracees(
             }
             let status = stop.status;
             drop(st);
-            return Some(result(status));
+            return Some(result(status, true));
         }
     }
     None
