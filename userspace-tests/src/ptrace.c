@@ -478,6 +478,21 @@ TEST(seize_interrupt)
 	CHECK_RET(pt(PTRACE_CONT, pid, 0, SIGSTOP), 0);
 	st = expect_stop(pid, SIGSTOP);
 	CHECK_EQ(st >> 16, PTRACE_EVENT_STOP);
+	siginfo_t si;
+	CHECK_RET(pt(PTRACE_GETSIGINFO, pid, 0, &si), 0);
+	CHECK_EQ(si.si_signo, SIGSTOP);
+	CHECK_EQ(si.si_code, SIGSTOP | (PTRACE_EVENT_STOP << 8));
+	/* LISTEN: stays stopped, not available to requests, until SIGCONT. */
+	CHECK_RET(pt(PTRACE_LISTEN, pid, 0, 0), 0);
+	CHECK_ERR(pt(PTRACE_CONT, pid, 0, 0), ESRCH);
+	t_sleep_ms(20);
+	CHECK_RET(waitpid(pid, &st, WNOHANG | __WALL), 0);
+	/* SIGCONT re-traps it (EVENT_STOP, SIGTRAP), then it is delivered. */
+	CHECK_OK(kill(pid, SIGCONT));
+	st = expect_stop(pid, SIGTRAP);
+	CHECK_EQ(st >> 16, PTRACE_EVENT_STOP);
+	CHECK_RET(pt(PTRACE_CONT, pid, 0, 0), 0);
+	expect_stop(pid, SIGCONT);
 	CHECK_RET(pt(PTRACE_DETACH, pid, 0, 0), 0);
 	CHECK_OK(kill(pid, SIGKILL));
 	t_wait_signal(pid, SIGKILL);

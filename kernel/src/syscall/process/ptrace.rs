@@ -48,6 +48,7 @@ const GETREGSET: i64 = 0x4204;
 const SETREGSET: i64 = 0x4205;
 const SEIZE: i64 = 0x4206;
 const INTERRUPT: i64 = 0x4207;
+const LISTEN: i64 = 0x4208;
 const GETSIGMASK: i64 = 0x420a;
 const SETSIGMASK: i64 = 0x420b;
 const GET_SYSCALL_INFO: i64 = 0x420e;
@@ -150,6 +151,7 @@ pub fn sys_ptrace(
             Ok(0)
         }
         GETREGSET | SETREGSET => regset(&t, request == SETREGSET, addr, data),
+        LISTEN => listen(&t),
         SETOPTIONS => {
             let options = u32::try_from(data).ok().filter(|o| o & !O_MASK == 0);
             let options = options.ok_or(Errno::EINVAL)?;
@@ -260,6 +262,25 @@ fn interrupt(t: &Arc<Thread>) -> Result<(), Errno> {
     }
     t.waiter.wake();
     Ok(())
+}
+
+/// PTRACE_LISTEN: a seized tracee in an EVENT_STOP stays stopped but is
+/// not available to requests until SIGCONT ends its group-stop; the stop
+/// counts as reported (EIO for another tracee or stop, as Linux).
+fn listen(t: &Arc<Thread>) -> SysResult {
+    with_state(t, |s| {
+        let event_stop = s
+            .stop
+            .is_some_and(|st| (st.status >> 16) == ptrace::EVENT_STOP);
+        if !s.seized || !event_stop {
+            return Err(Errno::EIO);
+        }
+        s.listening = true;
+        if let Some(st) = s.stop.as_mut() {
+            st.reported = true;
+        }
+        Ok(0)
+    })?
 }
 
 /// The signal of CONT, SYSCALL, SINGLESTEP and DETACH (EIO if invalid).

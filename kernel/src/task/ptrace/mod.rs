@@ -121,8 +121,12 @@ pub struct Tracee {
     pub syscall_nr: Option<usize>,
     /// The return value at a syscall-exit-stop.
     pub syscall_ret: usize,
-    /// PTRACE_INTERRUPT asked for an event stop.
+    /// PTRACE_INTERRUPT asked for an event stop (or a listening tracee
+    /// was continued and re-traps).
     pub interrupt: bool,
+    /// PTRACE_LISTEN: stopped, but not available to requests, until
+    /// SIGCONT ends the group-stop.
+    pub listening: bool,
     /// The FP state while stopped, and whether the tracer changed it.
     #[cfg(target_arch = "x86_64")]
     pub fp: Option<(regs::FpRegs, bool)>,
@@ -195,6 +199,7 @@ pub fn link(
             syscall_nr: None,
             syscall_ret: 0,
             interrupt: false,
+            listening: false,
             #[cfg(target_arch = "x86_64")]
             fp: None,
         });
@@ -328,13 +333,20 @@ pub fn stop(
         block::Interruptible::Traced,
         |_| {},
         || {
-            let resumed = thread
-                .ptrace
-                .state
-                .lock()
-                .as_ref()
-                .is_none_or(|t| t.resume.is_some() || t.tracer.strong_count() == 0);
-            (resumed || leaving(thread)).then_some(Ok(()))
+            let (resumed, listening) = match thread.ptrace.state.lock().as_ref() {
+                None => (true, false),
+                Some(t) => (
+                    t.resume.is_some() || t.tracer.strong_count() == 0,
+                    t.listening,
+                ),
+            };
+            // A listening tracee leaves its group-stop at SIGCONT.
+            let continued = listening
+                && !matches!(
+                    thread.process.tree.lock().state,
+                    super::process::ProcState::Stopped { .. }
+                );
+            (resumed || continued || leaving(thread)).then_some(Ok(()))
         },
     );
     finish(thread, ctx)
@@ -354,6 +366,9 @@ fn finish(thread: &Thread, ctx: &mut UserContext) -> Option<i32> {
     }
     t.stop = None;
     let resume = t.resume.take();
+    if core::mem::take(&mut t.listening) && resume.is_none() {
+        t.interrupt = true;
+    }
     let gone = t.tracer.strong_count() == 0;
     if matches!(resume, Some(Resume::Detach(_))) || gone {
         *st = None;
@@ -476,25 +491,36 @@ pub fn group_stop(thread: &Arc<Thread>, ctx: &mut UserContext, sig: i32) {
         };
     }
     exit::notify_parent_stopped(&thread.process, sig);
-    // A seized tracee reports it as PTRACE_EVENT_STOP (ptrace(2) "group-stop").
+    // A seized tracee reports it as PTRACE_EVENT_STOP (ptrace(2)
+    // "group-stop"), with a siginfo whose code is that stop word.
     let seized = thread
         .ptrace
         .state
         .lock()
         .as_ref()
         .is_some_and(|t| t.seized);
-    let event = if seized { EVENT_STOP << 16 } else { 0 };
-    stop(
-        thread,
-        ctx,
-        event | (sig << 8) | 0x7f,
-        StopKind::Group,
-        None,
-    );
-    let mut tree = thread.process.tree.lock();
-    if matches!(tree.state, super::process::ProcState::Stopped { .. }) {
-        tree.state = super::process::ProcState::Running;
+    if seized {
+        let info = SigInfo {
+            signo: sig,
+            code: (EVENT_STOP << 8) | sig,
+            pid: thread.process.view(thread.tid()),
+            uid: thread.process.creds.lock().uid,
+            ..SigInfo::default()
+        };
+        let status = (EVENT_STOP << 16) | (sig << 8) | 0x7f;
+        stop(thread, ctx, status, StopKind::Group, Some(info));
+    } else {
+        stop(thread, ctx, (sig << 8) | 0x7f, StopKind::Group, None);
     }
+    {
+        let mut tree = thread.process.tree.lock();
+        if matches!(tree.state, super::process::ProcState::Stopped { .. }) {
+            tree.state = super::process::ProcState::Running;
+        }
+    }
+    // Continued while listening: re-trap (kernel/signal.c
+    // ptrace_trap_notify) before SIGCONT's own stop.
+    pending_interrupt(thread, ctx);
 }
 
 /// PTRACE_INTERRUPT / a pending SEIZE stop: an EVENT_STOP stop taken on
@@ -527,7 +553,7 @@ pub fn stopped_tracee(tracer: &Process, tid_global: super::Pid) -> KResult<Arc<T
         .state
         .lock()
         .as_ref()
-        .is_some_and(|t| t.stop.is_some() && t.resume.is_none());
+        .is_some_and(|t| t.stop.is_some() && t.resume.is_none() && !t.listening);
     if !stopped {
         return Err(Errno::ESRCH);
     }
