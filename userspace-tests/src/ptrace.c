@@ -366,6 +366,26 @@ TEST(group_stop)
 	t_wait_signal(pid, SIGKILL);
 }
 
+/* SIGCONT sent while the tracer holds a SIGSTOP: passing the SIGSTOP on
+ * no longer stops the tracee (JOBCTL_STOP_DEQUEUED); SIGCONT comes next. */
+TEST(stop_after_cont_does_not_stop)
+{
+	pid_t pid = sleeper();
+	CHECK_RET(pt(PTRACE_ATTACH, pid, 0, 0), 0);
+	expect_stop(pid, SIGSTOP);
+	CHECK_RET(pt(PTRACE_CONT, pid, 0, 0), 0);
+	CHECK_OK(kill(pid, SIGSTOP));
+	expect_stop(pid, SIGSTOP);
+	CHECK_OK(kill(pid, SIGCONT));
+	CHECK_RET(pt(PTRACE_CONT, pid, 0, SIGSTOP), 0);
+	expect_stop(pid, SIGCONT);
+	siginfo_t si;
+	CHECK_RET(pt(PTRACE_GETSIGINFO, pid, 0, &si), 0);
+	CHECK_EQ(si.si_signo, SIGCONT);
+	CHECK_RET(pt(PTRACE_KILL, pid, 0, 0), 0);
+	t_wait_signal(pid, SIGKILL);
+}
+
 static int fork_body(void)
 {
 	pid_t gc = fork();

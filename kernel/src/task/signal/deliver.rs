@@ -42,6 +42,10 @@ fn rewind_syscall(thread: &Thread, ctx: &mut UserContext) {
 pub fn deliver_pending(thread: &Arc<Thread>, ctx: &mut UserContext, mut interrupted: Interrupted) {
     let mut handled_by_handler = None;
     while let Some(info) = super::dequeue(thread, thread.sigmask()) {
+        let cont_seq = thread
+            .process
+            .cont_seq
+            .load(core::sync::atomic::Ordering::Acquire);
         // A tracee's signals go to the tracer first (signal-delivery-stop).
         let info = if thread.ptrace.traced() && info.signo != SIGKILL {
             match crate::task::ptrace::signal_stop(thread, ctx, info) {
@@ -76,6 +80,16 @@ pub fn deliver_pending(thread: &Arc<Thread>, ctx: &mut UserContext, mut interrup
                     return;
                 }
                 DefaultAction::Stop => {
+                    // Continued since the stop signal was dequeued (while a
+                    // tracer held it, say): it no longer stops
+                    // (kernel/signal.c do_signal_stop, JOBCTL_STOP_DEQUEUED).
+                    let now = thread
+                        .process
+                        .cont_seq
+                        .load(core::sync::atomic::Ordering::Acquire);
+                    if now != cont_seq {
+                        continue;
+                    }
                     if thread.ptrace.traced() {
                         crate::task::ptrace::group_stop(thread, ctx, sig);
                     } else {

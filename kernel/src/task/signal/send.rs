@@ -39,6 +39,8 @@ fn is_ignored(p: &Process, sig: i32) -> bool {
 /// so it can die.
 fn generate_side_effects(p: &Arc<Process>, sig: i32) {
     if sig == SIGCONT || sig == SIGKILL {
+        p.cont_seq
+            .fetch_add(1, core::sync::atomic::Ordering::AcqRel);
         for t in p.threads.lock().iter() {
             t.pending.lock().discard(stop_signals());
         }
