@@ -355,10 +355,8 @@ fn set_regs(t: &Thread, bytes: &[u8]) -> Result<(), Errno> {
     let s = st.as_mut().ok_or(Errno::ESRCH)?;
     let mut ctx = s.regs.ok_or(Errno::ESRCH)?;
     let mut orig = None;
-    for (i, w) in bytes.chunks_exact(8).enumerate() {
-        let mut v = [0u8; 8];
-        v.copy_from_slice(w);
-        if let Some(nr) = regs::put(&mut ctx, i, u64::from_ne_bytes(v))? {
+    for (i, w) in bytes.as_chunks::<8>().0.iter().enumerate() {
+        if let Some(nr) = regs::put(&mut ctx, i, u64::from_ne_bytes(*w))? {
             orig = Some(nr);
         }
     }
@@ -384,7 +382,7 @@ fn to_bytes(words: &[u64; regs::NREGS]) -> [u8; regs::NREGS * 8] {
 fn peek_user(t: &Thread, offset: usize) -> Result<u64, Errno> {
     #[cfg(target_arch = "x86_64")]
     {
-        if offset % 8 != 0 || offset >= regs::USER_SIZE {
+        if !offset.is_multiple_of(8) || offset >= regs::USER_SIZE {
             return Err(Errno::EIO);
         }
         let words = get_regs(t)?;
@@ -400,7 +398,7 @@ fn peek_user(t: &Thread, offset: usize) -> Result<u64, Errno> {
 /// POKEUSER: x86_64 registers only (the debug registers are not
 /// supported: EIO).
 fn poke_user(t: &Thread, offset: usize, v: u64) -> Result<(), Errno> {
-    if cfg!(target_arch = "riscv64") || offset % 8 != 0 || offset >= regs::NREGS * 8 {
+    if cfg!(target_arch = "riscv64") || !offset.is_multiple_of(8) || offset >= regs::NREGS * 8 {
         return Err(Errno::EIO);
     }
     let mut words = get_regs(t)?;
