@@ -7,7 +7,7 @@
 
 pub mod aslr;
 mod elf;
-mod stack;
+pub mod stack;
 
 use alloc::{string::String, sync::Arc, vec::Vec};
 
@@ -193,6 +193,7 @@ fn load_depth(
         arg_end: strings.arg_end,
         env_start: strings.env_start,
         env_end: strings.env_end,
+        auxv: strings.auxv,
     };
     Ok(Image {
         aspace,

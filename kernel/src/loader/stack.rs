@@ -61,7 +61,12 @@ pub struct Strings {
     pub arg_end: usize,
     pub env_start: usize,
     pub env_end: usize,
+    /// The auxiliary vector as written (/proc/PID/auxv).
+    pub auxv: [(usize, usize); AUXV_LEN],
 }
+
+/// Entries of the auxiliary vector, AT_NULL included.
+pub const AUXV_LEN: usize = 19;
 
 /// Maps the stack and writes the initial process stack; returns the
 /// initial stack pointer (pointing at argc, 16-byte aligned) and where the
@@ -109,18 +114,19 @@ pub fn build(
         arg_ptrs.push(push_bytes(aspace, a, true)?);
     }
     arg_ptrs.reverse();
-    let strings = Strings {
+    let mut strings = Strings {
         arg_start: arg_ptrs.first().copied().unwrap_or(env_start),
         arg_end: env_start,
         env_start,
         env_end,
+        auxv: [(0, 0); AUXV_LEN],
     };
     let platform_addr = push_bytes(aspace, arch::PLATFORM.as_bytes(), true)?;
     let mut random = [0u8; 16];
     starling_fs::file::device::fill_random(&mut random);
     let random_addr = push_bytes(aspace, &random, false)?;
 
-    let auxv: [(usize, usize); 19] = [
+    let auxv: [(usize, usize); AUXV_LEN] = [
         (AT_PHDR, loaded.phdr),
         (AT_PHENT, loaded.phent),
         (AT_PHNUM, loaded.phnum),
@@ -141,6 +147,7 @@ pub fn build(
         (AT_EXECFN, execfn_addr),
         (AT_NULL, 0),
     ];
+    strings.auxv = auxv;
     let words = 1 + arg_ptrs.len() + 1 + env_ptrs.len() + 1 + auxv.len() * 2;
     sp = (sp - words * 8) & !15;
     if sp < layout.stack_top - layout.stack_size + 4096 {

@@ -69,7 +69,15 @@ pub type SysResult = KResult<usize>;
 
 /// Handles the syscall that trapped into the kernel from `uctx`.
 pub fn handle(thread: &Arc<Thread>, uctx: &mut UserExecutionContext) -> Interrupted {
-    let nr = uctx.sysno();
+    // One flag load when the thread is not traced.
+    if thread.ptrace.syscall_stops() {
+        return crate::task::ptrace::syscall::traced(thread, uctx, run);
+    }
+    run(thread, uctx, uctx.sysno())
+}
+
+/// Runs syscall `nr` with the arguments in `uctx` and stores its result.
+fn run(thread: &Arc<Thread>, uctx: &mut UserExecutionContext, nr: usize) -> Interrupted {
     let args = [
         uctx.arg0(),
         uctx.arg1(),

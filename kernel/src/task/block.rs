@@ -82,6 +82,9 @@ pub enum Interruptible {
     Eintr,
     /// Only exit requests end the wait.
     No,
+    /// A ptrace-stop: `attempt` alone decides (an exiting thread may stop
+    /// for PTRACE_EVENT_EXIT); /proc shows `t`.
+    Traced,
 }
 
 /// Blocks `thread` until `attempt` returns `Some`, the deadline passes
@@ -104,10 +107,12 @@ pub fn wait_event<T>(
         if let Some(result) = attempt() {
             return result;
         }
-        if thread.is_exiting() {
+        if thread.is_exiting() && interruptible != Interruptible::Traced {
             return Err(Errno::EINTR);
         }
-        if interruptible != Interruptible::No && thread.has_deliverable_signal() {
+        if matches!(interruptible, Interruptible::Restart | Interruptible::Eintr)
+            && thread.has_deliverable_signal()
+        {
             return Err(match interruptible {
                 Interruptible::Restart => Errno::ERESTARTSYS,
                 _ => Errno::EINTR,
@@ -123,10 +128,10 @@ pub fn wait_event<T>(
             }
             None => None,
         };
-        let shown = if interruptible == Interruptible::No {
-            b'D'
-        } else {
-            b'S'
+        let shown = match interruptible {
+            Interruptible::No => b'D',
+            Interruptible::Traced => b't',
+            _ => b'S',
         };
         thread.state.store(shown, Ordering::Release);
         thread.waiter.sleep(timeout);

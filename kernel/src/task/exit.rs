@@ -39,6 +39,7 @@ pub fn group_exit(thread: &Arc<Thread>, status: i32) {
 pub fn thread_exit(thread: &Arc<Thread>) {
     let process = thread.process.clone();
     let status = thread.exit_requested().unwrap_or(0);
+    let tracer = super::ptrace::tracee_exit(thread);
     super::futex::exit_robust_list(thread);
     // do_exit's exit_sem: the last user of an undo list applies it.
     crate::ipc::sem::undo::exit_sem(thread);
@@ -85,6 +86,10 @@ pub fn thread_exit(thread: &Arc<Thread>) {
         let status = process.tree.lock().group_exit.unwrap_or(status);
         process_exit(&process, status);
     }
+    // The tracer's wait reports the exit once the process is a zombie.
+    if let Some(tracer) = tracer {
+        tracer.notify_child_event();
+    }
 }
 
 /// Whether a thread other than `thread` uses its address space: a thread
@@ -125,6 +130,7 @@ pub fn release_mm(process: &Arc<Process>, mm: &Arc<super::mm::Mm>) {
 
 fn process_exit(process: &Arc<Process>, status: i32) {
     process.vfork_done.complete();
+    super::ptrace::tracer_exit(process);
     process.real_timer.cancel();
     super::posix_timer::delete_all(process);
     process.cpu_timers.clear();

@@ -43,6 +43,9 @@ pub struct ImageInfo {
     pub arg_end: usize,
     pub env_start: usize,
     pub env_end: usize,
+    /// The auxiliary vector the image started with (Linux's
+    /// mm->saved_auxv), for /proc/PID/auxv.
+    pub auxv: [(usize, usize); crate::loader::stack::AUXV_LEN],
 }
 
 /// One user address space in use by a process.

@@ -27,6 +27,7 @@ pub mod mm;
 pub mod pidns;
 pub mod posix_timer;
 pub mod process;
+pub mod ptrace;
 pub mod rlimit;
 pub mod run;
 pub mod sched;

@@ -144,6 +144,12 @@ pub struct Process {
     pub exec_waiter: SpinLock<Option<Arc<Thread>>>,
     /// Monotonic time the process was created (/proc/PID/stat starttime).
     pub start_ns: u64,
+    /// The threads this process traces (ptrace).
+    pub tracees: SpinLock<Vec<Arc<Thread>>>,
+    /// Counts SIGCONT/SIGKILL generations: a stop signal dequeued before
+    /// one of them no longer stops (Linux's JOBCTL_STOP_DEQUEUED), e.g. one
+    /// a tracer passes on after the process was continued.
+    pub cont_seq: AtomicU64,
 }
 
 /// The event a vfork parent waits for.
@@ -241,6 +247,8 @@ impl Process {
             subreaper: AtomicBool::new(false),
             exec_waiter: SpinLock::new(None),
             start_ns: ax_hal::time::monotonic_time_nanos(),
+            tracees: SpinLock::new(Vec::new()),
+            cont_seq: AtomicU64::new(0),
         })
     }
 

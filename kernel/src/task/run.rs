@@ -92,6 +92,13 @@ fn user_main(thread: Arc<Thread>, uctx: UserContext) {
         }
     };
     super::sched::apply_inherited(&thread);
+    // A child auto-attached by fork tracing stops (its SIGSTOP or
+    // EVENT_STOP) before its first user instruction, as Linux's
+    // ret_from_fork does.
+    if thread.ptrace.traced() {
+        super::ptrace::pending_interrupt(&thread, &mut ctx);
+        signal::deliver::deliver_pending(&thread, &mut ctx, Interrupted::No);
+    }
     loop {
         let mut interrupted = Interrupted::No;
         // The CPU time until the thread is back in the kernel is user time.
@@ -125,10 +132,16 @@ fn user_main(thread: Arc<Thread>, uctx: UserContext) {
             break;
         }
         cputimer::run_expired(&thread);
+        if thread.ptrace.traced() {
+            super::ptrace::pending_interrupt(&thread, &mut ctx);
+        }
         signal::deliver::deliver_pending(&thread, &mut ctx, interrupted);
         if thread.is_exiting() {
             break;
         }
+    }
+    if thread.ptrace.traced() {
+        super::ptrace::before_exit(&thread, &mut ctx);
     }
     exit::thread_exit(&thread);
 }

@@ -69,6 +69,8 @@ pub struct Thread {
     /// The System V semaphore undo list (SEM_UNDO), shared by
     /// CLONE_SYSVSEM.
     pub sysvsem: SpinLock<Option<Arc<crate::ipc::sem::undo::UndoList>>>,
+    /// ptrace: whether and by whom the thread is traced, and its stops.
+    pub ptrace: super::ptrace::PtraceLink,
 }
 
 impl Thread {
@@ -99,6 +101,7 @@ impl Thread {
             task: AtomicU64::new(0),
             start_ns: ax_hal::time::monotonic_time_nanos(),
             sysvsem: SpinLock::new(None),
+            ptrace: super::ptrace::PtraceLink::default(),
         })
     }
 

@@ -40,6 +40,8 @@ pub struct WaitResult {
     pub user_ns: u64,
     /// The child's ru_maxrss (its own or its descendants', KiB).
     pub maxrss_kb: u64,
+    /// A ptrace-stop (waitid reports CLD_TRAPPED).
+    pub trapped: bool,
 }
 
 fn matches(child: &Process, target: WaitTarget, options: u32) -> bool {
@@ -59,8 +61,11 @@ fn poll_children(
     target: WaitTarget,
     options: u32,
 ) -> Option<KResult<Option<WaitResult>>> {
-    let children = me.tree.lock().children.clone();
     let mut any = false;
+    if let Some(r) = poll_tracees(me, target, options, &mut any) {
+        return Some(Ok(Some(r)));
+    }
+    let children = me.tree.lock().children.clone();
     for child in &children {
         if !matches(child, target, options) {
             continue;
@@ -94,6 +99,7 @@ fn poll_children(
                     cpu_ns,
                     user_ns,
                     maxrss_kb,
+                    trapped: false,
                 })));
             }
             ProcState::Stopped { sig, reported } if options & WUNTRACED != 0 && !reported => {
@@ -110,6 +116,7 @@ fn poll_children(
                     cpu_ns: 0,
                     user_ns: 0,
                     maxrss_kb: 0,
+                    trapped: false,
                 })));
             }
             _ if options & WCONTINUED != 0 && tree.continued => {
@@ -123,6 +130,7 @@ fn poll_children(
                     cpu_ns: 0,
                     user_ns: 0,
                     maxrss_kb: 0,
+                    trapped: false,
                 })));
             }
             _ => {}
@@ -133,6 +141,73 @@ fn poll_children(
     }
     if options & WNOHANG != 0 {
         return Some(Ok(None));
+    }
+    None
+}
+
+/// The ptrace-stops and exits of the threads `me` traces (kernel/exit.c
+/// ptrace_do_wait): every tracee is eligible whatever its exit signal. A
+/// tracee that is also a child reports its exit through the child path.
+fn poll_tracees(
+    me: &Arc<Process>,
+    target: WaitTarget,
+    options: u32,
+    any: &mut bool,
+) -> Option<WaitResult> {
+    let tracees = me.tracees.lock().clone();
+    for t in &tracees {
+        let selected = match target {
+            WaitTarget::Any => true,
+            WaitTarget::Pid(pid) => t.tid() == pid,
+            WaitTarget::Group(pgid) => t.process.pgid() == pgid,
+        };
+        if !selected {
+            continue;
+        }
+        *any = true;
+        let result = |status, trapped| WaitResult {
+            pid: me.view(t.tid()),
+            status,
+            uid: t.process.creds.lock().uid,
+            cpu_ns: 0,
+            user_ns: 0,
+            maxrss_kb: 0,
+            trapped,
+        };
+        let zombie = match t.process.tree.lock().state {
+            ProcState::Zombie { status } => Some(status),
+            _ => None,
+        };
+        if let Some(status) = zombie {
+            let is_parent = t
+                .process
+                .tree
+                .lock()
+                .parent
+                .upgrade()
+                .is_some_and(|p| Arc::ptr_eq(&p, me));
+            if is_parent || options & WNOWAIT == 0 {
+                me.tracees.lock().retain(|x| !Arc::ptr_eq(x, t));
+                *t.ptrace.state.lock() = None;
+            }
+            if !is_parent && options & WEXITED != 0 {
+                return Some(result(status, false));
+            }
+            continue;
+        }
+        let mut st = t.ptrace.state.lock();
+        if let Some(tr) = st.as_mut()
+            && tr.resume.is_none()
+            && let Some(stop) = tr.stop.as_mut()
+            && !stop.reported
+        {
+            if options & WNOWAIT == 0 {
+                stop.reported = true;
+            }
+            let status = stop.status;
+            drop(st);
+            return Some(result(status, true));
+        }
     }
     None
 }

@@ -198,6 +198,7 @@ const ENTRIES: &[(&str, NodeType)] = &[
     ("fdinfo", NodeType::Directory),
     ("oom_score_adj", NodeType::RegularFile),
     ("personality", NodeType::RegularFile),
+    ("auxv", NodeType::RegularFile),
 ];
 
 /// A read-only file whose text `f` builds from the task, empty once the
@@ -335,6 +336,24 @@ impl GeneratedDir for PidDir {
             "personality" => task_file(target, whole, |t| {
                 format!("{:08x}\n", t.process.personality.load(Ordering::Relaxed))
             }),
+            // The auxiliary vector as (type, value) words (fs/proc/base.c
+            // proc_pid_auxv); debuggers find a PIE's load address in it.
+            "auxv" => GeneratedNode::file(
+                0o400,
+                Arc::new(move || {
+                    let Some(mm) = table::process(pid).and_then(|p| p.mm()) else {
+                        return alloc::vec::Vec::new();
+                    };
+                    let auxv = mm.info.lock().auxv;
+                    let mut out = alloc::vec::Vec::with_capacity(auxv.len() * 16);
+                    for (k, v) in auxv {
+                        out.extend_from_slice(&k.to_ne_bytes());
+                        out.extend_from_slice(&v.to_ne_bytes());
+                    }
+                    out
+                }),
+                None,
+            ),
             "mounts" => task_file(target, whole, |t| {
                 super::mounts::mounts_text(&t.process.fs().lock())
             }),

@@ -2,7 +2,7 @@
 //! its order.
 //!
 //! Values Starling does not have are printed as Linux prints them for a
-//! task without the feature: no tracer (TracerPid 0), no NUMA (Ngid 0, one
+//! task without the feature: no NUMA (Ngid 0, one
 //! memory node), no seccomp, no swap, no huge pages, no locked or pinned
 //! memory. NStgid/NSpid/NSpgid/NSsid list the ids in every PID namespace
 //! from the initial one down; capabilities are the process's sets.
@@ -24,6 +24,7 @@ pub fn state_name(state: u8) -> &'static str {
         b'S' => "S (sleeping)",
         b'D' => "D (disk sleep)",
         b'T' => "T (stopped)",
+        b't' => "t (tracing stop)",
         b'Z' => "Z (zombie)",
         _ => "R (running)",
     }
@@ -128,6 +129,15 @@ fn memory(t: &Task, s: &mut String) {
     );
 }
 
+/// TracerPid: the tracer of the thread (of the leader for /proc/PID), 0
+/// if none.
+fn tracer_pid(t: &Task) -> i32 {
+    let thread = t.thread.clone().or_else(|| t.process.leader());
+    thread
+        .and_then(|th| th.ptrace.tracer())
+        .map_or(0, |tracer| tracer.pid)
+}
+
 /// The text of /proc/PID/status (or of a thread's).
 pub fn status(t: &Task) -> String {
     let p = &t.process;
@@ -140,13 +150,14 @@ pub fn status(t: &Task) -> String {
     let mut s = String::with_capacity(1400);
     let _ = write!(
         s,
-        "Name:\t{}\nUmask:\t{:04o}\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\nTracerPid:\t0\nUid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\n",
+        "Name:\t{}\nUmask:\t{:04o}\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\nTracerPid:\t{}\nUid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\n",
         escaped_name(&t.comm()),
         p.umask.load(Ordering::Relaxed),
         state_name(t.state()),
         p.pid,
         id,
         p.ppid(),
+        tracer_pid(t),
         c.uid,
         c.euid,
         c.suid,

@@ -319,6 +319,7 @@ fn clone_as(sc: &mut SyscallContext<'_>, args: &CloneArgs, tid: i32, ns: &Arc<Pi
     #[cfg(target_arch = "riscv64")]
     let fp = FpInit::InheritCurrent(crate::arch::fp::capture(sc.uctx).map(alloc::boxed::Box::new));
     let child_thread = thread.clone();
+    let traced = crate::task::ptrace::fork_attach(parent_thread, &child_thread, flags);
     if let Err(e) = run::spawn(thread, uctx, &mm, fp) {
         // The child never ran: it gives back its share of the undo list.
         crate::ipc::sem::undo::exit_sem(&child_thread);
@@ -329,6 +330,12 @@ fn clone_as(sc: &mut SyscallContext<'_>, args: &CloneArgs, tid: i32, ns: &Arc<Pi
         return Err(e);
     }
     crate::task::stats::note_fork();
+    if let Some((option, event)) = traced {
+        // The parent reports the event with the child's number as the
+        // message, its return value already in place.
+        sc.uctx.set_retval(parent_view as usize);
+        crate::task::ptrace::event(parent_thread, sc.uctx, option, event, parent_view as usize);
+    }
     if let Some(done) = vfork {
         wait_vfork(sc, &done);
     }

@@ -180,5 +180,8 @@ pub fn sys_execve(sc: &mut SyscallContext<'_>, path: usize, argv: usize, envp: u
         return Err(Errno::ENOENT);
     }
     exec(sc, &path, argv, envp)?;
+    // The stop after a traced exec sees the call's result in place.
+    sc.uctx.set_retval(0);
+    crate::task::ptrace::after_exec(sc.thread, sc.uctx);
     Ok(0)
 }

@@ -7,9 +7,10 @@ mod execve;
 mod exit;
 mod futex;
 mod ids;
+mod ptrace;
 mod usage;
 mod wait;
 
 pub use self::{
-    caps::*, clone::*, creds::*, execve::*, exit::*, futex::*, ids::*, usage::*, wait::*,
+    caps::*, clone::*, creds::*, execve::*, exit::*, futex::*, ids::*, ptrace::*, usage::*, wait::*,
 };

@@ -80,9 +80,13 @@ pub fn sys_waitid(
         let mut info = [0u8; 128];
         if let Some(r) = result {
             use crate::task::signal::{
-                CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SIGCHLD,
+                CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, CLD_TRAPPED,
+                SIGCHLD,
             };
-            let (code, st) = if r.status == 0xffff {
+            let (code, st) = if r.trapped {
+                // The stop's exit_code: the signal with the event above it.
+                (CLD_TRAPPED, r.status >> 8)
+            } else if r.status == 0xffff {
                 (CLD_CONTINUED, crate::task::signal::SIGCONT)
             } else if r.status & 0xff == 0x7f {
                 (CLD_STOPPED, (r.status >> 8) & 0xff)

@@ -146,6 +146,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         231 => sys_munlockall(sc),
         232 => sys_mincore(sc, a[0], a[1], a[2]),
         233 => sys_madvise(sc, a[0], a[1], i(2)),
+        117 => sys_ptrace(sc, a[0] as i64, i(1), a[2], a[3]),
         260 => sys_wait4(sc, i(0), a[1], u(2), a[3]),
         267 => sys_syncfs(sc, i(0)),
         261 => sys_prlimit64(sc, i(0), u(1), a[2], a[3]),

@@ -68,6 +68,7 @@ pub fn dispatch(sc: &mut SyscallContext<'_>, nr: usize, a: [usize; 6]) -> SysRes
         58 => sys_vfork(sc),
         59 => sys_execve(sc, a[0], a[1], a[2]),
         60 => sys_exit(sc, i(0)),
+        101 => sys_ptrace(sc, a[0] as i64, i(1), a[2], a[3]),
         61 => sys_wait4(sc, i(0), a[1], u(2), a[3]),
         62 => sys_kill(sc, i(0), i(1)),
         63 => sys_uname(sc, a[0]),

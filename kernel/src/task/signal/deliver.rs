@@ -42,6 +42,22 @@ fn rewind_syscall(thread: &Thread, ctx: &mut UserContext) {
 pub fn deliver_pending(thread: &Arc<Thread>, ctx: &mut UserContext, mut interrupted: Interrupted) {
     let mut handled_by_handler = None;
     while let Some(info) = super::dequeue(thread, thread.sigmask()) {
+        let cont_seq = thread
+            .process
+            .cont_seq
+            .load(core::sync::atomic::Ordering::Acquire);
+        // A tracee's signals go to the tracer first (signal-delivery-stop).
+        let info = if thread.ptrace.traced() && info.signo != SIGKILL {
+            match crate::task::ptrace::signal_stop(thread, ctx, info) {
+                Some(info) => info,
+                None => continue,
+            }
+        } else {
+            info
+        };
+        if thread.is_exiting() {
+            return;
+        }
         let sig = info.signo;
         let act: SigAction = thread.process.actions.lock()[(sig - 1) as usize];
         let handler = if sig == SIGKILL || sig == SIGSTOP {
@@ -64,7 +80,21 @@ pub fn deliver_pending(thread: &Arc<Thread>, ctx: &mut UserContext, mut interrup
                     return;
                 }
                 DefaultAction::Stop => {
-                    stop(thread, sig);
+                    // Continued since the stop signal was dequeued (while a
+                    // tracer held it, say): it no longer stops
+                    // (kernel/signal.c do_signal_stop, JOBCTL_STOP_DEQUEUED).
+                    let now = thread
+                        .process
+                        .cont_seq
+                        .load(core::sync::atomic::Ordering::Acquire);
+                    if now != cont_seq {
+                        continue;
+                    }
+                    if thread.ptrace.traced() {
+                        crate::task::ptrace::group_stop(thread, ctx, sig);
+                    } else {
+                        stop(thread, sig);
+                    }
                     if thread.is_exiting() {
                         return;
                     }

@@ -24,6 +24,10 @@ fn is_ignored(p: &Process, sig: i32) -> bool {
     if sig == SIGKILL || sig == SIGSTOP {
         return false;
     }
+    // A tracer sees even ignored signals (kernel/signal.c sig_ignored).
+    if p.threads.lock().iter().any(|t| t.ptrace.traced()) {
+        return false;
+    }
     let act = p.actions.lock()[(sig - 1) as usize];
     act.handler == SIG_IGN
         || (act.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore)
@@ -35,6 +39,8 @@ fn is_ignored(p: &Process, sig: i32) -> bool {
 /// so it can die.
 fn generate_side_effects(p: &Arc<Process>, sig: i32) {
     if sig == SIGCONT || sig == SIGKILL {
+        p.cont_seq
+            .fetch_add(1, core::sync::atomic::Ordering::AcqRel);
         for t in p.threads.lock().iter() {
             t.pending.lock().discard(stop_signals());
         }

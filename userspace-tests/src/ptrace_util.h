@@ -1,0 +1,31 @@
+/*
+ * Helpers shared by the ptrace tests: the raw syscall (glibc's wrapper
+ * returns the PEEK* word itself; the syscall stores it through `data`)
+ * and a wait for a ptrace-stop.
+ */
+#ifndef PTRACE_UTIL_H
+#define PTRACE_UTIL_H
+
+#define pt(req, pid, addr, data)                                               \
+	syscall(SYS_ptrace, (long)(req), (long)(pid), (long)(addr), (long)(data))
+
+/* Waits (__WALL) for `pid` to stop with WSTOPSIG `sig`; returns the status. */
+#define expect_stop(pid, sig) pt_expect_stop((pid), (sig), __FILE__, __LINE__)
+
+T_HELPER int pt_expect_stop(pid_t pid, int sig, const char *file, int line)
+{
+	int st = 0;
+	pid_t r;
+	do
+		r = waitpid(pid, &st, __WALL);
+	while (r < 0 && errno == EINTR);
+	if (r != pid || !WIFSTOPPED(st) || WSTOPSIG(st) != sig) {
+		t_result("FAIL", file, line,
+			 "waitpid(%d) = %d status 0x%x, expected a stop with signal %d",
+			 (int)pid, (int)r, st, sig);
+		t_bail();
+	}
+	return st;
+}
+
+#endif
