@@ -122,6 +122,18 @@ EOF2
 check http_server "served by python" bash "$T/http.sh" "$T"
 check apt_simulate "Inst hello" bash -c "apt-get --simulate install hello 2>/dev/null | grep -o '^Inst hello' | head -1"
 
+# strace (ptrace): the syscalls of ls, by name and with decoded arguments.
+check strace_ls "ok" bash -c "strace -f -o $T/strace.log ls / >/dev/null &&
+	grep -q '^[0-9]* *execve(\"[^\"]*/ls\", \\[\"ls\", \"/\"\\]' $T/strace.log &&
+	grep -q 'openat(AT_FDCWD, \"/\", O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_DIRECTORY) = 3' $T/strace.log &&
+	grep -q 'exit_group(0) *= ?' $T/strace.log && echo ok"
+# gdb (ptrace, breakpoints, single steps) on a dynamically linked test
+# program: stop in main, step one instruction, read a register, kill it.
+check gdb_break_step "ok" bash -c "gdb -nx -batch -ex 'break main' -ex run -ex stepi \
+	-ex 'info registers pc' -ex kill --args /opt/starling-tests/bin/dynlink --list \
+	> $T/gdb.log 2>&1; grep -q '^Breakpoint 1, .* in main ()' $T/gdb.log &&
+	grep -q '^pc ' $T/gdb.log && echo ok || { cat $T/gdb.log >&2; false; }"
+
 rm -rf "$T"
 echo "debian: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
