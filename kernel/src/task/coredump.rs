@@ -280,7 +280,12 @@ fn notes(thread: &Arc<Thread>, ctx: &UserContext, info: &SigInfo, vmas: &[UserVm
             children.user,
             children.total.saturating_sub(children.user),
         ],
-        regs: arch::signal::core_regs(ctx),
+        // NT_PRSTATUS `pr_reg` is the `struct user_regs_struct` ptrace shows,
+        // orig_rax -1 as for a thread stopped outside a syscall.
+        regs: crate::task::ptrace::regs::get(ctx, usize::MAX)
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect(),
         fpvalid: fp.is_some(),
     };
     let creds = process.creds.lock().clone();

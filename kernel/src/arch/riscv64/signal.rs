@@ -128,15 +128,6 @@ pub fn stack_pointer(ctx: &UserContext) -> usize {
 /// Machine code of the signal-return trampoline: `li a7, 139; ecall`.
 pub const SIGRETURN_CODE: [u8; 8] = [0x93, 0x08, 0xb0, 0x08, 0x73, 0x00, 0x00, 0x00];
 
-/// `struct user_regs_struct` (NT_PRSTATUS `pr_reg` of a core file): pc
-/// then x1 … x31, the order of the signal context.
-pub fn core_regs(ctx: &UserContext) -> alloc::vec::Vec<u8> {
-    gregs(ctx)
-        .iter()
-        .flat_map(|v| (*v as u64).to_le_bytes())
-        .collect()
-}
-
 /// NT_PRFPREG: `struct __riscv_d_ext_state` (f0 … f31, fcsr, padding),
 /// when the thread has used the FPU.
 pub fn core_fpregs(ctx: &UserContext) -> Option<alloc::vec::Vec<u8>> {

@@ -129,43 +129,6 @@ pub fn stack_pointer(ctx: &UserContext) -> usize {
     ctx.rsp as usize
 }
 
-/// `struct user_regs_struct` (NT_PRSTATUS `pr_reg` of a core file): r15 …
-/// gs in the order of arch/x86/include/asm/user_64.h; `orig_rax` is -1 as
-/// for a thread stopped outside a syscall.
-pub fn core_regs(ctx: &UserContext) -> alloc::vec::Vec<u8> {
-    let r = &ctx.regs;
-    let regs: [u64; 27] = [
-        r.r15,
-        r.r14,
-        r.r13,
-        r.r12,
-        r.rbp,
-        r.rbx,
-        r.r11,
-        r.r10,
-        r.r9,
-        r.r8,
-        r.rax,
-        r.rcx,
-        r.rdx,
-        r.rsi,
-        r.rdi,
-        u64::MAX,
-        ctx.rip,
-        ctx.cs,
-        ctx.rflags,
-        ctx.rsp,
-        ctx.ss,
-        ctx.fs_base,
-        ctx.gs_base,
-        0,
-        0,
-        0,
-        0,
-    ];
-    regs.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
 /// NT_PRFPREG: the 512-byte FXSAVE image (`struct user_i387_struct`).
 pub fn core_fpregs(_ctx: &UserContext) -> Option<alloc::vec::Vec<u8>> {
     ax_runtime::thread::capture_current_user_fp_state()
