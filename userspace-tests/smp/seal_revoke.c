@@ -38,8 +38,11 @@ static atomic_int *started;
 static void *writer(void *arg)
 {
 	volatile long *slot = &slots[(long)arg * 8];
+	/* One store before reporting in, so every writer has stored before
+	 * the revocation whatever the scheduler does afterwards. */
+	*slot = 1;
 	atomic_fetch_add(started, 1);
-	for (long v = 1;; v++)
+	for (long v = 2;; v++)
 		*slot = v;
 	return NULL;
 }
