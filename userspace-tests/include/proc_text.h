@@ -1,7 +1,7 @@
 /*
  * Helpers of the /proc tests (procfs.c, procfs_sys.c): whole-file reads in
  * chunks, "key: value" fields, line order, and whether the kernel is
- * Starling (checks that change system-wide settings run only there).
+ * Starling (`on_starling`, test.h).
  */
 #ifndef STARLING_PROC_TEXT_H
 #define STARLING_PROC_TEXT_H
@@ -15,17 +15,8 @@
 /* O_LARGEFILE as the kernel sees it (glibc defines it as 0 on 64-bit). */
 #define K_O_LARGEFILE 0100000
 
-T_HELPER int on_starling(void)
-{
-	struct utsname u;
-	if (uname(&u) != 0)
-		return 0;
-	size_t n = strlen(u.release);
-	return n >= 9 && strcmp(u.release + n - 9, "-starling") == 0;
-}
-
 /* Reads all of `path` with reads of `chunk` bytes into `buf` (NUL-ended). */
-static size_t read_chunked(const char *path, char *buf, size_t size, size_t chunk)
+T_HELPER size_t read_chunked(const char *path, char *buf, size_t size, size_t chunk)
 {
 	int fd = open(path, O_RDONLY);
 	if (fd < 0)
@@ -47,13 +38,13 @@ static size_t read_chunked(const char *path, char *buf, size_t size, size_t chun
 	return got;
 }
 
-static size_t read_file(const char *path, char *buf, size_t size)
+T_HELPER size_t read_file(const char *path, char *buf, size_t size)
 {
 	return read_chunked(path, buf, size, size);
 }
 
 /* The value after "key:" on a line of its own in `text`, or NULL. */
-static const char *field(const char *text, const char *key)
+T_HELPER const char *field(const char *text, const char *key)
 {
 	size_t k = strlen(key);
 	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p) {
@@ -67,7 +58,7 @@ static const char *field(const char *text, const char *key)
 	return NULL;
 }
 
-static long field_long(const char *text, const char *key)
+T_HELPER long field_long(const char *text, const char *key)
 {
 	const char *v = field(text, key);
 	if (!v)
@@ -76,7 +67,7 @@ static long field_long(const char *text, const char *key)
 }
 
 /* Checks that every key of `keys` starts a line of `text`, in this order. */
-static void check_order(const char *text, const char *const *keys, int n)
+T_HELPER void check_order(const char *text, const char *const *keys, int n)
 {
 	const char *pos = text;
 	for (int i = 0; i < n; i++) {

@@ -64,6 +64,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/utsname.h>
 
 /* Exit code of a t_fork() child whose check failed (it printed FAIL already). */
 #define T_CHILD_FAILED 113
@@ -508,6 +509,18 @@ T_HELPER long t_write_str(const char *path, const char *s)
 	close(fd);
 	errno = e;
 	return n;
+}
+
+/* Whether the kernel is Starling (its uname release ends in
+ * "-starling"): checks of Starling's own extensions, and of settings that
+ * must not be changed on a host, run only there. */
+T_HELPER int on_starling(void)
+{
+	struct utsname u;
+	if (uname(&u) != 0)
+		return 0;
+	size_t n = strlen(u.release);
+	return n >= 9 && strcmp(u.release + n - 9, "-starling") == 0;
 }
 
 T_HELPER const char *t_path(const char *name)

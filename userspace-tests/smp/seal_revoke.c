@@ -23,15 +23,6 @@
 #define THREADS 2
 #define RUNS 40
 
-static int on_starling(void)
-{
-	struct utsname u;
-	if (uname(&u) != 0)
-		return 0;
-	size_t n = strlen(u.release);
-	return n >= 9 && strcmp(u.release + n - 9, "-starling") == 0;
-}
-
 static volatile long *slots;
 static atomic_int *started;
 

@@ -16,7 +16,6 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include "starling/memfd.h"
@@ -64,10 +63,7 @@ static void sample(struct counters *c)
 
 static void need_starling(void)
 {
-	struct utsname u;
-	CHECK_RET(uname(&u), 0);
-	size_t n = strlen(u.release);
-	if (n < 9 || strcmp(u.release + n - 9, "-starling") != 0)
+	if (!on_starling())
 		t_skip("the counters are Starling's");
 }
 

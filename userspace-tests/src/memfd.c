@@ -49,15 +49,6 @@ static int sealable(size_t pages)
 	return fd;
 }
 
-static int on_starling(void)
-{
-	struct utsname u;
-	if (uname(&u) != 0)
-		return 0;
-	size_t n = strlen(u.release);
-	return n >= 9 && strcmp(u.release + n - 9, "-starling") == 0;
-}
-
 TEST(flags_and_names)
 {
 	CHECK_ERR(memfd("x", 0x100), EINVAL);

@@ -9,7 +9,7 @@
  * fallocate. Needs root (it sizes the pool) and restores the pool to
  * empty.
  */
-#include "test.h"
+#include "proc_text.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -55,20 +55,14 @@ static int hmemfd(const char *name, unsigned int flags)
 static long meminfo(const char *key)
 {
 	static char buf[8192];
-	int fd = CHECK_OK(open("/proc/meminfo", O_RDONLY));
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	CHECK(n > 0);
-	buf[n] = 0;
-	char *l = strstr(buf, key);
-	CHECK_MSG(l != NULL, "no %s in /proc/meminfo", key);
-	return strtol(l + strlen(key), NULL, 10);
+	read_file("/proc/meminfo", buf, sizeof(buf));
+	return field_long(buf, key);
 }
 
-#define FREE() meminfo("HugePages_Free:")
-#define RSVD() meminfo("HugePages_Rsvd:")
-#define TOTAL() meminfo("HugePages_Total:")
-#define SURP() meminfo("HugePages_Surp:")
+#define FREE() meminfo("HugePages_Free")
+#define RSVD() meminfo("HugePages_Rsvd")
+#define TOTAL() meminfo("HugePages_Total")
+#define SURP() meminfo("HugePages_Surp")
 
 /* Sizes the pool to `n` pages (root only; skipped where there is no pool). */
 static void pool(long n)
@@ -124,7 +118,7 @@ TEST(page_sizes)
 	/* Size bits without MFD_HUGETLB are unknown flags. */
 	CHECK_ERR(hmemfd("huge", MFD_HUGE_2MB), EINVAL);
 	/* /proc/meminfo agrees with the directory. */
-	CHECK_EQ(meminfo("Hugepagesize:"), 2048);
+	CHECK_EQ(meminfo("Hugepagesize"), 2048);
 }
 
 TEST(pool_files)
@@ -135,7 +129,7 @@ TEST(pool_files)
 	CHECK_EQ(t_read_long(SYSFS_2M "nr_hugepages"), 3);
 	CHECK_EQ(t_read_long(SYSFS_2M "free_hugepages"), 3);
 	CHECK_EQ(t_read_long(SYSFS_2M "resv_hugepages"), 0);
-	CHECK_EQ(meminfo("Hugetlb:"), 3 * 2048);
+	CHECK_EQ(meminfo("Hugetlb"), 3 * 2048);
 	CHECK_ERR(t_write_str("/proc/sys/vm/nr_hugepages", "many\n"), EINVAL);
 	CHECK_EQ(t_read_long("/proc/sys/vm/nr_hugepages"), 3);
 	/* The sysfs file sizes the same pool. */

@@ -19,15 +19,6 @@ struct line {
 	int maywrite;
 };
 
-static int on_starling(void)
-{
-	struct utsname u;
-	if (uname(&u) != 0)
-		return 0;
-	size_t n = strlen(u.release);
-	return n >= 9 && strcmp(u.release + n - 9, "-starling") == 0;
-}
-
 /* Reads the mapping lines of fdinfo of `fd`; returns how many. */
 static int holders(int fd, struct line *out, int max)
 {

@@ -268,15 +268,6 @@ static void worker(int index, int shared_fd)
 	_exit(0);
 }
 
-static int on_starling(void)
-{
-	struct utsname u;
-	if (uname(&u) != 0)
-		return 0;
-	size_t n = strlen(u.release);
-	return n >= 9 && strcmp(u.release + n - 9, "-starling") == 0;
-}
-
 /* Reads /proc/starling/mm into `v` (5 counters); 0 on Linux, which has no
  * such file (on Starling it must be there). */
 static int counters(long v[5])

@@ -31,15 +31,6 @@
 
 static volatile char target_word[64] = "child-original";
 
-static int is_starling(void)
-{
-	struct utsname u;
-	if (uname(&u) != 0)
-		return 0;
-	size_t n = strlen(u.release);
-	return n >= 9 && strcmp(u.release + n - 9, "-starling") == 0;
-}
-
 static int open_mem(pid_t pid, int flags)
 {
 	char path[64];
@@ -272,7 +263,7 @@ TEST(seals_hold)
 	CHECK_EQ(c, 'y');
 	struct iovec l = { "z", 1 }, r = { rw, 1 };
 	CHECK_RET(process_vm_writev(getpid(), &l, 1, &r, 1, 0), 1);
-	if (is_starling()) {
+	if (on_starling()) {
 		/* Revoked: neither path writes any more. */
 		CHECK_RET(fcntl(mfd, F_ADD_SEALS_REVOKE, F_SEAL_WRITE), 1);
 		CHECK_ERR(pwrite(mem, "w", 1, (off_t)(uintptr_t)rw), EIO);

@@ -32,15 +32,6 @@
 #define MFD_ALLOW_SEALING 0x0002U
 #endif
 
-static int is_starling(void)
-{
-	struct utsname u;
-	if (uname(&u) != 0)
-		return 0;
-	size_t n = strlen(u.release);
-	return n >= 9 && strcmp(u.release + n - 9, "-starling") == 0;
-}
-
 /* A sealable memfd of two pages filled with 'o'. */
 static int sealed_file(void)
 {
@@ -245,7 +236,7 @@ TEST(grow_seal)
 
 TEST(after_live_revocation)
 {
-	if (!is_starling())
+	if (!on_starling())
 		t_skip("F_ADD_SEALS_REVOKE is Starling's");
 	int fd = sealed_file();
 	char *w = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

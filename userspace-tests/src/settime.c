@@ -14,15 +14,6 @@
 #include <sys/utsname.h>
 #include <time.h>
 
-static int is_starling(void)
-{
-	struct utsname u;
-	if (uname(&u) != 0)
-		return 0;
-	size_t n = strlen(u.release);
-	return n >= 9 && strcmp(u.release + n - 9, "-starling") == 0;
-}
-
 static long long ns_of(clockid_t c)
 {
 	struct timespec ts;
@@ -102,7 +93,7 @@ TEST(needs_cap_sys_time)
 
 TEST(setting_moves_the_wall_clock)
 {
-	if (!is_starling())
+	if (!on_starling())
 		t_skip("changes the machine's clock: run on Starling only");
 	if (geteuid() != 0)
 		t_skip("needs root");
