@@ -65,6 +65,7 @@ PLATFORM := platforms/qemu-$(ARCH)
 include $(PLATFORM)/platform.mk
 
 KERNEL_ELF := target/$(TRIPLE)/release/starling
+KERNEL_SYMS_ELF := target/kernel/$(ARCH)/starling.elf
 KERNEL_FEATURES := $(if $(filter 1,$(MM_DEBUG)), --features mm-debug)
 ROOTFS_DIR := target/rootfs/$(ARCH)$(if $(filter debian,$(ROOTFS)),-debian)
 DEBIAN_CACHE := target/cache/debian/$(ARCH)
@@ -124,7 +125,14 @@ $(KERNEL_ELF): FORCE
 	@echo "==> kernel $(ARCH): cargo build --release --target $(TRIPLE)$(KERNEL_FEATURES)"
 	cd kernel && env -u SMP cargo build --release --locked --target $(TRIPLE)$(KERNEL_FEATURES)
 
-$(KERNEL_IMAGE): $(KERNEL_ELF)
+# The kernel's own symbol table (backtraces, /proc/kallsyms) is written
+# into a copy of the linked ELF, in a section reserved for it; no address
+# moves (platforms/tools/ksyms).
+$(KERNEL_SYMS_ELF): $(KERNEL_ELF) platforms/tools/ksyms
+	@mkdir -p $(@D)
+	platforms/tools/ksyms --elf $< --out $@
+
+$(KERNEL_IMAGE): $(KERNEL_SYMS_ELF)
 	@mkdir -p $(@D)
 	@echo "==> kernel $(ARCH): $@"
 	sysroot=$$(rustc --print sysroot); host=$$(rustc -vV | sed -n 's/^host: //p'); \

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Tests of starling-run (and of the Makefile's CMD hand-off) against fake-qemu.
+"""Tests of starling-run (and of the Makefile's CMD hand-off) against fake-qemu,
+and of the host tools it relies on (check-gdb's verdict, ksyms' table).
 
   python3 platforms/tools/test_starling_run.py [-v]
 
@@ -417,6 +418,116 @@ class MakeHandoff(unittest.TestCase):
                     )
                     with open(target, "rb") as f:
                         self.assertEqual(f.read(), cmd + b"@\n")
+
+
+def load_ksyms():
+    loader = importlib.machinery.SourceFileLoader("ksyms", os.path.join(HERE, "ksyms"))
+    spec = importlib.util.spec_from_loader("ksyms", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def tiny_elf(data_addr, data):
+    """An ELF64 LE file with one PROGBITS section (.data) at data_addr."""
+    import struct
+    shstr = b"\0.data\0.shstrtab\0"
+    data_off = 0x100
+    shstr_off = data_off + len(data)
+    shoff = (shstr_off + len(shstr) + 7) & ~7
+    head = bytearray(64)
+    head[:6] = b"\x7fELF\x02\x01"
+    struct.pack_into("<Q", head, 0x28, shoff)
+    struct.pack_into("<HHH", head, 0x3A, 64, 3, 2)
+    body = bytearray(head) + bytes(data_off - 64) + data + shstr
+    body += bytes(shoff - len(body))
+    sections = [(0, 0, 0, 0, 0), (1, 1, data_addr, data_off, len(data)),
+                (7, 3, 0, shstr_off, len(shstr))]
+    for name, kind, addr, off, size in sections:
+        body += struct.pack("<IIQQQQIIQQ", name, kind, 0, addr, off, size, 0, 0, 1, 0)
+    return bytes(body)
+
+
+class Ksyms(unittest.TestCase):
+    """platforms/tools/ksyms: the table the kernel reads (debug/ksyms.rs)."""
+
+    NM = (
+        "0000000000001000 0000000000000200 D STARLING_KSYMS\n"
+        "ffffffff80000000 0000000000000010 T _head\n"
+        "ffffffff80000010 0000000000000000 t .Lpcrel_hi1\n"
+        "ffffffff80000020 0000000000000020 t starling::a::f::h0123456789abcdef\n"
+        "ffffffff80000020 0000000000000020 t starling::a::folded\n"
+        "ffffffff80000040 0000000000000010 W starling::b (.llvm.12345)\n"
+        "ffffffff80000050 0000000000000008 r SOME_DATA\n"
+        "ffffffff80000060 " + "0" * 15 + "8 t " + "x" * 300 + "\n"
+    )
+
+    def setUp(self):
+        self.k = load_ksyms()
+
+    def test_table_round_trip(self):
+        symbols, anchor = self.k.parse_nm(self.NM)
+        self.assertEqual(anchor, (0x1000, 0x200))
+        table, decoded_anchor = self.k.decode(self.k.encode(symbols, anchor[0]))
+        self.assertEqual(decoded_anchor, 0x1000)
+        names = [(hex(a), size, kind, name[:12]) for a, size, kind, name in table]
+        self.assertEqual(names, [
+            ("0xffffffff80000000", 0x10, "T", "_head"),
+            ("0xffffffff80000020", 0x20, "t", "starling::a:"),
+            ("0xffffffff80000040", 0x10, "W", "starling::b"),
+            ("0xffffffff80000060", 8, "t", "xxxxxxxxxxxx"),
+        ])
+        self.assertEqual(table[1][3], "starling::a::f")
+        self.assertEqual(len(table[3][3]), self.k.NAME_MAX)
+        self.assertTrue(table[3][3].endswith("..."))
+
+    def test_lookup(self):
+        symbols, anchor = self.k.parse_nm(self.NM)
+        table, _ = self.k.decode(self.k.encode(symbols, anchor[0]))
+        self.assertIsNone(self.k.lookup(table, 0xffffffff7fffffff))
+        self.assertEqual(self.k.lookup(table, 0xffffffff80000000), ("_head", 0))
+        # A gap after a symbol still names it (as Linux's kallsyms does).
+        self.assertEqual(self.k.lookup(table, 0xffffffff80000018), ("_head", 0x18))
+        self.assertEqual(self.k.lookup(table, 0xffffffff8000003f), ("starling::a::f", 0x1f))
+        self.assertEqual(self.k.lookup(table, 0xffffffff80000067)[1], 7)
+        self.assertIsNone(self.k.lookup(table, 0xffffffff80000068))
+
+    def run_tool(self, elf_bytes):
+        with tempfile.TemporaryDirectory() as d:
+            elf, out, nm = (os.path.join(d, n) for n in ("in.elf", "out.elf", "nm"))
+            with open(elf, "wb") as f:
+                f.write(elf_bytes)
+            with open(nm, "w") as f:
+                f.write("#!/bin/sh\ncat <<'EOF'\n" + self.NM + "EOF\n")
+            os.chmod(nm, 0o755)
+            r = subprocess.run([sys.executable, os.path.join(HERE, "ksyms"), "--elf", elf,
+                                "--out", out, "--nm", nm], capture_output=True, text=True)
+            patched = open(out, "rb").read() if os.path.exists(out) else None
+            return r, patched
+
+    def test_patches_the_area_in_place(self):
+        original = tiny_elf(0xF00, bytes(0x400))
+        r, patched = self.run_tool(original)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(patched), len(original))
+        area = 0x100 + 0x100  # .data's file offset + (anchor - .data's address)
+        self.assertEqual(patched[:area], original[:area])
+        self.assertEqual(patched[area:area + 4], b"KSYM")
+        table, _ = self.k.decode(patched[area:area + 0x200])
+        self.assertEqual(len(table), 4)
+        self.assertEqual(patched[area + 0x200:], original[area + 0x200:])
+
+    def test_refuses_what_does_not_fit_or_is_not_zero(self):
+        r, _ = self.run_tool(tiny_elf(0x1000, bytes(0x40)))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("not inside a section", r.stderr)
+        r, _ = self.run_tool(tiny_elf(0x1000, b"\1" * 0x200))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("is not zero", r.stderr)
+        self.NM = self.NM.replace("0000000000000200 D", "0000000000000010 D")
+        r, _ = self.run_tool(tiny_elf(0x1000, bytes(0x100)))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("do not fit", r.stderr)
 
 
 if __name__ == "__main__":

@@ -115,6 +115,7 @@ pub fn start() {
     mounts::mount_all();
     table::init_threads_max(memory_totals().0);
     crate::task::stats::start_load_sampler();
+    crate::debug::watchdog::start();
 
     let command = cmdline::exec_command();
     let (argv, exec_mode): (Vec<Vec<u8>>, bool) = match command {

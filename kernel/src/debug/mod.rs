@@ -22,9 +22,14 @@
 //! contract with the script; docs/debugging.md lists them. Nothing here
 //! allocates, and the syscall path costs four stores.
 
+pub mod backtrace;
 pub mod cpus;
+pub mod ksyms;
 pub mod memfds;
+pub mod provoke;
 pub mod tasks;
+pub mod warn;
+pub mod watchdog;
 
 /// The header every table starts with.
 #[repr(C)]

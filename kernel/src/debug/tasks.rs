@@ -128,6 +128,17 @@ fn find(tid: Pid) -> Option<&'static DebugTask> {
         .find(|e| e.tid.load(Relaxed) == tid)
 }
 
+/// The comm of thread `tid` as this table last saw it, read without a
+/// lock (for reports made while other CPUs may hold any lock).
+pub fn comm_of(tid: Pid) -> Option<[u8; 16]> {
+    let entry = find(tid)?;
+    let mut comm = [0; 16];
+    for (dst, src) in comm.iter_mut().zip(&entry.comm) {
+        *dst = src.load(Relaxed);
+    }
+    Some(comm)
+}
+
 /// The thread's comm changed.
 pub fn set_comm(tid: Pid, comm: &[u8; 16]) {
     let _guard = WRITERS.lock();

@@ -66,6 +66,11 @@ const COMMON: &[&str] = &[
     "CONFIG_IKCONFIG=y",
     "CONFIG_IKCONFIG_PROC=y",
     "CONFIG_MAGIC_SYSRQ=y",
+    // /proc/kallsyms and symbolised reports (debug/ksyms.rs); the
+    // soft-lockup detector and kernel.watchdog_thresh (debug/watchdog.rs).
+    "CONFIG_KALLSYMS=y",
+    "CONFIG_LOCKUP_DETECTOR=y",
+    "CONFIG_SOFTLOCKUP_DETECTOR=y",
     // AF_UNIX, and TCP and UDP over IPv4 and IPv6 on the loopback
     // interface (docs/net.md).
     "CONFIG_NET=y",

@@ -78,6 +78,7 @@ pub fn populate(root: &DirEntry) -> VfsResult<()> {
     add_text(root, "cpuinfo", crate::arch::cpuinfo)?;
     add_text(root, "filesystems", mounts::filesystems)?;
     add_text(root, "locks", locks::proc_locks)?;
+    add_text(root, "kallsyms", kallsyms)?;
     add_text(root, "version", || {
         format!(
             "Linux version {} (starling) {}\n",
@@ -93,9 +94,15 @@ pub fn populate(root: &DirEntry) -> VfsResult<()> {
         Arc::new(Vec::new),
         Some(Arc::new(|data: &[u8]| {
             // Linux's 'c' crashes the kernel on purpose (to test crash
-            // handling); the other keys are not implemented.
-            if data.first() == Some(&b'c') {
-                panic!("sysrq: crash requested through /proc/sysrq-trigger");
+            // handling) and 'l' logs every CPU's backtrace; the other keys
+            // are not implemented.
+            match data.first() {
+                Some(b'c') => panic!("sysrq: crash requested through /proc/sysrq-trigger"),
+                Some(b'l') => {
+                    crate::debug::watchdog::show_all_cpus();
+                    return Ok(());
+                }
+                _ => {}
             }
             warn!(
                 "sysrq: key {:?} is not implemented",
@@ -123,8 +130,30 @@ pub fn populate(root: &DirEntry) -> VfsResult<()> {
     let starling = tmpfs::add_dir(root, "starling", 0o555)?;
     add_text(&starling, "ipi", crate::selftest::ipi_round_trip)?;
     add_text(&starling, "mm", meminfo::mm_counts)?;
+    tmpfs::add_generated_file(
+        &starling,
+        "provoke",
+        0o200,
+        Arc::new(Vec::new),
+        Some(Arc::new(crate::debug::provoke::write)),
+    )?;
     tmpfs::set_dir_generator(root, Some(Arc::new(Pids)))?;
     Ok(())
+}
+
+/// /proc/kallsyms: "address type name" per symbol, in address order.
+/// Addresses show for root only (Linux's `kallsyms_show_value` under the
+/// default kptr_restrict 0 and perf_event_paranoid 2 asks for CAP_SYSLOG);
+/// others read zeros.
+fn kallsyms() -> String {
+    use core::fmt::Write;
+    let show = task::current().is_none_or(|t| t.process.creds.lock().euid == 0);
+    let mut out = String::new();
+    crate::debug::ksyms::for_each(|sym| {
+        let addr = if show { sym.addr } else { 0 };
+        let _ = writeln!(out, "{addr:016x} {} {}", sym.kind as char, sym.name);
+    });
+    out
 }
 
 /// The process directories of the /proc root.

@@ -160,6 +160,11 @@ fn neg(e: Errno) -> usize {
 /// Numbers already reported as unimplemented (each is logged once).
 static LOGGED: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
 
+/// The architecture's name for syscall `nr`.
+pub fn syscall_name(nr: usize) -> Option<&'static str> {
+    table::name(nr)
+}
+
 /// The answer for a syscall Starling does not implement: ENOSYS, logged
 /// once per number with its Linux name.
 pub fn unimplemented(nr: usize) -> SysResult {

@@ -59,6 +59,19 @@ pub fn populate(root: &DirEntry) -> VfsResult<()> {
     )?;
     let kernel = tmpfs::add_dir(root, "kernel", 0o755)?;
     hugepages::populate(&kernel)?;
+    // Linux 6.2+: WARN reports since boot.
+    tmpfs::add_generated_file(
+        &kernel,
+        "warn_count",
+        0o444,
+        line(|| {
+            format!(
+                "{}",
+                crate::debug::warn::WARN_COUNT.load(core::sync::atomic::Ordering::Relaxed)
+            )
+        }),
+        None,
+    )?;
     tmpfs::add_dir(root, "fs", 0o755)?;
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! | osrelease, ostype, version | uname(2)'s release, sysname and version |
 //! | hostname | uname's nodename; a write renames the host (up to 64 bytes) |
 //! | pid_max | the pid allocator wraps below it (301..=4194304) |
+//! | watchdog_thresh | the soft-lockup detector (debug/watchdog.rs) reports a CPU stuck for twice this many seconds (0 off, default 15, up to 60) |
 //! | randomize_va_space | ASLR of new images (loader/aslr.rs): 0 off, 1 stack/mmap/PIE/interpreter, 2 (default) also the heap |
 //! | threads-max | clone fails with EAGAIN at this many threads (1..=2^30-1) |
 //! | tainted | taint flags; a root write ORs bits in (kernel/panic.c `proc_taint`) |
@@ -102,6 +103,20 @@ pub fn populate(kernel: &DirEntry) -> VfsResult<()> {
         |data| {
             let v = valid(sysctl::parse_int(data, 301, table::PID_MAX_LIMIT))?;
             valid(table::set_pid_max(v).then_some(()))
+        },
+    )?;
+    add_rw(
+        kernel,
+        "watchdog_thresh",
+        || {
+            let v = crate::debug::watchdog::THRESH_SECS.load(Ordering::Relaxed);
+            format!("{v}")
+        },
+        |data| {
+            // Linux's range (kernel/watchdog.c): 0 (off) to 60 seconds.
+            let v = valid(sysctl::parse_int(data, 0, 60))?;
+            crate::debug::watchdog::THRESH_SECS.store(v as u32, Ordering::Relaxed);
+            Ok(())
         },
     )?;
     add_rw(

@@ -1,0 +1,202 @@
+/*
+ * Kernel reports: /proc/kallsyms, /sys/kernel/warn_count,
+ * kernel.watchdog_thresh, and on Starling the symbolised backtraces of a
+ * WARN (/proc/starling/provoke, Linux's lkdtm command names) and of sysrq
+ * 'l', read back from the kernel log with syslog(2).
+ *
+ * Linux: /proc/kallsyms lists "address type name" sorted by address (the
+ * core kernel's part), with zero addresses for readers without CAP_SYSLOG
+ * under the default kptr_restrict and perf_event_paranoid;
+ * /sys/kernel/warn_count exists since 6.2; watchdog_thresh takes 0..60
+ * (proc_watchdog_thresh), EINVAL outside. Needs root.
+ */
+#include "test.h"
+#include "proc_text.h"
+
+#include <sys/klog.h>
+#include <sys/wait.h>
+
+#define SYSLOG_ACTION_READ_ALL 3
+#define LOG_SIZE (1 << 20)
+
+/* 0 when `s` was written to `path` whole, else the errno. */
+static int put(const char *path, const char *s)
+{
+	long n = t_write_str(path, s);
+	if (n < 0)
+		return errno;
+	return n == (long)strlen(s) ? 0 : EIO;
+}
+
+static char *read_kallsyms(void)
+{
+	size_t size = 64 << 20;
+	char *buf = malloc(size);
+	CHECK(buf != NULL);
+	size_t n = read_chunked("/proc/kallsyms", buf, size, 65536);
+	CHECK(n > 0 && n < size - 1);
+	return buf;
+}
+
+TEST(kallsyms_is_sorted_and_typed)
+{
+	if (geteuid() != 0)
+		t_skip("needs root");
+	char *text = read_kallsyms();
+	unsigned long prev = 0;
+	long lines = 0;
+	int getpid_seen = 0;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		unsigned long addr;
+		char type;
+		char name[512];
+		CHECK_MSG(sscanf(line, "%lx %c %511s", &addr, &type, name) == 3,
+			  "line %ld: %s", lines, line);
+		/* Module symbols (Linux) follow the core, unsorted. */
+		if (strstr(line, "\t["))
+			break;
+		CHECK_MSG(addr >= prev, "not sorted at %s", line);
+		CHECK_MSG(addr != 0, "root reads a zero address: %s", line);
+		CHECK_MSG(strchr("tTwWdDbBrRaAvV", type) != NULL, "type %c", type);
+		if (strstr(line, "sys_getpid"))
+			getpid_seen = 1;
+		prev = addr;
+		lines++;
+	}
+	CHECK_MSG(lines > 1000, "%ld symbols", lines);
+	CHECK_MSG(getpid_seen, "no symbol for sys_getpid");
+	free(text);
+}
+
+TEST(kallsyms_hides_addresses_from_users)
+{
+	if (geteuid() != 0)
+		t_skip("needs root");
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		CHECK_OK(setgid(65534));
+		CHECK_OK(setuid(65534));
+		char *text = read_kallsyms();
+		long lines = 0;
+		for (char *line = strtok(text, "\n"); line && lines < 5000;
+		     line = strtok(NULL, "\n"), lines++) {
+			unsigned long addr = 1;
+			CHECK(sscanf(line, "%lx", &addr) == 1);
+			CHECK_MSG(addr == 0, "a user reads %s", line);
+		}
+		CHECK(lines > 100);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+}
+
+TEST(warn_count_is_a_number)
+{
+	long n = t_read_long("/sys/kernel/warn_count");
+	CHECK(n >= 0);
+}
+
+TEST(watchdog_thresh_range)
+{
+	if (geteuid() != 0)
+		t_skip("needs root");
+	const char *path = "/proc/sys/kernel/watchdog_thresh";
+	long old = t_read_long(path);
+	CHECK(old >= 0 && old <= 60);
+	CHECK_EQ(put(path, "61"), EINVAL);
+	CHECK_EQ(put(path, "-1"), EINVAL);
+	CHECK_EQ(t_read_long(path), old);
+	char buf[16];
+	snprintf(buf, sizeof(buf), "%ld", old);
+	CHECK_EQ(put(path, buf), 0);
+	CHECK_EQ(t_read_long(path), old);
+}
+
+/* The kernel log, as dmesg reads it. */
+static char *kernel_log(void)
+{
+	char *buf = malloc(LOG_SIZE + 1);
+	CHECK(buf != NULL);
+	int n = klogctl(SYSLOG_ACTION_READ_ALL, buf, LOG_SIZE);
+	CHECK(n >= 0);
+	buf[n] = 0;
+	return buf;
+}
+
+/* Waits (the log is written by a kernel thread) until the log's text after
+ * the last `start` holds every string of `want`; returns that text. */
+static char *wait_for_log(const char *start, const char *const *want, int n)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		char *log = kernel_log();
+		char *from = NULL;
+		for (char *p = strstr(log, start); p; p = strstr(p + 1, start))
+			from = p;
+		int all = from != NULL;
+		for (int i = 0; all && i < n; i++)
+			all = strstr(from, want[i]) != NULL;
+		if (all)
+			return log;
+		free(log);
+		t_sleep_ms(50);
+	}
+	return NULL;
+}
+
+static int starling_root(void)
+{
+	return on_starling() && geteuid() == 0;
+}
+
+TEST(provoked_warning_logs_a_symbolised_backtrace)
+{
+	if (!starling_root())
+		t_skip("Starling's /proc/starling/provoke, as root");
+	long before = t_read_long("/sys/kernel/warn_count");
+	CHECK_EQ(put("/proc/starling/provoke", "WARNING"), 0);
+	CHECK_EQ(t_read_long("/sys/kernel/warn_count"), before + 1);
+	const char *want[] = {
+		"WARNING: CPU: ",
+		"provoked through /proc/starling/provoke",
+		"Call Trace:",
+		" starling::debug::provoke::write+0x",
+		"starling::syscall::fs::rw::sys_write+0x",
+		"---[ end trace ]---",
+	};
+	char *log = wait_for_log("------------[ cut here ]------------", want, 6);
+	CHECK_MSG(log != NULL, "the report is not in the kernel log");
+	free(log);
+}
+
+TEST(provoke_rejects_unknown_commands)
+{
+	if (!starling_root())
+		t_skip("Starling's /proc/starling/provoke, as root");
+	const char *path = "/proc/starling/provoke";
+	CHECK_EQ(put(path, "BOGUS"), EINVAL);
+	CHECK_EQ(put(path, "WARNING twice"), EINVAL);
+	CHECK_EQ(put(path, "SOFTLOCKUP 0"), EINVAL);
+	CHECK_EQ(put(path, "SOFTLOCKUP 601"), EINVAL);
+	CHECK_EQ(put(path, "SOFTLOCKUP x"), EINVAL);
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		CHECK_OK(setuid(65534));
+		CHECK_ERR(open(path, O_WRONLY), EACCES);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+}
+
+TEST(sysrq_l_logs_every_cpu)
+{
+	if (!starling_root())
+		t_skip("logs every CPU's stack into the host's log on Linux");
+	CHECK_EQ(put("/proc/sysrq-trigger", "l"), 0);
+	const char *want[] = {
+		"Backtrace for cpu 0:",
+		"starling::debug::watchdog::show_all_cpus+0x",
+	};
+	char *log = wait_for_log("Show backtrace of all active CPUs", want, 2);
+	CHECK_MSG(log != NULL, "no backtraces in the kernel log");
+	free(log);
+}
