@@ -44,7 +44,7 @@ TEST_TIMEOUT := $(if $(filter command line environment%,$(origin TIMEOUT)),$(TIM
 # None of these may reach the kernel build: ax-runtime reads SMP from the
 # environment at build time, and the rest only concern QEMU. Changing them
 # must never rebuild anything.
-unexport ARCH SMP MEM ACCEL TIMEOUT CPU QEMU HOSTDIR DISK CMD LTP_DIR TESTS MM_DEBUG ROOTFS GDB_PORT GDB_ARGS RUNS
+unexport ARCH SMP MEM ACCEL TIMEOUT CPU QEMU HOSTDIR DISK CMD LTP_DIR TESTS MM_DEBUG ROOTFS GDB_PORT GDB_ARGS RUNS MINUTES
 
 ifeq ($(filter $(ARCH),$(ARCHES)),)
 $(error ARCH=$(ARCH) is not supported; use one of: $(ARCHES))
@@ -93,7 +93,7 @@ RUN_ARGS = --arch $(ARCH) --kernel $(KERNEL_IMAGE) --elf $(KERNEL_ELF) \
 	--run-dir $(RUN_DIR) --smp $(SMP) --mem $(MEM) --accel $(ACCEL) \
 	$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
 
-.PHONY: help setup kernel rootfs run exec debug gdb test test-debian ltp bench clean FORCE
+.PHONY: help setup kernel rootfs run exec debug gdb test test-debian ltp bench stress clean FORCE
 FORCE:
 
 help:
@@ -108,6 +108,7 @@ help:
 	@echo "  test      host unit tests, tooling tests, guest tests and the gdb check on x86_64 and riscv64"
 	@echo "  test-debian  programs of the Debian image checked in the guest (ROOTFS=debian, x86_64; not in test)"
 	@echo "  bench     the micro-benchmarks on Linux and Starling, medians and ratios [RUNS=$(RUNS)] -> target/bench/"
+	@echo "  stress    SMP stress (smp/stress, then smp/lockup) with mm-debug for MINUTES (default 5) at SMP (default 4)"
 	@echo "  clean     remove build outputs (keeps target/cache)"
 	@echo "Variables: ARCH=x86_64|riscv64 SMP=$(SMP) MEM=$(MEM) ACCEL=tcg|kvm TIMEOUT=$(TIMEOUT) [CPU=] [QEMU=] [MM_DEBUG=1] [ROOTFS=busybox|debian] [GDB_PORT=$(GDB_PORT)] [GDB_ARGS=]"
 	@echo "Logs: target/run/<arch>/kernel.log, console.log, qemu.cmdline"
@@ -215,6 +216,18 @@ test:
 	platforms/tools/run-tests --make $(call shquote,$(MAKE) MM_DEBUG=1) --arches "$(ARCHES)" \
 		--timeout $(TEST_TIMEOUT) --smp $(SMP) --mem $(MEM) --accel $(ACCEL) \
 		$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
+
+# The SMP stress test for minutes instead of make test's 20 seconds, on a
+# kernel with mm-debug (every mm syscall re-checks the registry), then the
+# lockup detector's own test. docs/reliability.md.
+STRESS_MINUTES = $(if $(filter command line environment%,$(origin MINUTES)),$(MINUTES),5)
+STRESS_SMP = $(if $(filter command line environment%,$(origin SMP)),$(SMP),4)
+
+stress:
+	@[ "$(STRESS_MINUTES)" -ge 1 ] 2>/dev/null || { echo "make stress: MINUTES must be a whole number >= 1" >&2; exit 2; }
+	$(MAKE) --no-print-directory exec ARCH=$(ARCH) MM_DEBUG=1 SMP=$(STRESS_SMP) MEM=$(MEM) \
+		ACCEL=$(ACCEL) $(if $(CPU),CPU=$(call shquote,$(CPU))) $(if $(QEMU),QEMU=$(call shquote,$(QEMU))) \
+		CMD='STARLING_STRESS_SECONDS=$(shell echo $$((60 * $(STRESS_MINUTES)))) STARLING_TEST_TIMEOUT=$(shell echo $$((60 * $(STRESS_MINUTES) + 300))) /opt/starling-tests/run-smp stress lockup'
 
 # The Debian image's programs (bash, coreutils, perl, python3, apt, …), each
 # checked for its expected output by userspace-tests/debian/run-debian.
