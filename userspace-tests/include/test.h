@@ -65,6 +65,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/utsname.h>
+#include <sys/klog.h>
 
 /* Exit code of a t_fork() child whose check failed (it printed FAIL already). */
 #define T_CHILD_FAILED 113
@@ -509,6 +510,29 @@ T_HELPER long t_write_str(const char *path, const char *s)
 	close(fd);
 	errno = e;
 	return n;
+}
+
+/* 0 when `s` was written to `path` whole, else the errno (EIO for a short
+ * write). */
+T_HELPER int t_put_str(const char *path, const char *s)
+{
+	long n = t_write_str(path, s);
+	if (n < 0)
+		return errno;
+	return n == (long)strlen(s) ? 0 : EIO;
+}
+
+/* The kernel log as dmesg reads it (syslog(2) READ_ALL, NUL-terminated,
+ * malloc'd); root or dmesg_restrict 0. */
+T_HELPER char *t_kernel_log(void)
+{
+	enum { SIZE = 1 << 20 };
+	char *buf = malloc(SIZE + 1);
+	CHECK(buf != NULL);
+	int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, SIZE);
+	CHECK_MSG(n >= 0, "syslog READ_ALL: %s", t_errname(errno));
+	buf[n] = 0;
+	return buf;
 }
 
 /* Whether the kernel is Starling (its uname release ends in

@@ -8,27 +8,10 @@
  */
 #include "test.h"
 
-#include <sys/klog.h>
-
-#define SYSLOG_ACTION_READ_ALL 3
-#define LOG_SIZE (1 << 20)
-
-static int put(const char *path, const char *s)
-{
-	long n = t_write_str(path, s);
-	if (n < 0)
-		return errno;
-	return n == (long)strlen(s) ? 0 : EIO;
-}
-
 /* The kernel log after the last occurrence of `start`, or NULL. */
 static char *log_after(const char *start, char **whole)
 {
-	char *buf = malloc(LOG_SIZE + 1);
-	CHECK(buf != NULL);
-	int n = klogctl(SYSLOG_ACTION_READ_ALL, buf, LOG_SIZE);
-	CHECK(n >= 0);
-	buf[n] = 0;
+	char *buf = t_kernel_log();
 	*whole = buf;
 	char *from = NULL;
 	for (char *p = strstr(buf, start); p; p = strstr(p + 1, start))
@@ -44,12 +27,12 @@ TEST(stuck_cpu_is_reported_with_its_stack)
 		t_skip("needs a second CPU to notice");
 	const char *thresh = "/proc/sys/kernel/watchdog_thresh";
 	long old = t_read_long(thresh);
-	CHECK_EQ(put(thresh, "1"), 0);
+	CHECK_EQ(t_put_str(thresh, "1"), 0);
 	/* Spins 5 s; the report is due after 2 s. */
-	int err = put("/proc/starling/provoke", "SOFTLOCKUP 5");
+	int err = t_put_str("/proc/starling/provoke", "SOFTLOCKUP 5");
 	char buf[16];
 	snprintf(buf, sizeof(buf), "%ld", old);
-	CHECK_EQ(put(thresh, buf), 0);
+	CHECK_EQ(t_put_str(thresh, buf), 0);
 	CHECK_EQ(err, 0);
 
 	const char *want[] = {

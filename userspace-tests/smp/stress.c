@@ -29,7 +29,6 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/file.h>
-#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -40,7 +39,6 @@
 #define THREADS 2
 #define PAGE 4096
 #define SHARED_PAGES 16
-#define LOG_SIZE (1 << 20)
 
 struct stats {
 	atomic_long ops;
@@ -273,11 +271,7 @@ static void mm_counts(long v[3])
 
 static long lockup_reports(void)
 {
-	char *buf = malloc(LOG_SIZE + 1);
-	CHECK(buf != NULL);
-	int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, LOG_SIZE);
-	CHECK(n >= 0);
-	buf[n] = 0;
+	char *buf = t_kernel_log();
 	long count = 0;
 	for (char *p = strstr(buf, "soft lockup - CPU#"); p; p = strstr(p + 1, "soft lockup - CPU#"))
 		count++;

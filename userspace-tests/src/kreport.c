@@ -13,20 +13,7 @@
 #include "test.h"
 #include "proc_text.h"
 
-#include <sys/klog.h>
 #include <sys/wait.h>
-
-#define SYSLOG_ACTION_READ_ALL 3
-#define LOG_SIZE (1 << 20)
-
-/* 0 when `s` was written to `path` whole, else the errno. */
-static int put(const char *path, const char *s)
-{
-	long n = t_write_str(path, s);
-	if (n < 0)
-		return errno;
-	return n == (long)strlen(s) ? 0 : EIO;
-}
 
 static char *read_kallsyms(void)
 {
@@ -103,24 +90,13 @@ TEST(watchdog_thresh_range)
 	const char *path = "/proc/sys/kernel/watchdog_thresh";
 	long old = t_read_long(path);
 	CHECK(old >= 0 && old <= 60);
-	CHECK_EQ(put(path, "61"), EINVAL);
-	CHECK_EQ(put(path, "-1"), EINVAL);
+	CHECK_EQ(t_put_str(path, "61"), EINVAL);
+	CHECK_EQ(t_put_str(path, "-1"), EINVAL);
 	CHECK_EQ(t_read_long(path), old);
 	char buf[16];
 	snprintf(buf, sizeof(buf), "%ld", old);
-	CHECK_EQ(put(path, buf), 0);
+	CHECK_EQ(t_put_str(path, buf), 0);
 	CHECK_EQ(t_read_long(path), old);
-}
-
-/* The kernel log, as dmesg reads it. */
-static char *kernel_log(void)
-{
-	char *buf = malloc(LOG_SIZE + 1);
-	CHECK(buf != NULL);
-	int n = klogctl(SYSLOG_ACTION_READ_ALL, buf, LOG_SIZE);
-	CHECK(n >= 0);
-	buf[n] = 0;
-	return buf;
 }
 
 /* Waits (the log is written by a kernel thread) until the log's text after
@@ -128,7 +104,7 @@ static char *kernel_log(void)
 static char *wait_for_log(const char *start, const char *const *want, int n)
 {
 	for (int tries = 0; tries < 100; tries++) {
-		char *log = kernel_log();
+		char *log = t_kernel_log();
 		char *from = NULL;
 		for (char *p = strstr(log, start); p; p = strstr(p + 1, start))
 			from = p;
@@ -153,7 +129,7 @@ TEST(provoked_warning_logs_a_symbolised_backtrace)
 	if (!starling_root())
 		t_skip("Starling's /proc/starling/provoke, as root");
 	long before = t_read_long("/sys/kernel/warn_count");
-	CHECK_EQ(put("/proc/starling/provoke", "WARNING"), 0);
+	CHECK_EQ(t_put_str("/proc/starling/provoke", "WARNING"), 0);
 	CHECK_EQ(t_read_long("/sys/kernel/warn_count"), before + 1);
 	const char *want[] = {
 		"WARNING: CPU: ",
@@ -173,11 +149,11 @@ TEST(provoke_rejects_unknown_commands)
 	if (!starling_root())
 		t_skip("Starling's /proc/starling/provoke, as root");
 	const char *path = "/proc/starling/provoke";
-	CHECK_EQ(put(path, "BOGUS"), EINVAL);
-	CHECK_EQ(put(path, "WARNING twice"), EINVAL);
-	CHECK_EQ(put(path, "SOFTLOCKUP 0"), EINVAL);
-	CHECK_EQ(put(path, "SOFTLOCKUP 601"), EINVAL);
-	CHECK_EQ(put(path, "SOFTLOCKUP x"), EINVAL);
+	CHECK_EQ(t_put_str(path, "BOGUS"), EINVAL);
+	CHECK_EQ(t_put_str(path, "WARNING twice"), EINVAL);
+	CHECK_EQ(t_put_str(path, "SOFTLOCKUP 0"), EINVAL);
+	CHECK_EQ(t_put_str(path, "SOFTLOCKUP 601"), EINVAL);
+	CHECK_EQ(t_put_str(path, "SOFTLOCKUP x"), EINVAL);
 	pid_t pid = t_fork();
 	if (pid == 0) {
 		CHECK_OK(setuid(65534));
@@ -191,7 +167,7 @@ TEST(sysrq_l_logs_every_cpu)
 {
 	if (!starling_root())
 		t_skip("logs every CPU's stack into the host's log on Linux");
-	CHECK_EQ(put("/proc/sysrq-trigger", "l"), 0);
+	CHECK_EQ(t_put_str("/proc/sysrq-trigger", "l"), 0);
 	const char *want[] = {
 		"Backtrace for cpu 0:",
 		"starling::debug::watchdog::show_all_cpus+0x",
