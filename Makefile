@@ -89,7 +89,7 @@ SETTINGS = ARCH=$(ARCH) SMP=$(call shquote,$(SMP)) MEM=$(call shquote,$(MEM)) \
 	CPU=$(call shquote,$(CPU)) QEMU=$(call shquote,$(QEMU)) MM_DEBUG=$(call shquote,$(MM_DEBUG)) \
 	ROOTFS=$(call shquote,$(ROOTFS))
 
-RUN_ARGS = --arch $(ARCH) --kernel $(KERNEL_IMAGE) --elf $(KERNEL_ELF) \
+RUN_ARGS = --arch $(ARCH) --kernel $(KERNEL_IMAGE) --elf $(KERNEL_SYMS_ELF) \
 	--run-dir $(RUN_DIR) --smp $(SMP) --mem $(MEM) --accel $(ACCEL) \
 	$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
 
@@ -127,11 +127,18 @@ $(KERNEL_ELF): FORCE
 	cd kernel && env -u SMP cargo build --release --locked --target $(TRIPLE)$(KERNEL_FEATURES)
 
 # The kernel's own symbol table (backtraces, /proc/kallsyms) is written
-# into a copy of the linked ELF, in a section reserved for it; no address
-# moves (platforms/tools/ksyms).
-$(KERNEL_SYMS_ELF): $(KERNEL_ELF) platforms/tools/ksyms
+# into a copy of the linked ELF, in an area reserved for it; no address
+# moves (platforms/tools/ksyms). The copy is what boots, what the runner
+# symbolises panics with and what gdb reads. It is remade whenever cargo's
+# ELF is another file than the one it was made from: switching MM_DEBUG
+# between two builds cargo already has re-links an older file, whose time
+# stamp alone would not tell.
+$(KERNEL_SYMS_ELF): $(KERNEL_ELF) platforms/tools/ksyms FORCE
 	@mkdir -p $(@D)
-	platforms/tools/ksyms --elf $< --out $@
+	@id="$$(stat -L -c '%i %s %Y' $(KERNEL_ELF)) $$(stat -c %Y platforms/tools/ksyms)"; \
+	if [ -f $@ ] && [ "$$(cat $@.from 2>/dev/null)" = "$$id" ]; then exit 0; fi; \
+	echo "platforms/tools/ksyms --elf $(KERNEL_ELF) --out $@"; \
+	platforms/tools/ksyms --elf $(KERNEL_ELF) --out $@ && echo "$$id" > $@.from
 
 $(KERNEL_IMAGE): $(KERNEL_SYMS_ELF)
 	@mkdir -p $(@D)
@@ -208,7 +215,7 @@ endif
 # riscv64) with the kernel's symbols and platforms/tools/gdb/starling.py.
 # The ELF must be the one make debug booted (same ARCH, same tree).
 gdb:
-	@platforms/tools/starling-gdb --arch $(ARCH) --elf $(KERNEL_ELF) --port $(GDB_PORT) -- $(GDB_ARGS)
+	@platforms/tools/starling-gdb --arch $(ARCH) --elf $(KERNEL_SYMS_ELF) --port $(GDB_PORT) -- $(GDB_ARGS)
 
 # --- tests and benchmarks -------------------------------------------------
 
