@@ -19,6 +19,9 @@ use alloc::{
 use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 use ax_sync::SpinLock;
+use axfs_ng_vfs::VfsError;
+use starling_fs::tmpfs::TmpFile;
+use starling_mm::hugetlb::{HPAGE_SHIFT, HPAGE_SIZE};
 
 use super::segment::{Meta, SHM_DEST, SHM_LOCKED, Segment, current_pid, now};
 pub use crate::ipc::{
@@ -31,8 +34,18 @@ use crate::{
         ids::{IdAlloc, index_of},
         perm::{Perm, ipcperms},
     },
+    syscall::mm::memfd::new_shm_file,
+    task::creds::Creds,
 };
 pub const SHM_HUGETLB: i32 = 0o4000;
+/// shmget: do not reserve huge pages for a SHM_HUGETLB segment.
+pub const SHM_NORESERVE: i32 = 0o10000;
+/// The huge page size field of shmget's flags (SHM_HUGE_2MB = 21 << 26).
+const SHM_HUGE_SHIFT: u32 = 26;
+const SHM_HUGE_MASK: i32 = 0x3f;
+/// vm.hugetlb_shm_group: the group that may make SHM_HUGETLB segments
+/// without CAP_IPC_LOCK (Starling has no such sysctl; Linux's default).
+const HUGETLB_SHM_GROUP: u32 = 0;
 /// SHMMIN (include/uapi/linux/shm.h).
 pub const SHMMIN: u64 = 1;
 /// SHMMAX and SHMALL's default: ULONG_MAX - 2^24.
@@ -170,13 +183,11 @@ impl Ids {
             Some(t) if t <= shmall() => {}
             _ => return Err(Errno::ENOSPC),
         }
-        if flg & SHM_HUGETLB != 0 {
-            // Starling has no hugetlbfs (its config.gz has no
-            // CONFIG_HUGETLBFS): hstate_sizelog finds no huge page size,
-            // and newseg fails with EINVAL, as such a Linux does.
-            warn!("shmget: SHM_HUGETLB without hugetlbfs: EINVAL");
-            return Err(Errno::EINVAL);
-        }
+        let huge = if flg & SHM_HUGETLB != 0 {
+            Some(hugetlb_file(size, flg, caller)?)
+        } else {
+            None
+        };
         // ipc_addid.
         let limit = (shmmni().max(0) as usize).min(IPCMNI);
         if self.live().len() >= limit {
@@ -198,9 +209,40 @@ impl Ids {
             locked_by: None,
         };
         self.slots
-            .insert(idx, Slot::Live(Segment::new(id, size, meta)));
+            .insert(idx, Slot::Live(Segment::new(id, size, meta, huge)));
         Ok(id)
     }
+}
+
+/// The hugetlb file of a SHM_HUGETLB segment of `size` bytes (newseg and
+/// hugetlb_file_setup): EINVAL for a huge page size the pool does not
+/// offer (the default or 2 MiB), EPERM without CAP_IPC_LOCK or
+/// vm.hugetlb_shm_group, then the size rounded up to whole huge pages,
+/// all of them reserved from the pool unless SHM_NORESERVE (ENOMEM if the
+/// pool cannot promise them).
+fn hugetlb_file(size: usize, flg: i32, caller: &Caller) -> KResult<Arc<TmpFile>> {
+    let log = ((flg >> SHM_HUGE_SHIFT) & SHM_HUGE_MASK) as usize;
+    if log != 0 && log != HPAGE_SHIFT {
+        return Err(Errno::EINVAL);
+    }
+    if !caller.cap_ipc_lock && !caller.in_group(HUGETLB_SHM_GROUP) {
+        return Err(Errno::EPERM);
+    }
+    let len = size
+        .checked_next_multiple_of(HPAGE_SIZE)
+        .ok_or(Errno::ENOMEM)?;
+    let (_, file) = new_shm_file(&Creds::root(), 0o777)?;
+    file.make_hugetlb();
+    let reserve = flg & SHM_NORESERVE == 0;
+    file.prepare_huge_mapping(0, len as u64, reserve, true)
+        .map_err(|e| match e {
+            VfsError::NoMemory => {
+                debug!("shmget: the huge page pool cannot reserve {len:#x} bytes");
+                Errno::ENOMEM
+            }
+            other => Errno::from(other),
+        })?;
+    Ok(file)
 }
 
 /// shmget(2) (ipc/util.c `ipcget`).
@@ -350,6 +392,11 @@ pub fn lock(id: i32, lock: bool, caller: &Caller) -> KResult<()> {
         if lock && caller.memlock == 0 {
             return Err(Errno::EPERM);
         }
+    }
+    // Huge pages are never swapped: shmctl_do_lock does nothing for a
+    // hugetlb segment once the permission checks passed.
+    if seg.is_huge() {
+        return Ok(());
     }
     if lock {
         if meta.perm.mode & SHM_LOCKED != 0 {
