@@ -168,36 +168,44 @@ impl Ids {
         self.live().iter().map(|(_, s)| s.pages()).sum()
     }
 
-    /// ipc/shm.c `newseg`.
-    fn newseg(&mut self, key: i32, size: usize, flg: i32, caller: &Caller) -> KResult<i32> {
+    /// ipc/shm.c `newseg`: the size and total checks, then the hugetlb
+    /// file of a SHM_HUGETLB segment (`huge`, made by the caller without
+    /// the table lock), then the identifier. On failure the file comes back, for the caller to drop
+    /// once it has released the table lock; EAGAIN (and no file) means
+    /// the caller is to make the file and call again.
+    fn newseg(
+        &mut self,
+        key: i32,
+        size: usize,
+        flg: i32,
+        caller: &Caller,
+        huge: Option<Arc<TmpFile>>,
+    ) -> Result<i32, (Errno, Option<Arc<TmpFile>>)> {
         let size64 = size as u64;
         if size64 < SHMMIN || size64 > shmmax() {
-            return Err(Errno::EINVAL);
+            return Err((Errno::EINVAL, huge));
         }
         let numpages = size64.wrapping_add((1 << PAGE_SHIFT) - 1) >> PAGE_SHIFT;
         if numpages << PAGE_SHIFT < size64 {
-            return Err(Errno::ENOSPC);
+            return Err((Errno::ENOSPC, huge));
         }
         let tot = self.total_pages();
         match tot.checked_add(numpages) {
             Some(t) if t <= shmall() => {}
-            _ => return Err(Errno::ENOSPC),
+            _ => return Err((Errno::ENOSPC, huge)),
         }
-        let huge = if flg & SHM_HUGETLB != 0 {
-            Some(hugetlb_file(size, flg, caller)?)
-        } else {
-            None
-        };
+        if flg & SHM_HUGETLB != 0 && huge.is_none() {
+            return Err((Errno::EAGAIN, None));
+        }
         // ipc_addid.
         let limit = (shmmni().max(0) as usize).min(IPCMNI);
         if self.live().len() >= limit {
-            return Err(Errno::ENOSPC);
+            return Err((Errno::ENOSPC, huge));
         }
         let slots = &self.slots;
-        let (idx, id) = self
-            .alloc
-            .alloc(|i| slots.contains_key(&i))
-            .ok_or(Errno::ENOSPC)?;
+        let Some((idx, id)) = self.alloc.alloc(|i| slots.contains_key(&i)) else {
+            return Err((Errno::ENOSPC, huge));
+        };
         let meta = Meta {
             perm: Perm::new(key, flg, caller),
             atime: 0,
@@ -245,34 +253,55 @@ fn hugetlb_file(size: usize, flg: i32, caller: &Caller) -> KResult<Arc<TmpFile>>
     Ok(file)
 }
 
-/// shmget(2) (ipc/util.c `ipcget`).
+/// shmget(2) (ipc/util.c `ipcget`). A SHM_HUGETLB segment's file is made
+/// without the table lock (tmpfs sleeps); the lookup then runs again, so a
+/// segment another shmget made with the key meanwhile is found as Linux's
+/// serialised shmget would find it, and the unused file is dropped.
 pub fn get(key: i32, size: usize, flg: i32, caller: &Caller) -> KResult<i32> {
-    let mut ids = IDS.lock();
-    if key == IPC_PRIVATE {
-        return ids.newseg(key, size, flg, caller);
+    let mut huge = None;
+    loop {
+        let mut ids = IDS.lock();
+        let found = if key == IPC_PRIVATE {
+            None
+        } else {
+            ids.live()
+                .into_iter()
+                .map(|(_, s)| s)
+                .find(|s| s.meta.lock().perm.key == key)
+        };
+        let Some(seg) = found else {
+            if key != IPC_PRIVATE && flg & IPC_CREAT == 0 {
+                drop(ids);
+                return Err(Errno::ENOENT);
+            }
+            match ids.newseg(key, size, flg, caller, huge.take()) {
+                Ok(id) => return Ok(id),
+                Err((Errno::EAGAIN, None)) => {
+                    drop(ids);
+                    huge = Some(hugetlb_file(size, flg, caller)?);
+                    continue;
+                }
+                Err((e, file)) => {
+                    drop(ids);
+                    drop(file);
+                    return Err(e);
+                }
+            }
+        };
+        let result = if flg & IPC_CREAT != 0 && flg & IPC_EXCL != 0 {
+            Err(Errno::EEXIST)
+        } else if seg.size < size {
+            // shm_more_checks before ipc_check_perms.
+            Err(Errno::EINVAL)
+        } else if !ipcperms(&seg.meta.lock().perm, caller, flg) {
+            Err(Errno::EACCES)
+        } else {
+            Ok(seg.id)
+        };
+        drop(ids);
+        drop(huge);
+        return result;
     }
-    let found = ids
-        .live()
-        .into_iter()
-        .map(|(_, s)| s)
-        .find(|s| s.meta.lock().perm.key == key);
-    let Some(seg) = found else {
-        if flg & IPC_CREAT == 0 {
-            return Err(Errno::ENOENT);
-        }
-        return ids.newseg(key, size, flg, caller);
-    };
-    if flg & IPC_CREAT != 0 && flg & IPC_EXCL != 0 {
-        return Err(Errno::EEXIST);
-    }
-    // shm_more_checks before ipc_check_perms.
-    if seg.size < size {
-        return Err(Errno::EINVAL);
-    }
-    if !ipcperms(&seg.meta.lock().perm, caller, flg) {
-        return Err(Errno::EACCES);
-    }
-    Ok(seg.id)
 }
 
 /// A segment being attached: it counts as attached until the mapping
