@@ -3,9 +3,11 @@
  * shmat(2), shmctl(2), shmop(2)), with Linux's errnos and its accounting
  * of attaches (shm_nattch counts attached VMAs: fork and splits add one,
  * munmap, shmdt and exit take one away), deferred destruction after
- * IPC_RMID, /proc/sysvipc/shm and the kernel.shm* sysctls.
+ * IPC_RMID, /proc/sysvipc/shm and the kernel.shm* sysctls, and SHM_HUGETLB
+ * segments from the huge page pool (Documentation/admin-guide/mm/
+ * hugetlbpage.rst; root, the pool is put back as it was).
  */
-#include "test.h"
+#include "proc_text.h"
 
 #include <sys/ipc.h>
 #include <sys/mman.h>
@@ -24,6 +26,12 @@
 #ifndef SHM_HUGE_SHIFT
 #define SHM_HUGE_SHIFT 26
 #endif
+#ifndef SHM_NORESERVE
+#define SHM_NORESERVE 010000
+#endif
+#define SHM_HUGE_2MB (21 << SHM_HUGE_SHIFT)
+#define HP (2UL << 20)
+#define SYSFS_2M "/sys/kernel/mm/hugepages/hugepages-2048kB/"
 
 /* A key of this test run: distinct per process and per use. */
 static key_t test_key(int n)
@@ -85,34 +93,6 @@ TEST(get_keys_and_sizes)
 	CHECK_EQ(stat_of(id).shm_perm.__key, key);
 	CHECK_RET(shmctl(id, IPC_RMID, NULL), 0);
 	CHECK_ERR(shmget(key, PAGE, 0600), ENOENT);
-}
-
-/* Whether /proc/filesystems lists hugetlbfs. */
-static int have_hugetlbfs(void)
-{
-	char line[256];
-	int found = 0;
-	FILE *f = fopen("/proc/filesystems", "r");
-	CHECK(f != NULL);
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "\thugetlbfs"))
-			found = 1;
-	fclose(f);
-	return found;
-}
-
-TEST(hugetlb_without_pool)
-{
-	/* No huge page size of 2^13 bytes: no hstate, EINVAL. */
-	CHECK_ERR(shmget(IPC_PRIVATE, PAGE, SHM_HUGETLB | (13 << SHM_HUGE_SHIFT) | 0600),
-		  EINVAL);
-	if (!have_hugetlbfs()) {
-		/* Without hugetlbfs no size has an hstate. */
-		CHECK_ERR(shmget(IPC_PRIVATE, PAGE, SHM_HUGETLB | 0600), EINVAL);
-	} else if (t_read_ulong("/proc/sys/vm/nr_hugepages") == 0) {
-		/* An empty pool: the reservation fails. */
-		CHECK_ERR(shmget(IPC_PRIVATE, PAGE, SHM_HUGETLB | 0600), ENOMEM);
-	}
 }
 
 TEST(attach_detach_counts)
@@ -391,6 +371,232 @@ TEST(permissions_of_other_users)
 	t_wait_exit(pid, 0);
 	CHECK_RET(shmctl(id, IPC_RMID, NULL), 0);
 	CHECK_RET(shmctl(id2, IPC_RMID, NULL), 0);
+}
+
+/* A /proc/meminfo field's number. */
+static long meminfo(const char *key)
+{
+	static char buf[8192];
+	read_file("/proc/meminfo", buf, sizeof(buf));
+	return field_long(buf, key);
+}
+
+/* Writes the number `n` to `path`; checks it was taken. */
+static void write_num(const char *path, unsigned long n)
+{
+	char text[32];
+	snprintf(text, sizeof(text), "%lu\n", n);
+	CHECK_RET(t_write_str(path, text), (long)strlen(text));
+}
+
+/* Sizes the huge page pool to `n` pages (and no overcommit). */
+static void pool(unsigned long n)
+{
+	write_num("/proc/sys/vm/nr_overcommit_hugepages", 0);
+	write_num("/proc/sys/vm/nr_hugepages", n);
+	if (t_read_ulong("/proc/sys/vm/nr_hugepages") != n)
+		t_skip("the huge page pool cannot reach %lu pages", n);
+}
+
+/* The key of the hugetlb segment a `with_pool` body makes. */
+static key_t huge_key;
+
+/*
+ * Runs `body` in a child with the pool as it finds it, then removes the
+ * segment with `huge_key` and puts vm.nr_hugepages and
+ * vm.nr_overcommit_hugepages back as they were, whatever the child did.
+ */
+static void with_pool(void (*body)(void))
+{
+	if (access(SYSFS_2M, F_OK) != 0)
+		t_skip("no 2 MiB huge pages");
+	if (geteuid() != 0)
+		t_skip("sizing the huge page pool needs root");
+	unsigned long nr = t_read_ulong("/proc/sys/vm/nr_hugepages");
+	unsigned long over = t_read_ulong("/proc/sys/vm/nr_overcommit_hugepages");
+	huge_key = test_key(21);
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		body();
+		_exit(0);
+	}
+	int st = t_wait(pid);
+	int left = shmget(huge_key, 0, 0);
+	if (left >= 0)
+		shmctl(left, IPC_RMID, NULL);
+	write_num("/proc/sys/vm/nr_hugepages", nr);
+	write_num("/proc/sys/vm/nr_overcommit_hugepages", over);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == T_CHILD_SKIPPED)
+		t_skip("see above");
+	CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child's wait status is 0x%x", st);
+}
+
+/* The length of the /proc/self/maps line that starts at `p`, or -1. */
+static long maps_len(void *p)
+{
+	char line[512];
+	long len = -1;
+	FILE *f = fopen("/proc/self/maps", "r");
+	CHECK(f != NULL);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo == (unsigned long)p)
+			len = (long)(hi - lo);
+	}
+	fclose(f);
+	return len;
+}
+
+/* The rss column of /proc/sysvipc/shm for segment `id`, or -1. */
+static long sysvipc_rss(int id)
+{
+	char line[512];
+	long rss = -1;
+	FILE *f = fopen("/proc/sysvipc/shm", "r");
+	CHECK(f != NULL);
+	while (fgets(line, sizeof(line), f)) {
+		int key, shmid;
+		unsigned long v[13];
+		if (sscanf(line, "%d %d %lo %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu", &key,
+			   &shmid, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8],
+			   &v[9], &v[10], &v[11], &v[12]) == 15 &&
+		    shmid == id)
+			rss = (long)v[12];
+	}
+	fclose(f);
+	return rss;
+}
+
+TEST(hugetlb_sizes)
+{
+	/* No huge page size of 2^13 or 2^24 bytes: no hstate, EINVAL. */
+	CHECK_ERR(shmget(IPC_PRIVATE, PAGE, SHM_HUGETLB | (13 << SHM_HUGE_SHIFT) | 0600),
+		  EINVAL);
+	CHECK_ERR(shmget(IPC_PRIVATE, PAGE, SHM_HUGETLB | (24 << SHM_HUGE_SHIFT) | 0600),
+		  EINVAL);
+	/* The size checks come first. */
+	CHECK_ERR(shmget(IPC_PRIVATE, 0, SHM_HUGETLB | (13 << SHM_HUGE_SHIFT) | 0600), EINVAL);
+}
+
+static void empty_pool_body(void)
+{
+	pool(0);
+	/* The reservation fails: ENOMEM, for the default size and 2 MiB. */
+	CHECK_ERR(shmget(IPC_PRIVATE, PAGE, SHM_HUGETLB | 0600), ENOMEM);
+	CHECK_ERR(shmget(IPC_PRIVATE, PAGE, SHM_HUGETLB | SHM_HUGE_2MB | 0600), ENOMEM);
+	/* Nothing was made: a key is still free. */
+	key_t key = huge_key;
+	CHECK_ERR(shmget(key, PAGE, IPC_CREAT | SHM_HUGETLB | 0600), ENOMEM);
+	CHECK_ERR(shmget(key, PAGE, 0600), ENOENT);
+	/* Without CAP_IPC_LOCK or vm.hugetlb_shm_group (gid 0): EPERM, after
+	 * the size's EINVAL and before the reservation. */
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		drop_to_nobody();
+		CHECK_ERR(shmget(IPC_PRIVATE, PAGE, SHM_HUGETLB | (24 << SHM_HUGE_SHIFT) | 0600),
+			  EINVAL);
+		CHECK_ERR(shmget(IPC_PRIVATE, PAGE, SHM_HUGETLB | 0600), EPERM);
+		_exit(0);
+	}
+	t_wait_exit(pid, 0);
+	/* SHM_NORESERVE reserves nothing: made, and an attach's fault finds
+	 * no page (SIGBUS). */
+	int id = CHECK_OK(shmget(IPC_PRIVATE, PAGE, SHM_HUGETLB | SHM_NORESERVE | 0600));
+	char *p = shmat(id, NULL, 0);
+	CHECK(p != (void *)-1);
+	CHECK_EQ(meminfo("HugePages_Rsvd"), 0);
+	pid = t_fork();
+	if (pid == 0) {
+		p[0] = 1;
+		_exit(0);
+	}
+	t_wait_signal(pid, SIGBUS);
+	CHECK_RET(shmdt(p), 0);
+	CHECK_RET(shmctl(id, IPC_RMID, NULL), 0);
+}
+
+TEST(hugetlb_empty_pool)
+{
+	with_pool(empty_pool_body);
+}
+
+static void segment_body(void)
+{
+	pool(2);
+	/* HP + 1 page: two huge pages reserved at once, shm_segsz as asked. */
+	key_t key = huge_key;
+	int id = CHECK_OK(shmget(key, HP + PAGE, IPC_CREAT | SHM_HUGETLB | SHM_HUGE_2MB | 0600));
+	CHECK_EQ(meminfo("HugePages_Rsvd"), 2);
+	CHECK_EQ(meminfo("HugePages_Free"), 2);
+	CHECK_EQ(stat_of(id).shm_segsz, HP + PAGE);
+	/* The pool has nothing left to promise. */
+	CHECK_ERR(shmget(IPC_PRIVATE, PAGE, SHM_HUGETLB | 0600), ENOMEM);
+	/* The key finds it without the flag; no size check beyond shm_segsz. */
+	CHECK_RET(shmget(key, HP, 0600), id);
+	CHECK_ERR(shmget(key, HP + 2 * PAGE, 0600), EINVAL);
+	/* An attach maps whole huge pages at a huge-page-aligned address. */
+	char *p = shmat(id, NULL, 0);
+	CHECK(p != (void *)-1);
+	CHECK_EQ((unsigned long)p % HP, 0);
+	CHECK_EQ(maps_len(p), 2 * HP);
+	CHECK_EQ(p[0], 0);
+	p[0] = 'a';
+	p[2 * HP - 1] = 'b';
+	CHECK_EQ(meminfo("HugePages_Free"), 0);
+	CHECK_EQ(meminfo("HugePages_Rsvd"), 0);
+	/* rss: the two huge pages. Linux since 6.7 counts a hugetlb folio's
+	 * base pages in nrpages and still multiplies by the pages per huge
+	 * page (shm_add_rss_swap), showing 512 times as much. */
+	long rss = sysvipc_rss(id);
+	if (on_starling())
+		CHECK_EQ(rss, (long)(2 * HP));
+	else
+		CHECK(rss == (long)(2 * HP) || rss == (long)(2 * HP * 512));
+	/* Another attach shares the pages. */
+	char *q = shmat(id, NULL, SHM_RDONLY);
+	CHECK(q != (void *)-1 && q != p);
+	CHECK_EQ((unsigned long)q % HP, 0);
+	CHECK_EQ(q[0], 'a');
+	CHECK_EQ(q[2 * HP - 1], 'b');
+	/* Fixed addresses: huge-page aligned only; SHM_RND rounds to SHMLBA,
+	 * which does not help. */
+	char *area = mmap(NULL, 6 * HP, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(area != MAP_FAILED);
+	CHECK_OK(munmap(area, 6 * HP));
+	char *base = (char *)(((unsigned long)area + HP - 1) & ~(HP - 1));
+	CHECK(shmat(id, base + PAGE, 0) == (void *)-1 && errno == EINVAL);
+	CHECK(shmat(id, base + PAGE + 1, SHM_RND) == (void *)-1 && errno == EINVAL);
+	CHECK(shmat(id, base, 0) == base);
+	CHECK_EQ(base[2 * HP - 1], 'b');
+	CHECK_EQ(stat_of(id).shm_nattch, 3);
+	/* Inside a huge page an attach neither splits nor changes protection. */
+	CHECK_ERR(munmap(p + PAGE, PAGE), EINVAL);
+	CHECK_ERR(mprotect(p + PAGE, PAGE, PROT_READ), EINVAL);
+	CHECK_EQ(maps_len(p), 2 * HP);
+	/* SHM_LOCK does nothing to a hugetlb segment: no SHM_LOCKED. */
+	CHECK_RET(shmctl(id, SHM_LOCK, NULL), 0);
+	CHECK_EQ(stat_of(id).shm_perm.mode & SHM_LOCKED, 0);
+	/* shmdt removes the whole attach. */
+	CHECK_RET(shmdt(base), 0);
+	CHECK_EQ(maps_len(base), -1);
+	CHECK_RET(shmdt(q), 0);
+	CHECK_RET(shmctl(id, IPC_RMID, NULL), 0);
+	/* Removed while attached: the pages stay until the last detach. */
+	CHECK_EQ(meminfo("HugePages_Free"), 0);
+	CHECK_EQ(p[2 * HP - 1], 'b');
+	CHECK_RET(shmdt(p), 0);
+	CHECK_EQ(meminfo("HugePages_Free"), 2);
+	CHECK_EQ(meminfo("HugePages_Rsvd"), 0);
+	/* A segment that is never touched gives its reservation back. */
+	id = CHECK_OK(shmget(IPC_PRIVATE, HP, SHM_HUGETLB | 0600));
+	CHECK_EQ(meminfo("HugePages_Rsvd"), 1);
+	CHECK_RET(shmctl(id, IPC_RMID, NULL), 0);
+	CHECK_EQ(meminfo("HugePages_Rsvd"), 0);
+}
+
+TEST(hugetlb_segment)
+{
+	with_pool(segment_body);
 }
 
 TEST(shm_lock_limits)

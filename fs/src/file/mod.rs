@@ -134,6 +134,17 @@ pub trait UserAccess {
     }
 }
 
+/// The interface ioctls reach user memory through the same helpers.
+impl crate::inet::netdev::UserMem for &dyn UserAccess {
+    fn read(&self, addr: usize, buf: &mut [u8]) -> KResult<()> {
+        UserAccess::read(*self, addr, buf)
+    }
+
+    fn write(&self, addr: usize, buf: &[u8]) -> KResult<()> {
+        UserAccess::write(*self, addr, buf)
+    }
+}
+
 /// One directory entry as getdents64 reports it.
 pub struct DirEntryInfo {
     pub ino: u64,

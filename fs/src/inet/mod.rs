@@ -1,5 +1,5 @@
-//! AF_INET and AF_INET6 logic that needs no kernel: socket addresses and
-//! the port table of the loopback interface.
+//! AF_INET and AF_INET6 logic that needs no kernel: socket addresses, the
+//! port table of the loopback interface and its interface ioctls.
 //!
 //! The socket objects behind descriptors ([`crate::file::inet`]) build on
 //! these; keeping them here lets `cargo test` on the host check the byte
@@ -8,4 +8,5 @@
 //! net/ipv4/udp.c udp_lib_lport_inuse).
 
 pub mod addr;
+pub mod netdev;
 pub mod ports;

@@ -129,6 +129,16 @@ impl TmpFile {
         }
     }
 
+    /// Pages of storage the regular file holds (0 for other nodes): a
+    /// hugetlb file's count is 512 per huge page (a System V segment's
+    /// `shm_rss`).
+    pub fn allocated_pages(&self) -> u64 {
+        match &self.inode.state.lock().content {
+            Content::Regular(data) => data.allocated_pages(),
+            _ => 0,
+        }
+    }
+
     /// Size of the regular file's data, for mappings (0 for other nodes).
     pub fn data_len(&self) -> u64 {
         match &self.inode.state.lock().content {

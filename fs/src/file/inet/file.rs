@@ -11,6 +11,7 @@ use super::{InetSocket, PORTS, SOCKETS, SockType};
 use crate::{
     Errno, KResult,
     file::{FileLike, Kstat, OpenFile, UserAccess},
+    inet::{addr::AF_INET, netdev},
 };
 
 impl FileLike for InetSocket {
@@ -51,7 +52,12 @@ impl FileLike for InetSocket {
         unsafe { self.inner.register_poll(sink, events) }
     }
 
+    /// The interface requests (an AF_INET socket also takes the address
+    /// ones, inet_ioctl); the rest is the transport's (SIOCINQ, SIOCOUTQ).
     fn ioctl(&self, cmd: u32, arg: usize, user: &dyn UserAccess) -> KResult<usize> {
+        if netdev::handles(cmd) {
+            return netdev::ioctl(cmd, arg, &user, self.family == AF_INET);
+        }
         self.inner.ioctl(cmd, arg, user)
     }
 

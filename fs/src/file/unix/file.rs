@@ -109,7 +109,8 @@ impl FileLike for UnixSocket {
         let v = match cmd {
             SIOCINQ => self.inq(),
             SIOCOUTQ => self.account.wmem.load(Ordering::Acquire),
-            _ => return Err(Errno::ENOTTY),
+            // unix_ioctl's ENOIOCTLCMD: sock_ioctl and dev_ioctl answer.
+            _ => return crate::inet::netdev::ioctl(cmd, arg, &user, false),
         };
         user.write(arg, &(v as i32).to_ne_bytes())?;
         Ok(0)

@@ -15,14 +15,23 @@
 //! every registry operation and applies the difference. Attachment VMAs
 //! never merge (Linux never merges VMAs with a `close` operation), so the
 //! records are exactly Linux's attaches.
+//!
+//! A SHM_HUGETLB segment keeps its pages in a hugetlb file instead (the
+//! storage of hugetlb memfds, fs/src/tmpfs/pages/huge.rs), sized to the
+//! segment's size rounded up to whole huge pages, whose blocks were
+//! reserved from the pool when the segment was made (hugetlb_file_setup).
+//! The segment stays the object its attachments map, so the attach
+//! accounting above holds for both kinds; it hands faults to the file.
 
 use alloc::{collections::BTreeMap, string::String, sync::Arc};
 
 use ax_hal::mem::PhysAddr;
 use ax_sync::SpinLock;
+use starling_fs::tmpfs::TmpFile;
 use starling_mm::{
-    MmResult,
+    MmError, MmResult,
     aspace::{AnonPages, MappingSpace, MemObject, ObjectFault, ObjectRegistry, PAGE_SIZE},
+    hugetlb::HPAGE_SIZE,
     registry::{Host, Registry},
 };
 
@@ -84,6 +93,15 @@ pub struct Meta {
     pub locked_by: Option<(u32, u64)>,
 }
 
+/// Where a segment's pages live.
+pub enum Backing {
+    /// Zero-filled 4 KiB pages (shmem).
+    Pages(AnonPages),
+    /// A hugetlb file of the segment's size rounded up to huge pages
+    /// (SHM_HUGETLB).
+    Huge(Arc<TmpFile>),
+}
+
 /// One segment: its identity, its pages and its `shmid_ds`.
 pub struct Segment {
     /// The identifier shmget returned (`seq << 15 | index`).
@@ -92,33 +110,70 @@ pub struct Segment {
     pub name_key: i32,
     /// `shm_segsz`, in bytes as requested.
     pub size: usize,
-    pages: AnonPages,
+    backing: Backing,
     registry: SpinLock<ObjectRegistry>,
     /// The `shmid_ds` fields; taken after the registry lock, never before.
     pub meta: SpinLock<Meta>,
 }
 
 impl Segment {
-    /// A new segment of `size` bytes, none of it allocated yet.
-    pub fn new(id: i32, size: usize, meta: Meta) -> Arc<Self> {
+    /// A new segment of `size` bytes, none of it allocated yet; `huge` is
+    /// the hugetlb file of a SHM_HUGETLB segment.
+    pub fn new(id: i32, size: usize, meta: Meta, huge: Option<Arc<TmpFile>>) -> Arc<Self> {
+        let backing = match huge {
+            Some(file) => Backing::Huge(file),
+            None => Backing::Pages(AnonPages::new(size.div_ceil(PAGE_SIZE) as u64)),
+        };
         Arc::new(Self {
             id,
             name_key: meta.perm.key,
             size,
-            pages: AnonPages::new(size.div_ceil(PAGE_SIZE) as u64),
+            backing,
             registry: SpinLock::new(Registry::new()),
             meta: SpinLock::new(meta),
         })
     }
 
-    /// Pages in the segment's size (what it counts in `shm_tot`).
+    /// Pages in the segment's size (what it counts in `shm_tot`; for a
+    /// hugetlb segment too, newseg's `numpages`).
     pub fn pages(&self) -> u64 {
-        self.pages.len_pages()
+        self.size.div_ceil(PAGE_SIZE) as u64
     }
 
-    /// Pages allocated so far (`shm_rss`).
+    /// Pages allocated so far (`shm_rss`; a hugetlb segment counts 512 per
+    /// huge page it holds, as shm_add_rss_swap).
     pub fn resident(&self) -> u64 {
-        self.pages.resident()
+        match &self.backing {
+            Backing::Pages(pages) => pages.resident(),
+            Backing::Huge(file) => file.allocated_pages(),
+        }
+    }
+
+    /// Whether this is a SHM_HUGETLB segment.
+    pub fn is_huge(&self) -> bool {
+        matches!(self.backing, Backing::Huge(_))
+    }
+
+    /// The length an attachment maps: the segment's file size (do_shmat's
+    /// `i_size_read`), the size in whole pages or, for a hugetlb segment,
+    /// in whole huge pages.
+    pub fn map_size(&self) -> Option<usize> {
+        let unit = if self.is_huge() {
+            HPAGE_SIZE
+        } else {
+            PAGE_SIZE
+        };
+        self.size.checked_next_multiple_of(unit)
+    }
+
+    /// The alignment of an attachment's address (the huge page size for a
+    /// hugetlb segment).
+    pub fn align(&self) -> usize {
+        if self.is_huge() {
+            HPAGE_SIZE
+        } else {
+            PAGE_SIZE
+        }
     }
 
     /// The name /proc/PID/maps shows for an attachment: the segment's
@@ -169,20 +224,45 @@ impl Host<dyn MappingSpace> for Segment {
 
 impl MemObject for Segment {
     fn owns_frame(&self, index: u64, frame: PhysAddr) -> bool {
-        self.pages.owns_frame(index, frame)
+        match &self.backing {
+            Backing::Pages(pages) => pages.owns_frame(index, frame),
+            Backing::Huge(file) => file.owns_frame(index, frame),
+        }
     }
 
+    /// The page, allocated at the first fault; a hugetlb segment's file
+    /// takes the whole huge page from the pool (its reservation, or SIGBUS
+    /// when a SHM_NORESERVE segment finds the pool empty).
     fn frame(&self, index: u64) -> Result<PhysAddr, ObjectFault> {
-        self.pages.frame(index)
+        match &self.backing {
+            Backing::Pages(pages) => pages.frame(index),
+            Backing::Huge(file) => file.frame(index),
+        }
+    }
+
+    /// Attachments of a hugetlb segment split only at huge page
+    /// boundaries (munmap and mprotect elsewhere are EINVAL).
+    fn granule(&self) -> usize {
+        self.align()
     }
 
     fn is_resident(&self, index: u64) -> Option<bool> {
-        Some(self.pages.is_resident(index))
+        match &self.backing {
+            Backing::Pages(pages) => Some(pages.is_resident(index)),
+            Backing::Huge(file) => file.is_resident(index),
+        }
     }
 
     /// MADV_REMOVE: shmem's hole punch, as for shared anonymous memory.
+    /// Not for a hugetlb segment: its file's hole punch would unmap the
+    /// file's own mappings, not the segment's attachments.
     fn punch_hole(&self, offset: u64, len: u64) -> MmResult<()> {
-        self.pages.punch_hole(self, offset, len);
-        Ok(())
+        match &self.backing {
+            Backing::Pages(pages) => {
+                pages.punch_hole(self, offset, len);
+                Ok(())
+            }
+            Backing::Huge(_) => Err(MmError::NotSupported),
+        }
     }
 }

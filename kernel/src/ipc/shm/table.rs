@@ -19,6 +19,9 @@ use alloc::{
 use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 use ax_sync::SpinLock;
+use axfs_ng_vfs::VfsError;
+use starling_fs::tmpfs::TmpFile;
+use starling_mm::hugetlb::{HPAGE_SHIFT, HPAGE_SIZE};
 
 use super::segment::{Meta, SHM_DEST, SHM_LOCKED, Segment, current_pid, now};
 pub use crate::ipc::{
@@ -31,8 +34,18 @@ use crate::{
         ids::{IdAlloc, index_of},
         perm::{Perm, ipcperms},
     },
+    syscall::mm::memfd::new_shm_file,
+    task::creds::Creds,
 };
 pub const SHM_HUGETLB: i32 = 0o4000;
+/// shmget: do not reserve huge pages for a SHM_HUGETLB segment.
+pub const SHM_NORESERVE: i32 = 0o10000;
+/// The huge page size field of shmget's flags (SHM_HUGE_2MB = 21 << 26).
+const SHM_HUGE_SHIFT: u32 = 26;
+const SHM_HUGE_MASK: i32 = 0x3f;
+/// vm.hugetlb_shm_group: the group that may make SHM_HUGETLB segments
+/// without CAP_IPC_LOCK (Starling has no such sysctl; Linux's default).
+const HUGETLB_SHM_GROUP: u32 = 0;
 /// SHMMIN (include/uapi/linux/shm.h).
 pub const SHMMIN: u64 = 1;
 /// SHMMAX and SHMALL's default: ULONG_MAX - 2^24.
@@ -155,38 +168,44 @@ impl Ids {
         self.live().iter().map(|(_, s)| s.pages()).sum()
     }
 
-    /// ipc/shm.c `newseg`.
-    fn newseg(&mut self, key: i32, size: usize, flg: i32, caller: &Caller) -> KResult<i32> {
+    /// ipc/shm.c `newseg`: the size and total checks, then the hugetlb
+    /// file of a SHM_HUGETLB segment (`huge`, made by the caller without
+    /// the table lock), then the identifier. On failure the file comes back, for the caller to drop
+    /// once it has released the table lock; EAGAIN (and no file) means
+    /// the caller is to make the file and call again.
+    fn newseg(
+        &mut self,
+        key: i32,
+        size: usize,
+        flg: i32,
+        caller: &Caller,
+        huge: Option<Arc<TmpFile>>,
+    ) -> Result<i32, (Errno, Option<Arc<TmpFile>>)> {
         let size64 = size as u64;
         if size64 < SHMMIN || size64 > shmmax() {
-            return Err(Errno::EINVAL);
+            return Err((Errno::EINVAL, huge));
         }
         let numpages = size64.wrapping_add((1 << PAGE_SHIFT) - 1) >> PAGE_SHIFT;
         if numpages << PAGE_SHIFT < size64 {
-            return Err(Errno::ENOSPC);
+            return Err((Errno::ENOSPC, huge));
         }
         let tot = self.total_pages();
         match tot.checked_add(numpages) {
             Some(t) if t <= shmall() => {}
-            _ => return Err(Errno::ENOSPC),
+            _ => return Err((Errno::ENOSPC, huge)),
         }
-        if flg & SHM_HUGETLB != 0 {
-            // Starling has no hugetlbfs (its config.gz has no
-            // CONFIG_HUGETLBFS): hstate_sizelog finds no huge page size,
-            // and newseg fails with EINVAL, as such a Linux does.
-            warn!("shmget: SHM_HUGETLB without hugetlbfs: EINVAL");
-            return Err(Errno::EINVAL);
+        if flg & SHM_HUGETLB != 0 && huge.is_none() {
+            return Err((Errno::EAGAIN, None));
         }
         // ipc_addid.
         let limit = (shmmni().max(0) as usize).min(IPCMNI);
         if self.live().len() >= limit {
-            return Err(Errno::ENOSPC);
+            return Err((Errno::ENOSPC, huge));
         }
         let slots = &self.slots;
-        let (idx, id) = self
-            .alloc
-            .alloc(|i| slots.contains_key(&i))
-            .ok_or(Errno::ENOSPC)?;
+        let Some((idx, id)) = self.alloc.alloc(|i| slots.contains_key(&i)) else {
+            return Err((Errno::ENOSPC, huge));
+        };
         let meta = Meta {
             perm: Perm::new(key, flg, caller),
             atime: 0,
@@ -198,39 +217,91 @@ impl Ids {
             locked_by: None,
         };
         self.slots
-            .insert(idx, Slot::Live(Segment::new(id, size, meta)));
+            .insert(idx, Slot::Live(Segment::new(id, size, meta, huge)));
         Ok(id)
     }
 }
 
-/// shmget(2) (ipc/util.c `ipcget`).
-pub fn get(key: i32, size: usize, flg: i32, caller: &Caller) -> KResult<i32> {
-    let mut ids = IDS.lock();
-    if key == IPC_PRIVATE {
-        return ids.newseg(key, size, flg, caller);
-    }
-    let found = ids
-        .live()
-        .into_iter()
-        .map(|(_, s)| s)
-        .find(|s| s.meta.lock().perm.key == key);
-    let Some(seg) = found else {
-        if flg & IPC_CREAT == 0 {
-            return Err(Errno::ENOENT);
-        }
-        return ids.newseg(key, size, flg, caller);
-    };
-    if flg & IPC_CREAT != 0 && flg & IPC_EXCL != 0 {
-        return Err(Errno::EEXIST);
-    }
-    // shm_more_checks before ipc_check_perms.
-    if seg.size < size {
+/// The hugetlb file of a SHM_HUGETLB segment of `size` bytes (newseg and
+/// hugetlb_file_setup): EINVAL for a huge page size the pool does not
+/// offer (the default or 2 MiB), EPERM without CAP_IPC_LOCK or
+/// vm.hugetlb_shm_group, then the size rounded up to whole huge pages,
+/// all of them reserved from the pool unless SHM_NORESERVE (ENOMEM if the
+/// pool cannot promise them).
+fn hugetlb_file(size: usize, flg: i32, caller: &Caller) -> KResult<Arc<TmpFile>> {
+    let log = ((flg >> SHM_HUGE_SHIFT) & SHM_HUGE_MASK) as usize;
+    if log != 0 && log != HPAGE_SHIFT {
         return Err(Errno::EINVAL);
     }
-    if !ipcperms(&seg.meta.lock().perm, caller, flg) {
-        return Err(Errno::EACCES);
+    if !caller.cap_ipc_lock && !caller.in_group(HUGETLB_SHM_GROUP) {
+        return Err(Errno::EPERM);
     }
-    Ok(seg.id)
+    let len = size
+        .checked_next_multiple_of(HPAGE_SIZE)
+        .ok_or(Errno::ENOMEM)?;
+    let (_, file) = new_shm_file(&Creds::root(), 0o777)?;
+    file.make_hugetlb();
+    let reserve = flg & SHM_NORESERVE == 0;
+    file.prepare_huge_mapping(0, len as u64, reserve, true)
+        .map_err(|e| match e {
+            VfsError::NoMemory => {
+                debug!("shmget: the huge page pool cannot reserve {len:#x} bytes");
+                Errno::ENOMEM
+            }
+            other => Errno::from(other),
+        })?;
+    Ok(file)
+}
+
+/// shmget(2) (ipc/util.c `ipcget`). A SHM_HUGETLB segment's file is made
+/// without the table lock (tmpfs sleeps); the lookup then runs again, so a
+/// segment another shmget made with the key meanwhile is found as Linux's
+/// serialised shmget would find it, and the unused file is dropped.
+pub fn get(key: i32, size: usize, flg: i32, caller: &Caller) -> KResult<i32> {
+    let mut huge = None;
+    loop {
+        let mut ids = IDS.lock();
+        let found = if key == IPC_PRIVATE {
+            None
+        } else {
+            ids.live()
+                .into_iter()
+                .map(|(_, s)| s)
+                .find(|s| s.meta.lock().perm.key == key)
+        };
+        let Some(seg) = found else {
+            if key != IPC_PRIVATE && flg & IPC_CREAT == 0 {
+                drop(ids);
+                return Err(Errno::ENOENT);
+            }
+            match ids.newseg(key, size, flg, caller, huge.take()) {
+                Ok(id) => return Ok(id),
+                Err((Errno::EAGAIN, None)) => {
+                    drop(ids);
+                    huge = Some(hugetlb_file(size, flg, caller)?);
+                    continue;
+                }
+                Err((e, file)) => {
+                    drop(ids);
+                    drop(file);
+                    return Err(e);
+                }
+            }
+        };
+        let result = if flg & IPC_CREAT != 0 && flg & IPC_EXCL != 0 {
+            Err(Errno::EEXIST)
+        } else if seg.size < size {
+            // shm_more_checks before ipc_check_perms.
+            Err(Errno::EINVAL)
+        } else if !ipcperms(&seg.meta.lock().perm, caller, flg) {
+            Err(Errno::EACCES)
+        } else {
+            Ok(seg.id)
+        };
+        drop(ids);
+        drop(huge);
+        return result;
+    }
 }
 
 /// A segment being attached: it counts as attached until the mapping
@@ -350,6 +421,11 @@ pub fn lock(id: i32, lock: bool, caller: &Caller) -> KResult<()> {
         if lock && caller.memlock == 0 {
             return Err(Errno::EPERM);
         }
+    }
+    // Huge pages are never swapped: shmctl_do_lock does nothing for a
+    // hugetlb segment once the permission checks passed.
+    if seg.is_huge() {
+        return Ok(());
     }
     if lock {
         if meta.perm.mode & SHM_LOCKED != 0 {

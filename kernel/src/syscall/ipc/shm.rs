@@ -11,7 +11,7 @@
 use alloc::{sync::Arc, vec::Vec};
 
 use starling_mm::aspace::{
-    MapRequest, MappedFile, MemObject, PAGE_SIZE, Placement, Prot, VmaFlags, VmaKind, page_ceil,
+    MapRequest, MappedFile, MemObject, PAGE_SIZE, Placement, Prot, VmaFlags, VmaKind,
 };
 
 use super::{caller, put};
@@ -100,7 +100,7 @@ pub fn sys_shmat(sc: &mut SyscallContext<'_>, id: i32, shmaddr: usize, flg: i32)
     let caller = caller(sc);
     let attaching = table::for_attach(id, acc_mode, &caller)?;
     let seg = attaching.segment();
-    let size = page_ceil(seg.size).ok_or(Errno::ENOMEM)?;
+    let size = seg.map_size().ok_or(Errno::ENOMEM)?;
     let mm = sc.thread.process.mm().ok_or(Errno::EINVAL)?;
     let mut aspace = mm.aspace.lock();
     if addr != 0 && flg & SHM_REMAP == 0 {
@@ -108,6 +108,12 @@ pub fn sys_shmat(sc: &mut SyscallContext<'_>, id: i32, shmaddr: usize, flg: i32)
         if !aspace.is_free(addr, end) {
             return Err(Errno::EINVAL);
         }
+    }
+    // A hugetlb segment's file places it (hugetlb_get_unmapped_area): a
+    // fixed address must be huge-page aligned, SHM_RND's rounding to
+    // SHMLBA does not get it there.
+    if fixed && !addr.is_multiple_of(seg.align()) {
+        return Err(Errno::EINVAL);
     }
     if fixed {
         // __get_unmapped_area for MAP_FIXED, then security_mmap_addr.
@@ -134,6 +140,9 @@ pub fn sys_shmat(sc: &mut SyscallContext<'_>, id: i32, shmaddr: usize, flg: i32)
     } else {
         Placement::Hint
     };
+    // The pages of a hugetlb segment were reserved by shmget (its file is
+    // S_PRIVATE: hugetlbfs_file_mmap reserves nothing for an attach).
+    req.align = seg.align();
     req.object = Some(seg.clone() as Arc<dyn MemObject>);
     req.offset = 0;
     req.file = Some(Arc::new(MappedFile {
@@ -186,7 +195,7 @@ pub fn sys_shmdt(sc: &mut SyscallContext<'_>, shmaddr: usize) -> SysResult {
                 if let Some(seg) = segment_of(&vma.object)
                     && at_offset
                 {
-                    let size = page_ceil(seg.size).unwrap_or(usize::MAX);
+                    let size = seg.map_size().unwrap_or(usize::MAX);
                     found = Some((file, size));
                     ranges.push((vma.start, vma.end));
                 }

@@ -49,14 +49,17 @@ const SETREGSET: i64 = 0x4205;
 const SEIZE: i64 = 0x4206;
 const INTERRUPT: i64 = 0x4207;
 const LISTEN: i64 = 0x4208;
+const PEEKSIGINFO: i64 = 0x4209;
 const GETSIGMASK: i64 = 0x420a;
 const SETSIGMASK: i64 = 0x420b;
 const GET_SYSCALL_INFO: i64 = 0x420e;
 
 /// ELF note types of GETREGSET/SETREGSET.
 const NT_PRSTATUS: usize = 1;
-#[cfg(target_arch = "x86_64")]
 const NT_PRFPREG: usize = 2;
+/// The word size of both register sets (`user_regset.size`): an iov_len
+/// that is not a multiple of it is EINVAL (kernel/ptrace.c ptrace_regset).
+const REGSET_WORD: usize = 8;
 
 /// ptrace(2).
 #[inline(never)]
@@ -152,6 +155,7 @@ pub fn sys_ptrace(
         }
         GETREGSET | SETREGSET => regset(&t, request == SETREGSET, addr, data),
         LISTEN => listen(&t),
+        PEEKSIGINFO => peek_siginfo(&t, addr, data),
         SETOPTIONS => {
             let options = u32::try_from(data).ok().filter(|o| o & !O_MASK == 0);
             let options = options.ok_or(Errno::EINVAL)?;
@@ -283,6 +287,53 @@ fn listen(t: &Arc<Thread>) -> SysResult {
     })?
 }
 
+/// PTRACE_PEEKSIGINFO_SHARED: read the process's queue, not the thread's.
+const PEEKSIGINFO_SHARED: u32 = 1;
+
+/// PTRACE_PEEKSIGINFO (kernel/ptrace.c ptrace_peek_siginfo): copies up to
+/// `nr` queued siginfos from position `off` of the thread's (or, with
+/// PEEKSIGINFO_SHARED, the process's) pending queue to `data`, leaving the
+/// queue alone. Returns how many were copied; EFAULT only if none was.
+fn peek_siginfo(t: &Thread, addr: usize, data: usize) -> SysResult {
+    // struct ptrace_peeksiginfo_args { u64 off; u32 flags; s32 nr; }
+    let mut args = [0u8; 16];
+    usercopy::copy_from_user(&mut args, addr)?;
+    let off = u64::from_ne_bytes(args[0..8].try_into().unwrap_or_default());
+    let flags = u32::from_ne_bytes(args[8..12].try_into().unwrap_or_default());
+    let nr = i32::from_ne_bytes(args[12..16].try_into().unwrap_or_default());
+    if flags & !PEEKSIGINFO_SHARED != 0 || nr < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let Ok(off) = usize::try_from(off) else {
+        return Ok(0);
+    };
+    let mut copied = 0usize;
+    for i in 0..nr as usize {
+        // One entry at a time under the queue's lock, as Linux takes the
+        // siglock per entry: the copy to user space may fault.
+        let Some(pos) = off.checked_add(i) else {
+            break;
+        };
+        let info = if flags & PEEKSIGINFO_SHARED != 0 {
+            t.process.shared_pending.lock().peek(pos)
+        } else {
+            t.pending.lock().peek(pos)
+        };
+        let Some(info) = info else {
+            break;
+        };
+        let dst = data.checked_add(i * 128).ok_or(Errno::EFAULT);
+        if let Err(e) = dst.and_then(|d| usercopy::copy_to_user(d, &info.to_user())) {
+            if copied == 0 {
+                return Err(e);
+            }
+            break;
+        }
+        copied += 1;
+    }
+    Ok(copied)
+}
+
 /// The signal of CONT, SYSCALL, SINGLESTEP and DETACH (EIO if invalid).
 fn resume_signal(data: usize) -> Result<i32, Errno> {
     match i32::try_from(data) {
@@ -406,8 +457,8 @@ fn poke_user(t: &Thread, offset: usize, v: u64) -> Result<(), Errno> {
     set_regs(t, &to_bytes(&words))
 }
 
-/// The FP state the stopped tracee saved (x86_64 `fxsave` layout).
-#[cfg(target_arch = "x86_64")]
+/// The FP state the stopped tracee saved (x86_64 `fxsave` layout,
+/// riscv64 `__riscv_d_ext_state`).
 fn get_fp(t: &Thread) -> Result<regs::FpRegs, Errno> {
     let st = t.ptrace.state.lock();
     let s = st.as_ref().ok_or(Errno::ESRCH)?;
@@ -415,7 +466,6 @@ fn get_fp(t: &Thread) -> Result<regs::FpRegs, Errno> {
 }
 
 /// Replaces the tracee's FP state; it loads it when it resumes.
-#[cfg(target_arch = "x86_64")]
 fn set_fp(t: &Thread, fp: regs::FpRegs) -> Result<(), Errno> {
     let mut st = t.ptrace.state.lock();
     let s = st.as_mut().ok_or(Errno::ESRCH)?;
@@ -423,11 +473,9 @@ fn set_fp(t: &Thread, fp: regs::FpRegs) -> Result<(), Errno> {
     Ok(())
 }
 
-/// GETREGSET/SETREGSET with NT_PRFPREG on x86_64 (512 bytes of `fxsave`).
-#[cfg(target_arch = "x86_64")]
-fn fp_regset(t: &Thread, set: bool, iov: usize) -> SysResult {
-    let base = usercopy::read_usize(iov)?;
-    let len = usercopy::read_usize(iov.checked_add(8).ok_or(Errno::EFAULT)?)?;
+/// GETREGSET/SETREGSET with NT_PRFPREG: x86_64's 512 bytes of `fxsave`,
+/// riscv64's 264 bytes of `__riscv_d_ext_state` (riscv_fpr_get/set).
+fn fp_regset(t: &Thread, set: bool, base: usize, len: usize, iov: usize) -> SysResult {
     let mut fp = get_fp(t)?;
     let n = len.min(fp.0.len());
     if set {
@@ -440,19 +488,22 @@ fn fp_regset(t: &Thread, set: bool, iov: usize) -> SysResult {
     Ok(0)
 }
 
-/// GETREGSET/SETREGSET with NT_PRSTATUS (the general registers) and, on
-/// x86_64, NT_PRFPREG; other notes (riscv64's FP registers, x86 XSTATE)
-/// are EINVAL.
+/// GETREGSET/SETREGSET with NT_PRSTATUS (the general registers) and
+/// NT_PRFPREG (the FP state); other notes (x86 XSTATE, riscv64's vector
+/// state) are EINVAL, as is a length that is not a multiple of the
+/// register word.
 fn regset(t: &Thread, set: bool, note: usize, iov: usize) -> SysResult {
-    #[cfg(target_arch = "x86_64")]
-    if note == NT_PRFPREG {
-        return fp_regset(t, set, iov);
-    }
-    if note != NT_PRSTATUS {
+    if note != NT_PRSTATUS && note != NT_PRFPREG {
         return Err(Errno::EINVAL);
     }
     let base = usercopy::read_usize(iov)?;
     let len = usercopy::read_usize(iov.checked_add(8).ok_or(Errno::EFAULT)?)?;
+    if !len.is_multiple_of(REGSET_WORD) {
+        return Err(Errno::EINVAL);
+    }
+    if note == NT_PRFPREG {
+        return fp_regset(t, set, base, len, iov);
+    }
     let size = regs::NREGS * 8;
     let n = len.min(size);
     let mut bytes = to_bytes(&get_regs(t)?);

@@ -128,7 +128,6 @@ pub struct Tracee {
     /// SIGCONT ends the group-stop.
     pub listening: bool,
     /// The FP state while stopped, and whether the tracer changed it.
-    #[cfg(target_arch = "x86_64")]
     pub fp: Option<(regs::FpRegs, bool)>,
 }
 
@@ -200,7 +199,6 @@ pub fn link(
             syscall_ret: 0,
             interrupt: false,
             listening: false,
-            #[cfg(target_arch = "x86_64")]
             fp: None,
         });
         thread.ptrace.set_mode(false, false);
@@ -302,10 +300,7 @@ pub fn stop(
         });
         t.resume = None;
         t.regs = Some(*ctx);
-        #[cfg(target_arch = "x86_64")]
-        {
-            t.fp = Some((regs::save_fp(), false));
-        }
+        t.fp = Some((regs::save_fp(ctx), false));
         // Syscall and event stops carry a synthetic SIGTRAP siginfo whose
         // code is the stop's signal word (kernel/signal.c ptrace_do_notify);
         // a group stop has none.
@@ -360,9 +355,8 @@ fn finish(thread: &Thread, ctx: &mut UserContext) -> Option<i32> {
     if let Some(regs) = t.regs.take() {
         *ctx = regs;
     }
-    #[cfg(target_arch = "x86_64")]
     if let Some((fp, true)) = t.fp.take() {
-        regs::restore_fp(&fp);
+        regs::restore_fp(ctx, &fp);
     }
     t.stop = None;
     let resume = t.resume.take();

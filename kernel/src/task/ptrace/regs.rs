@@ -1,6 +1,7 @@
 //! The tracee's registers as ptrace shows them: `struct user_regs_struct`
-//! of each architecture (NT_PRSTATUS), x86_64's `struct user` offsets
-//! (PEEKUSER/POKEUSER) and the single-step flag.
+//! of each architecture (NT_PRSTATUS), the FP state (NT_PRFPREG: x86_64's
+//! `fxsave` image, riscv64's `struct __riscv_d_ext_state`), x86_64's
+//! `struct user` offsets (PEEKUSER/POKEUSER) and the single-step flag.
 
 use ax_hal::cpu::user::UserContext;
 
@@ -70,29 +71,76 @@ const USER_DS: u64 = 0x2b;
 /// NT_PRFPREG).
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
-#[repr(C, align(16))]
 pub struct FpRegs(pub [u8; 512]);
 
-/// Saves the calling thread's user FP state. The kernel does not use the
-/// FP/SSE registers (soft-float target), so on the tracee's own task they
-/// hold its user values.
+/// Saves the calling thread's user FP state. The runtime switches the
+/// FPU lazily (the registers may hold another task's state while the
+/// kernel runs), so the state comes from the runtime, as for a signal
+/// frame.
 #[cfg(target_arch = "x86_64")]
-pub fn save_fp() -> FpRegs {
+pub fn save_fp(_ctx: &UserContext) -> FpRegs {
     let mut f = FpRegs([0; 512]);
-    // SAFETY: fxsave64 writes 512 bytes at a 16-byte aligned address, which
-    // `f` provides.
-    unsafe { core::arch::asm!("fxsave64 [{}]", in(reg) f.0.as_mut_ptr(), options(nostack)) };
+    if let Ok(state) = ax_runtime::thread::capture_current_user_fp_state() {
+        f.0.copy_from_slice(state.fxsave_bytes());
+    }
     f
 }
 
-/// Loads `f` as the calling thread's user FP state.
+/// Loads `f` as the calling thread's user FP state: its x87/SSE part
+/// replaces that of the current state (the AVX upper halves stay, as
+/// Linux's xfpregs_set leaves the other xfeatures alone).
 #[cfg(target_arch = "x86_64")]
-pub fn restore_fp(f: &FpRegs) {
+pub fn restore_fp(_ctx: &mut UserContext, f: &FpRegs) {
     let mut f = *f;
     sanitize_fp(&mut f);
-    // SAFETY: 512 bytes, 16-byte aligned; MXCSR's reserved bits were
-    // cleared, so fxrstor64 cannot fault.
-    unsafe { core::arch::asm!("fxrstor64 [{}]", in(reg) f.0.as_ptr(), options(nostack, readonly)) };
+    let Ok(mut state) = ax_runtime::thread::capture_current_user_fp_state() else {
+        return;
+    };
+    if state.replace_fxsave_bytes(&f.0) {
+        let _ = ax_runtime::thread::replace_current_user_fp_state(state);
+    }
+}
+
+/// riscv64's NT_PRFPREG: `struct __riscv_d_ext_state` (f0..f31, fcsr)
+/// padded to the regset's 33 eight-byte words, as arch/riscv/kernel/ptrace.c
+/// riscv_fpr_get writes it (the last four bytes are zero).
+#[cfg(target_arch = "riscv64")]
+#[derive(Clone, Copy)]
+pub struct FpRegs(pub [u8; 264]);
+
+/// Byte offset of fcsr in [`FpRegs`].
+#[cfg(target_arch = "riscv64")]
+const FCSR: usize = 256;
+
+/// Saves the calling thread's user FP state. The kernel never uses the FP
+/// registers and the runtime reloads a task's registers when it switches
+/// to it, so on the tracee's own task they hold its user values; a thread
+/// whose FPU is off reads zeros (Linux's initial `fstate`).
+#[cfg(target_arch = "riscv64")]
+pub fn save_fp(ctx: &UserContext) -> FpRegs {
+    let mut f = FpRegs([0; 264]);
+    if let Some(fp) = crate::arch::fp::capture(ctx) {
+        for (i, v) in fp.fp.iter().enumerate() {
+            f.0[i * 8..i * 8 + 8].copy_from_slice(&v.to_ne_bytes());
+        }
+        f.0[FCSR..FCSR + 4].copy_from_slice(&(fp.fcsr as u32).to_ne_bytes());
+    }
+    f
+}
+
+/// Loads `f` as the calling thread's user FP state (riscv_fpr_set: the 32
+/// registers and fcsr; the padding is ignored).
+#[cfg(target_arch = "riscv64")]
+pub fn restore_fp(ctx: &mut UserContext, f: &FpRegs) {
+    let mut regs = [0u64; 32];
+    for (i, r) in regs.iter_mut().enumerate() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&f.0[i * 8..i * 8 + 8]);
+        *r = u64::from_ne_bytes(w);
+    }
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&f.0[FCSR..FCSR + 4]);
+    crate::arch::fp::restore(ctx, &regs, u32::from_ne_bytes(w) as usize);
 }
 
 /// Clears the MXCSR bits the CPU does not support (Linux masks them with

@@ -265,6 +265,11 @@ impl Pending {
         self.set
     }
 
+    /// The `i`th queued signal, oldest first (PTRACE_PEEKSIGINFO).
+    pub fn peek(&self, i: usize) -> Option<SigInfo> {
+        self.infos.get(i).copied()
+    }
+
     /// Number of queued signals (each real-time instance counts).
     pub fn queued(&self) -> usize {
         self.infos.len()
