@@ -458,12 +458,32 @@ impl AddrSpace {
     }
 
     /// Unmaps the pages of a VMA just removed from the set and drops their
-    /// frame references (through the VMA's object for shared mappings). The
-    /// caller flushes remote TLBs afterwards.
+    /// frame references (through the VMA's object for shared mappings). For
+    /// an address space no other CPU runs any more (exit, execve); where
+    /// other threads may still run, [`Self::unmap_pages`] defers the
+    /// release past the remote flush.
     fn release_pages(&mut self, vma: &UserVma) {
         for (va, _) in self.present_pages(vma.start, vma.end) {
             if let Ok((paddr, _, _)) = self.pt.unmap_page(VirtAddr::from(va)) {
                 release_entry(vma, va, paddr);
+            }
+        }
+    }
+
+    /// Unmaps the present pages of `[start, end)` and appends (va, frame)
+    /// to `out` without giving the frames back: another CPU running this
+    /// address space may still hold a writable translation of them until
+    /// the caller's remote flush, and a frame freed before it could be
+    /// reused (even by the kernel) while a store still lands in it.
+    fn unmap_pages(
+        &mut self,
+        start: usize,
+        end: usize,
+        out: &mut alloc::vec::Vec<(usize, PhysAddr)>,
+    ) {
+        for (va, _) in self.present_pages(start, end) {
+            if let Ok((paddr, _, _)) = self.pt.unmap_page(VirtAddr::from(va)) {
+                out.push((va, paddr));
             }
         }
     }

@@ -96,6 +96,8 @@ impl AddrSpace {
     ) -> usize {
         let records = with_registry(object, |registry| registry.records_of(&self.owner));
         let mut removed = 0;
+        // Released only after the remote flush (see unmap_pages).
+        let mut unmapped = alloc::vec::Vec::new();
         for r in records {
             let Some(vma) = self.vmas.find(r.span.start) else {
                 continue;
@@ -114,6 +116,7 @@ impl AddrSpace {
             }
             let start = vma.start + ((lo - vma_first) as usize) * 4096;
             let stop = vma.start + ((hi - vma_first) as usize) * 4096;
+            let mut pages = alloc::vec::Vec::new();
             for (va, paddr) in self.present_pages(start, stop) {
                 let own = vma.flags.contains(super::VmaFlags::SHARED)
                     || object.owns_frame(vma.object_index(va), paddr);
@@ -121,13 +124,21 @@ impl AddrSpace {
                     continue;
                 }
                 if let Ok((paddr, _, _)) = self.pt.unmap_page(VirtAddr::from(va)) {
-                    super::release_entry(&vma, va, paddr);
+                    pages.push((va, paddr));
                     removed += 1;
                 }
+            }
+            if !pages.is_empty() {
+                unmapped.push((vma, pages));
             }
         }
         if removed > 0 {
             self.flusher.flush_all_remote();
+        }
+        for (vma, pages) in unmapped {
+            for (va, paddr) in pages {
+                super::release_entry(&vma, va, paddr);
+            }
         }
         removed
     }

@@ -29,12 +29,21 @@ impl AddrSpace {
         if removed.is_empty() {
             return Ok(());
         }
+        // Frames go back only after the remote flush (see unmap_pages).
+        let mut unmapped = alloc::vec::Vec::with_capacity(removed.len());
         for vma in &removed {
-            self.release_pages(vma);
+            let mut pages = alloc::vec::Vec::new();
+            self.unmap_pages(vma.start, vma.end, &mut pages);
+            unmapped.push(pages);
             self.mapped_len -= vma.len();
             self.touch(vma);
         }
         self.flusher.flush_range_remote(start, end);
+        for (vma, pages) in removed.iter().zip(unmapped) {
+            for (va, paddr) in pages {
+                super::release_entry(vma, va, paddr);
+            }
+        }
         Ok(())
     }
 }
