@@ -38,9 +38,11 @@ GDB_PORT ?= 1234
 GDB_ARGS ?=
 # make bench: boots per kernel (Starling and, on x86_64, Linux), alternating.
 RUNS ?= 5
-# make fuzz: minutes of trinity, and its seed (default: a random one).
+# make fuzz: minutes of trinity, its seed (default: a random one), and
+# trinity options replacing the default "-a 64 --disable-fds=sockets".
 MINUTES ?= 10
 SEED ?=
+TRINITY_ARGS ?=
 # Seconds each guest phase of `make test` may take (TIMEOUT=… overrides).
 TEST_TIMEOUT := $(if $(filter command line environment%,$(origin TIMEOUT)),$(TIMEOUT),900)
 
@@ -48,7 +50,7 @@ TEST_TIMEOUT := $(if $(filter command line environment%,$(origin TIMEOUT)),$(TIM
 # environment at build time, and the rest only concern QEMU. Changing them
 # must never rebuild anything.
 unexport ARCH SMP MEM ACCEL TIMEOUT CPU QEMU HOSTDIR DISK CMD LTP_DIR TESTS MM_DEBUG ROOTFS GDB_PORT GDB_ARGS RUNS \
-	MINUTES SEED
+	MINUTES SEED TRINITY_ARGS
 
 ifeq ($(filter $(ARCH),$(ARCHES)),)
 $(error ARCH=$(ARCH) is not supported; use one of: $(ARCHES))
@@ -255,6 +257,7 @@ fuzz:
 	@platforms/tools/fuzz --arch $(ARCH) --kernel $(KERNEL_IMAGE) --elf $(KERNEL_ELF) \
 		--staging $(STAGING) --cache target/cache/trinity --run-dir $(RUN_DIR) \
 		--minutes $(call shquote,$(MINUTES)) $(if $(SEED),--seed $(call shquote,$(SEED))) \
+		$(if $(TRINITY_ARGS),--trinity-args=$(call shquote,$(TRINITY_ARGS))) \
 		--smp $(SMP) --mem $(MEM) --accel $(ACCEL) \
 		$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
 
