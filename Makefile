@@ -38,13 +38,19 @@ GDB_PORT ?= 1234
 GDB_ARGS ?=
 # make bench: boots per kernel (Starling and, on x86_64, Linux), alternating.
 RUNS ?= 5
+# make fuzz: minutes of trinity, its seed (default: a random one), and
+# trinity options replacing the default "-a 64 --disable-fds=sockets".
+MINUTES ?= 10
+SEED ?=
+TRINITY_ARGS ?=
 # Seconds each guest phase of `make test` may take (TIMEOUT=… overrides).
 TEST_TIMEOUT := $(if $(filter command line environment%,$(origin TIMEOUT)),$(TIMEOUT),900)
 
 # None of these may reach the kernel build: ax-runtime reads SMP from the
 # environment at build time, and the rest only concern QEMU. Changing them
 # must never rebuild anything.
-unexport ARCH SMP MEM ACCEL TIMEOUT CPU QEMU HOSTDIR DISK CMD LTP_DIR TESTS MM_DEBUG ROOTFS GDB_PORT GDB_ARGS RUNS MINUTES
+unexport ARCH SMP MEM ACCEL TIMEOUT CPU QEMU HOSTDIR DISK CMD LTP_DIR TESTS MM_DEBUG ROOTFS GDB_PORT GDB_ARGS RUNS \
+	MINUTES SEED TRINITY_ARGS
 
 ifeq ($(filter $(ARCH),$(ARCHES)),)
 $(error ARCH=$(ARCH) is not supported; use one of: $(ARCHES))
@@ -93,7 +99,7 @@ RUN_ARGS = --arch $(ARCH) --kernel $(KERNEL_IMAGE) --elf $(KERNEL_SYMS_ELF) \
 	--run-dir $(RUN_DIR) --smp $(SMP) --mem $(MEM) --accel $(ACCEL) \
 	$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
 
-.PHONY: help setup kernel rootfs run exec debug gdb test test-debian ltp bench stress clean FORCE
+.PHONY: help setup kernel rootfs run exec debug gdb test test-debian ltp bench stress fuzz clean FORCE
 FORCE:
 
 help:
@@ -109,6 +115,7 @@ help:
 	@echo "  test-debian  programs of the Debian image checked in the guest (ROOTFS=debian, x86_64; not in test)"
 	@echo "  bench     the micro-benchmarks on Linux and Starling, medians and ratios [RUNS=$(RUNS)] -> target/bench/"
 	@echo "  stress    SMP stress (smp/stress, then smp/lockup) with mm-debug for MINUTES (default 5) at SMP (default 4)"
+	@echo "  fuzz      Debian's trinity syscall fuzzer as nobody in the guest, with a watchdog [MINUTES=$(MINUTES)] [SEED=] (x86_64)"
 	@echo "  clean     remove build outputs (keeps target/cache)"
 	@echo "Variables: ARCH=x86_64|riscv64 SMP=$(SMP) MEM=$(MEM) ACCEL=tcg|kvm TIMEOUT=$(TIMEOUT) [CPU=] [QEMU=] [MM_DEBUG=1] [ROOTFS=busybox|debian] [GDB_PORT=$(GDB_PORT)] [GDB_ARGS=]"
 	@echo "Logs: target/run/<arch>/kernel.log, console.log, qemu.cmdline"
@@ -267,6 +274,19 @@ bench:
 		--tests $(TESTS_OUT) --busybox $(BUSYBOX) --cache target/cache/linux --out target/bench \
 		--run-dir $(RUN_DIR) --runs $(call shquote,$(RUNS)) --smp $(SMP) --mem $(MEM) \
 		--accel $(ACCEL) --timeout $(BENCH_TIMEOUT) \
+		$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
+
+# Debian's trinity (fetched once with apt-get download into
+# target/cache/trinity) as nobody in the busybox image for MINUTES, with a
+# host-side watchdog for panics, hangs and kernel warnings; the last line is
+# "fuzz: N calls, N errors, N panics, N hangs, N warnings". docs/fuzzing.md.
+fuzz:
+	@$(MAKE) --no-print-directory ARCH=$(ARCH) ROOTFS=busybox MM_DEBUG=$(MM_DEBUG) $(KERNEL_IMAGE) $(STAGE_STAMP) >&2
+	@platforms/tools/fuzz --arch $(ARCH) --kernel $(KERNEL_IMAGE) --elf $(KERNEL_ELF) \
+		--staging $(STAGING) --cache target/cache/trinity --run-dir $(RUN_DIR) \
+		--minutes $(call shquote,$(MINUTES)) $(if $(SEED),--seed $(call shquote,$(SEED))) \
+		$(if $(TRINITY_ARGS),--trinity-args=$(call shquote,$(TRINITY_ARGS))) \
+		--smp $(SMP) --mem $(MEM) --accel $(ACCEL) \
 		$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
 
 # --- housekeeping ---------------------------------------------------------

@@ -20,8 +20,32 @@ static SHARED: SpinLock<Option<HashMap<usize, usize>>> = SpinLock::new(None);
 /// Number of user frames currently allocated (for /proc/meminfo and leak checks).
 static ALLOCATED: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
 
-/// Allocates one zero-filled frame.
+/// The part of memory user frames never take: the kernel's heap, page
+/// tables and page cache come from the same pool, and a kernel allocation
+/// that fails panics. Without it one program touching more memory than the
+/// machine has left the kernel nothing to tear that program down with (its
+/// exit allocates). Linux keeps min_free_kbytes back from user allocations
+/// for the same reason (mm/page_alloc.c, __zone_watermark_ok). 1/64 of the
+/// pool, between 4 MiB and 64 MiB: 16 MiB of 1 GiB.
+const RESERVE_FRACTION: usize = 64;
+const RESERVE_MIN_PAGES: usize = 4 << 20 >> 12;
+const RESERVE_MAX_PAGES: usize = 64 << 20 >> 12;
+
+/// Whether a user frame may be taken without going into the reserve.
+fn above_reserve() -> bool {
+    let alloc = global_allocator();
+    let free = alloc.available_pages();
+    let total = free + alloc.used_pages();
+    let reserve = (total / RESERVE_FRACTION).clamp(RESERVE_MIN_PAGES, RESERVE_MAX_PAGES);
+    free > reserve
+}
+
+/// Allocates one zero-filled frame; None when memory is short (only the
+/// kernel's reserve is left).
 pub fn alloc_zeroed() -> Option<PhysAddr> {
+    if !above_reserve() {
+        return None;
+    }
     let vaddr = global_allocator()
         .alloc_pages(1, PAGE_SIZE, UsageKind::VirtMem)
         .ok()?;
@@ -32,8 +56,11 @@ pub fn alloc_zeroed() -> Option<PhysAddr> {
     Some(virt_to_phys(vaddr.into()))
 }
 
-/// Allocates a frame holding a copy of `src`.
+/// Allocates a frame holding a copy of `src`; None when memory is short.
 pub fn alloc_copy(src: PhysAddr) -> Option<PhysAddr> {
+    if !above_reserve() {
+        return None;
+    }
     let vaddr = global_allocator()
         .alloc_pages(1, PAGE_SIZE, UsageKind::VirtMem)
         .ok()?;

@@ -69,6 +69,17 @@ pub type SysResult = KResult<usize>;
 
 /// Handles the syscall that trapped into the kernel from `uctx`.
 pub fn handle(thread: &Arc<Thread>, uctx: &mut UserExecutionContext) -> Interrupted {
+    if crate::arch::is_foreign_syscall(uctx) {
+        // x86_64 `int $0x80`: a #GP on Linux without IA32 emulation, with
+        // rip at the faulting instruction.
+        let ip = uctx.ip() - uctx.syscall_insn_len();
+        uctx.set_ip(ip);
+        crate::task::signal::send::force_fault(
+            thread,
+            crate::task::signal::SigInfo::kernel(crate::task::signal::SIGSEGV),
+        );
+        return Interrupted::No;
+    }
     // One flag load when the thread is not traced.
     if thread.ptrace.syscall_stops() {
         return crate::task::ptrace::syscall::traced(thread, uctx, run);

@@ -11,8 +11,8 @@ use super::{
     Process, Thread,
     process::ProcState,
     signal::{
-        CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, DefaultAction,
-        SA_NOCLDSTOP, SA_NOCLDWAIT, SIG_IGN, SIGCHLD, SigInfo, default_action, send,
+        CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SA_NOCLDSTOP, SA_NOCLDWAIT,
+        SIG_IGN, SIGCHLD, SigInfo, send,
     },
     table,
 };
@@ -306,9 +306,11 @@ fn notify_parent_state(process: &Arc<Process>, code: i32, sig: i32) {
     let Some(parent) = process.tree.lock().parent.upgrade() else {
         return;
     };
+    // As do_notify_parent_cldstop: only SIG_IGN and SA_NOCLDSTOP keep it
+    // quiet; a default SIGCHLD is still sent, for a parent that blocks it
+    // (send_to_process drops it otherwise).
     let act = parent.actions.lock()[(SIGCHLD - 1) as usize];
-    let quiet = act.flags & SA_NOCLDSTOP != 0
-        || (act.handler == 0 && default_action(SIGCHLD) == DefaultAction::Ignore);
+    let quiet = act.flags & SA_NOCLDSTOP != 0 || act.handler == SIG_IGN;
     if !quiet {
         let info = SigInfo {
             signo: SIGCHLD,

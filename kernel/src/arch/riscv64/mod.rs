@@ -136,6 +136,12 @@ pub fn restore_syscall_registers(
     ctx.regs.a0 = arg0;
 }
 
+/// Whether a trap reported as a syscall used another ABI's entry: riscv64
+/// has only `ecall` (see the x86_64 version).
+pub fn is_foreign_syscall(_ctx: &ax_hal::cpu::user::UserContext) -> bool {
+    false
+}
+
 /// Address of the signal-return trampoline page (the last user page).
 pub const SIGRETURN_TRAMPOLINE: usize = 0x40_0000_0000 - 0x1000;
 

@@ -117,6 +117,18 @@ impl FwCfg {
     }
 }
 
+/// Whether a trap reported as a syscall came through the i386 gate
+/// `int $0x80` rather than the `syscall` instruction (ax-cpu reports both
+/// alike). `syscall` leaves the return address in rcx, so rcx equals rip at
+/// entry; `int $0x80` leaves rcx as the program had it. Starling has no
+/// 32-bit syscall table: such a call gets SIGSEGV, as on a Linux kernel
+/// without IA32 emulation, where the gate does not exist and the `int`
+/// raises #GP. Running it through the 64-bit table instead would call
+/// unrelated syscalls with the wrong arguments (i386 umask is x86_64 exit).
+pub fn is_foreign_syscall(ctx: &ax_hal::cpu::user::UserContext) -> bool {
+    ctx.regs.rcx != ctx.rip
+}
+
 /// The syscall registers as they were at entry, for restarting a syscall
 /// after a signal: rax held the number (the return value overwrote it).
 pub fn restore_syscall_registers(

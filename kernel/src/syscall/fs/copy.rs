@@ -51,6 +51,16 @@ pub(super) fn write_all(
     Ok(done)
 }
 
+/// Whether a long copy should stop after what it moved so far: a signal
+/// is pending or the thread is being killed. Linux checks this between
+/// pipe buffers (fs/splice.c splice_from_pipe_next, "to make process
+/// killable when there are always buffers available"); without it a
+/// sendfile of a file into itself grows the file until memory runs out,
+/// deaf to SIGALRM and SIGKILL.
+fn interrupted(sc: &SyscallContext<'_>) -> bool {
+    sc.thread.has_deliverable_signal() || sc.thread.is_exiting()
+}
+
 /// sendfile(2): up to `count` bytes from `in_fd` (at `*offset` when given,
 /// which is then advanced, else at and advancing its position) to `out_fd`.
 #[inline(never)]
@@ -87,6 +97,9 @@ pub fn sys_sendfile(
     let mut buf = vec![0u8; count.clamp(1, CHUNK)];
     let mut total = 0;
     while total < count {
+        if total > 0 && interrupted(sc) {
+            break;
+        }
         let want = (count - total).min(CHUNK);
         let read = match pos {
             Some(p) => input.read_at(&mut buf[..want], p),
@@ -191,6 +204,9 @@ pub fn sys_copy_file_range(
     let mut buf = vec![0u8; len.clamp(1, CHUNK)];
     let mut total = 0;
     while total < len {
+        if total > 0 && interrupted(sc) {
+            break;
+        }
         let want = (len - total).min(CHUNK);
         let n = match input.read_at(&mut buf[..want], start_in + total as u64) {
             Ok(0) => break,

@@ -33,6 +33,16 @@ fn is_ignored(p: &Process, sig: i32) -> bool {
         || (act.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore)
 }
 
+/// Whether a thread of `p` blocks `sig`. A blocked signal is never
+/// discarded when it is generated, whatever its disposition: the handler
+/// may change before it is unblocked, and sigtimedwait(2) takes it from
+/// the pending set (kernel/signal.c sig_ignored, "Blocked signals are
+/// never ignored"). A program that blocks SIGCHLD and waits for it with
+/// sigtimedwait relies on this, trinity's main loop for one.
+fn blocked_in(p: &Process, sig: i32) -> bool {
+    p.threads.lock().iter().any(|t| t.sigmask().has(sig))
+}
+
 /// Side effects that happen when a signal is generated, before queueing:
 /// SIGCONT resumes a stopped process and discards pending stop signals; a
 /// stop signal discards pending SIGCONT; SIGKILL resumes a stopped process
@@ -79,7 +89,7 @@ pub fn send_to_process(p: &Arc<Process>, info: SigInfo) {
         return;
     }
     generate_side_effects(p, sig);
-    if is_ignored(p, sig) {
+    if is_ignored(p, sig) && !blocked_in(p, sig) {
         return;
     }
     p.shared_pending.lock().push(info);
@@ -121,7 +131,7 @@ pub fn send_timer(p: &Arc<Process>, thread: Option<&Arc<Thread>>, info: SigInfo)
             queued
         }
         None => {
-            if is_ignored(p, sig) {
+            if is_ignored(p, sig) && !blocked_in(p, sig) {
                 return false;
             }
             let queued = p.shared_pending.lock().push_timer(info);
