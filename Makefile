@@ -92,7 +92,7 @@ RUN_ARGS = --arch $(ARCH) --kernel $(KERNEL_IMAGE) --elf $(KERNEL_ELF) \
 	--run-dir $(RUN_DIR) --smp $(SMP) --mem $(MEM) --accel $(ACCEL) \
 	$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
 
-.PHONY: help setup kernel rootfs run exec debug gdb test test-debian ltp bench clean FORCE
+.PHONY: help setup kernel rootfs run exec debug gdb test test-debian ltp bench sweep-linux clean FORCE
 FORCE:
 
 help:
@@ -107,6 +107,7 @@ help:
 	@echo "  test      host unit tests, tooling tests, guest tests and the gdb check on x86_64 and riscv64"
 	@echo "  test-debian  programs of the Debian image checked in the guest (ROOTFS=debian, x86_64; not in test)"
 	@echo "  bench     the micro-benchmarks on Linux and Starling, medians and ratios [RUNS=$(RUNS)] -> target/bench/"
+	@echo "  sweep-linux  record Linux 6.1's answers to the bad-argument sweep -> $(SWEEP_TABLE) (x86_64)"
 	@echo "  clean     remove build outputs (keeps target/cache)"
 	@echo "Variables: ARCH=x86_64|riscv64 SMP=$(SMP) MEM=$(MEM) ACCEL=tcg|kvm TIMEOUT=$(TIMEOUT) [CPU=] [QEMU=] [MM_DEBUG=1] [ROOTFS=busybox|debian] [GDB_PORT=$(GDB_PORT)] [GDB_ARGS=]"
 	@echo "Logs: target/run/<arch>/kernel.log, console.log, qemu.cmdline"
@@ -239,6 +240,19 @@ bench:
 		--tests $(TESTS_OUT) --busybox $(BUSYBOX) --cache target/cache/linux --out target/bench \
 		--run-dir $(RUN_DIR) --runs $(call shquote,$(RUNS)) --smp $(SMP) --mem $(MEM) \
 		--accel $(ACCEL) --timeout $(BENCH_TIMEOUT) \
+		$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
+
+# The Linux side of the bad-argument sweep (userspace-tests/src/badargs.c):
+# badargs --record in the Linux guest of make bench (x86_64), written to the
+# table the in-guest sweep compares with. docs/reliability.md.
+SWEEP_TABLE := userspace-tests/sweep/linux-6.1-x86_64.tsv
+
+sweep-linux:
+	@[ "$(ARCH)" = x86_64 ] || { echo "make sweep-linux: x86_64 only" >&2; exit 2; }
+	@$(MAKE) --no-print-directory -C userspace-tests ARCH=x86_64 OUT=$(TESTS_OUT) >&2
+	@platforms/tools/sweep-linux --tests $(TESTS_OUT) --busybox $(BUSYBOX) \
+		--cache target/cache/linux --work target/sweep --out $(SWEEP_TABLE) \
+		--mem $(MEM) --accel $(ACCEL) --timeout $(BENCH_TIMEOUT) \
 		$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
 
 # --- housekeeping ---------------------------------------------------------
