@@ -177,6 +177,10 @@ impl Ids {
             warn!("shmget: SHM_HUGETLB without hugetlbfs: EINVAL");
             return Err(Errno::EINVAL);
         }
+        // shmem_kernel_file_setup: a size past MAX_LFS_FILESIZE is EINVAL.
+        if size64 > i64::MAX as u64 {
+            return Err(Errno::EINVAL);
+        }
         // ipc_addid.
         let limit = (shmmni().max(0) as usize).min(IPCMNI);
         if self.live().len() >= limit {
