@@ -451,6 +451,29 @@ static void reap_strays(void)
 		;
 }
 
+/* The "name class result" lines of the running class, written in one go
+ * at its end (a write per case to a file costs more than the case). */
+static char *lines;
+static size_t lines_len, lines_cap;
+
+static void add_line(const char *line, size_t n)
+{
+	if (lines_len + n > lines_cap) {
+		lines_cap = (lines_len + n) * 2;
+		lines = realloc(lines, lines_cap);
+		if (!lines)
+			t_fail("out of memory");
+	}
+	memcpy(lines + lines_len, line, n);
+	lines_len += n;
+}
+
+static void flush_lines(void)
+{
+	t_write_all(lines, lines_len);
+	lines_len = 0;
+}
+
 /* Runs one case; writes its result token to `out`. */
 static void run_case(const struct bad_sys *s, const unsigned long a[6],
 		     char *out, size_t outlen)
@@ -462,7 +485,12 @@ static void run_case(const struct bad_sys *s, const unsigned long a[6],
 	if (pid == 0)
 		child(s->nr, a);
 
-	/* A blocking waitpid; the hard limit's timer signal interrupts it. */
+	/*
+	 * A blocking waitpid; the hard limit's timer signal interrupts it.
+	 * Past the limit the child is SIGKILLed; a child that SIGKILL does
+	 * not end within another limit is a kernel fault ("hang"): the
+	 * sub-test fails at once, leaving it behind.
+	 */
 	struct itimerspec arm = { { 0, 0 }, { HARD_LIMIT_S, 0 } }, off = { 0 };
 	hard_expired = 0;
 	timer_settime(hard_timer, 0, &arm, NULL);
@@ -478,10 +506,18 @@ static void run_case(const struct bad_sys *s, const unsigned long a[6],
 		}
 		if (r < 0 && errno != EINTR)
 			t_fail("waitpid(%d): %s", (int)pid, t_errname(errno));
-		if (hard_expired && !hard_killed) {
-			hard_killed = 1;
-			kill(pid, SIGKILL);
+		if (!hard_expired)
+			continue;
+		if (hard_killed) {
+			timer_settime(hard_timer, 0, &off, NULL);
+			flush_lines();
+			t_fail("%s: the child (pid %d) outlived SIGKILL by %d s "
+			       "(hang)", s->name, (int)pid, HARD_LIMIT_S);
 		}
+		hard_killed = 1;
+		kill(pid, SIGKILL);
+		hard_expired = 0;
+		timer_settime(hard_timer, 0, &arm, NULL);
 	}
 	timer_settime(hard_timer, 0, &off, NULL);
 	reap_strays();
@@ -543,15 +579,19 @@ static void setup(void)
 	/*
 	 * The parent adopts the child's orphans (PR_SET_CHILD_SUBREAPER), so
 	 * none reaches PID 1 and each is killed after its case. It blocks
-	 * every signal but SIGALRM (test.h's watchdog) and its own timer's: a
-	 * reparented clone child announces its death with whatever exit
-	 * signal it was given where a kernel does not reset it to SIGCHLD
-	 * (reparent_exit_signal below); reap_strays discards them.
+	 * every signal but SIGALRM (test.h's watchdog), SIGTERM and SIGINT
+	 * (run-all's timeout, an operator) and its own timer's: a reparented
+	 * clone child announces its death with whatever exit signal it was
+	 * given (the vectors give 1, 3 and 5) where a kernel does not reset
+	 * it to SIGCHLD (reparent_exit_signal below); reap_strays discards
+	 * them.
 	 */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
 		t_fail("PR_SET_CHILD_SUBREAPER: %s", t_errname(errno));
 	sigfillset(&parent_blocked);
 	sigdelset(&parent_blocked, SIGALRM);
+	sigdelset(&parent_blocked, SIGTERM);
+	sigdelset(&parent_blocked, SIGINT);
 	sigdelset(&parent_blocked, HARD_SIGNAL);
 	sigprocmask(SIG_BLOCK, &parent_blocked, NULL);
 	/* The hard limit: a timer whose handler (no SA_RESTART) ends the
@@ -619,20 +659,24 @@ static void sweep(const char *cls_name)
 		cases++;
 		int n = snprintf(line, sizeof(line), "%s %s %s\n", s->name,
 				 c->name, res);
-		t_write_all(line, (size_t)n);
+		add_line(line, (size_t)n);
 		if (record_mode)
 			continue;
 		if (!compare) {
 			if (!strncmp(res, "sig:", 4) && !is_may_kill(s->name)) {
-				t_info("CRASH %s %s %s", s->name, c->name, res);
+				n = snprintf(line, sizeof(line), "# CRASH %s %s %s\n",
+				     s->name, c->name, res);
+			add_line(line, (size_t)n);
 				bad++;
 			}
 			continue;
 		}
 		struct entry *l = find(&linux_table, s->name, c->name);
 		if (!l) {
-			t_info("NO-LINUX %s %s %s: not in %s (make sweep-linux)",
-			       s->name, c->name, res, linux_table.path);
+			n = snprintf(line, sizeof(line),
+				     "# NO-LINUX %s %s %s (make sweep-linux)\n",
+				     s->name, c->name, res);
+			add_line(line, (size_t)n);
 			bad++;
 			continue;
 		}
@@ -644,9 +688,12 @@ static void sweep(const char *cls_name)
 			listed++;
 			continue;
 		}
-		t_info("DEVIATION %s %s %s %s", s->name, c->name, res, l->result);
+		n = snprintf(line, sizeof(line), "# DEVIATION %s %s %s %s\n",
+			     s->name, c->name, res, l->result);
+		add_line(line, (size_t)n);
 		bad++;
 	}
+	flush_lines();
 	if (record_mode)
 		return;
 	t_info("%s: %d cases, %d listed deviations, %d failures, %lld ms",

@@ -28,8 +28,18 @@ fn do_poll(
     nfds: usize,
     deadline: Option<Duration>,
 ) -> SysResult {
+    // nfds is an unsigned int (fs/select.c); the array must lie in user
+    // space even when it is empty (access_ok before the results are
+    // written back).
+    let nfds = nfds as u32 as usize;
     if nfds > MAX_POLL {
         return Err(Errno::EINVAL);
+    }
+    if fds
+        .checked_add(nfds * 8)
+        .is_none_or(|end| end > usercopy::user_end())
+    {
+        return Err(Errno::EFAULT);
     }
     let mut raw = alloc::vec![0u8; nfds * 8];
     usercopy::copy_from_user(&mut raw, fds)?;

@@ -97,11 +97,15 @@ pub fn sys_sched_getaffinity(
     len: usize,
     mask: usize,
 ) -> SysResult {
-    let len = len as u32 as usize;
+    // As kernel/sched/core.c, in unsigned int: `len * 8 < nr_cpu_ids`
+    // (wrapping), then a multiple of the word size.
+    let len = len as u32;
     let bytes = mask_bytes();
-    if len < bytes || !len.is_multiple_of(8) {
+    if (len.wrapping_mul(8) as usize) < ax_hal::cpu_num() || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
+    // A shorter mask than Starling's word array still holds every CPU.
+    let bytes = bytes.min(len as usize);
     let t = target(sc, pid).map_err(|e| if e == Errno::EINVAL { Errno::ESRCH } else { e })?;
     let set = t.sched.lock().affinity & sched::online_mask();
     let mut b: Vec<u8> = alloc::vec![0u8; bytes];
@@ -179,6 +183,10 @@ pub fn sys_sched_setscheduler(
     policy: i32,
     param: usize,
 ) -> SysResult {
+    // kernel/sched/core.c: a negative policy before anything else.
+    if policy < 0 {
+        return Err(Errno::EINVAL);
+    }
     set_scheduler(sc, pid, Some(policy), param)
 }
 
