@@ -13,7 +13,8 @@ use crate::{
     usercopy,
 };
 
-/// Most descriptors one poll may watch (RLIMIT_NOFILE bounds it on Linux).
+/// Most descriptors one poll may watch; RLIMIT_NOFILE bounds it too, as on
+/// Linux (fs/select.c do_sys_poll).
 const MAX_POLL: usize = 1 << 16;
 
 struct Entry {
@@ -32,7 +33,8 @@ fn do_poll(
     // space even when it is empty (access_ok before the results are
     // written back).
     let nfds = nfds as u32 as usize;
-    if nfds > MAX_POLL {
+    let nofile = sc.thread.process.rlimits.lock()[crate::task::rlimit::RLIMIT_NOFILE as usize].cur;
+    if nfds > MAX_POLL || nfds as u64 > nofile {
         return Err(Errno::EINVAL);
     }
     if fds
