@@ -99,7 +99,7 @@ RUN_ARGS = --arch $(ARCH) --kernel $(KERNEL_IMAGE) --elf $(KERNEL_SYMS_ELF) \
 	--run-dir $(RUN_DIR) --smp $(SMP) --mem $(MEM) --accel $(ACCEL) \
 	$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
 
-.PHONY: help setup kernel rootfs run exec debug gdb test test-debian ltp bench stress fuzz clean FORCE
+.PHONY: help setup kernel rootfs run exec debug gdb test test-debian ltp bench stress fuzz sweep-linux clean FORCE
 FORCE:
 
 help:
@@ -116,6 +116,7 @@ help:
 	@echo "  bench     the micro-benchmarks on Linux and Starling, medians and ratios [RUNS=$(RUNS)] -> target/bench/"
 	@echo "  stress    SMP stress (smp/stress, then smp/lockup) with mm-debug for MINUTES (default 5) at SMP (default 4)"
 	@echo "  fuzz      Debian's trinity syscall fuzzer as nobody in the guest, with a watchdog [MINUTES=$(MINUTES)] [SEED=] (x86_64)"
+	@echo "  sweep-linux  record Linux 6.1's answers to the bad-argument sweep -> $(SWEEP_TABLE) (x86_64)"
 	@echo "  clean     remove build outputs (keeps target/cache)"
 	@echo "Variables: ARCH=x86_64|riscv64 SMP=$(SMP) MEM=$(MEM) ACCEL=tcg|kvm TIMEOUT=$(TIMEOUT) [CPU=] [QEMU=] [MM_DEBUG=1] [ROOTFS=busybox|debian] [GDB_PORT=$(GDB_PORT)] [GDB_ARGS=]"
 	@echo "Logs: target/run/<arch>/kernel.log, console.log, qemu.cmdline"
@@ -282,11 +283,24 @@ bench:
 # "fuzz: N calls, N errors, N panics, N hangs, N warnings". docs/fuzzing.md.
 fuzz:
 	@$(MAKE) --no-print-directory ARCH=$(ARCH) ROOTFS=busybox MM_DEBUG=$(MM_DEBUG) $(KERNEL_IMAGE) $(STAGE_STAMP) >&2
-	@platforms/tools/fuzz --arch $(ARCH) --kernel $(KERNEL_IMAGE) --elf $(KERNEL_ELF) \
+	@platforms/tools/fuzz --arch $(ARCH) --kernel $(KERNEL_IMAGE) --elf $(KERNEL_SYMS_ELF) \
 		--staging $(STAGING) --cache target/cache/trinity --run-dir $(RUN_DIR) \
 		--minutes $(call shquote,$(MINUTES)) $(if $(SEED),--seed $(call shquote,$(SEED))) \
 		$(if $(TRINITY_ARGS),--trinity-args=$(call shquote,$(TRINITY_ARGS))) \
 		--smp $(SMP) --mem $(MEM) --accel $(ACCEL) \
+		$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
+
+# The Linux side of the bad-argument sweep (userspace-tests/src/badargs.c):
+# badargs --record in the Linux guest of make bench (x86_64), written to the
+# table the in-guest sweep compares with. docs/reliability.md.
+SWEEP_TABLE := userspace-tests/sweep/linux-6.1-x86_64.tsv
+
+sweep-linux:
+	@[ "$(ARCH)" = x86_64 ] || { echo "make sweep-linux: x86_64 only" >&2; exit 2; }
+	@$(MAKE) --no-print-directory -C userspace-tests ARCH=x86_64 OUT=$(TESTS_OUT) >&2
+	@platforms/tools/sweep-linux --tests $(TESTS_OUT) --busybox $(BUSYBOX) \
+		--cache target/cache/linux --work target/sweep --out $(SWEEP_TABLE) \
+		--mem $(MEM) --accel $(ACCEL) --timeout $(BENCH_TIMEOUT) \
 		$(if $(CPU),--cpu $(call shquote,$(CPU))) $(if $(QEMU),--qemu $(call shquote,$(QEMU)))
 
 # --- housekeeping ---------------------------------------------------------

@@ -197,6 +197,10 @@ impl Ids {
         if flg & SHM_HUGETLB != 0 && huge.is_none() {
             return Err((Errno::EAGAIN, None));
         }
+        // shmem_kernel_file_setup: a size past MAX_LFS_FILESIZE is EINVAL.
+        if size64 > i64::MAX as u64 {
+            return Err(Errno::EINVAL);
+        }
         // ipc_addid.
         let limit = (shmmni().max(0) as usize).min(IPCMNI);
         if self.live().len() >= limit {

@@ -15,7 +15,9 @@ use crate::{
 /// The node `path` names relative to `dirfd` (or `dirfd` itself with
 /// AT_EMPTY_PATH and an empty path).
 fn node_at(sc: &SyscallContext<'_>, dirfd: i32, path: usize, flags: u32) -> KResult<Location> {
-    let path = if path == 0 {
+    // A NULL name is EFAULT (getname), unless AT_EMPTY_PATH makes it the
+    // empty one (getname_maybe_null, Linux 6.11 on).
+    let path = if path == 0 && flags & AT_EMPTY_PATH != 0 {
         alloc::string::String::new()
     } else {
         usercopy::read_path(path)?
@@ -211,14 +213,25 @@ pub fn sys_utimensat(
 ) -> SysResult {
     const UTIME_NOW: i64 = (1 << 30) - 1;
     const UTIME_OMIT: i64 = (1 << 30) - 2;
+    // fs/utimes.c: both timespecs are copied in first (EFAULT); two
+    // UTIME_OMITs succeed without looking at anything else; then the
+    // flags and the values are checked (EINVAL).
+    let raw = if times == 0 {
+        None
+    } else {
+        let word = |off: usize| usercopy::read_u64(times + off).map(|v| v as i64);
+        let raw = [(word(0)?, word(8)?), (word(16)?, word(24)?)];
+        if raw[0].1 == UTIME_OMIT && raw[1].1 == UTIME_OMIT {
+            return Ok(0);
+        }
+        Some(raw)
+    };
     if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
     let now = ax_hal::time::wall_time();
     // (value, is UTIME_NOW); None for UTIME_OMIT.
-    let parse = |addr: usize| -> KResult<Option<(Duration, bool)>> {
-        let sec = usercopy::read_u64(addr)? as i64;
-        let nsec = usercopy::read_u64(addr + 8)? as i64;
+    let parse = |(sec, nsec): (i64, i64)| -> KResult<Option<(Duration, bool)>> {
         match nsec {
             UTIME_NOW => Ok(Some((now, true))),
             UTIME_OMIT => Ok(None),
@@ -228,16 +241,13 @@ pub fn sys_utimensat(
             _ => Err(Errno::EINVAL),
         }
     };
-    let explicit = if times == 0 {
-        None
-    } else {
-        match (parse(times)?, parse(times + 16)?) {
-            // Nothing to change: success without a lookup (fs/utimes.c).
-            (None, None) => return Ok(0),
+    let explicit = match raw {
+        None => None,
+        Some([a, m]) => match (parse(a)?, parse(m)?) {
             // Both "now" is a touch, like NULL.
             (Some((_, true)), Some((_, true))) => None,
             (a, m) => Some((a.map(|t| t.0), m.map(|t| t.0))),
-        }
+        },
     };
     // utimensat with a NULL path operates on dirfd (Linux extension); at
     // AT_FDCWD the NULL is a bad name (EFAULT).

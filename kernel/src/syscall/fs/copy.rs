@@ -71,6 +71,12 @@ pub fn sys_sendfile(
     offset: usize,
     count: usize,
 ) -> SysResult {
+    // The offset is copied in before the descriptors are looked at
+    // (fs/read_write.c, sendfile64).
+    let start = match offset {
+        0 => None,
+        p => Some(usercopy::read_u64(p)? as i64),
+    };
     let input = file_of(sc.thread, in_fd)?;
     let output = file_of(sc.thread, out_fd)?;
     if !input.readable() || input.is_path() || !output.writable() || output.is_path() {
@@ -80,10 +86,9 @@ pub fn sys_sendfile(
     if output.flags() & O_APPEND != 0 {
         return Err(Errno::EINVAL);
     }
-    let mut pos = match offset {
-        0 => None,
-        p => {
-            let v = usercopy::read_u64(p)? as i64;
+    let mut pos = match start {
+        None => None,
+        Some(v) => {
             if v < 0 {
                 return Err(Errno::EINVAL);
             }
@@ -157,11 +162,20 @@ pub fn sys_copy_file_range(
     len: usize,
     flags: u32,
 ) -> SysResult {
+    // fs/read_write.c: both descriptors (EBADF), then both offsets are
+    // copied in (EFAULT), then vfs_copy_file_range checks the flags.
+    let input = file_of(sc.thread, fd_in)?;
+    let output = file_of(sc.thread, fd_out)?;
+    let raw_off = |addr: usize| -> KResult<Option<i64>> {
+        match addr {
+            0 => Ok(None),
+            a => Ok(Some(usercopy::read_u64(a)? as i64)),
+        }
+    };
+    let (raw_in, raw_out) = (raw_off(off_in)?, raw_off(off_out)?);
     if flags != 0 {
         return Err(Errno::EINVAL);
     }
-    let input = file_of(sc.thread, fd_in)?;
-    let output = file_of(sc.thread, fd_out)?;
     if !input.readable() || input.is_path() || !output.writable() || output.is_path() {
         return Err(Errno::EBADF);
     }
@@ -179,18 +193,14 @@ pub fn sys_copy_file_range(
     if !is_regular(&input)? || !is_regular(&output)? {
         return Err(Errno::EINVAL);
     }
-    let read_off = |addr: usize| -> KResult<Option<u64>> {
-        if addr == 0 {
-            return Ok(None);
+    let checked = |v: Option<i64>| -> KResult<Option<u64>> {
+        match v {
+            Some(v) if v < 0 => Err(Errno::EINVAL),
+            v => Ok(v.map(|v| v as u64)),
         }
-        let v = usercopy::read_u64(addr)? as i64;
-        if v < 0 {
-            return Err(Errno::EINVAL);
-        }
-        Ok(Some(v as u64))
     };
-    let start_in = read_off(off_in)?.unwrap_or_else(|| input.position());
-    let start_out = read_off(off_out)?.unwrap_or_else(|| output.position());
+    let start_in = checked(raw_in)?.unwrap_or_else(|| input.position());
+    let start_out = checked(raw_out)?.unwrap_or_else(|| output.position());
     let len = len.min(MAX_RW);
     // The same file with overlapping ranges: EINVAL.
     let (a, b) = (input.file().stat()?, output.file().stat()?);

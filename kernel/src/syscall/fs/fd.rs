@@ -142,7 +142,12 @@ pub fn sys_fcntl(sc: &mut SyscallContext<'_>, fd: i32, cmd: i32, arg: usize) -> 
     let files = sc.thread.process.files();
     match cmd {
         F_DUPFD | F_DUPFD_CLOEXEC => {
-            let min = i32::try_from(arg).map_err(|_| Errno::EINVAL)?;
+            // The minimum is the int `argi` (fs/fcntl.c), taken as
+            // unsigned: a negative one is past RLIMIT_NOFILE.
+            let min = arg as i32;
+            if min < 0 {
+                return Err(Errno::EINVAL);
+            }
             let fd = files
                 .lock()
                 .alloc_at_least(min, file, cmd == F_DUPFD_CLOEXEC)?;

@@ -83,6 +83,16 @@ pub fn file_of(thread: &Thread, fd: i32) -> KResult<Arc<OpenFile>> {
 
 /// The filesystem context in which `path` (relative or absolute) is
 /// resolved for an `*at` call with `dirfd`.
+/// A file name argument as getname reads it: EFAULT for a bad pointer,
+/// ENOENT for an empty name, both before any descriptor is looked at.
+pub fn read_name(addr: usize) -> KResult<alloc::string::String> {
+    let name = crate::usercopy::read_path(addr)?;
+    if name.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    Ok(name)
+}
+
 pub fn at_context(thread: &Thread, dirfd: i32, path: &str) -> KResult<FsContext> {
     let ctx = thread.process.fs().lock().clone();
     if path.starts_with('/') || dirfd == AT_FDCWD {

@@ -118,8 +118,15 @@ pub fn sys_mount(
     if flags & MS_MGC_MSK == MS_MGC_VAL {
         flags &= !MS_MGC_MSK;
     }
-    // do_mount: the target is looked up first, then may_mount.
-    let target = usercopy::read_path(target)?;
+    // fs/namespace.c: the type and source strings are copied in (EFAULT)
+    // before do_mount looks the target up (getname: ENOENT for an empty
+    // name), then may_mount.
+    for string in [fstype, source] {
+        if string != 0 {
+            usercopy::read_path(string)?;
+        }
+    }
+    let target = super::read_name(target)?;
     let dir = target_dir(sc, &target, true)?;
     require_admin(sc)?;
     let propagation = flags & (MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE);
@@ -286,7 +293,7 @@ pub fn sys_umount2(sc: &mut SyscallContext<'_>, target: usize, flags: u32) -> Sy
     {
         return Err(Errno::EINVAL);
     }
-    let target = usercopy::read_path(target)?;
+    let target = super::read_name(target)?;
     let loc = target_dir(sc, &target, flags & UMOUNT_NOFOLLOW == 0)?;
     require_admin(sc)?;
     if !loc.is_root_of_mount() {

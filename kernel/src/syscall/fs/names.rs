@@ -14,7 +14,7 @@ use crate::{
 /// mkdirat(2).
 #[inline(never)]
 pub fn sys_mkdirat(sc: &mut SyscallContext<'_>, dirfd: i32, path: usize, mode: u32) -> SysResult {
-    let path = usercopy::read_path(path)?;
+    let path = super::read_name(path)?;
     if starling_fs::path::split_parent(path.as_bytes())?
         .last
         .is_none()
@@ -92,8 +92,9 @@ pub fn sys_renameat2(
         RENAME_WHITEOUT => RenameOptions::WHITEOUT,
         _ => RenameOptions::WHITEOUT_NO_REPLACE,
     };
-    let old = usercopy::read_path(oldpath)?;
-    let new = usercopy::read_path(newpath)?;
+    // getname: each name is read, and an empty one refused, in turn.
+    let old = super::read_name(oldpath)?;
+    let new = super::read_name(newpath)?;
     let old_ctx = at_context(sc.thread, olddirfd, &old)?;
     let new_ctx = at_context(sc.thread, newdirfd, &new)?;
     let creds = super::credentials(sc.thread);
@@ -145,11 +146,8 @@ pub fn sys_symlinkat(
     dirfd: i32,
     linkpath: usize,
 ) -> SysResult {
-    let target = usercopy::read_path(target)?;
-    let link = usercopy::read_path(linkpath)?;
-    if target.is_empty() {
-        return Err(Errno::ENOENT);
-    }
+    let target = super::read_name(target)?;
+    let link = super::read_name(linkpath)?;
     let ctx = at_context(sc.thread, dirfd, &link)?;
     let (uid, gid, _) = super::owner_in(sc.thread, &ctx, &link);
     ctx.symlink(
@@ -179,12 +177,13 @@ pub fn sys_linkat(
     if flags & !(super::AT_SYMLINK_FOLLOW | super::AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
+    // An empty name is ENOENT before any descriptor is looked at, and
+    // before the next name is read (getname).
     let old = usercopy::read_path(oldpath)?;
-    let new = usercopy::read_path(newpath)?;
-    // An empty name is ENOENT before any descriptor is looked at (getname).
-    if (old.is_empty() && flags & super::AT_EMPTY_PATH == 0) || new.is_empty() {
+    if old.is_empty() && flags & super::AT_EMPTY_PATH == 0 {
         return Err(Errno::ENOENT);
     }
+    let new = super::read_name(newpath)?;
     let creds = super::credentials(sc.thread);
     // AT_EMPTY_PATH: the file olddirfd refers to, for CAP_DAC_READ_SEARCH
     // or the credentials that opened it (Linux 6.10: f_cred), else ENOENT.
@@ -247,7 +246,7 @@ pub fn sys_mknodat(
     dev: u64,
 ) -> SysResult {
     use starling_fs::file::mode::*;
-    let path = usercopy::read_path(path)?;
+    // fs/namei.c do_mknodat: may_mknod (the type, EINVAL) before the name.
     let kind = match mode & S_IFMT {
         0 | S_IFREG => NodeType::RegularFile,
         S_IFIFO => NodeType::Fifo,
@@ -256,6 +255,7 @@ pub fn sys_mknodat(
         S_IFBLK => NodeType::BlockDevice,
         _ => return Err(Errno::EINVAL),
     };
+    let path = super::read_name(path)?;
     if matches!(kind, NodeType::CharacterDevice | NodeType::BlockDevice)
         && !sc
             .thread

@@ -329,7 +329,7 @@ pub fn sys_openat(
     } else {
         flags
     };
-    let path = usercopy::read_path(path)?;
+    let path = super::read_name(path)?;
     let file = open_path(sc, dirfd, &path, flags, mode)?;
     install(sc, file, flags & O_CLOEXEC != 0)
 }

@@ -13,7 +13,8 @@ use crate::{
     usercopy,
 };
 
-/// Most descriptors one poll may watch (RLIMIT_NOFILE bounds it on Linux).
+/// Most descriptors one poll may watch; RLIMIT_NOFILE bounds it too, as on
+/// Linux (fs/select.c do_sys_poll).
 const MAX_POLL: usize = 1 << 16;
 
 struct Entry {
@@ -28,8 +29,19 @@ fn do_poll(
     nfds: usize,
     deadline: Option<Duration>,
 ) -> SysResult {
-    if nfds > MAX_POLL {
+    // nfds is an unsigned int (fs/select.c); the array must lie in user
+    // space even when it is empty (access_ok before the results are
+    // written back).
+    let nfds = nfds as u32 as usize;
+    let nofile = sc.thread.process.rlimits.lock()[crate::task::rlimit::RLIMIT_NOFILE as usize].cur;
+    if nfds > MAX_POLL || nfds as u64 > nofile {
         return Err(Errno::EINVAL);
+    }
+    if fds
+        .checked_add(nfds * 8)
+        .is_none_or(|end| end > usercopy::user_end())
+    {
+        return Err(Errno::EFAULT);
     }
     let mut raw = alloc::vec![0u8; nfds * 8];
     usercopy::copy_from_user(&mut raw, fds)?;

@@ -202,8 +202,7 @@ pub fn sys_pread64(
     count: usize,
     off: i64,
 ) -> SysResult {
-    let file = file_of(sc.thread, fd)?;
-    let off = u64::try_from(off).map_err(|_| Errno::EINVAL)?;
+    let (file, off) = positioned(sc, fd, off as usize)?;
     accessed(&file, read_into(sc, &file, buf, count, Some(off)))
 }
 
@@ -216,8 +215,7 @@ pub fn sys_pwrite64(
     count: usize,
     off: i64,
 ) -> SysResult {
-    let file = file_of(sc.thread, fd)?;
-    let off = u64::try_from(off).map_err(|_| Errno::EINVAL)?;
+    let (file, off) = positioned(sc, fd, off as usize)?;
     modified(&file, write_from(sc, &file, buf, count, Some(off)))
 }
 
@@ -372,11 +370,13 @@ fn writev_at(
     Ok(written)
 }
 
-/// The description and offset of preadv/pwritev: `pos_l` on 64-bit
-/// (pos_from_hilo); negative is EINVAL, a stream ESPIPE.
+/// The description and offset of pread64/pwrite64/preadv/pwritev: `pos_l`
+/// on 64-bit (pos_from_hilo). As fs/read_write.c: negative is EINVAL
+/// before the descriptor is looked up (EBADF), then a stream is ESPIPE
+/// before the access mode is checked.
 fn positioned(sc: &SyscallContext<'_>, fd: i32, pos_l: usize) -> KResult<(Arc<OpenFile>, u64)> {
-    let file = file_of(sc.thread, fd)?;
     let off = u64::try_from(pos_l as i64).map_err(|_| Errno::EINVAL)?;
+    let file = file_of(sc.thread, fd)?;
     if !file.file().seekable() {
         return Err(Errno::ESPIPE);
     }
@@ -440,10 +440,11 @@ pub fn sys_preadv2(
     pos_l: usize,
     flags: u32,
 ) -> SysResult {
+    // The flags are checked once the descriptor is (kiocb_set_rw_flags).
+    let (file, offset) = positioned_v2(sc, fd, pos_l)?;
     if flags & !(RWF_HIPRI | RWF_NOWAIT) != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
-    let (file, offset) = positioned_v2(sc, fd, pos_l)?;
     if flags & RWF_NOWAIT != 0 && !file.nonblocking() {
         // One non-blocking attempt: data that is there, or EAGAIN.
         let vecs = read_iovecs(iov, iovcnt)?;
@@ -473,10 +474,11 @@ pub fn sys_pwritev2(
     pos_l: usize,
     flags: u32,
 ) -> SysResult {
+    // The flags are checked once the descriptor is (kiocb_set_rw_flags).
+    let (file, mut offset) = positioned_v2(sc, fd, pos_l)?;
     if flags & !(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_APPEND) != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
-    let (file, mut offset) = positioned_v2(sc, fd, pos_l)?;
     if flags & RWF_APPEND != 0 && file.file().seekable() {
         offset = Some(file.file().size()?);
     }

@@ -144,7 +144,8 @@ pub fn sys_statx(
     Ok(0)
 }
 
-/// readlinkat(2).
+/// readlinkat(2). `bufsiz` is an int, checked before the name is read
+/// (fs/stat.c do_readlinkat).
 #[inline(never)]
 pub fn sys_readlinkat(
     sc: &mut SyscallContext<'_>,
@@ -153,10 +154,12 @@ pub fn sys_readlinkat(
     buf: usize,
     size: usize,
 ) -> SysResult {
-    let path = usercopy::read_path(path)?;
-    if size == 0 || isize::try_from(size).is_err() {
+    let size = size as i32;
+    if size <= 0 {
         return Err(Errno::EINVAL);
     }
+    let size = size as usize;
+    let path = usercopy::read_path(path)?;
     // An empty path reads the symlink `dirfd` is (opened O_PATH|O_NOFOLLOW);
     // any other descriptor, or none, is ENOENT.
     let loc = if path.is_empty() {
@@ -254,10 +257,11 @@ pub fn sys_faccessat2(
 /// ftruncate(2).
 #[inline(never)]
 pub fn sys_ftruncate(sc: &mut SyscallContext<'_>, fd: i32, length: i64) -> SysResult {
-    let file = file_of(sc.thread, fd)?;
+    // fs/open.c do_sys_ftruncate: the length before the descriptor.
     if length < 0 {
         return Err(Errno::EINVAL);
     }
+    let file = file_of(sc.thread, fd)?;
     // Linux: EINVAL unless a regular file open for writing.
     if !file.writable() || file.is_path() || file.file().stat()?.mode & 0o170000 != 0o100000 {
         return Err(Errno::EINVAL);
@@ -293,6 +297,9 @@ pub fn sys_fallocate(
         | ZERO_RANGE
         | INSERT_RANGE
         | UNSHARE_RANGE;
+    // fs/open.c ksys_fallocate: the descriptor (EBADF) before
+    // vfs_fallocate's argument checks.
+    let file = file_of(sc.thread, fd)?;
     if offset < 0 || len <= 0 {
         return Err(Errno::EINVAL);
     }
@@ -314,7 +321,6 @@ pub fn sys_fallocate(
     if mode & NO_HIDE_STALE != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
-    let file = file_of(sc.thread, fd)?;
     if !file.writable() || file.is_path() {
         return Err(Errno::EBADF);
     }
@@ -368,10 +374,11 @@ fn check_fsize_limit(
 /// truncate(2).
 #[inline(never)]
 pub fn sys_truncate(sc: &mut SyscallContext<'_>, path: usize, length: i64) -> SysResult {
-    let path = usercopy::read_path(path)?;
+    // fs/open.c do_sys_truncate: the length before the name.
     if length < 0 {
         return Err(Errno::EINVAL);
     }
+    let path = usercopy::read_path(path)?;
     let file = super::open_path(
         sc,
         super::AT_FDCWD,
@@ -416,6 +423,10 @@ fn statfs_bytes(fs: &axfs_ng_vfs::StatFs) -> [u8; 120] {
 #[inline(never)]
 pub fn sys_statfs(sc: &mut SyscallContext<'_>, path: usize, buf: usize) -> SysResult {
     let path = usercopy::read_path(path)?;
+    // user_path_at without LOOKUP_EMPTY: an empty name is ENOENT.
+    if path.is_empty() {
+        return Err(Errno::ENOENT);
+    }
     let ctx = at_context(sc.thread, super::AT_FDCWD, &path)?;
     let loc = super::lookup(sc.thread, &ctx, &path, true)?;
     let st = loc.filesystem().stat()?;

@@ -80,11 +80,13 @@ fn do_semtimedop(
     nsops: u32,
     ts: Option<(i64, i64)>,
 ) -> SysResult {
-    if nsops < 1 || id < 0 {
-        return Err(Errno::EINVAL);
-    }
+    // ipc/sem.c do_semtimedop: E2BIG before EINVAL; the id's sign is
+    // checked with the operations in hand.
     if nsops as i64 > sem::semopm() as i64 {
         return Err(Errno::E2BIG);
+    }
+    if nsops < 1 {
+        return Err(Errno::EINVAL);
     }
     let mut raw = try_filled(nsops as usize * 6, 0u8)?;
     copy_from_user(&mut raw, sops)?;
@@ -98,6 +100,9 @@ fn do_semtimedop(
             flg: i16::from_ne_bytes([c[4], c[5]]),
         })
         .collect();
+    if id < 0 {
+        return Err(Errno::EINVAL);
+    }
     let deadline = match ts {
         None => None,
         Some((sec, nsec)) => {

@@ -102,6 +102,9 @@ pub fn sys_accept4(
     len_ptr: usize,
     flags: u32,
 ) -> SysResult {
+    // net/socket.c: the descriptor (EBADF), the flags (EINVAL), then
+    // whether it is a socket (ENOTSOCK).
+    fs::file_of(sc.thread, fd)?;
     if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -121,8 +124,11 @@ pub fn sys_accept4(
 /// datagram socket takes a default peer, or with AF_UNSPEC drops it.
 #[inline(never)]
 pub fn sys_connect(sc: &mut SyscallContext<'_>, fd: i32, addr: usize, len: u32) -> SysResult {
-    let (file, sock) = socket_of(sc, fd)?;
+    // net/socket.c __sys_connect: the descriptor (EBADF), the address
+    // (EINVAL, EFAULT), then whether it is a socket (ENOTSOCK).
+    fs::file_of(sc.thread, fd)?;
     let raw = read_addr(addr, len)?;
+    let (file, sock) = socket_of(sc, fd)?;
     if let Some(i) = inet_of(&file) {
         return inet::connect(sc, &file, &i, &raw);
     }

@@ -37,6 +37,26 @@ pub const MSG_DONTWAIT: u32 = 0x40;
 pub const MSG_WAITALL: u32 = 0x100;
 pub const MSG_NOSIGNAL: u32 = 0x4000;
 pub const MSG_CMSG_CLOEXEC: u32 = 0x4000_0000;
+/// A 32-bit compat task's flag: refused from 64-bit callers before the
+/// descriptor is looked up (net/socket.c, forbid_cmsg_compat).
+const MSG_CMSG_COMPAT: u32 = 0x8000_0000;
+
+/// access_ok of import_ubuf: the buffer of a sendto/recvfrom (its length
+/// capped at MAX_RW_COUNT) must lie in user space, checked before the
+/// descriptor (EFAULT).
+fn check_user_buf(buf: usize, len: usize) -> KResult<()> {
+    match buf.checked_add(len.min(MAX_RW)) {
+        Some(end) if end <= usercopy::user_end() => Ok(()),
+        _ => Err(Errno::EFAULT),
+    }
+}
+
+fn check_compat(flags: u32) -> KResult<()> {
+    if flags & MSG_CMSG_COMPAT != 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(())
+}
 /// MAX_RW_COUNT: the most one call moves.
 const MAX_RW: usize = 0x7fff_f000;
 /// The most of a stream send copied into the kernel at once.
@@ -291,7 +311,9 @@ pub fn sys_sendto(
     addr: usize,
     addrlen: u32,
 ) -> SysResult {
-    // The descriptor is looked up before any argument is copied in.
+    // The buffer's range is checked, then the descriptor looked up, before
+    // the address is copied in (net/socket.c __sys_sendto).
+    check_user_buf(buf, len)?;
     let sock = socket_of(sc, fd)?;
     let name = if addr != 0 && addrlen != 0 {
         Some(read_addr(addr, addrlen)?)
@@ -305,6 +327,7 @@ pub fn sys_sendto(
 #[inline(never)]
 pub fn sys_sendmsg(sc: &mut SyscallContext<'_>, fd: i32, msg: usize, flags: u32) -> SysResult {
     // The descriptor is looked up before any argument is copied in.
+    check_compat(flags)?;
     let sock = socket_of(sc, fd)?;
     sendmsg_one(sc, sock, msg, flags).map(|(n, _)| n)
 }
@@ -351,6 +374,7 @@ pub fn sys_sendmmsg(
     vlen: u32,
     flags: u32,
 ) -> SysResult {
+    check_compat(flags)?;
     let sock = socket_of(sc, fd)?;
     let vlen = (vlen as usize).min(IOV_MAX);
     let mut done = 0;
@@ -522,7 +546,9 @@ pub fn sys_recvfrom(
     addr: usize,
     addrlen: usize,
 ) -> SysResult {
-    // The descriptor is looked up before any argument is copied in.
+    // The buffer's range is checked before the descriptor is looked up
+    // (net/socket.c __sys_recvfrom).
+    check_user_buf(buf, len)?;
     let sock = socket_of(sc, fd)?;
     let len = len.min(MAX_RW);
     usercopy::check_writable(buf, len)?;
@@ -536,6 +562,7 @@ pub fn sys_recvfrom(
 #[inline(never)]
 pub fn sys_recvmsg(sc: &mut SyscallContext<'_>, fd: i32, msg: usize, flags: u32) -> SysResult {
     // The descriptor is looked up before any argument is copied in.
+    check_compat(flags)?;
     let sock = socket_of(sc, fd)?;
     recvmsg_one(sc, sock, msg, flags).map(|(n, _)| n)
 }
@@ -581,12 +608,15 @@ pub fn sys_recvmmsg(
     flags: u32,
     timeout: usize,
 ) -> SysResult {
-    let sock = socket_of(sc, fd)?;
+    // net/socket.c: the flags, then the timeout is copied in (EFAULT),
+    // then the descriptor.
+    check_compat(flags)?;
     let deadline = if timeout == 0 {
         None
     } else {
         Some(block::now().saturating_add(crate::syscall::fs::read_timespec(timeout)?))
     };
+    let sock = socket_of(sc, fd)?;
     let vlen = (vlen as usize).min(IOV_MAX);
     let mut flags = flags;
     let mut done = 0;

@@ -175,6 +175,11 @@ pub fn sys_setsockopt(
     optval: usize,
     optlen: u32,
 ) -> SysResult {
+    // net/socket.c __sys_setsockopt: a negative length before the
+    // descriptor.
+    if (optlen as i32) < 0 {
+        return Err(Errno::EINVAL);
+    }
     let (file, sock) = socket_of(sc, fd)?;
     let inet = inet_of(&file);
     if level != SOL_SOCKET && inet.is_none() {

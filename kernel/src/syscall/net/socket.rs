@@ -138,6 +138,15 @@ pub fn sys_socketpair(
     protocol: i32,
     sv: usize,
 ) -> SysResult {
+    // net/socket.c __sys_socketpair: the flags (EINVAL), then the two
+    // descriptors are stored into `sv` (EFAULT) before the family is
+    // looked at. The probe writes back what is there.
+    if ty & !SOCK_TYPE_MASK & !(SOCK_CLOEXEC | SOCK_NONBLOCK) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut probe = [0u8; 8];
+    usercopy::copy_from_user(&mut probe, sv)?;
+    usercopy::copy_to_user(sv, &probe)?;
     let other = if matches!(domain, AF_INET | AF_INET6 | AF_NETLINK | AF_PACKET) {
         Errno::EOPNOTSUPP
     } else {

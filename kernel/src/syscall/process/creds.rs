@@ -210,6 +210,8 @@ pub fn sys_getgroups(sc: &mut SyscallContext<'_>, size: i32, list: usize) -> Sys
 /// setgroups(2).
 #[inline(never)]
 pub fn sys_setgroups(sc: &mut SyscallContext<'_>, size: usize, list: usize) -> SysResult {
+    // gidsetsize is an int, compared as unsigned (kernel/groups.c).
+    let size = size as u32 as usize;
     if size > NGROUPS_MAX {
         return Err(Errno::EINVAL);
     }

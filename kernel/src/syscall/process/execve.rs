@@ -173,12 +173,10 @@ fn finish_exec(thread: &Thread, path: String, argv: Vec<Vec<u8>>) {
 /// execve(2).
 #[inline(never)]
 pub fn sys_execve(sc: &mut SyscallContext<'_>, path: usize, argv: usize, envp: usize) -> SysResult {
-    let path = usercopy::read_path(path)?;
+    // getname refuses an empty name before the arguments are read.
+    let path = crate::syscall::fs::read_name(path)?;
     let argv = usercopy::read_string_array(argv, ARG_MAX)?;
     let envp = usercopy::read_string_array(envp, ARG_MAX)?;
-    if path.is_empty() {
-        return Err(Errno::ENOENT);
-    }
     exec(sc, &path, argv, envp)?;
     // The stop after a traced exec sees the call's result in place.
     sc.uctx.set_retval(0);

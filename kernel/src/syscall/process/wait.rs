@@ -62,20 +62,34 @@ pub fn sys_waitid(
     const P_ALL: u32 = 0;
     const P_PID: u32 = 1;
     const P_PGID: u32 = 2;
-    if options & !(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE)
-        != 0
-        || options & (WEXITED | WUNTRACED | WCONTINUED) == 0
-    {
-        return Err(Errno::EINVAL);
-    }
-    let target = match idtype {
-        P_ALL => WaitTarget::Any,
-        P_PID if id > 0 => WaitTarget::Pid(sc.global_id(id).unwrap_or(0)),
-        P_PGID if id > 0 => WaitTarget::Group(sc.global_id(id).unwrap_or(0)),
-        P_PGID if id == 0 => WaitTarget::Group(sc.thread.process.pgid()),
-        _ => return Err(Errno::EINVAL),
+    let waited = (|| {
+        if options
+            & !(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE)
+            != 0
+            || options & (WEXITED | WUNTRACED | WCONTINUED) == 0
+        {
+            return Err(Errno::EINVAL);
+        }
+        let target = match idtype {
+            P_ALL => WaitTarget::Any,
+            P_PID if id > 0 => WaitTarget::Pid(sc.global_id(id).unwrap_or(0)),
+            P_PGID if id > 0 => WaitTarget::Group(sc.global_id(id).unwrap_or(0)),
+            P_PGID if id == 0 => WaitTarget::Group(sc.thread.process.pgid()),
+            _ => return Err(Errno::EINVAL),
+        };
+        wait_child(sc.thread, target, options)
+    })();
+    // Linux (kernel/exit.c, waitid) fills si_signo..si_status even when the
+    // wait failed (zeros): a bad infop turns any outcome into EFAULT.
+    let result = match waited {
+        Ok(result) => result,
+        Err(e) => {
+            if infop != 0 {
+                usercopy::copy_to_user(infop, &[0u8; 28])?;
+            }
+            return Err(e);
+        }
     };
-    let result = wait_child(sc.thread, target, options)?;
     if infop != 0 {
         let mut info = [0u8; 128];
         if let Some(r) = result {

@@ -41,12 +41,10 @@ fn init_protected(sender: &Process, target: &Process, sig: i32) -> bool {
     target.actions.lock()[(sig - 1) as usize].handler == SIG_DFL
 }
 
-/// kill(2).
+/// kill(2). As in kernel/signal.c, the targets are found first (ESRCH when
+/// there are none), then the signal number is checked (EINVAL).
 #[inline(never)]
 pub fn sys_kill(sc: &mut SyscallContext<'_>, pid: i32, sig: i32) -> SysResult {
-    if sig != 0 && !valid(sig) {
-        return Err(Errno::EINVAL);
-    }
     let me = &sc.thread.process;
     let uid = me.creds.lock().uid;
     let group = |pgid: Option<i32>| pgid.map(table::group_members).unwrap_or_default();
@@ -69,6 +67,9 @@ pub fn sys_kill(sc: &mut SyscallContext<'_>, pid: i32, sig: i32) -> SysResult {
         .collect();
     if targets.is_empty() {
         return Err(Errno::ESRCH);
+    }
+    if sig != 0 && !valid(sig) {
+        return Err(Errno::EINVAL);
     }
     let mut sent = false;
     for t in &targets {
@@ -95,7 +96,7 @@ fn process_of(sc: &SyscallContext<'_>, id: i32) -> Option<alloc::sync::Arc<crate
 #[inline(never)]
 pub fn sys_tgkill(sc: &mut SyscallContext<'_>, tgid: i32, tid: i32, sig: i32) -> SysResult {
     // kernel/signal.c: "This is only valid for single tasks", tgid > 0.
-    if tgid <= 0 {
+    if tgid <= 0 || tid <= 0 {
         return Err(Errno::EINVAL);
     }
     thread_kill(sc, Some(tgid), tid, sig)
@@ -104,17 +105,22 @@ pub fn sys_tgkill(sc: &mut SyscallContext<'_>, tgid: i32, tid: i32, sig: i32) ->
 /// tkill(2).
 #[inline(never)]
 pub fn sys_tkill(sc: &mut SyscallContext<'_>, tid: i32, sig: i32) -> SysResult {
+    if tid <= 0 {
+        return Err(Errno::EINVAL);
+    }
     thread_kill(sc, None, tid, sig)
 }
 
-/// do_tkill: `sig` to thread `tid`, which must belong to `tgid` if given.
+/// do_send_specific: `sig` to thread `tid`, which must belong to `tgid` if
+/// given. The thread is looked up (ESRCH) before the signal number is
+/// checked (EINVAL), then the permission (EPERM).
 fn thread_kill(sc: &mut SyscallContext<'_>, tgid: Option<i32>, tid: i32, sig: i32) -> SysResult {
-    if (sig != 0 && !valid(sig)) || tid <= 0 {
-        return Err(Errno::EINVAL);
-    }
     let t = sc.thread_by_tid(tid).ok_or(Errno::ESRCH)?;
     if tgid.is_some_and(|g| Some(t.process.pid) != sc.global_id(g)) {
         return Err(Errno::ESRCH);
+    }
+    if sig != 0 && !valid(sig) {
+        return Err(Errno::EINVAL);
     }
     if !may_signal(&sc.thread.process, &t.process, sig) {
         return Err(Errno::EPERM);
@@ -128,12 +134,18 @@ fn thread_kill(sc: &mut SyscallContext<'_>, tgid: Option<i32>, tid: i32, sig: i3
     Ok(0)
 }
 
-/// Reads a user `siginfo_t` for sigqueue: the code and the sender fields
-/// the caller chose. A code of the kernel's or kill's (>= 0, SI_TKILL) may
-/// only be forged towards oneself.
-fn queued_info(sc: &SyscallContext<'_>, sig: i32, uinfo: usize, target: i32) -> KResult<SigInfo> {
+/// Reads a user `siginfo_t` for sigqueue (copied in before anything is
+/// checked, EFAULT, as kernel/signal.c does).
+fn read_info(uinfo: usize) -> KResult<[u8; 128]> {
     let mut b = [0u8; 128];
     usercopy::copy_from_user(&mut b, uinfo)?;
+    Ok(b)
+}
+
+/// The signal sigqueue sends: the code and the sender fields the caller
+/// chose. A code of the kernel's or kill's (>= 0, SI_TKILL) may only be
+/// forged towards oneself.
+fn queued_info(sc: &SyscallContext<'_>, sig: i32, b: &[u8; 128], target: i32) -> KResult<SigInfo> {
     let word = |o: usize| i32::from_ne_bytes(b[o..o + 4].try_into().unwrap_or([0; 4]));
     let code = word(8);
     if (code >= 0 || code == SI_TKILL) && target != sc.thread.tid() {
@@ -164,14 +176,15 @@ pub fn sys_rt_sigqueueinfo(
     sig: i32,
     uinfo: usize,
 ) -> SysResult {
-    let info = queued_info(sc, sig, uinfo, pid)?;
-    if sig != 0 && !valid(sig) {
-        return Err(Errno::EINVAL);
-    }
+    let raw = read_info(uinfo)?;
+    let info = queued_info(sc, sig, &raw, pid)?;
     if pid <= 0 {
         return Err(Errno::ESRCH);
     }
     let target = process_of(sc, pid).ok_or(Errno::ESRCH)?;
+    if sig != 0 && !valid(sig) {
+        return Err(Errno::EINVAL);
+    }
     if !may_signal(&sc.thread.process, &target, sig) {
         return Err(Errno::EPERM);
     }
@@ -190,16 +203,17 @@ pub fn sys_rt_tgsigqueueinfo(
     sig: i32,
     uinfo: usize,
 ) -> SysResult {
+    let raw = read_info(uinfo)?;
     if tgid <= 0 || tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    let info = queued_info(sc, sig, uinfo, tid)?;
-    if sig != 0 && !valid(sig) {
-        return Err(Errno::EINVAL);
-    }
+    let info = queued_info(sc, sig, &raw, tid)?;
     let t = sc.thread_by_tid(tid).ok_or(Errno::ESRCH)?;
     if Some(t.process.pid) != sc.global_id(tgid) {
         return Err(Errno::ESRCH);
+    }
+    if sig != 0 && !valid(sig) {
+        return Err(Errno::EINVAL);
     }
     if !may_signal(&sc.thread.process, &t.process, sig) {
         return Err(Errno::EPERM);

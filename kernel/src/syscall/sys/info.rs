@@ -99,10 +99,12 @@ pub fn sys_sethostname(sc: &mut SyscallContext<'_>, name: usize, len: usize) -> 
     {
         return Err(Errno::EPERM);
     }
-    if len > 64 {
+    // len is an int (kernel/sys.c): negative or past __NEW_UTS_LEN is EINVAL.
+    let len = len as i32;
+    if !(0..=64).contains(&len) {
         return Err(Errno::EINVAL);
     }
-    let mut b = alloc::vec![0u8; len];
+    let mut b = alloc::vec![0u8; len as usize];
     usercopy::copy_from_user(&mut b, name)?;
     crate::boot::set_hostname(alloc::string::String::from_utf8_lossy(&b).into_owned());
     Ok(0)
@@ -139,6 +141,9 @@ pub fn sys_getrandom(
 /// prlimit64(2): reads and/or sets a limit of process `pid` (0: the
 /// caller). Raising a hard limit needs CAP_SYS_RESOURCE; another process's
 /// limits need matching real, effective and saved ids (or the capability).
+/// Linux's order (kernel/sys.c): the new limit is copied in first (EFAULT),
+/// then the process is looked up (ESRCH, also for a negative pid) and the
+/// permission checked, then the resource and the limit (EINVAL).
 #[inline(never)]
 pub fn sys_prlimit64(
     sc: &mut SyscallContext<'_>,
@@ -147,28 +152,16 @@ pub fn sys_prlimit64(
     new: usize,
     old: usize,
 ) -> SysResult {
-    use crate::task::{
-        creds::CAP_SYS_RESOURCE,
-        rlimit::{RLIMIT_NLIMITS, RLIMIT_NOFILE, Rlimit},
-    };
-    if resource >= RLIMIT_NLIMITS || pid < 0 {
-        return Err(Errno::EINVAL);
-    }
+    use crate::task::creds::CAP_SYS_RESOURCE;
     let new = if new != 0 {
-        let mut b = [0u8; 16];
-        usercopy::copy_from_user(&mut b, new)?;
-        let lim = Rlimit::from_user(&b);
-        if lim.cur > lim.max {
-            return Err(Errno::EINVAL);
-        }
-        Some(lim)
+        Some(read_rlimit(new)?)
     } else {
         None
     };
-    let target = if pid == 0 {
-        sc.thread.process.clone()
-    } else {
-        sc.process_by_pid(pid).ok_or(Errno::ESRCH)?
+    let target = match pid {
+        0 => sc.thread.process.clone(),
+        p if p < 0 => return Err(Errno::ESRCH),
+        p => sc.process_by_pid(p).ok_or(Errno::ESRCH)?,
     };
     let me = sc.thread.process.creds.lock().clone();
     if !Arc::ptr_eq(&target, &sc.thread.process) && !me.capable(CAP_SYS_RESOURCE) {
@@ -178,6 +171,38 @@ pub fn sys_prlimit64(
         if !(uids && gids) {
             return Err(Errno::EPERM);
         }
+    }
+    let current = do_prlimit(&target, &me, resource, new)?;
+    if old != 0 {
+        usercopy::copy_to_user(old, &current.to_user())?;
+    }
+    Ok(0)
+}
+
+/// The `struct rlimit` at `addr`.
+fn read_rlimit(addr: usize) -> Result<crate::task::rlimit::Rlimit, Errno> {
+    let mut b = [0u8; 16];
+    usercopy::copy_from_user(&mut b, addr)?;
+    Ok(crate::task::rlimit::Rlimit::from_user(&b))
+}
+
+/// Reads limit `resource` of `target` and, with `new`, replaces it
+/// (kernel/sys.c do_prlimit); returns the limit as it was.
+fn do_prlimit(
+    target: &Arc<crate::task::process::Process>,
+    me: &crate::task::creds::Creds,
+    resource: u32,
+    new: Option<crate::task::rlimit::Rlimit>,
+) -> Result<crate::task::rlimit::Rlimit, Errno> {
+    use crate::task::{
+        creds::CAP_SYS_RESOURCE,
+        rlimit::{RLIMIT_NLIMITS, RLIMIT_NOFILE},
+    };
+    if resource >= RLIMIT_NLIMITS {
+        return Err(Errno::EINVAL);
+    }
+    if new.is_some_and(|lim| lim.cur > lim.max) {
+        return Err(Errno::EINVAL);
     }
     let current = {
         let mut limits = target.rlimits.lock();
@@ -210,22 +235,27 @@ pub fn sys_prlimit64(
             .lock()
             .set_limit(lim.cur.min(crate::task::process::nr_open() as u64) as usize);
     }
-    if old != 0 {
-        usercopy::copy_to_user(old, &current.to_user())?;
-    }
+    Ok(current)
+}
+
+/// getrlimit(2) (the legacy entry point): the caller's limit, copied out
+/// (EFAULT for a NULL or bad pointer, as Linux).
+#[inline(never)]
+pub fn sys_getrlimit(sc: &mut SyscallContext<'_>, resource: u32, old: usize) -> SysResult {
+    let me = sc.thread.process.creds.lock().clone();
+    let current = do_prlimit(&sc.thread.process, &me, resource, None)?;
+    usercopy::copy_to_user(old, &current.to_user())?;
     Ok(0)
 }
 
-/// getrlimit(2) (the legacy entry point): prlimit64 on the caller.
-#[inline(never)]
-pub fn sys_getrlimit(sc: &mut SyscallContext<'_>, resource: u32, old: usize) -> SysResult {
-    sys_prlimit64(sc, 0, resource, 0, old)
-}
-
-/// setrlimit(2) (the legacy entry point): prlimit64 on the caller.
+/// setrlimit(2) (the legacy entry point): the new limit is copied in before
+/// anything is checked (EFAULT for a NULL or bad pointer, as Linux).
 #[inline(never)]
 pub fn sys_setrlimit(sc: &mut SyscallContext<'_>, resource: u32, new: usize) -> SysResult {
-    sys_prlimit64(sc, 0, resource, new, 0)
+    let lim = read_rlimit(new)?;
+    let me = sc.thread.process.creds.lock().clone();
+    do_prlimit(&sc.thread.process, &me, resource, Some(lim))?;
+    Ok(0)
 }
 
 /// set_robust_list(2): records the list head, walked at thread exit and

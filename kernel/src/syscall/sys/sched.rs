@@ -58,6 +58,8 @@ fn mask_bytes() -> usize {
 
 /// sched_setaffinity(2): the CPUs of the mask that exist; a mask without
 /// an online CPU is EINVAL. Shorter masks mean the missing CPUs are off.
+/// The mask (`len` an unsigned int) is copied in before the process is
+/// looked up (kernel/sched/core.c get_user_cpu_mask).
 #[inline(never)]
 pub fn sys_sched_setaffinity(
     sc: &mut SyscallContext<'_>,
@@ -65,9 +67,10 @@ pub fn sys_sched_setaffinity(
     len: usize,
     mask: usize,
 ) -> SysResult {
-    let t = target(sc, pid).map_err(|e| if e == Errno::EINVAL { Errno::ESRCH } else { e })?;
+    let len = len as u32 as usize;
     let mut bytes = alloc::vec![0u8; len.min(mask_bytes())];
     usercopy::copy_from_user(&mut bytes, mask)?;
+    let t = target(sc, pid).map_err(|e| if e == Errno::EINVAL { Errno::ESRCH } else { e })?;
     let mut wanted = 0u64;
     for (i, b) in bytes.iter().take(8).enumerate() {
         wanted |= u64::from(*b) << (8 * i);
@@ -85,7 +88,8 @@ pub fn sys_sched_setaffinity(
     Ok(0)
 }
 
-/// sched_getaffinity(2): returns the number of bytes written.
+/// sched_getaffinity(2): returns the number of bytes written. `len` (an
+/// unsigned int) is checked before the process is looked up.
 #[inline(never)]
 pub fn sys_sched_getaffinity(
     sc: &mut SyscallContext<'_>,
@@ -93,11 +97,16 @@ pub fn sys_sched_getaffinity(
     len: usize,
     mask: usize,
 ) -> SysResult {
-    let t = target(sc, pid).map_err(|e| if e == Errno::EINVAL { Errno::ESRCH } else { e })?;
+    // As kernel/sched/core.c, in unsigned int: `len * 8 < nr_cpu_ids`
+    // (wrapping), then a multiple of the word size.
+    let len = len as u32;
     let bytes = mask_bytes();
-    if len < bytes || !len.is_multiple_of(8) {
+    if (len.wrapping_mul(8) as usize) < ax_hal::cpu_num() || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
+    // A shorter mask than Starling's word array still holds every CPU.
+    let bytes = bytes.min(len as usize);
+    let t = target(sc, pid).map_err(|e| if e == Errno::EINVAL { Errno::ESRCH } else { e })?;
     let set = t.sched.lock().affinity & sched::online_mask();
     let mut b: Vec<u8> = alloc::vec![0u8; bytes];
     for (i, byte) in b.iter_mut().take(8).enumerate() {
@@ -115,7 +124,16 @@ fn set_scheduler(
     policy: Option<i32>,
     param: usize,
 ) -> SysResult {
+    // kernel/sched/core.c do_sched_setscheduler: the parameter is copied
+    // in (EFAULT) and the process found (ESRCH) before the policy is
+    // checked.
     if param == 0 || pid < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let priority = usercopy::read_i32(param)?;
+    let t = target(sc, pid)?;
+    if policy == Some(SCHED_DEADLINE) {
+        // Deadline parameters only come through sched_setattr.
         return Err(Errno::EINVAL);
     }
     let (policy, reset) = match policy {
@@ -130,8 +148,6 @@ fn set_scheduler(
     {
         return Err(Errno::EINVAL);
     }
-    let priority = usercopy::read_i32(param)?;
-    let t = target(sc, pid)?;
     let old = *t.sched.lock();
     let mut attr = old;
     attr.policy = policy.unwrap_or(old.policy);
@@ -167,8 +183,8 @@ pub fn sys_sched_setscheduler(
     policy: i32,
     param: usize,
 ) -> SysResult {
-    if policy == SCHED_DEADLINE {
-        // Deadline parameters only come through sched_setattr.
+    // kernel/sched/core.c: a negative policy before anything else.
+    if policy < 0 {
         return Err(Errno::EINVAL);
     }
     set_scheduler(sc, pid, Some(policy), param)

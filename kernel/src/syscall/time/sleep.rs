@@ -52,6 +52,13 @@ pub fn sys_clock_nanosleep(
     rem: usize,
 ) -> SysResult {
     let id = clock;
+    // kernel/time/posix-timers.c: a CPU clock id (negative, not a clock
+    // fd) has an nsleep, so the request is copied in (EFAULT) before
+    // posix_cpu_nsleep looks at the clock.
+    if id < 0 && id & 7 != 3 {
+        crate::usercopy::read_u64(req)?;
+        crate::usercopy::read_u64(req + 8)?;
+    }
     let clock = Clock::from_id(sc.thread, id)?;
     match clock {
         Clock::Realtime | Clock::Monotonic | Clock::Boottime => {}
