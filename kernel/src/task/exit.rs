@@ -168,6 +168,8 @@ fn process_exit(process: &Arc<Process>, status: i32) {
         let uid = process.creds.lock().uid;
         for child in &children {
             child.tree.lock().parent = Arc::downgrade(&reaper);
+            // reparent_leader: "we don't want people slaying init".
+            *child.exit_signal.lock() = super::signal::SIGCHLD;
             crate::debug::tasks::refresh_process(child);
             zombie |= child.is_zombie();
             // PR_SET_PDEATHSIG: the child asked to hear of its parent's death.

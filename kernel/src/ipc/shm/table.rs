@@ -199,7 +199,7 @@ impl Ids {
         }
         // shmem_kernel_file_setup: a size past MAX_LFS_FILESIZE is EINVAL.
         if size64 > i64::MAX as u64 {
-            return Err(Errno::EINVAL);
+            return Err((Errno::EINVAL, huge));
         }
         // ipc_addid.
         let limit = (shmmni().max(0) as usize).min(IPCMNI);
