@@ -280,7 +280,7 @@ bench:
 # Debian's trinity (fetched once with apt-get download into
 # target/cache/trinity) as nobody in the busybox image for MINUTES, with a
 # host-side watchdog for panics, hangs and kernel warnings; the last line is
-# "fuzz: N calls, N errors, N panics, N hangs, N warnings". docs/fuzzing.md.
+# "fuzz: N calls, N errors, N panics, N hangs, N warnings". docs/reliability.md.
 fuzz:
 	@$(MAKE) --no-print-directory ARCH=$(ARCH) ROOTFS=busybox MM_DEBUG=$(MM_DEBUG) $(KERNEL_IMAGE) $(STAGE_STAMP) >&2
 	@platforms/tools/fuzz --arch $(ARCH) --kernel $(KERNEL_IMAGE) --elf $(KERNEL_SYMS_ELF) \
