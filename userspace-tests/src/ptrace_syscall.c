@@ -62,16 +62,10 @@ static int kill_self_body(void)
 	return 0;
 }
 
-static pid_t traced_child(int (*body)(void))
+/* traced_child with TRACESYSGOOD set. */
+static pid_t sysgood_child(int (*body)(void))
 {
-	pid_t pid = t_fork();
-	if (pid == 0) {
-		if (pt(PTRACE_TRACEME, 0, 0, 0) != 0)
-			_exit(90);
-		raise(SIGSTOP);
-		_exit(body());
-	}
-	expect_stop(pid, SIGSTOP);
+	pid_t pid = traced_child(body);
 	CHECK_RET(pt(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACESYSGOOD), 0);
 	return pid;
 }
@@ -116,7 +110,7 @@ static struct sc_info run_to_entry(pid_t pid, long nr)
 
 TEST(entry_exit_info_and_result)
 {
-	pid_t pid = traced_child(getppid_body);
+	pid_t pid = sysgood_child(getppid_body);
 	struct sc_info info = run_to_entry(pid, SYS_getppid);
 	CHECK(info.ip != 0 && info.sp != 0);
 	unsigned long regs[NREGS];
@@ -143,7 +137,7 @@ TEST(entry_exit_info_and_result)
 
 TEST(skip_with_minus_one)
 {
-	pid_t pid = traced_child(kill_self_body);
+	pid_t pid = sysgood_child(kill_self_body);
 	struct sc_info info = run_to_entry(pid, SYS_kill);
 	CHECK_EQ(info.entry.args[0], (uint64_t)pid);
 	CHECK_EQ(info.entry.args[1], (uint64_t)SIGKILL);
@@ -167,7 +161,7 @@ TEST(skip_with_minus_one)
 #if defined(__x86_64__)
 TEST(getregs_setregs)
 {
-	pid_t pid = traced_child(getppid_body);
+	pid_t pid = sysgood_child(getppid_body);
 	run_to_entry(pid, SYS_getppid);
 	CHECK_RET(pt(PTRACE_SYSCALL, pid, 0, 0), 0);
 	expect_stop(pid, SIGTRAP | 0x80);
@@ -184,7 +178,7 @@ TEST(getregs_setregs)
 
 TEST(regset_errors)
 {
-	pid_t pid = traced_child(getppid_body);
+	pid_t pid = sysgood_child(getppid_body);
 	unsigned long regs[NREGS];
 	struct iovec iov = { regs, 8 };
 	/* A short buffer gets the first words. */

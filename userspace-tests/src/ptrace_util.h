@@ -1,7 +1,7 @@
 /*
  * Helpers shared by the ptrace tests: the raw syscall (glibc's wrapper
- * returns the PEEK* word itself; the syscall stores it through `data`)
- * and a wait for a ptrace-stop.
+ * returns the PEEK* word itself; the syscall stores it through `data`),
+ * a wait for a ptrace-stop and a child that traces itself.
  */
 #ifndef PTRACE_UTIL_H
 #define PTRACE_UTIL_H
@@ -26,6 +26,25 @@ T_HELPER int pt_expect_stop(pid_t pid, int sig, const char *file, int line)
 		t_bail();
 	}
 	return st;
+}
+
+/* A child that traces itself, stops with SIGSTOP and then runs `body`. */
+T_HELPER pid_t traced_child(int (*body)(void))
+{
+	pid_t pid = t_fork();
+	if (pid == 0) {
+		if (pt(PTRACE_TRACEME, 0, 0, 0) != 0)
+			_exit(90);
+		raise(SIGSTOP);
+		_exit(body());
+	}
+	expect_stop(pid, SIGSTOP);
+	return pid;
+}
+
+T_HELPER int exit_seven(void)
+{
+	return 7;
 }
 
 #endif
