@@ -535,6 +535,27 @@ T_HELPER char *t_kernel_log(void)
 	return buf;
 }
 
+/* Waits up to 5 s (the kernel log is written by a kernel thread) until the
+ * log's text after the last occurrence of `start` holds every string of
+ * `want`; 1 if it did. */
+T_HELPER int t_wait_kernel_log(const char *start, const char *const *want, int n)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		char *log = t_kernel_log();
+		char *from = NULL;
+		for (char *p = strstr(log, start); p; p = strstr(p + 1, start))
+			from = p;
+		int all = from != NULL;
+		for (int i = 0; all && i < n; i++)
+			all = strstr(from, want[i]) != NULL;
+		free(log);
+		if (all)
+			return 1;
+		t_sleep_ms(50);
+	}
+	return 0;
+}
+
 /* Whether the kernel is Starling (its uname release ends in
  * "-starling"): checks of Starling's own extensions, and of settings that
  * must not be changed on a host, run only there. */

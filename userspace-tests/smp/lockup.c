@@ -8,17 +8,6 @@
  */
 #include "test.h"
 
-/* The kernel log after the last occurrence of `start`, or NULL. */
-static char *log_after(const char *start, char **whole)
-{
-	char *buf = t_kernel_log();
-	*whole = buf;
-	char *from = NULL;
-	for (char *p = strstr(buf, start); p; p = strstr(p + 1, start))
-		from = p;
-	return from;
-}
-
 TEST(stuck_cpu_is_reported_with_its_stack)
 {
 	if (!on_starling() || geteuid() != 0)
@@ -42,16 +31,6 @@ TEST(stuck_cpu_is_reported_with_its_stack)
 		"starling::debug::provoke::",
 		"---[ end trace ]---",
 	};
-	int found = 0;
-	for (int tries = 0; tries < 100 && !found; tries++) {
-		char *whole;
-		char *from = log_after("watchdog: BUG: soft lockup - CPU#", &whole);
-		found = from != NULL;
-		for (int i = 0; found && i < 5; i++)
-			found = strstr(from, want[i]) != NULL;
-		free(whole);
-		if (!found)
-			t_sleep_ms(50);
-	}
-	CHECK_MSG(found, "no soft lockup report with the spinning stack");
+	CHECK_MSG(t_wait_kernel_log("watchdog: BUG: soft lockup - CPU#", want, 5),
+		  "no soft lockup report with the spinning stack");
 }

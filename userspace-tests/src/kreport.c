@@ -99,26 +99,6 @@ TEST(watchdog_thresh_range)
 	CHECK_EQ(t_read_long(path), old);
 }
 
-/* Waits (the log is written by a kernel thread) until the log's text after
- * the last `start` holds every string of `want`; returns that text. */
-static char *wait_for_log(const char *start, const char *const *want, int n)
-{
-	for (int tries = 0; tries < 100; tries++) {
-		char *log = t_kernel_log();
-		char *from = NULL;
-		for (char *p = strstr(log, start); p; p = strstr(p + 1, start))
-			from = p;
-		int all = from != NULL;
-		for (int i = 0; all && i < n; i++)
-			all = strstr(from, want[i]) != NULL;
-		if (all)
-			return log;
-		free(log);
-		t_sleep_ms(50);
-	}
-	return NULL;
-}
-
 static int starling_root(void)
 {
 	return on_starling() && geteuid() == 0;
@@ -139,9 +119,8 @@ TEST(provoked_warning_logs_a_symbolised_backtrace)
 		"starling::syscall::fs::rw::sys_write+0x",
 		"---[ end trace ]---",
 	};
-	char *log = wait_for_log("------------[ cut here ]------------", want, 6);
-	CHECK_MSG(log != NULL, "the report is not in the kernel log");
-	free(log);
+	CHECK_MSG(t_wait_kernel_log("------------[ cut here ]------------", want, 6),
+		  "the report is not in the kernel log");
 }
 
 TEST(provoke_rejects_unknown_commands)
@@ -172,7 +151,6 @@ TEST(sysrq_l_logs_every_cpu)
 		"Backtrace for cpu 0:",
 		"starling::debug::watchdog::show_all_cpus+0x",
 	};
-	char *log = wait_for_log("Show backtrace of all active CPUs", want, 2);
-	CHECK_MSG(log != NULL, "no backtraces in the kernel log");
-	free(log);
+	CHECK_MSG(t_wait_kernel_log("Show backtrace of all active CPUs", want, 2),
+		  "no backtraces in the kernel log");
 }

@@ -144,10 +144,7 @@ TEST(attach_peek_poke_detach)
 	CHECK_OK(pipe(go));
 	pid_t pid = t_fork();
 	if (pid == 0) {
-		char c;
-		close(go[1]);
-		while (read(go[0], &c, 1) != 1)
-			;
+		wait_for_go(go);
 		_exit(data_word == 0x0badc0ffee0ddf00L ? 0 : 1);
 	}
 	close(go[0]);
@@ -216,10 +213,7 @@ TEST(poke_sealed_memfd)
 	CHECK_OK(pipe(go));
 	pid_t pid = t_fork();
 	if (pid == 0) {
-		char c;
-		close(go[1]);
-		while (read(go[0], &c, 1) != 1)
-			;
+		wait_for_go(go);
 		long file;
 		if (pread(fd, &file, sizeof(file), 0) != sizeof(file))
 			_exit(1);
@@ -420,10 +414,7 @@ TEST(tracer_exit_detaches)
 	CHECK_OK(pipe(go));
 	pid_t victim = t_fork();
 	if (victim == 0) {
-		char c;
-		close(go[1]);
-		while (read(go[0], &c, 1) != 1)
-			;
+		wait_for_go(go);
 		_exit(3);
 	}
 	close(go[0]);

@@ -42,6 +42,15 @@ T_HELPER pid_t traced_child(int (*body)(void))
 	return pid;
 }
 
+/* In a child: waits until the parent writes a byte to the pipe `go`. */
+T_HELPER void wait_for_go(int go[2])
+{
+	char c;
+	close(go[1]);
+	while (read(go[0], &c, 1) != 1)
+		;
+}
+
 T_HELPER int exit_seven(void)
 {
 	return 7;
